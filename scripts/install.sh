@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Idempotent set-up: system tools by apt-get when missing, then .venv with vethctl (editable) and its dev extras.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_packages=(iproute2 tcpdump iputils-ping containernetworking-plugins util-linux procps bash)
+missing=()
+for pkg in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+python=${PYTHON:-python3}
+if ! "$python" -c 'import venv, ensurepip' 2>/dev/null; then
+  missing+=(python3-venv)
+fi
+if ((${#missing[@]})); then
+  if [ "$(id -u)" != 0 ]; then
+    echo "install: missing packages ${missing[*]}; run as root (or: sudo apt-get install ${missing[*]})" >&2
+    exit 4
+  fi
+  echo "install: apt-get install ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  "$python" -m venv .venv
+fi
+stamp=.venv/.vethctl-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -e '.[dev]'
+  touch "$stamp"
+fi
+echo "install: ok ($(.venv/bin/vethctl --version))"

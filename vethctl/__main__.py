@@ -1,0 +1,3 @@
+from vethctl.cli import main
+
+raise SystemExit(main())

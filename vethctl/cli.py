@@ -1,0 +1,189 @@
+"""Thin: arguments -> a call into the scenarios -> output and exit code. No logic here.
+
+Imports are lazy so that `vethctl --help` and quick commands do not pay for what they do not use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+
+from vethctl import __version__
+from vethctl.errors import VethctlError
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit 2, like every other bad input
+        self.exit(EXIT_BAD_INPUT, f"vethctl: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _globals(parser: argparse.ArgumentParser, suppress: bool) -> None:
+    d = argparse.SUPPRESS if suppress else None
+    g = parser.add_argument_group("global options")
+    g.add_argument("--via", default=d, metavar="WHERE",
+                   help="where node-side commands run: local (default), netns:NAME (a lab node)")  # fmt: skip
+    g.add_argument("--audit-log", default=d, metavar="FILE", help="JSON-lines audit log (default: $VETHCTL_AUDIT_LOG, "
+                   "/var/log/vethctl/audit.jsonl for root, else $XDG_STATE_HOME/vethctl/audit.jsonl)")  # fmt: skip
+    g.add_argument("-v", "--verbose", action="count", default=d if suppress else 0,
+                   help="show every command before and after it runs (-vv: and how targets were resolved)")
+    g.add_argument("-q", "--quiet", action="store_true", default=d if suppress else False, help="only errors")
+
+
+def _output(p: argparse.ArgumentParser, choices=("text", "json")) -> None:
+    p.add_argument("-o", "--output", choices=choices, default="text", help="text (default) or one JSON document")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="vethctl", description="Attach a veth to a pod's network namespace, capture on the host "
+                     "end, ping from the pod, and explain what happened.")  # fmt: skip
+    parser.add_argument("--version", action="version", version=f"vethctl {__version__}")
+    _globals(parser, suppress=False)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    run = sub.add_parser("run", help="attach, capture on the host end, ping from the pod, report, tear down")
+    run.add_argument("target", help="netns/NAME, nspath/PATH or pid/PID")
+    a = run.add_argument_group("attach options")
+    a.add_argument("--host-if", metavar="NAME", help="host end name (default vh-SESSION)")
+    a.add_argument("--pod-if", metavar="NAME", help="pod end name (default vp-SESSION)")
+    a.add_argument("--host-addr", metavar="CIDR", help="host end address (default .200 of a free documentation /24)")
+    a.add_argument("--pod-addr", metavar="CIDR", help="pod end address (default .100 of the same /24)")
+    a.add_argument("--mtu", type=_positive_int, help="MTU of both ends (default: the pod's eth0 MTU)")
+    a.add_argument("--allow-public", action="store_true", help="allow public address space for the ends")
+    run.add_argument("--ping", metavar="ADDR", help="address to ping from the pod (default: an unused one, .101)")
+    run.add_argument("--count", type=_positive_int, default=3, help="pings to send (default 3)")
+    run.add_argument("--interval", type=_number, default=1.0, help="seconds between pings (default 1)")
+    run.add_argument("--filter", default="arp or icmp", metavar="EXPR", help="tcpdump filter (default 'arp or icmp'; '' for everything)")
+    run.add_argument("--pcap", metavar="FILE", help="also save the raw packets to FILE")
+    run.add_argument("--transcript", metavar="FILE", help="write the run as a bash script that replays it")
+    run.add_argument("--sudo", action="store_true", help="prefix every command with sudo")
+    run.add_argument("--keep", action="store_true", help="leave the veth in place afterwards")
+    run.add_argument("--dry-run", action="store_true", help="print the commands, change nothing")
+    _output(run)
+    _globals(run, suppress=True)
+
+    routes = sub.add_parser("routes", help="the pod's routes; which interface ADDR leaves by")
+    routes.add_argument("target")
+    routes.add_argument("--to", metavar="ADDR", help="say which interface and gateway ADDR leaves the pod by")
+    _output(routes)
+    _globals(routes, suppress=True)
+
+    ping = sub.add_parser("ping", help="ping ADDR from inside the pod")
+    ping.add_argument("target")
+    ping.add_argument("address")
+    ping.add_argument("--count", type=_positive_int, default=3)
+    ping.add_argument("--interval", type=_number, default=1.0)
+    _output(ping)
+    _globals(ping, suppress=True)
+
+    lab = sub.add_parser("lab", help="a lab node (a namespace) with pods made by the real CNI plugins")
+    lab_sub = lab.add_subparsers(dest="lab_command", metavar="up|down|status", parser_class=_Parser)
+    lab_sub.required = True
+    lab_up = lab_sub.add_parser("up", help="create the lab node and its pods")
+    lab_up.add_argument("--name", default="vethlab", help="node name, also its netns name (default vethlab)")
+    lab_up.add_argument("--pods", type=_positive_int, default=2, help="how many pods (default 2)")
+    lab_up.add_argument("--pod-cidr", default="198.18.0.0/24", help="the node's pod subnet (default 198.18.0.0/24)")
+    _output(lab_up)
+    lab_down = lab_sub.add_parser("down", help="remove the lab node and its pods")
+    lab_down.add_argument("--name", default="vethlab")
+    _output(lab_down)
+    lab_status = lab_sub.add_parser("status", help="labs and their pods")
+    _output(lab_status)
+    for p in (lab_up, lab_down, lab_status):
+        _globals(p, suppress=True)
+
+    demo = sub.add_parser("demo", help="lab up, run against its first pod, lab down")
+    _globals(demo, suppress=True)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from vethctl import audit
+
+    audit.setup(args.verbose or 0, args.audit_log, bool(args.quiet))
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return _dispatch(args)
+    except VethctlError as exc:
+        print(f"vethctl: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("vethctl: interrupted; everything created so far was removed", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+def _terminate(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _dispatch(args) -> int:
+    from vethctl import report
+
+    if args.command == "run":
+        from vethctl.scenarios.allocate import EndsRequest
+        from vethctl.scenarios.run import RunOptions, run
+
+        opts = RunOptions(
+            target=args.target,
+            ends=EndsRequest(args.host_if, args.pod_if, args.host_addr, args.pod_addr, args.mtu, args.allow_public),
+            ping=args.ping, count=args.count, interval=args.interval, filter=args.filter, pcap=args.pcap,
+            transcript=args.transcript, sudo=args.sudo, keep=args.keep, dry_run=args.dry_run, via=args.via,
+        )  # fmt: skip
+        outcome = run(opts)
+        if outcome.dry_run is not None:
+            sys.stdout.write(outcome.dry_run)
+        else:
+            _emit(outcome.report, args.output, report.run_text)
+        if outcome.transcript_path and not args.quiet:
+            print(f"vethctl: transcript written to {outcome.transcript_path}", file=sys.stderr)
+        return EXIT_OK
+    if args.command in ("routes", "ping"):
+        from vethctl.scenarios import inspect
+
+        if args.command == "routes":
+            _emit(inspect.routes(args.target, to=args.to, via=args.via), args.output, report.routes_text)
+        else:
+            r = inspect.ping(args.target, args.address, count=args.count, interval=args.interval, via=args.via)
+            _emit(r, args.output, report.ping_text)
+        return EXIT_OK
+    if args.command == "lab":
+        from vethctl.scenarios import lab
+
+        if args.lab_command == "up":
+            _emit(lab.up(args.name, args.pods, args.pod_cidr), args.output, report.lab_up_text)
+        elif args.lab_command == "down":
+            _emit(lab.down(args.name), args.output, report.lab_down_text)
+        else:
+            _emit(lab.status(), args.output, report.lab_status_text)
+        return EXIT_OK
+    if args.command == "demo":
+        from vethctl.scenarios import demo
+
+        return demo.demo(quiet=bool(args.quiet))
+    raise AssertionError(args.command)
+
+
+def _emit(result, output: str, text) -> None:
+    from vethctl import report
+
+    sys.stdout.write(report.to_json(result) + "\n" if output == "json" else text(result))

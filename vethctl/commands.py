@@ -1,0 +1,116 @@
+"""Pure argv builders: each returns the exact command a person would type, as a tuple of strings.
+
+Nothing here runs anything or quotes anything (quoting happens once, in render.py).
+"""
+
+from __future__ import annotations
+
+from vethctl.model import IPAddress, IPInterface, Netns
+
+Argv = tuple[str, ...]
+
+
+def in_netns(netns: Netns | None, argv: Argv) -> Argv:
+    """Run argv inside a namespace: `ip -n NAME ...` for ip itself, `ip netns exec NAME` for other tools,
+    `nsenter --net=PATH` for a namespace that has no name."""
+    if netns is None:
+        return argv
+    if netns.name is None:
+        return ("nsenter", f"--net={netns.path}", *argv)
+    if argv[:1] == ("ip",):
+        return ("ip", "-n", netns.name, *argv[1:])
+    return ("ip", "netns", "exec", netns.name, *argv)
+
+
+def veth_add(host_name: str, pod_name: str, pod_netns: Netns, *, mtu: int | None, alias: str) -> Argv:
+    """Create the pair with the pod end already inside the pod's namespace, both ends tagged.
+
+    Done in one command so that no untagged or half-made link ever exists on the node.
+    """
+    mtu_opt = ("mtu", str(mtu)) if mtu else ()
+    return (
+        "ip", "link", "add", host_name, *mtu_opt, "alias", alias,
+        "type", "veth", "peer", "name", pod_name, *mtu_opt, "alias", alias, "netns", pod_netns.ref,
+    )  # fmt: skip
+
+
+def link_up(name: str) -> Argv:
+    # addrgenmode none: no IPv6 link-local address, so no DAD/RS/MLD noise in the capture.
+    return ("ip", "link", "set", "dev", name, "addrgenmode", "none", "up")
+
+
+def link_del(name: str) -> Argv:
+    return ("ip", "link", "del", "dev", name)
+
+
+def addr_add(address: IPInterface, dev: str) -> Argv:
+    extra = ("nodad",) if address.version == 6 else ()
+    return ("ip", "addr", "add", address.with_prefixlen, "dev", dev, *extra)
+
+
+def addr_show_json(dev: str | None = None) -> Argv:
+    return ("ip", "-j", "addr", "show", *(("dev", dev) if dev else ()))
+
+
+def link_show_json(dev: str | None = None) -> Argv:
+    return ("ip", "-j", "-d", "link", "show", *(("dev", dev) if dev else ()))
+
+
+def route_show_json(table: str = "all") -> Argv:
+    return ("ip", "-j", "route", "show", "table", table)
+
+
+def route6_show_json(table: str = "all") -> Argv:
+    return ("ip", "-j", "-6", "route", "show", "table", table)
+
+
+def route_show() -> Argv:
+    return ("ip", "-j", "route", "show")
+
+
+def route_get_json(address: IPAddress) -> Argv:
+    return ("ip", "-j", "route", "get", str(address))
+
+
+def tcpdump(iface: str, *, filter_expr: str, pcap: str | None = None) -> Argv:
+    """tcpdump as the parsers expect it: -nn -tt -e -l; immediate mode so each packet prints as it arrives."""
+    write = ("-w", pcap, "--print") if pcap else ()
+    expr = (filter_expr,) if filter_expr else ()
+    return ("tcpdump", "-i", iface, "-nn", "-tt", "-e", "-l", "--immediate-mode", *write, *expr)
+
+
+def tcpdump_check_filter(filter_expr: str, iface: str | None = None) -> Argv:
+    """Compile the filter without capturing (`-d`): a bad filter is caught before anything is changed."""
+    return ("tcpdump", *(("-i", iface) if iface else ()), "-d", filter_expr)
+
+
+def ping(address: IPAddress, *, count: int, interval: float) -> Argv:
+    """The person's `ping -c N`, plus -n (no DNS) and -D (timestamps, to line ping up with the packets).
+
+    No -w: with a deadline ping stops at the first error and hides the walkthrough's three
+    "Destination Host Unreachable" lines."""
+    return ("ping", "-n", "-D", "-c", str(count), "-i", _num(interval), str(address))
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def netns_add(name: str) -> Argv:
+    return ("ip", "netns", "add", name)
+
+
+def netns_del(name: str) -> Argv:
+    return ("ip", "netns", "del", name)
+
+
+def netns_list_id() -> Argv:
+    return ("ip", "-j", "netns", "list-id")
+
+
+def cni(plugin_path: str, command: str, *, container_id: str, netns_path: str, ifname: str, cni_path: str) -> Argv:
+    """A CNI plugin invoked exactly as a container runtime does: environment, config on stdin."""
+    return (
+        "env", f"CNI_COMMAND={command}", f"CNI_CONTAINERID={container_id}", f"CNI_NETNS={netns_path}",
+        f"CNI_IFNAME={ifname}", f"CNI_PATH={cni_path}", plugin_path,
+    )  # fmt: skip

@@ -1,0 +1,296 @@
+"""The only place that imports plumbum: runs plan steps on a machine, records what happened, and undoes.
+
+The executor owns the undo stack. A step that succeeded pushes its undo; any failure, exception or
+signal unwinds the stack in reverse (stopping background processes first), so a failure half-way leaves
+the node and the pod as they were. Commands are argv lists handed to plumbum: never a shell.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from plumbum import local
+from plumbum.commands.processes import CommandNotFound
+
+from loguru import logger
+
+from vethctl import audit
+from vethctl.errors import CommandFailed, MissingPrerequisite
+from vethctl.model import Netns, Node
+from vethctl.plan import Plan, Step
+
+# Which package gives each tool we drive (Debian/Ubuntu names).
+TOOL_PACKAGES = {
+    "ip": "iproute2", "bridge": "iproute2", "tcpdump": "tcpdump", "ping": "iputils-ping",
+    "nsenter": "util-linux", "sudo": "sudo", "env": "coreutils", "sysctl": "procps",
+}  # fmt: skip
+
+_TCPDUMP_STATS = re.compile(
+    r"(\d+) packets? captured, (\d+) packets? received by filter, (\d+) packets? dropped by kernel"
+)
+
+
+@dataclass
+class Result:
+    step: Step
+    argv: tuple[str, ...]
+    rc: int | None
+    stdout: str
+    stderr: str
+    duration_s: float
+    started: float  # wall-clock time.time()
+
+    def as_json(self) -> dict:
+        return {
+            "argv": list(self.argv),
+            "netns": str(self.step.netns) if self.step.netns else None,
+            "phase": self.step.phase,
+            "rc": self.rc,
+            "duration_s": round(self.duration_s, 6),
+        }
+
+
+@dataclass
+class Job:
+    """A background process (tcpdump): its lines as they arrive, and how to stop it without losing any."""
+
+    step: Step
+    argv: tuple[str, ...]
+    proc: subprocess.Popen
+    started: float
+    t0: float
+    stdout_lines: list[str] = field(default_factory=list)
+    stderr_lines: list[str] = field(default_factory=list)
+    changed: threading.Condition = field(default_factory=threading.Condition)
+    threads: list[threading.Thread] = field(default_factory=list)
+    result: Result | None = None
+
+
+class Executor:
+    def __init__(self, node: Node, *, session: str | None = None,
+                 on_line: Callable[[str, str], None] | None = None):  # fmt: skip
+        self.node = node  # the node as rendered; as root there is no need to actually go through sudo
+        self.session = session
+        self.on_line = on_line
+        self.results: list[Result] = []
+        self.by_key: dict[str, Result] = {}
+        self.jobs: dict[str, Job] = {}
+        self.undo_stack: list[Step] = []
+        self.torn_down = False
+
+    # -- running one command ------------------------------------------------------------------------
+
+    def _command(self, argv: tuple[str, ...]):
+        try:
+            return local[argv[0]][argv[1:]]
+        except CommandNotFound:
+            tool = argv[0]
+            pkg = TOOL_PACKAGES.get(tool, tool)
+            raise MissingPrerequisite(f"{tool} is not installed or not on PATH",
+                                      hint=f"apt-get install {pkg}, or run `make install`") from None  # fmt: skip
+
+    def _argv(self, step: Step) -> tuple[str, ...]:
+        node = self.node
+        if node.sudo and os.geteuid() == 0:
+            node = dataclasses.replace(node, sudo=False)
+        return node.argv(step.argv, step.netns)
+
+    def _node_label(self) -> str:
+        return f"netns:{self.node.netns}" if self.node.netns else "local"
+
+    def run(self, step: Step) -> Result:
+        """Run a foreground step; raise CommandFailed unless its exit code is one it expects."""
+        argv = self._argv(step)
+        shown = " ".join(argv)
+        where = str(step.netns) if step.netns else None
+        audit.command_started(argv, netns=where, node=self._node_label(), session=self.session, shown=shown)
+        cmd = self._command(argv)
+        if step.stdin is not None:
+            cmd = cmd << step.stdin
+        started, t0 = time.time(), time.perf_counter()
+        rc, out, err = cmd.run(retcode=None)
+        duration = time.perf_counter() - t0
+        audit.command_finished(argv, netns=where, node=self._node_label(), session=self.session, rc=rc,
+                               duration_s=duration, shown=shown)  # fmt: skip
+        result = Result(step, argv, rc, out, err, duration, started)
+        self._record(result)
+        if rc not in step.ok_codes:
+            raise CommandFailed(argv, rc, err, where=f"pod netns {step.netns}" if step.netns else "node")
+        return result
+
+    def read(self, argv: tuple[str, ...], netns: Netns | None = None, *, purpose: str = "",
+             ok_codes=frozenset({0})) -> Result:  # fmt: skip
+        """A read-only look (ip -j ...); it runs in --dry-run too, and is recorded like any command."""
+        return self.run(Step(argv, netns, purpose=purpose, phase="inspect", ok_codes=frozenset(ok_codes)))
+
+    def _record(self, result: Result) -> None:
+        self.results.append(result)
+        if result.step.key:
+            self.by_key[result.step.key] = result
+
+    # -- background processes -----------------------------------------------------------------------
+
+    def start(self, step: Step, ready_timeout: float = 10.0) -> Job:
+        argv = self._argv(step)
+        shown = " ".join(argv)
+        where = str(step.netns) if step.netns else None
+        audit.command_started(argv, netns=where, node=self._node_label(), session=self.session, shown=shown + " &")
+        cmd = self._command(argv)
+        proc = cmd.popen(stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        job = Job(step, argv, proc, time.time(), time.perf_counter())
+        self.jobs[step.key] = job
+        for stream, sink, live in ((proc.stdout, job.stdout_lines, True), (proc.stderr, job.stderr_lines, False)):
+            t = threading.Thread(target=self._pump, args=(job, stream, sink, live), daemon=True)
+            t.start()
+            job.threads.append(t)
+        if step.ready:
+            ok = self._wait_for(job, lambda: any(step.ready in line for line in job.stderr_lines), ready_timeout)
+            if not ok:
+                self.stop(job)
+                res = job.result
+                raise CommandFailed(argv, res.rc if res and res.rc is not None else -1,
+                                    "\n".join(job.stderr_lines) or f"did not print {step.ready!r} in {ready_timeout:g}s",
+                                    where=f"pod netns {step.netns}" if step.netns else "node")  # fmt: skip
+        return job
+
+    def _pump(self, job: Job, stream, sink: list[str], live: bool) -> None:
+        for raw in iter(stream.readline, b""):
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            with job.changed:
+                sink.append(line)
+                job.changed.notify_all()
+            if live and self.on_line:
+                self.on_line(job.step.key, line)
+        with job.changed:
+            job.changed.notify_all()
+
+    def _wait_for(self, job: Job, predicate: Callable[[], bool], timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        with job.changed:
+            while not predicate():
+                if job.proc.poll() is not None and not any(t.is_alive() for t in job.threads):
+                    return predicate()
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                job.changed.wait(min(remaining, 0.2))
+        return True
+
+    def stop(self, job: Job, timeout: float = 5.0) -> Result:
+        """Stop a capture without losing its last packets.
+
+        tcpdump answers SIGUSR1 with its counters; while it has printed fewer packets than its filter has
+        received, some are still in the kernel's ring: ask again (each answer comes after it has read more).
+        Then SIGINT, which is how a person stops it.
+        """
+        if job.result is not None:
+            return job.result
+        proc = job.proc
+        if proc.poll() is None and job.step.ready:
+            for _ in range(50):
+                seen = len(job.stderr_lines)
+                try:
+                    proc.send_signal(signal.SIGUSR1)
+                except ProcessLookupError:
+                    break
+                stats_line = None
+
+                def got_stats(seen=seen):
+                    nonlocal stats_line
+                    for line in job.stderr_lines[seen:]:
+                        if _TCPDUMP_STATS.search(line):
+                            stats_line = line
+                            return True
+                    return False
+
+                if not self._wait_for(job, got_stats, 2.0) or stats_line is None:
+                    break
+                captured, received, dropped = map(int, _TCPDUMP_STATS.search(stats_line).groups())
+                if captured + dropped >= received:
+                    break
+        if proc.poll() is None:
+            try:
+                proc.send_signal(signal.SIGINT)
+            except ProcessLookupError:
+                pass
+        try:
+            rc = proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            rc = proc.wait()
+        for t in job.threads:
+            t.join(timeout)
+        duration = time.perf_counter() - job.t0
+        audit.command_finished(job.argv, netns=str(job.step.netns) if job.step.netns else None,
+                               node=self._node_label(), session=self.session, rc=rc, duration_s=duration,
+                               shown=" ".join(job.argv))  # fmt: skip
+        job.result = Result(job.step, job.argv, rc, "\n".join(job.stdout_lines), "\n".join(job.stderr_lines),
+                            duration, job.started)  # fmt: skip
+        self._record(job.result)
+        return job.result
+
+    # -- plans --------------------------------------------------------------------------------------
+
+    def execute(self, plan: Plan, after_step: Callable[[Step], object] | None = None) -> None:
+        """Run every step; on any failure or interruption, undo what was done and re-raise.
+        Without plan.keep, tear down at the end."""
+        try:
+            for step in plan.steps:
+                if step.stops:
+                    self.stop(self.jobs[step.stops])
+                elif step.background:
+                    self.start(step)
+                else:
+                    self.run(step)
+                self.undo_stack.extend(step.undo)
+                if after_step:
+                    after_step(step)
+        except BaseException:
+            try:
+                self.unwind()
+            except Exception as exc:  # the first failure is the one to report; this one is logged
+                logger.warning("clean-up after the failure also failed: {}", exc)
+            raise
+        if plan.keep:
+            self.stop_jobs()
+            self.undo_stack.clear()
+        else:
+            self.unwind()
+
+    def stop_jobs(self) -> None:
+        for job in list(self.jobs.values()):
+            if job.result is None:
+                self.stop(job)
+
+    def unwind(self) -> None:
+        """Stop background processes, then undo in reverse. Runs to the end even if a step fails, and a
+        second Ctrl-C does not cut it short."""
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if _main_thread() else None
+        try:
+            self.stop_jobs()
+            errors = []
+            while self.undo_stack:
+                step = self.undo_stack.pop()
+                try:
+                    self.run(step)
+                except CommandFailed as exc:
+                    if not step.quiet_fail or "Cannot find device" not in exc.stderr:
+                        errors.append(exc)
+            self.torn_down = True
+            if errors:
+                raise errors[0]
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+
+
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()

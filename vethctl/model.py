@@ -1,0 +1,207 @@
+"""The nouns: network namespaces, veth ends, attachments; and the checks that keep bad values out.
+
+Everything here is a frozen value and pure: no command is run from this module.
+Addresses are `ipaddress` interfaces so that an IPv6 end is an addition, not a rewrite.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from vethctl.errors import BadInput
+
+IFNAME_MAX = 15  # IFNAMSIZ - 1
+TAG_PREFIX = "vethctl:"
+
+# Free /24s are taken from these, in this order: the documentation ranges, then the benchmark range.
+DOC_RANGES = tuple(
+    ipaddress.ip_network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "198.18.0.0/15")
+)
+POD_END_OFFSET = 100  # as in the original walkthrough: pod end .100, host end .200, ping .101
+HOST_END_OFFSET = 200
+PING_OFFSET = 101
+
+IPInterface = ipaddress.IPv4Interface | ipaddress.IPv6Interface
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True)
+class Netns:
+    """A network namespace: by name (/var/run/netns/NAME) or only by a path (/proc/PID/ns/net)."""
+
+    name: str | None
+    path: str
+    pid: int | None = None
+
+    @classmethod
+    def named(cls, name: str) -> Netns:
+        return cls(name=name, path=f"/var/run/netns/{name}")
+
+    @property
+    def ref(self) -> str:
+        """What `ip link set ... netns REF` accepts: the name, or the file."""
+        return self.name or self.path
+
+    def __str__(self) -> str:
+        return self.name or self.path
+
+
+@dataclass(frozen=True)
+class VethEnd:
+    name: str
+    address: IPInterface
+    netns: Netns | None  # None: the node's own namespace
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """One veth pair between the node and a pod: what `run` and `up` create, tagged with the session."""
+
+    session: str
+    host_end: VethEnd
+    pod_end: VethEnd
+    mtu: int | None
+    mode: str = "run"  # "run": lives as long as the process; "up": as long as the pod's netns
+    owner_pid: int = field(default_factory=os.getpid)
+
+    @property
+    def subnet(self) -> IPNetwork:
+        return self.pod_end.address.network
+
+    @property
+    def tag(self) -> str:
+        return session_tag(self.session, self.mode, self.owner_pid if self.mode == "run" else None)
+
+
+def session_tag(session: str, mode: str, pid: int | None) -> str:
+    """The kernel-side alias both ends carry: `vethctl:SESSION:run:PID` or `vethctl:SESSION:up`."""
+    return f"{TAG_PREFIX}{session}:{mode}" + (f":{pid}" if pid is not None else "")
+
+
+def parse_tag(alias: str | None) -> dict | None:
+    if not alias or not alias.startswith(TAG_PREFIX):
+        return None
+    parts = alias[len(TAG_PREFIX) :].split(":")
+    if len(parts) < 2 or not re.fullmatch(r"[0-9a-f]{8}", parts[0]):
+        return None
+    pid = int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else None
+    return {"session": parts[0], "mode": parts[1], "pid": pid}
+
+
+def new_session_id() -> str:
+    return secrets.token_hex(4)
+
+
+def default_names(session: str) -> tuple[str, str]:
+    """Host end `vh-SESSION`, pod end `vp-SESSION`: 11 characters, and the prefix says who made them."""
+    return f"vh-{session}", f"vp-{session}"
+
+
+_FORBIDDEN_IFNAME = re.compile(r"[/:\s]")
+
+
+def validate_ifname(name: str, option: str) -> str:
+    """The kernel's own rule (dev_valid_name), plus no leading '-' that a command would read as an option."""
+    if not name:
+        raise BadInput(f"{option}: an interface name cannot be empty", hint="give 1 to 15 characters")
+    if len(name) > IFNAME_MAX:
+        raise BadInput(
+            f"{option} {name!r} is {len(name)} characters long; Linux allows {IFNAME_MAX}",
+            hint="choose a shorter name",
+        )
+    if name in (".", "..") or _FORBIDDEN_IFNAME.search(name):
+        raise BadInput(
+            f"{option} {name!r} is not a valid interface name (no '/', ':' or spaces, not '.' or '..')",
+            hint="use letters, digits, '-', '_' or '.'",
+        )
+    if name.startswith("-"):
+        raise BadInput(f"{option} {name!r} starts with '-', which commands read as an option", hint="rename it")
+    return name
+
+
+def parse_interface(text: str, option: str) -> IPInterface:
+    """An address with its prefix (CIDR), e.g. 203.0.113.100/24."""
+    if "/" not in text:
+        raise BadInput(f"{option} {text!r} has no prefix length", hint="write it as ADDRESS/PREFIX, e.g. 203.0.113.100/24")
+    try:
+        iface = ipaddress.ip_interface(text)
+    except ValueError as exc:
+        raise BadInput(f"{option} {text!r} is not an address with a prefix: {exc}", hint="e.g. 203.0.113.100/24") from None
+    net = iface.network
+    if net.prefixlen == net.max_prefixlen:
+        raise BadInput(
+            f"{option} {text!r}: a /{net.prefixlen} leaves no room for two ends", hint="use /30 or shorter, e.g. /24"
+        )
+    if net.num_addresses > 2 and iface.ip in (net.network_address, net.broadcast_address) and net.version == 4:
+        which = "network" if iface.ip == net.network_address else "broadcast"
+        raise BadInput(f"{option} {text!r} is the {which} address of {net}", hint="pick a host address inside it")
+    return iface
+
+
+def parse_address(text: str, option: str) -> IPAddress:
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        raise BadInput(f"{option} {text!r} is not an IP address", hint="e.g. 203.0.113.101") from None
+
+
+def is_public(net: IPNetwork) -> bool:
+    """Address space that belongs to somebody on the internet (not private, documentation, benchmark...)."""
+    return net.is_global and not any(net.subnet_of(r) for r in DOC_RANGES if r.version == net.version)
+
+
+def host_at(net: IPNetwork, offset: int) -> IPAddress:
+    return net.network_address + offset
+
+
+def overlapping(net: IPNetwork, used: Iterable[IPNetwork]) -> IPNetwork | None:
+    """The first used prefix that overlaps `net`; default routes (/0) overlap everything and do not count."""
+    for other in used:
+        if other.version == net.version and other.prefixlen > 0 and net.overlaps(other):
+            return other
+    return None
+
+
+def candidate_subnets(version: int = 4) -> Iterable[IPNetwork]:
+    if version != 4:
+        raise BadInput("default IPv6 ends are not chosen automatically yet", hint="give --pod-addr and --host-addr")
+    for rng in DOC_RANGES:
+        yield from rng.subnets(new_prefix=24) if rng.prefixlen < 24 else (rng,)
+
+
+def choose_subnet(used: Iterable[IPNetwork]) -> IPNetwork:
+    used = list(used)
+    for net in candidate_subnets(4):
+        if overlapping(net, used) is None:
+            return net
+    raise BadInput(
+        "every /24 of the documentation and benchmark ranges overlaps a route here",
+        hint="give --pod-addr and --host-addr",
+    )
+
+
+@dataclass(frozen=True)
+class Node:
+    """Where the node-side commands run: this machine, or a namespace standing in for a node (a lab node).
+
+    Pod-side commands enter the pod's namespace by its name or file, wherever they start from.
+    """
+
+    netns: Netns | None = None
+    sudo: bool = False
+
+    @property
+    def label(self) -> str:
+        return f"netns {self.netns}" if self.netns else "this machine"
+
+    def argv(self, argv: tuple[str, ...], netns: Netns | None) -> tuple[str, ...]:
+        from vethctl.commands import in_netns
+
+        full = in_netns(netns if netns is not None else self.netns, argv)
+        return ("sudo", *full) if self.sudo else full

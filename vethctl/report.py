@@ -1,0 +1,138 @@
+"""Reports: the JSON document of the contract is the data; the human text is rendered from it."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from datetime import datetime
+
+_ROUTE_KEYS = (("gateway", "via"), ("dev", "dev"), ("protocol", "proto"), ("scope", "scope"),
+               ("prefsrc", "src"), ("metric", "metric"))  # fmt: skip
+
+
+def to_json(report: dict) -> str:
+    return json.dumps(report, indent=2, default=str)
+
+
+def format_route(route: dict) -> str:
+    """One `ip -j route` entry as `ip route` prints it."""
+    parts = [route["type"]] if route.get("type") not in (None, "unicast") else []
+    parts.append(route.get("dst", "?"))
+    for key, word in _ROUTE_KEYS:
+        if route.get(key) not in (None, ""):
+            parts += [word, str(route[key])]
+    parts += [f for f in route.get("flags", [])]
+    return " ".join(parts)
+
+
+def format_time(ts: float | None) -> str:
+    if ts is None:
+        return "-"
+    return datetime.fromtimestamp(ts).strftime("%H:%M:%S.%f")
+
+
+def format_packet(p: dict) -> str:
+    """A packet record in one short line: what it is, between whom."""
+    t = format_time(p.get("timestamp"))
+    if p.get("arp_op") == "request":
+        what = f"ARP request  who-has {p.get('target_ip')} tell {p.get('sender_ip')}"
+    elif p.get("arp_op") == "reply":
+        what = f"ARP reply    {p.get('sender_ip')} is-at {p.get('sender_mac')}"
+    elif p.get("src_ip"):
+        proto = (p.get("protocol") or "ip").upper()
+        src, dst = p.get("src_ip"), p.get("dst_ip")
+        if p.get("src_port") is not None:
+            src, dst = f"{src}.{p['src_port']}", f"{dst}.{p.get('dst_port')}"
+        detail = p.get("icmp_type") or p.get("tcp_flags") and f"[{p['tcp_flags']}]" or ""
+        if p.get("icmp_seq") is not None:
+            detail += f" id {p.get('icmp_id')} seq {p['icmp_seq']}"
+        what = f"{proto:<5}        {src} > {dst} {detail}".rstrip()
+    else:
+        what = f"{p.get('ethertype') or '?'} {p.get('unparsed') or ''}".rstrip()
+    macs = f"   ({p.get('src_mac')} > {p.get('dst_mac')})" if p.get("src_mac") else ""
+    return f"{t}  {what}{macs}"
+
+
+def _veth_line(veth: dict) -> str:
+    h, p = veth["host"], veth["pod"]
+    return f"{h['name']} {h['address']} (node)  <->  {p['name']} {p['address']} (pod)"
+
+
+def run_text(r: dict) -> str:
+    t = r["target"]
+    lines = [
+        f"vethctl run {t['text']}  (node: {r['node']})",
+        f"  pod   netns {t['netns'] or t['netns_path']}, {t.get('pod_if') or 'eth0'} {t['pod_ip']}, mtu {t.get('mtu')}",
+        f"  veth  {_veth_line(r['veth'])}, mtu {r['veth'].get('mtu')}, session {r['session']}",
+        "",
+        "pod routes after attaching (+ new):",
+    ]
+    for route in r["routes"]:
+        mark = "+" if route.get("dev") == r["veth"]["pod"]["name"] else " "
+        lines.append(f"  {mark} {format_route(route)}")
+    ping = r.get("ping") or {}
+    lines += ["", f"ping {r['ping_target']} from the pod:"]
+    for raw in r.get("ping_lines", []):
+        lines.append(f"    {raw}")
+    cap = r["capture"]
+    lines += ["", f"capture on {cap['interface']} ({cap['filter'] or 'no filter'}): {len(cap['packets'])} packet(s)"
+              + (f", saved to {cap['pcap']}" if cap.get("pcap") else "")]  # fmt: skip
+    for p in cap["packets"]:
+        lines.append(f"    {format_packet(p)}")
+    lines += ["", "what happened:"]
+    lines += [f"  - {o}" for o in r["observations"]]
+    cmds = r["commands"]
+    total = sum(c["duration_s"] for c in cmds)
+    lines += ["", f"ran {len(cmds)} commands ({total:.2f} s in commands; every one is in the audit log {r['audit_log']}):"]
+    for c in cmds:
+        lines.append(f"  [{c['phase']:<8}] {shlex.join(c['argv'])}")
+    td = r["teardown"]
+    if td["done"]:
+        lines.append(f"teardown: removed {td['removed']} (its peer {r['veth']['pod']['name']} went with it); nothing left.")
+    else:
+        lines.append(f"kept: {_veth_line(r['veth'])}; remove with: {td['how']}")
+    _ = ping
+    return "\n".join(lines) + "\n"
+
+
+def routes_text(r: dict) -> str:
+    lines = [f"routes of {r['target']['text']} (netns {r['target']['netns'] or r['target']['netns_path']}):"]
+    lines += [f"  {format_route(route)}" for route in r["routes"]]
+    if r.get("to"):
+        lines += ["", r["to"]["sentence"]]
+    return "\n".join(lines) + "\n"
+
+
+def ping_text(r: dict) -> str:
+    lines = [f"ping {r['destination']} from {r['target']['text']}:"]
+    lines += [f"    {raw}" for raw in r.get("ping_lines", [])]
+    if r.get("route"):
+        lines.append(r["route_sentence"])
+    return "\n".join(lines) + "\n"
+
+
+def lab_up_text(r: dict) -> str:
+    lines = [f"lab node {r['name']} (netns {r['node_netns']}, bridge {r['bridge']} {r['gateway']}, pods {r['pod_cidr']})"]
+    for p in r["pods"]:
+        new = "  (new)" if p["netns"] in r.get("created", []) else ""
+        lines.append(f"  pod netns/{p['netns']}  eth0 {p['ip']}  host veth {p['host_veth']}{new}")
+    lines.append(f"try: vethctl run netns/{r['pods'][0]['netns']}")
+    return "\n".join(lines) + "\n"
+
+
+def lab_down_text(r: dict) -> str:
+    if not r["removed"]:
+        return f"{r.get('note', 'nothing to remove')}\n"
+    return f"lab {r['name']} removed: {', '.join(r['removed'])}\n"
+
+
+def lab_status_text(labs: list[dict]) -> str:
+    if not labs:
+        return "no lab is up (vethctl lab up)\n"
+    lines = []
+    for lab in labs:
+        state = "up" if lab["up"] else "DOWN (its namespace is gone; `vethctl lab down` forgets it)"
+        lines.append(f"lab {lab['name']}: {state}, {len(lab['pods'])} pod(s) in {lab['pod_cidr']}")
+        for p in lab["pods"]:
+            lines.append(f"  netns/{p['netns']}  {p['ip']}  {'' if p['present'] else '(gone)'}".rstrip())
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,233 @@
+"""`vethctl lab`: a node in a box, so vethctl works with no cluster at all.
+
+The lab node is itself a network namespace, attached to nothing real. Its pods are made the way a
+kubelet makes them: `ip netns add cni-<uuid>`, then the real CNI `bridge` (with `host-local` IPAM) and
+`loopback` plugins, run in the node's namespace. That gives the shape users see on a real node:
+/var/run/netns/cni-<uuid>, eth0@ifN, a default route via the bridge, lo up.
+The node's `lo` carries the tag `vethctl-lab:NAME`, so `lab down` only removes what `lab up` made.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import re
+import shutil
+import uuid
+
+from vethctl import commands
+from vethctl.errors import BadInput, MissingPrerequisite, TargetNotFound
+from vethctl.execute import Executor
+from vethctl.model import Netns, Node
+from vethctl.plan import Plan, Step
+from vethctl.scenarios.allocate import STATE_DIR
+from vethctl.scenarios.common import require_root
+
+DEFAULT_LAB = "vethlab"
+DEFAULT_POD_CIDR = "198.18.0.0/24"
+BRIDGE = "cni0"
+LAB_TAG = "vethctl-lab:"
+CNI_DIRS = ("/opt/cni/bin", "/usr/lib/cni", "/usr/libexec/cni")
+# A lab is quiet on purpose: without DAD, IPv6 link-local addresses (and their routes) are final at once,
+# so a snapshot taken right after `lab up` stays true.
+NO_DAD = ("sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,30}$")
+
+
+def lab_dir() -> str:
+    return os.path.join(STATE_DIR, "lab")
+
+
+def record_path(name: str) -> str:
+    return os.path.join(lab_dir(), f"{name}.json")
+
+
+def cni_bin_dir() -> str:
+    candidates = [os.environ["VETHCTL_CNI_PATH"]] if os.environ.get("VETHCTL_CNI_PATH") else list(CNI_DIRS)
+    for d in candidates:
+        if all(os.access(os.path.join(d, p), os.X_OK) for p in ("bridge", "host-local", "loopback")):
+            return d
+    raise MissingPrerequisite(f"the CNI bridge, host-local and loopback plugins are not in {' or '.join(candidates)}",
+                              hint="apt-get install containernetworking-plugins, or set VETHCTL_CNI_PATH")  # fmt: skip
+
+
+def validate_name(name: str) -> str:
+    if not _NAME.match(name):
+        raise BadInput(f"lab name {name!r} is not usable as a namespace name",
+                       hint="1 to 31 letters, digits, '_', '.' or '-', starting with a letter or digit")  # fmt: skip
+    return name
+
+
+def bridge_conf(name: str, pod_cidr: str) -> str:
+    net = ipaddress.ip_network(pod_cidr)
+    return json.dumps({
+        "cniVersion": "1.0.0", "name": name, "type": "bridge", "bridge": BRIDGE, "isGateway": True,
+        "ipMasq": False, "hairpinMode": True,
+        "ipam": {"type": "host-local", "ranges": [[{"subnet": str(net)}]], "routes": [{"dst": "0.0.0.0/0"}],
+                 "dataDir": os.path.join(lab_dir(), name, "ipam")},
+    }, indent=1)  # fmt: skip
+
+
+def loopback_conf(name: str) -> str:
+    return json.dumps({"cniVersion": "1.0.0", "name": f"{name}-lo", "type": "loopback"})
+
+
+def read_record(name: str) -> dict | None:
+    try:
+        with open(record_path(name)) as fh:
+            return json.load(fh)
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def _write_record(rec: dict) -> None:
+    os.makedirs(lab_dir(), exist_ok=True)
+    tmp = record_path(rec["name"]) + ".tmp"
+    with open(tmp, "w") as fh:
+        json.dump(rec, fh, indent=1)
+    os.replace(tmp, record_path(rec["name"]))
+
+
+def _netns_exists(name: str) -> bool:
+    return os.path.exists(f"/var/run/netns/{name}")
+
+
+def pod_steps(name: str, node: Netns, cni_dir: str, pod_cidr: str, pod_uuid: str) -> list[Step]:
+    pod = f"cni-{pod_uuid}"
+    path = f"/var/run/netns/{pod}"
+
+    def plugin(p: str, cmd: str, ifname: str, conf: str, **kw) -> Step:
+        return Step(commands.cni(os.path.join(cni_dir, p), cmd, container_id=pod_uuid, netns_path=path,
+                                 ifname=ifname, cni_path=cni_dir), node, stdin=conf, phase="lab", **kw)  # fmt: skip
+
+    delete = Step(commands.netns_del(pod), purpose=f"remove the pod {pod}", phase="lab", quiet_fail=True)
+    return [
+        Step(commands.netns_add(pod), purpose=f"a pod sandbox, named as containerd names it: {pod}", phase="lab",
+             undo=(delete,)),
+        Step(NO_DAD, Netns.named(pod), phase="lab", purpose="no IPv6 DAD: the lab's state settles at once"),
+        plugin("bridge", "ADD", "eth0", bridge_conf(name, pod_cidr), key=f"cni:{pod}",
+               purpose="CNI bridge + host-local: eth0 in the pod, its peer on the node's bridge, an address, a default route",
+               undo=(plugin("bridge", "DEL", "eth0", bridge_conf(name, pod_cidr), purpose="release the pod's address",
+                            quiet_fail=True),)),
+        plugin("loopback", "ADD", "lo", loopback_conf(name), purpose="CNI loopback: lo up in the pod"),
+    ]  # fmt: skip
+
+
+def up(name: str = DEFAULT_LAB, pods: int = 2, pod_cidr: str = DEFAULT_POD_CIDR) -> dict:
+    validate_name(name)
+    if not 1 <= pods <= 250:
+        raise BadInput(f"--pods {pods} is out of range", hint="a node holds 1 to 250 pods")
+    try:
+        net = ipaddress.ip_network(pod_cidr)
+    except ValueError as exc:
+        raise BadInput(f"--pod-cidr {pod_cidr!r}: {exc}", hint="e.g. 198.18.0.0/24") from None
+    if net.num_addresses - 3 < pods:
+        raise BadInput(f"--pod-cidr {pod_cidr} has room for {net.num_addresses - 3} pods, not {pods}",
+                       hint="use a larger prefix")  # fmt: skip
+    node_ns = Netns.named(name)
+    require_root(Node())
+    cni_dir = cni_bin_dir()
+    ex = Executor(Node())
+    rec = read_record(name)
+    existing = rec["pods"] if rec and _netns_exists(name) else []
+    steps: list[Step] = []
+    if not _netns_exists(name):
+        rec = None
+        steps += [
+            Step(commands.netns_add(name), purpose=f"the lab node {name}: a namespace attached to nothing real",
+                 phase="lab", undo=(Step(commands.netns_del(name), purpose=f"remove the lab node {name}", phase="lab"),)),
+            Step(("ip", "link", "set", "dev", "lo", "alias", f"{LAB_TAG}{name}", "up"), node_ns, phase="lab",
+                 purpose="lo up, tagged so that `lab down` knows this node is a lab's"),
+            Step(NO_DAD, node_ns, phase="lab", purpose="no IPv6 DAD: the lab's state settles at once"),
+        ]  # fmt: skip
+    elif not rec:
+        raise BadInput(f"a network namespace named {name!r} exists and is not a vethctl lab", hint="choose another --name")
+    new_pods = [str(uuid.uuid4()) for _ in range(max(0, pods - len(existing)))]
+    for pod_uuid in new_pods:
+        steps += pod_steps(name, node_ns, cni_dir, pod_cidr, pod_uuid)
+    plan = Plan(tuple(steps), keep=True, title=f"lab up {name}")
+    ex.execute(plan)
+    made = []
+    for pod_uuid in new_pods:
+        result = json.loads(ex.by_key[f"cni:cni-{pod_uuid}"].stdout)
+        host_veth = next((i["name"] for i in result["interfaces"] if "sandbox" not in i and i["name"] != BRIDGE), None)
+        made.append({"netns": f"cni-{pod_uuid}", "container_id": pod_uuid,
+                     "ip": result["ips"][0]["address"].split("/")[0], "host_veth": host_veth})  # fmt: skip
+    rec = {"name": name, "node_netns": name, "bridge": BRIDGE, "pod_cidr": str(net),
+           "gateway": str(net.network_address + 1), "cni_bin_dir": cni_dir, "pods": existing + made}  # fmt: skip
+    _write_record(rec)
+    return {**rec, "created": [p["netns"] for p in made], "commands": [r.as_json() for r in ex.results]}
+
+
+def _lab_pods_from_kernel(ex: Executor, name: str) -> list[str]:
+    """Pods attached to the lab's bridge, by their netns names: works even if the record is gone."""
+    node = Netns.named(name)
+    links = json.loads(ex.read(("ip", "-j", "link", "show", "master", BRIDGE), node,
+                               ok_codes={0, 1}).stdout or "[]")  # fmt: skip
+    ids = json.loads(ex.read(commands.netns_list_id(), node).stdout or "[]")
+    names = {i["nsid"]: i.get("name") for i in ids}
+    return sorted({names.get(link.get("link_netnsid")) for link in links} - {None})
+
+
+def _is_lab_node(ex: Executor, name: str) -> bool:
+    res = ex.read(("ip", "-j", "link", "show", "dev", "lo"), Netns.named(name), ok_codes={0, 1})
+    links = json.loads(res.stdout or "[]")
+    return bool(links) and links[0].get("ifalias") == f"{LAB_TAG}{name}"
+
+
+def down(name: str = DEFAULT_LAB) -> dict:
+    validate_name(name)
+    require_root(Node())
+    ex = Executor(Node())
+    rec = read_record(name)
+    if not _netns_exists(name):
+        if rec:
+            _forget(name)
+            # the node is gone; pods of the record may remain
+            left = [p["netns"] for p in rec["pods"] if _netns_exists(p["netns"])]
+            plan = Plan(tuple(Step(commands.netns_del(p), phase="lab", purpose=f"remove the pod {p}") for p in left),
+                        keep=True)  # fmt: skip
+            ex.execute(plan)
+            return {"name": name, "removed": left, "commands": [r.as_json() for r in ex.results]}
+        return {"name": name, "removed": [], "commands": [], "note": f"no lab named {name}: nothing to do"}
+    if not _is_lab_node(ex, name):
+        raise BadInput(f"the network namespace {name!r} is not a vethctl lab node", hint="`vethctl lab status`")
+    pods = set(_lab_pods_from_kernel(ex, name))
+    if rec:
+        pods |= {p["netns"] for p in rec["pods"] if _netns_exists(p["netns"])}
+    pods = {p for p in pods if p.startswith("cni-")}
+    steps = [Step(commands.netns_del(p), phase="lab", purpose=f"remove the pod {p}") for p in sorted(pods)]
+    steps.append(Step(commands.netns_del(name), phase="lab", purpose=f"remove the lab node {name}"))
+    ex.execute(Plan(tuple(steps), keep=True))
+    _forget(name)
+    return {"name": name, "removed": sorted(pods) + [name], "commands": [r.as_json() for r in ex.results]}
+
+
+def _forget(name: str) -> None:
+    shutil.rmtree(os.path.join(lab_dir(), name), ignore_errors=True)
+    try:
+        os.unlink(record_path(name))
+    except FileNotFoundError:
+        pass
+
+
+def status() -> list[dict]:
+    labs = []
+    if os.path.isdir(lab_dir()):
+        for fname in sorted(os.listdir(lab_dir())):
+            if fname.endswith(".json"):
+                rec = read_record(fname[:-5])
+                if rec:
+                    rec["up"] = _netns_exists(rec["name"])
+                    for p in rec["pods"]:
+                        p["present"] = _netns_exists(p["netns"])
+                    labs.append(rec)
+    return labs
+
+
+def find(name: str) -> dict:
+    rec = read_record(name)
+    if not rec or not _netns_exists(name):
+        raise TargetNotFound(f"no lab named {name!r} is up", hint=f"vethctl lab up --name {name}")
+    return rec

@@ -1,0 +1,183 @@
+"""`vethctl run`: the walkthrough, end to end.
+
+target -> look (read-only) -> allocate -> plan -> [render] -> execute -> parse -> report
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+
+from vethctl import audit, plan as plans, render
+from vethctl.errors import BadInput
+from vethctl.execute import Executor
+from vethctl.model import parse_address
+from vethctl.resolve import parse_target, resolve_netns
+from vethctl.scenarios import observe
+from vethctl.scenarios.allocate import AllocationLock, EndsRequest, allocate, default_ping, validate_request
+from vethctl.scenarios.common import look, look_at_pod, node_of, parse_ping, parse_via, require_root
+
+DEFAULT_FILTER = "arp or icmp"
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    target: str
+    ends: EndsRequest = field(default_factory=EndsRequest)
+    ping: str | None = None
+    count: int = 3
+    interval: float = 1.0
+    filter: str = DEFAULT_FILTER
+    pcap: str | None = None
+    transcript: str | None = None
+    sudo: bool = False
+    keep: bool = False
+    dry_run: bool = False
+    via: str | None = None
+
+
+@dataclass
+class RunOutcome:
+    """What `run` produced: a report, or (with --dry-run) the plan's command lines."""
+
+    report: dict | None = None
+    dry_run: str | None = None
+    transcript_path: str | None = None
+
+
+def validate(opts: RunOptions) -> None:
+    """Every check that needs no command: bad input is refused before anything is looked at."""
+    validate_request(opts.ends)
+    if not 1 <= opts.count <= 100000:
+        raise BadInput(f"--count {opts.count} is out of range", hint="give 1 to 100000")
+    if not 0.002 <= opts.interval <= 60:
+        raise BadInput(f"--interval {opts.interval:g} is out of range", hint="give 0.002 to 60 seconds")
+    if opts.ping is not None:
+        parse_address(opts.ping, "--ping")
+    for option, path in (("--pcap", opts.pcap), ("--transcript", opts.transcript)):
+        if path is not None:
+            _check_writable(option, path)
+
+
+def _check_writable(option: str, path: str) -> None:
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise BadInput(f"{option} {path}: the directory {directory} does not exist", hint="create it first")
+    if os.path.isdir(path):
+        raise BadInput(f"{option} {path} is a directory", hint="give a file name")
+    if not os.access(directory, os.W_OK):
+        raise BadInput(f"{option} {path}: cannot write in {directory}", hint="choose a writable directory")
+
+
+def check_filter(ex: Executor, filter_expr: str) -> None:
+    """Compile the filter with `tcpdump -d`: a bad one is exit 2 before anything is created."""
+    if not filter_expr:
+        return
+    from vethctl import commands
+
+    res = ex.read(commands.tcpdump_check_filter(filter_expr), None, purpose="compile the capture filter",
+                  ok_codes={0, 1})  # fmt: skip
+    if res.rc != 0:
+        msg = next((line for line in res.stderr.splitlines() if "tcpdump:" in line), res.stderr.strip())
+        raise BadInput(f"--filter {filter_expr!r} does not compile: {msg.replace('tcpdump: ', '')}",
+                       hint="see `man pcap-filter`, e.g. 'arp or icmp'")  # fmt: skip
+
+
+def run(opts: RunOptions, *, on_line=None) -> RunOutcome:
+    validate(opts)
+    spec = parse_target(opts.target)
+    if spec.kind not in ("netns", "nspath", "pid"):
+        raise BadInput(f"{spec.kind}/ targets are not supported by run yet", hint="use netns/NAME or nspath/PATH")
+    netns = resolve_netns(spec)
+    requested, explicit = parse_via(opts.via, opts.sudo)
+    require_root(requested)
+    ex = Executor(requested, on_line=on_line)
+
+    with AllocationLock() as lock:
+        pod = look_at_pod(ex, netns)
+        ex.node = node = node_of(ex, pod, requested, explicit)
+        node_view = look(ex, None, "the node")
+        check_filter(ex, opts.filter)
+        att = allocate(opts.ends, pod, node_view)
+        ex.session = att.session
+        ping_addr = parse_address(opts.ping, "--ping") if opts.ping else default_ping(att)
+        plan = plans.build_run(att, ping_addr=ping_addr, count=opts.count, interval=opts.interval,
+                               filter_expr=opts.filter, pcap=opts.pcap and os.path.abspath(opts.pcap),
+                               keep=opts.keep)  # fmt: skip
+        outcome = RunOutcome()
+        if opts.transcript:
+            header = f"vethctl run {opts.target}: session {att.session}, node {node.label}\n{_ends_line(att)}"
+            with open(opts.transcript, "w") as fh:
+                fh.write(render.transcript(plan, node, header=header))
+            os.chmod(opts.transcript, 0o755)
+            outcome.transcript_path = opts.transcript
+        if opts.dry_run:
+            outcome.dry_run = render.dry_run(plan, node)
+            return outcome
+        last_attach = [s for s in plan.steps if s.phase == "attach"][-1]
+        ex.execute(plan, after_step=lambda step: step is last_attach and lock.release())
+
+    outcome.report = _report(opts, spec, pod, node, att, ping_addr, ex, plan)
+    return outcome
+
+
+def _ends_line(att) -> str:
+    return (f"host end {att.host_end.name} {att.host_end.address}, pod end {att.pod_end.name}"
+            f" {att.pod_end.address} in {att.pod_end.netns}")  # fmt: skip
+
+
+def _report(opts, spec, pod, node, att, ping_addr, ex: Executor, plan) -> dict:
+    routes = json.loads(ex.by_key["pod_routes"].stdout or "[]")
+    route_get = json.loads(ex.by_key[f"route_get:{ping_addr}"].stdout or "[]")
+    route = route_get[0] if route_get else None
+    ping_res = ex.by_key.get("ping")
+    ping, ping_lines = parse_ping(ping_res.stdout) if ping_res else (None, [])
+    import jc
+
+    from vethctl.parsers import tcpdump as tcpdump_parser
+
+    cap = ex.by_key["capture"]
+    packets = jc.parse(tcpdump_parser, cap.stdout, quiet=True)
+    counters = observe.tcpdump_counters(cap.stderr)
+    host = {"name": att.host_end.name, "address": str(att.host_end.address)}
+    pod_end = {"name": att.pod_end.name, "address": str(att.pod_end.address)}
+    primary = pod.primary or {}
+    report = {
+        "target": {
+            "text": str(spec),
+            "kind": spec.kind,
+            "netns": pod.netns.name,
+            "netns_path": pod.netns.path,
+            "pid": pod.netns.pid,
+            "pod_ip": str(pod.pod_ip) if pod.pod_ip else None,
+            "pod_if": primary.get("ifname"),
+            "mtu": pod.mtu,
+        },
+        "node": node.label,
+        "session": att.session,
+        "veth": {"host": host, "pod": pod_end, "mtu": att.mtu, "tag": att.tag},
+        "routes": routes,
+        "route_to_ping": route,
+        "ping_target": str(ping_addr),
+        "ping": ping,
+        "ping_lines": ping_lines,
+        "capture": {
+            "interface": att.host_end.name,
+            "filter": opts.filter,
+            "pcap": os.path.abspath(opts.pcap) if opts.pcap else None,
+            "counters": counters,
+            "packets": packets,
+        },
+        "commands": [r.as_json() for r in ex.results],
+        "observations": observe.explain_run(ping_addr=str(ping_addr), pod_end=pod_end, host_end=host, route=route,
+                                            ping=ping, packets=packets, counters=counters,
+                                            filter_expr=opts.filter),  # fmt: skip
+        "teardown": {
+            "done": ex.torn_down and not opts.keep,
+            "removed": att.host_end.name if not opts.keep else None,
+            "how": None if not opts.keep else render.command_line(plan.steps[0].undo[0], node),
+        },
+        "audit_log": str(audit.audit_path()),
+    }
+    return report
