@@ -22,21 +22,19 @@ def in_netns(netns: Netns | None, argv: Argv) -> Argv:
     return ("ip", "netns", "exec", netns.name, *argv)
 
 
-def veth_add(host_name: str, pod_name: str, pod_netns: Netns, *, mtu: int | None, alias: str) -> Argv:
-    """Create the pair with the pod end already inside the pod's namespace, both ends tagged.
-
-    Done in one command so that no untagged or half-made link ever exists on the node.
-    """
+def veth_add(host_name: str, pod_name: str, pod_netns: Netns, *, mtu: int | None) -> Argv:
+    """Create the pair with the pod end straight inside the pod's namespace (no moment on the node)."""
     mtu_opt = ("mtu", str(mtu)) if mtu else ()
     return (
-        "ip", "link", "add", host_name, *mtu_opt, "alias", alias,
-        "type", "veth", "peer", "name", pod_name, *mtu_opt, "alias", alias, "netns", pod_netns.ref,
+        "ip", "link", "add", host_name, *mtu_opt,
+        "type", "veth", "peer", "name", pod_name, *mtu_opt, "netns", pod_netns.ref,
     )  # fmt: skip
 
 
-def link_up(name: str) -> Argv:
-    # addrgenmode none: no IPv6 link-local address, so no DAD/RS/MLD noise in the capture.
-    return ("ip", "link", "set", "dev", name, "addrgenmode", "none", "up")
+def link_tag_up(name: str, alias: str) -> Argv:
+    """Tag and bring up in one command. The kernel ignores `alias` on `ip link add`, so the tag comes here,
+    right after creation. addrgenmode none: no IPv6 link-local address, so no DAD/RS/MLD noise."""
+    return ("ip", "link", "set", "dev", name, "alias", alias, "addrgenmode", "none", "up")
 
 
 def link_del(name: str) -> Argv:

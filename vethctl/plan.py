@@ -64,16 +64,17 @@ def attach_steps(att: Attachment) -> list[Step]:
     )
     return [
         Step(
-            commands.veth_add(host.name, pod.name, pod.netns, mtu=att.mtu, alias=att.tag),
-            purpose=f"create the veth pair, {pod.name} straight into the pod's netns, both ends tagged {att.tag}",
+            commands.veth_add(host.name, pod.name, pod.netns, mtu=att.mtu),
+            purpose=f"create the veth pair, {pod.name} straight into the pod's netns",
             undo=(delete,),
             key="veth_add",
         ),
+        Step(commands.link_tag_up(host.name, att.tag), purpose=f"tag the host end {att.tag} and bring it up"
+             " (no IPv6 link-local: no DAD)"),
+        Step(commands.link_tag_up(pod.name, att.tag), pod.netns, purpose="tag the pod end and bring it up"),
         Step(commands.addr_add(pod.address, pod.name), pod.netns, purpose="address the pod end"),
-        Step(commands.link_up(pod.name), pod.netns, purpose="bring the pod end up (no IPv6 link-local: no DAD)"),
         Step(commands.addr_add(host.address, host.name), purpose="address the host end"),
-        Step(commands.link_up(host.name), purpose="bring the host end up (no IPv6 link-local: no DAD)"),
-    ]
+    ]  # fmt: skip
 
 
 def observe_steps(att: Attachment, destinations: Iterable[IPAddress]) -> list[Step]:
