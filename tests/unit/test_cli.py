@@ -1,0 +1,36 @@
+"""The CLI as a black box: bad input is one line and exit 2, before anything is looked at."""
+
+from __future__ import annotations
+
+import pytest
+import sh
+
+from conftest import VETHCTL
+
+vethctl = sh.Command(VETHCTL)
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["run"], "the following arguments are required"),
+    (["run", "netns/x", "--count", "many"], "not a whole number"),
+    (["run", "netns/x", "--count", "0"], "--count 0 is out of range"),
+    (["run", "netns/x", "--interval", "0"], "--interval 0 is out of range"),
+    (["run", "netns/x", "--host-if", "a-name-longer-than-15"], "Linux allows 15"),
+    (["run", "netns/x", "--pod-addr", "203.0.113.0/24"], "network address"),
+    (["run", "netns/x", "--ping", "not-an-ip"], "is not an IP address"),
+    (["run", "netns/x", "--host-addr", "172.168.0.200/24", "--pod-addr", "172.168.0.100/24"], "public address space"),
+    (["run", "bogus/x"], "unknown target kind"),
+    (["run", "netns/x", "--pcap", "/nonexistent-dir/x.pcap"], "does not exist"),
+    (["frobnicate"], "invalid choice"),
+])  # fmt: skip
+def test_bad_input_is_one_line_and_exit_2(args, needle):
+    with pytest.raises(sh.ErrorReturnCode_2) as exc:
+        vethctl(*args)
+    err = exc.value.stderr.decode()
+    assert needle in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert err.startswith("vethctl: error:")
+
+
+def test_version_and_help():
+    assert vethctl("--version").strip().startswith("vethctl ")
+    assert "run" in vethctl("--help")

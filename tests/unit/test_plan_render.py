@@ -1,0 +1,126 @@
+"""Plans are values: golden command lists, dry-run lines and transcripts, with no machine involved."""
+
+from __future__ import annotations
+
+import ipaddress
+import shlex
+import subprocess
+
+import pytest
+
+from vethctl import plan as plans
+from vethctl import render
+from vethctl.model import Attachment, Netns, Node, VethEnd
+
+POD = Netns.named("cni-1234")
+
+
+def attachment(pod=POD, session="0123abcd", mtu=1450) -> Attachment:
+    return Attachment(
+        session=session,
+        host_end=VethEnd("vh-0123abcd", ipaddress.ip_interface("203.0.113.200/24"), None),
+        pod_end=VethEnd("vp-0123abcd", ipaddress.ip_interface("203.0.113.100/24"), pod),
+        mtu=mtu,
+        owner_pid=4242,
+    )
+
+
+def run_plan(att=None, **kw) -> plans.Plan:
+    args = dict(ping_addr=ipaddress.ip_address("203.0.113.101"), count=3, interval=1.0, filter_expr="arp or icmp",
+                pcap=None, keep=False) | kw  # fmt: skip
+    return plans.build_run(att or attachment(), **args)
+
+
+def test_run_plan_is_the_walkthrough_in_order():
+    lines = render.dry_run(run_plan(), Node()).splitlines()
+    assert lines == [
+        "ip link add vh-0123abcd mtu 1450 type veth peer name vp-0123abcd mtu 1450 netns cni-1234",
+        "ip link set dev vh-0123abcd alias vethctl:0123abcd:run:4242 addrgenmode none up",
+        "ip -n cni-1234 link set dev vp-0123abcd alias vethctl:0123abcd:run:4242 addrgenmode none up",
+        "ip -n cni-1234 addr add 203.0.113.100/24 dev vp-0123abcd",
+        "ip addr add 203.0.113.200/24 dev vh-0123abcd",
+        "ip -n cni-1234 -j route show",
+        "ip -n cni-1234 -j route get 203.0.113.101",
+        "tcpdump -i vh-0123abcd -nn -tt -e -l --immediate-mode 'arp or icmp' &",
+        "ip netns exec cni-1234 ping -n -D -c 3 -i 1 203.0.113.101",
+        "kill -INT %1",
+        "ip link del dev vh-0123abcd",
+    ]
+
+
+def test_keep_has_no_teardown_and_up_keeps():
+    assert run_plan(keep=True).teardown() == ()
+    assert not any("link del" in line for line in render.dry_run(run_plan(keep=True), Node()).splitlines())
+    assert plans.build_up(attachment()).keep
+
+
+def test_every_created_thing_has_its_undo():
+    plan = run_plan()
+    assert [s.argv for s in plan.teardown()] == [("ip", "link", "del", "dev", "vh-0123abcd")]
+    assert plan.steps[0].undo and plan.steps[0].key == "veth_add"
+
+
+def test_a_namespace_without_name_is_entered_with_nsenter():
+    att = attachment(pod=Netns(name=None, path="/proc/77/ns/net", pid=77))
+    lines = render.dry_run(run_plan(att), Node()).splitlines()
+    assert lines[0].endswith("netns /proc/77/ns/net")
+    assert lines[2].startswith("nsenter --net=/proc/77/ns/net ip link set dev vp-0123abcd")
+    assert any(line.startswith("nsenter --net=/proc/77/ns/net ping ") for line in lines)
+
+
+def test_a_lab_node_wraps_node_side_commands_only():
+    node = Node(netns=Netns.named("lab1"))
+    lines = render.dry_run(run_plan(), node).splitlines()
+    assert lines[0].startswith("ip -n lab1 link add vh-")
+    assert lines[3].startswith("ip -n cni-1234 addr add")
+    assert lines[7].startswith("ip netns exec lab1 tcpdump -i vh-0123abcd")
+
+
+def test_sudo_prefixes_every_command():
+    lines = render.dry_run(run_plan(), Node(sudo=True)).splitlines()
+    assert all(line.startswith("sudo ") for line in lines)
+
+
+def test_pcap_and_empty_filter():
+    lines = render.dry_run(run_plan(pcap="/tmp/x y.pcap", filter_expr=""), Node()).splitlines()
+    assert "tcpdump -i vh-0123abcd -nn -tt -e -l --immediate-mode -w '/tmp/x y.pcap' --print &" in lines
+
+
+def test_hostile_values_are_quoted_once():
+    """Each dry-run line, split as a shell would, gives back exactly the argv that runs."""
+    att = attachment(pod=Netns.named("pod; rm -rf /"))
+    plan = run_plan(att, filter_expr="arp and not host $(reboot) 'x'", pcap="/tmp/a b;c")
+    node = Node(netns=Netns.named("lab`id`"))
+    lines = render.dry_run(plan, node).splitlines()
+    steps = [s for s in plan.all_steps() if not s.stops]
+    assert len(lines) == len(steps) + 1
+    for line, step in zip([x for x in lines if not x.startswith("kill")], steps, strict=True):
+        assert shlex.split(line.removesuffix(" &")) == list(node.argv(step.argv, step.netns))
+
+
+def test_transcript_is_valid_bash_with_cleanup_and_teardown(tmp_path):
+    script = render.transcript(run_plan(), Node(), header="test")
+    path = tmp_path / "t.sh"
+    path.write_text(script)
+    assert subprocess.run(["bash", "-n", str(path)]).returncode == 0
+    assert "set -euo pipefail" in script and "trap cleanup EXIT" in script and "trap - EXIT" in script
+    assert "[[ $line == 'listening on '* ]]" in script
+    assert script.index("ping -n") < script.index('kill -INT "$capture_pid"') < script.rindex("link del dev")
+    assert "sleep" not in script
+
+
+def test_transcript_keeps_ping_exit_1_as_an_answer():
+    script = render.transcript(run_plan(), Node(), header="")
+    assert "|| rc=$?" in script and "[ $rc -eq 0 ] || [ $rc -eq 1 ]" in script
+
+
+def test_transcript_heredoc_for_stdin():
+    step = plans.Step(("env", "CNI_COMMAND=ADD", "/usr/lib/cni/bridge"), stdin='{"a": 1}\n', phase="lab")
+    script = render.transcript(plans.Plan((step,)), Node(), header="")
+    assert "env CNI_COMMAND=ADD /usr/lib/cni/bridge <<'VETHCTL_EOF'\n{\"a\": 1}\nVETHCTL_EOF" in script
+
+
+@pytest.mark.parametrize("count,interval,expected", [(1, 0.2, "-c 1 -i 0.2"), (10, 2.0, "-c 10 -i 2")])
+def test_ping_arguments(count, interval, expected):
+    step = plans.ping_step(POD, ipaddress.ip_address("192.0.2.1"), count=count, interval=interval)
+    assert expected in shlex.join(step.argv) and step.ok_codes == {0, 1}
