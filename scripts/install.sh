@@ -29,7 +29,7 @@ fi
 stamp=.venv/.vethctl-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e '.[dev]'
+  .venv/bin/python -m pip install -q -e '.[dev]' --config-settings editable_mode=compat
   touch "$stamp"
 fi
 echo "install: ok ($(.venv/bin/vethctl --version))"

@@ -79,6 +79,24 @@ def build_parser() -> argparse.ArgumentParser:
     _output(run)
     _globals(run, suppress=True)
 
+    up = sub.add_parser("up", help="attach and leave in place; prints the session id")
+    up.add_argument("target", help="netns/NAME, nspath/PATH or pid/PID")
+    ua = up.add_argument_group("attach options")
+    ua.add_argument("--host-if", metavar="NAME")
+    ua.add_argument("--pod-if", metavar="NAME")
+    ua.add_argument("--host-addr", metavar="CIDR")
+    ua.add_argument("--pod-addr", metavar="CIDR")
+    ua.add_argument("--mtu", type=_positive_int)
+    ua.add_argument("--allow-public", action="store_true")
+    up.add_argument("--sudo", action="store_true", help="prefix every command with sudo")
+    _output(up)
+    _globals(up, suppress=True)
+
+    down = sub.add_parser("down", help="detach sessions; idempotent")
+    down.add_argument("sessions", nargs="*", metavar="SESSION")
+    _output(down)
+    _globals(down, suppress=True)
+
     routes = sub.add_parser("routes", help="the pod's routes; which interface ADDR leaves by")
     routes.add_argument("target")
     routes.add_argument("--to", metavar="ADDR", help="say which interface and gateway ADDR leaves the pod by")
@@ -156,6 +174,17 @@ def _dispatch(args) -> int:
             _emit(outcome.report, args.output, report.run_text)
         if outcome.transcript_path and not args.quiet:
             print(f"vethctl: transcript written to {outcome.transcript_path}", file=sys.stderr)
+        return EXIT_OK
+    if args.command in ("up", "down"):
+        from vethctl.scenarios import session
+
+        if args.command == "up":
+            from vethctl.scenarios.allocate import EndsRequest
+
+            ends = EndsRequest(args.host_if, args.pod_if, args.host_addr, args.pod_addr, args.mtu, args.allow_public)
+            _emit(session.up(args.target, ends, via=args.via, sudo=args.sudo), args.output, report.up_text)
+        else:
+            _emit(session.down(args.sessions, via=args.via), args.output, report.down_text)
         return EXIT_OK
     if args.command in ("routes", "ping"):
         from vethctl.scenarios import inspect

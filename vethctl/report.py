@@ -136,3 +136,14 @@ def lab_status_text(labs: list[dict]) -> str:
         for p in lab["pods"]:
             lines.append(f"  netns/{p['netns']}  {p['ip']}  {'' if p['present'] else '(gone)'}".rstrip())
     return "\n".join(lines) + "\n"
+
+
+def up_text(r: dict) -> str:
+    return (f"{r['session']}\n  {r['host']['name']} {r['host']['address']} (node)  <->  {r['pod']['name']}"
+            f" {r['pod']['address']} (pod {r['pod_netns'] or r['pod_netns_path']}); remove with: vethctl down {r['session']}\n")  # fmt: skip
+
+
+def down_text(r: dict) -> str:
+    lines = [f"{x['session']}: removed {', '.join(x['links'])}" for x in r["removed"]]
+    lines += [f"{s}: already gone" for s in r["already_gone"]]
+    return "\n".join(lines) + "\n"

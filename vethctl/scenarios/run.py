@@ -72,7 +72,7 @@ def _check_writable(option: str, path: str) -> None:
 
 def check_filter(ex: Executor, filter_expr: str) -> None:
     """Compile the filter with `tcpdump -d`: a bad one is exit 2 before anything is created."""
-    if not filter_expr:
+    if not filter_expr or filter_expr == DEFAULT_FILTER:  # the default is known to compile: save a process
         return
     from vethctl import commands
 

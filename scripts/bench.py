@@ -1,0 +1,181 @@
+#!/usr/bin/env python3
+"""`make bench`: vethctl against the baselines it replaces, in one run, alternating, on a lab node of its own.
+
+Each benchmark prints its baseline, the medians and the ratio (vethctl / baseline; lower is better).
+Only namespaces this script creates are used (a lab node `vb-<hex>`), and they are removed at the end.
+
+  run          `vethctl run` vs the plain shell script of the same steps (same pod, same pings)
+  attach       `vethctl up` + `vethctl down` vs the raw `ip` commands (interpreter included)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VETHCTL = str(ROOT / ".venv" / "bin" / "vethctl")
+
+# The person's notes as a plain script: tcpdump in the background with a pause to let it start, and a
+# pause before stopping it so that the last packets are printed. This is the named baseline.
+SHELL_RUN = r"""
+set -euo pipefail
+node=$1 pod=$2 ping_to=$3 count=$4 interval=$5
+ip -n "$node" link add veth-a type veth peer name veth-b
+ip -n "$node" link set veth-b netns "$pod"
+ip -n "$pod" addr add 192.0.2.100/24 dev veth-b
+ip -n "$node" addr add 192.0.2.200/24 dev veth-a
+ip -n "$pod" link set dev veth-b up
+ip -n "$node" link set dev veth-a up
+ip -n "$pod" route
+ip netns exec "$node" tcpdump -i veth-a -nn -l 'arp or icmp' &
+sleep 1
+ip netns exec "$pod" ping -c "$count" -i "$interval" "$ping_to" || true
+sleep 1
+kill -INT %1; wait
+ip -n "$node" link del veth-a
+"""
+
+# A stricter baseline, not how people write it: the same steps waiting on tcpdump's output instead of
+# sleeping (the way vethctl's own transcript does it).
+SHELL_RUN_NO_SLEEP = r"""
+set -euo pipefail
+node=$1 pod=$2 ping_to=$3 count=$4 interval=$5
+ip -n "$node" link add veth-a type veth peer name veth-b
+ip -n "$node" link set veth-b netns "$pod"
+ip -n "$pod" addr add 192.0.2.100/24 dev veth-b
+ip -n "$node" addr add 192.0.2.200/24 dev veth-a
+ip -n "$pod" link set dev veth-b up
+ip -n "$node" link set dev veth-a up
+ip -n "$pod" route
+exec 3< <(exec ip netns exec "$node" tcpdump -i veth-a -nn -l 'arp or icmp' 2>&1)
+tcpdump_pid=$!
+while read -r line <&3; do [[ $line == "listening on"* ]] && break; done
+ip netns exec "$pod" ping -c "$count" -i "$interval" "$ping_to" || true
+kill -INT "$tcpdump_pid"; wait "$tcpdump_pid" || true
+cat <&3 >/dev/null
+ip -n "$node" link del veth-a
+"""
+
+RAW_ATTACH = r"""
+set -euo pipefail
+node=$1 pod=$2
+ip -n "$node" link add veth-a type veth peer name veth-b
+ip -n "$node" link set veth-b netns "$pod"
+ip -n "$pod" addr add 192.0.2.100/24 dev veth-b
+ip -n "$node" addr add 192.0.2.200/24 dev veth-a
+ip -n "$pod" link set dev veth-b up
+ip -n "$node" link set dev veth-a up
+ip -n "$node" link del veth-a
+"""
+
+
+def timed(cmd: list[str], env=None) -> float:
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    elapsed = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"bench: {' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr}")
+    return elapsed
+
+
+def alternate(name: str, baseline_name: str, ours, baseline, rounds: int) -> dict:
+    ours_t, base_t = [], []
+    for i in range(rounds):
+        pair = [(ours_t, ours), (base_t, baseline)]
+        for sink, fn in pair if i % 2 == 0 else reversed(pair):
+            sink.append(fn())
+    mo, mb = statistics.median(ours_t), statistics.median(base_t)
+    print(f"{name}: vethctl median {mo * 1000:.1f} ms, {baseline_name} median {mb * 1000:.1f} ms over {rounds} rounds"
+          f" each -> ratio {mo / mb:.2f}x")
+    return {"name": name, "baseline": baseline_name, "ours_ms": mo * 1000, "baseline_ms": mb * 1000, "ratio": mo / mb,
+            "rounds": rounds}
+
+
+def bench_run(lab: dict, rounds: int, env) -> list[dict]:
+    node, pod = lab["node_netns"], lab["pods"][0]["netns"]
+    out = []
+    scripts = {}
+    for key, text in (("plain", SHELL_RUN), ("no-sleep", SHELL_RUN_NO_SLEEP)):
+        with tempfile.NamedTemporaryFile("w", suffix=".sh", delete=False) as fh:
+            fh.write(text)
+        scripts[key] = fh.name
+    try:
+        for label, ping_to, extra, count, interval in (
+            ("run, unreachable neighbour (3 pings, 1 s)", "192.0.2.101", [], "3", "1"),
+            ("run, host end answers (3 pings, 0.2 s)", "192.0.2.200", ["--ping", "192.0.2.200"], "3", "0.2"),
+        ):
+            ours = [VETHCTL, "run", f"netns/{pod}", "--host-addr", "192.0.2.200/24", "--pod-addr", "192.0.2.100/24",
+                    "--count", count, "--interval", interval, *extra, "-o", "json"]  # fmt: skip
+            for key, baseline in (("plain", "the plain shell script (tcpdump &; sleep 1; ping; sleep 1; kill)"),
+                                  ("no-sleep", "the same script waiting on tcpdump's output, no sleeps")):  # fmt: skip
+                base = ["bash", scripts[key], node, pod, ping_to, count, interval]
+                out.append(alternate(label, baseline, lambda o=ours: timed(o, env), lambda b=base: timed(b), rounds))
+    finally:
+        for path in scripts.values():
+            os.unlink(path)
+    return out
+
+
+def bench_attach(lab: dict, rounds: int, env) -> list[dict]:
+    node, pod = lab["node_netns"], lab["pods"][0]["netns"]
+    with tempfile.NamedTemporaryFile("w", suffix=".sh", delete=False) as fh:
+        fh.write(RAW_ATTACH)
+
+    def ours() -> float:
+        t0 = time.perf_counter()
+        up = subprocess.run([VETHCTL, "up", f"netns/{pod}", "-o", "json"], capture_output=True, text=True, env=env)
+        if up.returncode:
+            raise SystemExit(up.stderr)
+        session = json.loads(up.stdout)["session"]
+        down = subprocess.run([VETHCTL, "down", session], capture_output=True, text=True, env=env)
+        if down.returncode:
+            raise SystemExit(down.stderr)
+        return time.perf_counter() - t0
+
+    try:
+        return [alternate("attach+detach (vethctl up + down)", "raw ip commands (7)", ours,
+                          lambda: timed(["bash", fh.name, node, pod]), rounds)]  # fmt: skip
+    finally:
+        os.unlink(fh.name)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("which", nargs="*", default=["run", "attach"])
+    ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        print("bench: needs root (network namespaces)", file=sys.stderr)
+        return 4
+    print(f"machine: {platform.node()}, {os.cpu_count()} cores, Linux {platform.release()},"
+          f" Python {platform.python_version()}")  # fmt: skip
+    env = {**os.environ, "VETHCTL_AUDIT_LOG": os.path.join(tempfile.gettempdir(), "vethctl-bench-audit.jsonl")}
+    name = f"vb-{secrets.token_hex(3)}"
+    lab = json.loads(subprocess.run([VETHCTL, "lab", "up", "--name", name, "--pods", "1", "-o", "json"],
+                                    check=True, capture_output=True, text=True, env=env).stdout)  # fmt: skip
+    results = []
+    try:
+        if "run" in args.which:
+            results += bench_run(lab, max(3, args.rounds // 2), env)
+        if "attach" in args.which:
+            results += bench_attach(lab, args.rounds * 3, env)
+    finally:
+        subprocess.run([VETHCTL, "lab", "down", "--name", name], capture_output=True, env=env)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,86 @@
+"""The lab node: pods shaped exactly as a kubelet leaves them, and nothing left after `lab down`."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import subprocess
+
+from conftest import ip_json, vethctl
+
+
+def netns_names() -> set[str]:
+    out = subprocess.run(["ip", "-j", "netns", "list"], capture_output=True, text=True).stdout
+    return {n["name"] for n in json.loads(out or "[]")}
+
+
+def test_lab_pods_have_the_shape_of_a_real_node(lab):
+    assert re.fullmatch(r"cni-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", lab["pods"][0]["netns"])
+    for pod in lab["pods"]:
+        links = {link["ifname"]: link for link in ip_json("link", "show", netns=pod["netns"])}
+        assert set(links) == {"lo", "eth0"}
+        assert "UP" in links["lo"]["flags"] and "UP" in links["eth0"]["flags"]
+        # eth0@ifN: its peer is on the node, in the node's namespace
+        assert links["eth0"]["link_netnsid"] is not None and links["eth0"]["link_index"] > 0
+        routes = ip_json("route", "show", netns=pod["netns"])
+        assert {"dst": "default", "gateway": lab["gateway"], "dev": "eth0"}.items() <= routes[0].items()
+        node_link = ip_json("link", "show", "dev", pod["host_veth"], netns=lab["node_netns"])[0]
+        assert node_link["master"] == lab["bridge"] and node_link["ifindex"] == links["eth0"]["link_index"]
+    text = subprocess.run(["ip", "-n", lab["pods"][0]["netns"], "-br", "link"], capture_output=True, text=True).stdout
+    assert re.search(r"^eth0@if\d+\s", text, re.M)
+
+
+def test_pods_reach_each_other_and_the_gateway(lab):
+    a, b = lab["pods"]
+    r = json.loads(vethctl("ping", f"netns/{a['netns']}", b["ip"], "--count", "2", "--interval", "0.2", "-o", "json").stdout)
+    assert r["ping"]["packets_received"] == 2 and r["route"]["dev"] == "eth0"
+
+
+def test_routes_says_which_way_an_address_leaves(lab, pod):
+    r = json.loads(vethctl("routes", f"netns/{pod['netns']}", "--to", "198.51.100.7", "-o", "json").stdout)
+    assert r["to"]["sentence"] == f"198.51.100.7 leaves by eth0 via {lab['gateway']}, from {pod['ip']}"
+    assert any(route["dst"] == "default" for route in r["routes"])
+    text = vethctl("routes", f"netns/{pod['netns']}", "--to", pod["ip"]).stdout
+    assert "default via" in text
+
+
+def test_lab_up_down_status_leave_nothing():
+    name = f"vt-{secrets.token_hex(3)}"
+    before = netns_names()
+    up = json.loads(vethctl("lab", "up", "--name", name, "--pods", "3", "-o", "json").stdout)
+    try:
+        assert len(up["pods"]) == 3 and len({p["ip"] for p in up["pods"]}) == 3
+        assert netns_names() - before == {name, *(p["netns"] for p in up["pods"])}
+        status = json.loads(vethctl("lab", "status", "-o", "json").stdout)
+        mine = next(lab for lab in status if lab["name"] == name)
+        assert mine["up"] and all(p["present"] for p in mine["pods"])
+        # up again is idempotent: it grows to the asked number, never duplicates
+        again = json.loads(vethctl("lab", "up", "--name", name, "--pods", "3", "-o", "json").stdout)
+        assert again["created"] == [] and len(again["pods"]) == 3
+    finally:
+        down = vethctl("lab", "down", "--name", name)
+    assert netns_names() == before
+    assert name in down.stdout
+    assert "nothing to do" in vethctl("lab", "down", "--name", name).stdout
+
+
+def test_lab_down_refuses_a_namespace_it_did_not_make():
+    name = f"vt-{secrets.token_hex(3)}"
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    try:
+        proc = vethctl("lab", "down", "--name", name, check=False)
+        assert proc.returncode == 2 and "not a vethctl lab" in proc.stderr
+        assert name in netns_names()
+    finally:
+        subprocess.run(["ip", "netns", "del", name], check=True)
+
+
+def test_demo_shows_who_has_and_leaves_nothing():
+    before = netns_names()
+    proc = vethctl("demo", timeout=120)
+    assert "Request" not in proc.stderr
+    assert proc.stdout.count("ARP request  who-has") >= 3
+    assert "nobody answered" in proc.stdout and "answered ARP" in proc.stdout
+    assert "left behind: nothing" in proc.stdout
+    assert netns_names() == before
