@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from loguru import logger
@@ -38,7 +38,7 @@ class _AuditSink:
         if entry is None or self.failed:
             return
         line = json.dumps(
-            {"time": record["time"].astimezone(timezone.utc).isoformat(timespec="microseconds"), **entry},
+            {"time": record["time"].astimezone(UTC).isoformat(timespec="microseconds"), **entry},
             default=str,
             separators=(",", ":"),
         )
@@ -80,8 +80,8 @@ def command_finished(argv: tuple[str, ...], *, netns: str | None, node: str, ses
                      duration_s: float, shown: str) -> None:  # fmt: skip
     logger.bind(audit={"event": "end", "argv": list(argv), "netns": netns, "node": node, "session": session,
                        "pid": os.getpid(), "rc": rc, "duration_s": round(duration_s, 6)}).debug(
-        "  exit {} in {:.3f}s  ({})", rc, duration_s, shown.split(" ", 1)[0])  # fmt: skip
+        "  exit {} in {:.3f}s", rc, duration_s)  # fmt: skip
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -36,6 +36,22 @@ def _output(p: argparse.ArgumentParser, choices=("text", "json")) -> None:
     p.add_argument("-o", "--output", choices=choices, default="text", help="text (default) or one JSON document")
 
 
+TARGET_HELP = ("pod/NAME (or NAME), netns/NAME, nspath/PATH, pid/PID, ip/ADDR or container/ID")
+
+
+def _target(p: argparse.ArgumentParser) -> None:
+    p.add_argument("target", help=TARGET_HELP)
+    k = p.add_argument_group("pod/ targets")
+    k.add_argument("-n", "--namespace", help="the pod's Kubernetes namespace (kubectl's default otherwise)")
+    k.add_argument("--context", help="the kubeconfig context to ask")
+
+
+def _kube(args):
+    from vethctl.scenarios.locate import KubeScope
+
+    return KubeScope(getattr(args, "namespace", None), getattr(args, "context", None))
+
+
 def _positive_int(text: str) -> int:
     try:
         return int(text)
@@ -59,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
 
     run = sub.add_parser("run", help="attach, capture on the host end, ping from the pod, report, tear down")
-    run.add_argument("target", help="netns/NAME, nspath/PATH or pid/PID")
+    _target(run)
     a = run.add_argument_group("attach options")
     a.add_argument("--host-if", metavar="NAME", help="host end name (default vh-SESSION)")
     a.add_argument("--pod-if", metavar="NAME", help="pod end name (default vp-SESSION)")
@@ -80,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     _globals(run, suppress=True)
 
     up = sub.add_parser("up", help="attach and leave in place; prints the session id")
-    up.add_argument("target", help="netns/NAME, nspath/PATH or pid/PID")
+    _target(up)
     ua = up.add_argument_group("attach options")
     ua.add_argument("--host-if", metavar="NAME")
     ua.add_argument("--pod-if", metavar="NAME")
@@ -97,14 +113,19 @@ def build_parser() -> argparse.ArgumentParser:
     _output(down)
     _globals(down, suppress=True)
 
+    find = sub.add_parser("find", help="where the target's netns is, its pod IP and host-side veth; nothing changed")
+    _target(find)
+    _output(find)
+    _globals(find, suppress=True)
+
     routes = sub.add_parser("routes", help="the pod's routes; which interface ADDR leaves by")
-    routes.add_argument("target")
+    _target(routes)
     routes.add_argument("--to", metavar="ADDR", help="say which interface and gateway ADDR leaves the pod by")
     _output(routes)
     _globals(routes, suppress=True)
 
     ping = sub.add_parser("ping", help="ping ADDR from inside the pod")
-    ping.add_argument("target")
+    _target(ping)
     ping.add_argument("address")
     ping.add_argument("--count", type=_positive_int, default=3)
     ping.add_argument("--interval", type=_number, default=1.0)
@@ -166,6 +187,7 @@ def _dispatch(args) -> int:
             ends=EndsRequest(args.host_if, args.pod_if, args.host_addr, args.pod_addr, args.mtu, args.allow_public),
             ping=args.ping, count=args.count, interval=args.interval, filter=args.filter, pcap=args.pcap,
             transcript=args.transcript, sudo=args.sudo, keep=args.keep, dry_run=args.dry_run, via=args.via,
+            kube=_kube(args),
         )  # fmt: skip
         outcome = run(opts)
         if outcome.dry_run is not None:
@@ -182,17 +204,22 @@ def _dispatch(args) -> int:
             from vethctl.scenarios.allocate import EndsRequest
 
             ends = EndsRequest(args.host_if, args.pod_if, args.host_addr, args.pod_addr, args.mtu, args.allow_public)
-            _emit(session.up(args.target, ends, via=args.via, sudo=args.sudo), args.output, report.up_text)
+            r = session.up(args.target, ends, via=args.via, sudo=args.sudo, kube=_kube(args))
+            _emit(r, args.output, report.up_text)
         else:
             _emit(session.down(args.sessions, via=args.via), args.output, report.down_text)
         return EXIT_OK
-    if args.command in ("routes", "ping"):
+    if args.command in ("routes", "ping", "find"):
         from vethctl.scenarios import inspect
 
-        if args.command == "routes":
-            _emit(inspect.routes(args.target, to=args.to, via=args.via), args.output, report.routes_text)
+        if args.command == "find":
+            _emit(inspect.find(args.target, via=args.via, kube=_kube(args)), args.output, report.find_text)
+        elif args.command == "routes":
+            r = inspect.routes(args.target, to=args.to, via=args.via, kube=_kube(args))
+            _emit(r, args.output, report.routes_text)
         else:
-            r = inspect.ping(args.target, args.address, count=args.count, interval=args.interval, via=args.via)
+            r = inspect.ping(args.target, args.address, count=args.count, interval=args.interval, via=args.via,
+                             kube=_kube(args))  # fmt: skip
             _emit(r, args.output, report.ping_text)
         return EXIT_OK
     if args.command == "lab":

@@ -112,3 +112,20 @@ def cni(plugin_path: str, command: str, *, container_id: str, netns_path: str, i
         "env", f"CNI_COMMAND={command}", f"CNI_CONTAINERID={container_id}", f"CNI_NETNS={netns_path}",
         f"CNI_IFNAME={ifname}", f"CNI_PATH={cni_path}", plugin_path,
     )  # fmt: skip
+
+
+def neigh_show_json(address: IPAddress) -> Argv:
+    return ("ip", "-j", "neigh", "show", "to", str(address))
+
+
+def fdb_get_json(mac: str, bridge: str) -> Argv:
+    return ("bridge", "-j", "fdb", "get", mac, "br", bridge)
+
+
+def probe(address: IPAddress) -> Argv:
+    """One echo request, to make the kernel resolve the neighbour (fills `ip neigh`)."""
+    return ("ping", "-n", "-q", "-c", "1", "-W", "1", str(address))
+
+
+def addr_show_to_json(address: IPAddress) -> Argv:
+    return ("ip", "-j", "addr", "show", "to", str(address))

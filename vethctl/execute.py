@@ -7,6 +7,7 @@ the node and the pod as they were. Commands are argv lists handed to plumbum: ne
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import re
@@ -17,10 +18,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from loguru import logger
 from plumbum import local
 from plumbum.commands.processes import CommandNotFound
-
-from loguru import logger
 
 from vethctl import audit
 from vethctl.errors import CommandFailed, MissingPrerequisite
@@ -217,10 +217,8 @@ class Executor:
                 if captured + dropped >= received:
                     break
         if proc.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 proc.send_signal(signal.SIGINT)
-            except ProcessLookupError:
-                pass
         try:
             rc = proc.wait(timeout)
         except subprocess.TimeoutExpired:

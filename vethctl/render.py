@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shlex
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from vethctl.model import Node
 from vethctl.plan import Plan, Step
@@ -38,7 +38,7 @@ def transcript(plan: Plan, node: Node, *, header: str) -> str:
     out = [
         "#!/usr/bin/env bash",
         *(f"# {line}" for line in header.splitlines()),
-        f"# written by vethctl on {datetime.now(timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')}",
+        f"# written by vethctl on {datetime.now(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}",
         "# replay: as root on the node, `bash THIS_FILE`" if not node.sudo else "# replay: `bash THIS_FILE`",
         "set -euo pipefail",
         "",

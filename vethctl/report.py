@@ -147,3 +147,18 @@ def down_text(r: dict) -> str:
     lines = [f"{x['session']}: removed {', '.join(x['links'])}" for x in r["removed"]]
     lines += [f"{s}: already gone" for s in r["already_gone"]]
     return "\n".join(lines) + "\n"
+
+
+def find_text(r: dict) -> str:
+    lines = [
+        f"{r['text']}",
+        f"  netns       {r['netns'] or '(no name)'}",
+        f"  netns_path  {r['netns_path']}",
+        f"  pid         {r['pid'] if r['pid'] is not None else '-'}",
+        f"  pod_ip      {r['pod_ip'] or '-'}  ({r.get('pod_if') or '?'}, mtu {r.get('mtu')})",
+        f"  host_veth   {r['host_veth'] or '-'}",
+        f"  node        {r['node']}",
+    ]
+    if r.get("resolved_by"):
+        lines += ["  found by:"] + [f"    {step}" for step in r["resolved_by"]]
+    return "\n".join(lines) + "\n"

@@ -144,7 +144,7 @@ def default_ping(att: Attachment) -> IPAddress:
     """An unused address of the veth subnet (.101): nobody answers its ARP, which is the walkthrough's point."""
     net = att.subnet
     taken = {att.host_end.address.ip, att.pod_end.address.ip}
-    preferred = [host_at(net, PING_OFFSET)] if PING_OFFSET < net.num_addresses - 1 else []
+    preferred = [host_at(net, PING_OFFSET)] if net.num_addresses - 1 > PING_OFFSET else []
     for addr in [*preferred, *(net.hosts() if net.num_addresses > 2 else net)]:
         if addr not in taken:
             return addr

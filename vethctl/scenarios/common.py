@@ -76,14 +76,15 @@ def require_root(node: Node) -> None:
                                   hint="run it with sudo, or pass --sudo to prefix each command with sudo")  # fmt: skip
 
 
-def look(ex: Executor, netns: Netns | None, what: str) -> NetView:
-    links = json.loads(ex.read(commands.addr_show_json(), netns, purpose=f"{what}: links and addresses").stdout or "[]")
+def look(ex: Executor, netns: Netns | None, what: str, links: list[dict] | None = None) -> NetView:
+    if links is None:
+        links = json.loads(ex.read(commands.addr_show_json(), netns, purpose=f"{what}: links and addresses").stdout or "[]")
     routes = json.loads(ex.read(commands.route_show_json(), netns, purpose=f"{what}: routes, all tables").stdout or "[]")
     return NetView(links, routes)
 
 
-def look_at_pod(ex: Executor, netns: Netns) -> PodView:
-    view = look(ex, netns, "the pod")
+def look_at_pod(ex: Executor, netns: Netns, links: list[dict] | None = None) -> PodView:
+    view = look(ex, netns, "the pod", links)
     return PodView(view.links, view.routes, netns)
 
 

@@ -9,6 +9,7 @@ The node's `lo` carries the tag `vethctl-lab:NAME`, so `lab down` only removes w
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import os
@@ -206,10 +207,8 @@ def down(name: str = DEFAULT_LAB) -> dict:
 
 def _forget(name: str) -> None:
     shutil.rmtree(os.path.join(lab_dir(), name), ignore_errors=True)
-    try:
+    with contextlib.suppress(FileNotFoundError):
         os.unlink(record_path(name))
-    except FileNotFoundError:
-        pass
 
 
 def status() -> list[dict]:

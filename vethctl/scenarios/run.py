@@ -9,14 +9,15 @@ import json
 import os
 from dataclasses import dataclass, field
 
-from vethctl import audit, plan as plans, render
+from vethctl import audit, render
+from vethctl import plan as plans
 from vethctl.errors import BadInput
 from vethctl.execute import Executor
 from vethctl.model import parse_address
-from vethctl.resolve import parse_target, resolve_netns
 from vethctl.scenarios import observe
 from vethctl.scenarios.allocate import AllocationLock, EndsRequest, allocate, default_ping, validate_request
-from vethctl.scenarios.common import look, look_at_pod, node_of, parse_ping, parse_via, require_root
+from vethctl.scenarios.common import look, parse_ping
+from vethctl.scenarios.locate import KubeScope, host_veth_of, locate
 
 DEFAULT_FILTER = "arp or icmp"
 
@@ -35,6 +36,7 @@ class RunOptions:
     keep: bool = False
     dry_run: bool = False
     via: str | None = None
+    kube: KubeScope = field(default_factory=KubeScope)
 
 
 @dataclass
@@ -86,18 +88,12 @@ def check_filter(ex: Executor, filter_expr: str) -> None:
 
 def run(opts: RunOptions, *, on_line=None) -> RunOutcome:
     validate(opts)
-    spec = parse_target(opts.target)
-    if spec.kind not in ("netns", "nspath", "pid"):
-        raise BadInput(f"{spec.kind}/ targets are not supported by run yet", hint="use netns/NAME or nspath/PATH")
-    netns = resolve_netns(spec)
-    requested, explicit = parse_via(opts.via, opts.sudo)
-    require_root(requested)
-    ex = Executor(requested, on_line=on_line)
-
-    with AllocationLock() as lock:
-        pod = look_at_pod(ex, netns)
-        ex.node = node = node_of(ex, pod, requested, explicit)
+    with AllocationLock() as lock:  # from the first look to the last address: no other run allocates meanwhile
+        located, ex = locate(opts.target, via=opts.via, sudo=opts.sudo, kube=opts.kube)
+        ex.on_line = on_line
+        pod, node = located.pod, located.node
         node_view = look(ex, None, "the node")
+        host_veth_of(ex, located, node_view.links)
         check_filter(ex, opts.filter)
         att = allocate(opts.ends, pod, node_view)
         ex.session = att.session
@@ -118,7 +114,7 @@ def run(opts: RunOptions, *, on_line=None) -> RunOutcome:
         last_attach = [s for s in plan.steps if s.phase == "attach"][-1]
         ex.execute(plan, after_step=lambda step: step is last_attach and lock.release())
 
-    outcome.report = _report(opts, spec, pod, node, att, ping_addr, ex, plan)
+    outcome.report = _report(opts, located, att, ping_addr, ex, plan)
     return outcome
 
 
@@ -127,7 +123,7 @@ def _ends_line(att) -> str:
             f" {att.pod_end.address} in {att.pod_end.netns}")  # fmt: skip
 
 
-def _report(opts, spec, pod, node, att, ping_addr, ex: Executor, plan) -> dict:
+def _report(opts, located, att, ping_addr, ex: Executor, plan) -> dict:
     routes = json.loads(ex.by_key["pod_routes"].stdout or "[]")
     route_get = json.loads(ex.by_key[f"route_get:{ping_addr}"].stdout or "[]")
     route = route_get[0] if route_get else None
@@ -142,19 +138,10 @@ def _report(opts, spec, pod, node, att, ping_addr, ex: Executor, plan) -> dict:
     counters = observe.tcpdump_counters(cap.stderr)
     host = {"name": att.host_end.name, "address": str(att.host_end.address)}
     pod_end = {"name": att.pod_end.name, "address": str(att.pod_end.address)}
-    primary = pod.primary or {}
     report = {
-        "target": {
-            "text": str(spec),
-            "kind": spec.kind,
-            "netns": pod.netns.name,
-            "netns_path": pod.netns.path,
-            "pid": pod.netns.pid,
-            "pod_ip": str(pod.pod_ip) if pod.pod_ip else None,
-            "pod_if": primary.get("ifname"),
-            "mtu": pod.mtu,
-        },
-        "node": node.label,
+        "target": located.as_json(),
+        "resolved_by": located.path,
+        "node": located.node.label,
         "session": att.session,
         "veth": {"host": host, "pod": pod_end, "mtu": att.mtu, "tag": att.tag},
         "routes": routes,
@@ -176,7 +163,7 @@ def _report(opts, spec, pod, node, att, ping_addr, ex: Executor, plan) -> dict:
         "teardown": {
             "done": ex.torn_down and not opts.keep,
             "removed": att.host_end.name if not opts.keep else None,
-            "how": None if not opts.keep else render.command_line(plan.steps[0].undo[0], node),
+            "how": None if not opts.keep else render.command_line(plan.steps[0].undo[0], located.node),
         },
         "audit_log": str(audit.audit_path()),
     }

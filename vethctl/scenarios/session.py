@@ -6,17 +6,19 @@ its links carry the kernel-side tag `vethctl:SESSION:up`, so they can be found w
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
 
-from vethctl import commands, plan as plans
-from vethctl.errors import BadInput, TargetNotFound
+from vethctl import commands
+from vethctl import plan as plans
+from vethctl.errors import BadInput
 from vethctl.execute import Executor
 from vethctl.model import Netns, Node, parse_tag
-from vethctl.resolve import parse_target, resolve_netns
 from vethctl.scenarios.allocate import STATE_DIR, AllocationLock, EndsRequest, allocate, validate_request
-from vethctl.scenarios.common import look, look_at_pod, node_of, parse_via, require_root
+from vethctl.scenarios.common import look, parse_via, require_root
+from vethctl.scenarios.locate import KubeScope, locate
 
 
 def sessions_dir() -> str:
@@ -44,25 +46,17 @@ def read_record(session: str) -> dict | None:
 
 
 def forget(session: str) -> None:
-    try:
+    with contextlib.suppress(FileNotFoundError):
         os.unlink(_record_path(session))
-    except FileNotFoundError:
-        pass
 
 
-def up(target: str, ends: EndsRequest, *, via: str | None = None, sudo: bool = False) -> dict:
+def up(target: str, ends: EndsRequest, *, via: str | None = None, sudo: bool = False,
+       kube: KubeScope | None = None) -> dict:  # fmt: skip
     validate_request(ends)
-    spec = parse_target(target)
-    if spec.kind not in ("netns", "nspath", "pid"):
-        raise BadInput(f"{spec.kind}/ targets are not supported yet", hint="use netns/NAME, nspath/PATH or pid/PID")
-    netns = resolve_netns(spec)
-    requested, explicit = parse_via(via, sudo)
-    require_root(requested)
-    ex = Executor(requested)
     with AllocationLock():
-        pod = look_at_pod(ex, netns)
-        ex.node = node = node_of(ex, pod, requested, explicit)
-        att = allocate(ends, pod, look(ex, None, "the node"), mode="up")
+        located, ex = locate(target, via=via, sudo=sudo, kube=kube)
+        node, netns, spec = located.node, located.netns, located.spec
+        att = allocate(ends, located.pod, look(ex, None, "the node"), mode="up")
         ex.session = att.session
         ex.execute(plans.build_up(att))
     rec = {

@@ -1,0 +1,156 @@
+"""ip/ADDR: the pod that owns an address on this node, in a constant number of commands.
+
+  ip -j route get ADDR            -> the device: a bridge (bridge CNIs) or the pod's host veth (routed CNIs)
+  ip -j neigh show to ADDR        -> the pod's MAC (bridge case; one probe ping if the table has no entry)
+  bridge -j fdb get MAC br BR     -> the bridge port: the pod's host-side veth
+  ip -j -d link show dev VETH     -> its peer's ifindex and netnsid
+  ip -j netns list-id             -> the netnsid's name
+  ip -n NAME -j addr show         -> verified: ADDR is there, on the interface that is the veth's peer
+
+When a step has no answer it falls back: a neighbour probe, then a scan of every network namespace
+(named ones and unnamed ones found through /proc/*/ns/net), and -v says which path was taken.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+
+from loguru import logger
+
+from vethctl import commands
+from vethctl.errors import TargetNotFound
+from vethctl.execute import Executor
+from vethctl.model import IPAddress, Netns
+
+
+@dataclass
+class Found:
+    netns: Netns
+    host_veth: str | None
+    pod_if: str | None
+    path: list[str] = field(default_factory=list)  # how it was found, for -v and the JSON
+    links: list[dict] | None = None  # the namespace's `ip -j addr`, read while verifying
+
+
+def _json(ex: Executor, argv, netns=None, purpose="", ok=(0,)) -> list:
+    res = ex.read(argv, netns, purpose=purpose, ok_codes=set(ok))
+    if res.rc != 0:
+        return []
+    try:
+        return json.loads(res.stdout or "[]")
+    except json.JSONDecodeError:
+        return []
+
+
+def find_by_ip(ex: Executor, address: IPAddress) -> Found:
+    path: list[str] = []
+    route = _json(ex, commands.route_get_json(address), purpose=f"which device {address} is behind", ok=(0, 1, 2))
+    if not route:
+        raise TargetNotFound(f"{address} has no route on this node", hint="is it a pod IP of this node?")
+    route = route[0]
+    if route.get("type") == "local":
+        raise TargetNotFound(f"{address} is an address of the node itself, not of a pod", hint="give a pod's IP")
+    if route.get("gateway"):
+        raise TargetNotFound(f"{address} is not on this node: it is routed via {route['gateway']} dev {route['dev']}",
+                             hint="run vethctl on the node that hosts the pod (kubectl get pod -o wide)")  # fmt: skip
+    dev = route["dev"]
+    link = _link(ex, dev)
+    kind = (link.get("linkinfo") or {}).get("info_kind")
+    path.append(f"route get {address}: dev {dev} ({kind or 'device'})")
+    veth = None
+    if kind == "veth":
+        veth = link  # routed CNI (ptp, Calico): the route points straight at the pod's host veth
+    elif kind == "bridge":
+        veth = _bridge_port(ex, address, dev, path)
+    if veth is not None and veth.get("link_netnsid") is not None:
+        found = _by_nsid(ex, address, veth, path)
+        if found:
+            return found
+    path.append("falling back to a scan of every network namespace")
+    logger.debug("ip/{}: {}", address, "; ".join(path))
+    return _scan(ex, address, path)
+
+
+def _link(ex: Executor, dev: str) -> dict:
+    got = _json(ex, commands.link_show_json(dev), purpose=f"what {dev} is", ok=(0, 1))
+    return got[0] if got else {}
+
+
+def _bridge_port(ex: Executor, address: IPAddress, bridge: str, path: list[str]) -> dict | None:
+    neigh = [n for n in _json(ex, commands.neigh_show_json(address), purpose="the pod's MAC")
+             if n.get("lladdr") and "FAILED" not in n.get("state", [])]  # fmt: skip
+    if not neigh:
+        path.append("no neighbour entry: one probe ping")
+        ex.read(commands.probe(address), None, purpose="make the kernel resolve the pod's MAC", ok_codes={0, 1, 2})
+        neigh = [n for n in _json(ex, commands.neigh_show_json(address), purpose="the pod's MAC")
+                 if n.get("lladdr") and "FAILED" not in n.get("state", [])]  # fmt: skip
+    if not neigh:
+        path.append("the neighbour did not answer")
+        return None
+    mac = neigh[0]["lladdr"]
+    fdb = _json(ex, commands.fdb_get_json(mac, bridge), purpose=f"which port of {bridge} has {mac}", ok=(0, 1, 2, 255))
+    port = next((e.get("ifname") for e in fdb if e.get("ifname") and e.get("ifname") != bridge), None)
+    path.append(f"neigh {mac} -> fdb port {port}")
+    return _link(ex, port) if port else None
+
+
+def _by_nsid(ex: Executor, address: IPAddress, veth: dict, path: list[str]) -> Found | None:
+    ids = _json(ex, commands.netns_list_id(), purpose="netns ids and names")
+    name = next((i.get("name") for i in ids if i.get("nsid") == veth["link_netnsid"]), None)
+    path.append(f"{veth['ifname']}: peer ifindex {veth.get('link_index')}, netnsid {veth['link_netnsid']} -> {name}")
+    if not name:
+        return None
+    netns = Netns.named(name)
+    pod_if, links = _verify(ex, netns, address, veth.get("link_index"))
+    if pod_if is None:
+        path.append(f"{address} is not on the veth's peer in {name}")
+        return None
+    return Found(netns, veth["ifname"], pod_if, path, links)
+
+
+def _verify(ex: Executor, netns: Netns, address: IPAddress, peer_index: int | None) -> tuple[str | None, list]:
+    """The interface of `netns` that holds `address` (and is the veth's peer, when we know the peer)."""
+    links = _json(ex, commands.addr_show_json(), netns, purpose=f"verify {address} in {netns}", ok=(0, 1, 255))
+    for link in links:
+        holds = any(a.get("local") == str(address) for a in link.get("addr_info", []))
+        if holds and (peer_index is None or link.get("ifindex") == peer_index):
+            return link.get("ifname"), links
+    return None, links
+
+
+def candidate_namespaces() -> list[Netns]:
+    """Every network namespace on the machine, once each: named ones, then unnamed ones held by a process."""
+    seen: set[tuple[int, int]] = set()
+    out: list[Netns] = []
+    names = sorted(os.listdir("/var/run/netns")) if os.path.isdir("/var/run/netns") else []
+    for name in names:
+        try:
+            st = os.stat(f"/var/run/netns/{name}")
+        except OSError:
+            continue
+        if (st.st_dev, st.st_ino) not in seen:
+            seen.add((st.st_dev, st.st_ino))
+            out.append(Netns.named(name))
+    mine = os.stat("/proc/self/ns/net")
+    seen.add((mine.st_dev, mine.st_ino))
+    for pid in sorted((p for p in os.listdir("/proc") if p.isdigit()), key=int):
+        try:
+            st = os.stat(f"/proc/{pid}/ns/net")
+        except OSError:
+            continue
+        if (st.st_dev, st.st_ino) not in seen:
+            seen.add((st.st_dev, st.st_ino))
+            out.append(Netns(name=None, path=f"/proc/{pid}/ns/net", pid=int(pid)))
+    return out
+
+
+def _scan(ex: Executor, address: IPAddress, path: list[str]) -> Found:
+    for netns in candidate_namespaces():
+        pod_if, links = _verify(ex, netns, address, None)
+        if pod_if:
+            path.append(f"found in {netns} by scanning")
+            logger.debug("ip/{}: {}", address, "; ".join(path))
+            return Found(netns, None, pod_if, path, links)
+    raise TargetNotFound(f"no network namespace on this node holds {address}", hint="check the IP: kubectl get pod -o wide")
