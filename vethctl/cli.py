@@ -110,8 +110,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     down = sub.add_parser("down", help="detach sessions; idempotent")
     down.add_argument("sessions", nargs="*", metavar="SESSION")
+    down.add_argument("--all", action="store_true", help="every `up` session")
     _output(down)
     _globals(down, suppress=True)
+
+    status = sub.add_parser("status", help="sessions and the links they own (from the kernel's tags)")
+    _output(status)
+    _globals(status, suppress=True)
+
+    gc = sub.add_parser("gc", help="remove every link (and capture) a dead session left")
+    _output(gc)
+    _globals(gc, suppress=True)
 
     find = sub.add_parser("find", help="where the target's netns is, its pod IP and host-side veth; nothing changed")
     _target(find)
@@ -197,7 +206,7 @@ def _dispatch(args) -> int:
         if outcome.transcript_path and not args.quiet:
             print(f"vethctl: transcript written to {outcome.transcript_path}", file=sys.stderr)
         return EXIT_OK
-    if args.command in ("up", "down"):
+    if args.command in ("up", "down", "status", "gc"):
         from vethctl.scenarios import session
 
         if args.command == "up":
@@ -206,8 +215,12 @@ def _dispatch(args) -> int:
             ends = EndsRequest(args.host_if, args.pod_if, args.host_addr, args.pod_addr, args.mtu, args.allow_public)
             r = session.up(args.target, ends, via=args.via, sudo=args.sudo, kube=_kube(args))
             _emit(r, args.output, report.up_text)
+        elif args.command == "down":
+            _emit(session.down(args.sessions, all_sessions=args.all, via=args.via), args.output, report.down_text)
+        elif args.command == "status":
+            _emit(session.status(via=args.via), args.output, report.status_text)
         else:
-            _emit(session.down(args.sessions, via=args.via), args.output, report.down_text)
+            _emit(session.gc(via=args.via), args.output, report.gc_text)
         return EXIT_OK
     if args.command in ("routes", "ping", "find"):
         from vethctl.scenarios import inspect

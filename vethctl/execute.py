@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import os
 import re
 import signal
@@ -85,6 +86,7 @@ class Executor:
         self.jobs: dict[str, Job] = {}
         self.undo_stack: list[Step] = []
         self.torn_down = False
+        self._phase_counts: dict[str, int] = {}
 
     # -- running one command ------------------------------------------------------------------------
 
@@ -106,8 +108,12 @@ class Executor:
     def _node_label(self) -> str:
         return f"netns:{self.node.netns}" if self.node.netns else "local"
 
-    def run(self, step: Step) -> Result:
-        """Run a foreground step; raise CommandFailed unless its exit code is one it expects."""
+    def run(self, step: Step, *, isolate: bool = False) -> Result:
+        """Run a foreground step; raise CommandFailed unless its exit code is one it expects.
+
+        isolate: in a session of its own, so that a Ctrl-C sent to our process group (as a terminal does)
+        cannot kill a clean-up command half-way."""
+        self._hook(step)
         argv = self._argv(step)
         shown = " ".join(argv)
         where = str(step.netns) if step.netns else None
@@ -116,7 +122,7 @@ class Executor:
         if step.stdin is not None:
             cmd = cmd << step.stdin
         started, t0 = time.time(), time.perf_counter()
-        rc, out, err = cmd.run(retcode=None)
+        rc, out, err = cmd.run(retcode=None, new_session=isolate)
         duration = time.perf_counter() - t0
         audit.command_finished(argv, netns=where, node=self._node_label(), session=self.session, rc=rc,
                                duration_s=duration, shown=shown)  # fmt: skip
@@ -139,6 +145,7 @@ class Executor:
     # -- background processes -----------------------------------------------------------------------
 
     def start(self, step: Step, ready_timeout: float = 10.0) -> Job:
+        self._hook(step)
         argv = self._argv(step)
         shown = " ".join(argv)
         where = str(step.netns) if step.netns else None
@@ -242,12 +249,19 @@ class Executor:
         Without plan.keep, tear down at the end."""
         try:
             for step in plan.steps:
-                if step.stops:
-                    self.stop(self.jobs[step.stops])
-                elif step.background:
-                    self.start(step)
-                else:
-                    self.run(step)
+                try:
+                    if step.stops:
+                        self._hook(step)
+                        self.stop(self.jobs[step.stops])
+                    elif step.background:
+                        self.start(step)
+                    else:
+                        self.run(step)
+                except CommandFailed:
+                    raise  # it did not happen: nothing of it to undo
+                except BaseException:
+                    self.undo_stack.extend(step.undo)  # interrupted half-way: it may have happened
+                    raise
                 self.undo_stack.extend(step.undo)
                 if after_step:
                     after_step(step)
@@ -269,26 +283,61 @@ class Executor:
                 self.stop(job)
 
     def unwind(self) -> None:
-        """Stop background processes, then undo in reverse. Runs to the end even if a step fails, and a
-        second Ctrl-C does not cut it short."""
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if _main_thread() else None
-        try:
+        """Stop background processes, then undo in reverse. Runs to the end even if a step fails; a Ctrl-C
+        or SIGTERM that arrives meanwhile is held until the end, then raised (exit 130)."""
+        with deferred_signals():
             self.stop_jobs()
             errors = []
             while self.undo_stack:
                 step = self.undo_stack.pop()
                 try:
-                    self.run(step)
+                    self.run(step, isolate=True)
                 except CommandFailed as exc:
-                    if not step.quiet_fail or "Cannot find device" not in exc.stderr:
+                    if not (step.quiet_fail and _already_gone(exc.stderr)):
                         errors.append(exc)
             self.torn_down = True
             if errors:
                 raise errors[0]
-        finally:
-            if previous is not None:
-                signal.signal(signal.SIGINT, previous)
+
+    # -- a seam for fault-injection tests -----------------------------------------------------------
+
+    def _hook(self, step: Step) -> None:
+        """VETHCTL_TEST_HOOK='{"before": "attach:1", "run": [[argv...], ...]}' runs those commands (argv,
+        no shell) just before the plan's step of that phase and index. For tests that inject faults
+        (a name taken, a namespace deleted) or signals at an exact point; unset, it costs one dict lookup."""
+        spec = _HOOK
+        if spec is None:
+            return
+        n = self._phase_counts.get(step.phase, 0)
+        self._phase_counts[step.phase] = n + 1
+        if spec.get("before") == f"{step.phase}:{n}":
+            for argv in spec.get("run", []):
+                subprocess.run(argv, check=False)
 
 
-def _main_thread() -> bool:
-    return threading.current_thread() is threading.main_thread()
+_HOOK = json.loads(os.environ["VETHCTL_TEST_HOOK"]) if os.environ.get("VETHCTL_TEST_HOOK") else None
+
+_GONE = ("Cannot find device", "No such file or directory", "does not exist", "not found")
+
+
+def _already_gone(stderr: str) -> bool:
+    """An undo that finds nothing to undo (the pod's namespace took the pair with it) is not a failure."""
+    return any(text in stderr for text in _GONE)
+
+
+@contextlib.contextmanager
+def deferred_signals():
+    """Hold SIGINT and SIGTERM while clean-up runs; raise KeyboardInterrupt afterwards if one came."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    arrived: list[int] = []
+    previous = {sig: signal.signal(sig, lambda signum, frame: arrived.append(signum))
+                for sig in (signal.SIGINT, signal.SIGTERM)}  # fmt: skip
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if arrived:
+        raise KeyboardInterrupt

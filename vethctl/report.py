@@ -162,3 +162,30 @@ def find_text(r: dict) -> str:
     if r.get("resolved_by"):
         lines += ["  found by:"] + [f"    {step}" for step in r["resolved_by"]]
     return "\n".join(lines) + "\n"
+
+
+def status_text(r: dict) -> str:
+    if not r["sessions"]:
+        lines = ["no vethctl session has links"]
+    else:
+        lines = [f"{'SESSION':<9} {'MODE':<4} {'STATE':<5} {'NODE':<22} {'HOST END':<28} POD END"]
+        for s in r["sessions"]:
+            host = f"{s['host_if']} {s['host_addr'] or ''}".strip()
+            pod = f"{s['pod_if'] or '?'} {s['pod_addr'] or ''} in {s['pod_netns'] or '?'}"
+            state = "alive" if s["alive"] else "DEAD"
+            lines.append(f"{s['session']:<9} {s['mode']:<4} {state:<5} {s['node']:<22} {host:<28} {pod}")
+        if any(not s["alive"] for s in r["sessions"]):
+            lines.append("dead sessions: `vethctl gc` removes them")
+    if r.get("records_without_links"):
+        lines.append(f"records without links (gc forgets them): {', '.join(r['records_without_links'])}")
+    return "\n".join(lines) + "\n"
+
+
+def gc_text(r: dict) -> str:
+    lines = [f"{x['session']}: removed {', '.join(x['links'])} ({x['why']})" for x in r["removed"]]
+    lines += [f"{x['session']}: stopped pid {x['pid']} ({' '.join(x['argv'][:4])} ...)" for x in r["stopped"]]
+    if not lines:
+        lines.append("nothing to collect")
+    if r["kept_alive"]:
+        lines.append(f"alive, left alone: {', '.join(r['kept_alive'])}")
+    return "\n".join(lines) + "\n"

@@ -75,7 +75,7 @@ def test_mtu_of_both_ends_copies_the_pods_eth0(lab, pod, state):
                          r["veth"]["host"]["name"]], capture_output=True, text=True).stdout))  # fmt: skip
         assert node_link["mtu"] == 1400 and r["veth"]["mtu"] == 1400
     finally:
-        subprocess.run(["ip", "-n", lab["node_netns"], "link", "del", r["veth"]["host"]["name"]], check=False)
+        vethctl("down", r["session"])
         subprocess.run(["ip", "-n", pod["netns"], "link", "set", "eth0", "mtu", "1500"], check=True)
 
 
@@ -141,7 +141,7 @@ def test_keep_leaves_exactly_the_two_ends(lab, pod, state):
     r = run_json(pod, "--count", "1", "--keep")
     host, pod_end = r["veth"]["host"], r["veth"]["pod"]
     try:
-        assert r["teardown"]["done"] is False and host["name"] in r["teardown"]["how"]
+        assert r["teardown"]["done"] is False and r["teardown"]["how"] == f"vethctl down {r['session']}"
         node_after, pod_after = snapshot(lab["node_netns"]), snapshot(pod["netns"])
         new_node = [x for x in node_after["links"] if x not in state["node"]["links"]]
         new_pod = [x for x in pod_after["links"] if x not in state["pod"]["links"]]
@@ -152,8 +152,9 @@ def test_keep_leaves_exactly_the_two_ends(lab, pod, state):
         # the pod's other links are untouched
         assert [x for x in pod_after["links"] if x["ifname"] != pod_end["name"]] == state["pod"]["links"]
     finally:
-        subprocess.run(["ip", "-n", lab["node_netns"], "link", "del", host["name"]], check=True)
-    assert snapshot(pod["netns"]) == state["pod"]
+        down = vethctl("down", r["session"])
+    assert host["name"] in down.stdout
+    assert snapshot(pod["netns"]) == state["pod"] and snapshot(lab["node_netns"]) == state["node"]
 
 
 def test_pcap_file_holds_the_packets(pod, state, tmp_path):

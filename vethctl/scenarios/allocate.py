@@ -30,8 +30,7 @@ from vethctl.model import (
     validate_ifname,
 )
 from vethctl.scenarios.common import NetView, PodView
-
-STATE_DIR = os.environ.get("VETHCTL_STATE_DIR", "/run/vethctl")
+from vethctl.sessions import STATE_DIR
 
 
 @dataclass(frozen=True)

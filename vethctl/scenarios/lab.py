@@ -22,8 +22,8 @@ from vethctl.errors import BadInput, MissingPrerequisite, TargetNotFound
 from vethctl.execute import Executor
 from vethctl.model import Netns, Node
 from vethctl.plan import Plan, Step
-from vethctl.scenarios.allocate import STATE_DIR
 from vethctl.scenarios.common import require_root
+from vethctl.sessions import STATE_DIR
 
 DEFAULT_LAB = "vethlab"
 DEFAULT_POD_CIDR = "198.18.0.0/24"

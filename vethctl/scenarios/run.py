@@ -18,6 +18,7 @@ from vethctl.scenarios import observe
 from vethctl.scenarios.allocate import AllocationLock, EndsRequest, allocate, default_ping, validate_request
 from vethctl.scenarios.common import look, parse_ping
 from vethctl.scenarios.locate import KubeScope, host_veth_of, locate
+from vethctl.sessions import forget, session_record, write_record
 
 DEFAULT_FILTER = "arp or icmp"
 
@@ -95,7 +96,7 @@ def run(opts: RunOptions, *, on_line=None) -> RunOutcome:
         node_view = look(ex, None, "the node")
         host_veth_of(ex, located, node_view.links)
         check_filter(ex, opts.filter)
-        att = allocate(opts.ends, pod, node_view)
+        att = allocate(opts.ends, pod, node_view, mode="up" if opts.keep else "run")  # kept: lives with the pod
         ex.session = att.session
         ping_addr = parse_address(opts.ping, "--ping") if opts.ping else default_ping(att)
         plan = plans.build_run(att, ping_addr=ping_addr, count=opts.count, interval=opts.interval,
@@ -112,7 +113,22 @@ def run(opts: RunOptions, *, on_line=None) -> RunOutcome:
             outcome.dry_run = render.dry_run(plan, node)
             return outcome
         last_attach = [s for s in plan.steps if s.phase == "attach"][-1]
-        ex.execute(plan, after_step=lambda step: step is last_attach and lock.release())
+        record = session_record(att, located.spec, node)
+        write_record(record)
+
+        def after_step(step):
+            if step is last_attach:
+                lock.release()
+            if step.background:  # gc can stop the capture of a run that was killed
+                job = ex.jobs[step.key]
+                record["jobs"].append({"pid": job.proc.pid, "argv": list(job.argv)})
+                write_record(record)
+
+        try:
+            ex.execute(plan, after_step=after_step)
+        finally:
+            if not opts.keep and ex.torn_down:
+                forget(att.session)
 
     outcome.report = _report(opts, located, att, ping_addr, ex, plan)
     return outcome
@@ -163,7 +179,7 @@ def _report(opts, located, att, ping_addr, ex: Executor, plan) -> dict:
         "teardown": {
             "done": ex.torn_down and not opts.keep,
             "removed": att.host_end.name if not opts.keep else None,
-            "how": None if not opts.keep else render.command_line(plan.steps[0].undo[0], located.node),
+            "how": None if not opts.keep else f"vethctl down {att.session}",
         },
         "audit_log": str(audit.audit_path()),
     }

@@ -1,53 +1,29 @@
-"""`vethctl up` and `vethctl down`: an attachment that outlives the command, and its removal.
+"""`vethctl up`, `down`, `status` and `gc`: attachments that outlive the command, and their removal.
 
 Every session has a record under /run/vethctl/sessions/ (gone on reboot, like the links), and both of
-its links carry the kernel-side tag `vethctl:SESSION:up`, so they can be found without the record.
+its links carry the kernel-side tag `vethctl:SESSION:MODE[:PID]`, so `status` and `gc` find them even
+without the records, and never touch an untagged link.
+
+Liveness (what `gc` removes):
+  run  the vethctl process that made it (the pid in the tag) is gone
+  up   the pod's network namespace is gone: the host end has lost its peer, or the recorded netns
+       file no longer exists
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import time
 
 from vethctl import commands
 from vethctl import plan as plans
 from vethctl.errors import BadInput
 from vethctl.execute import Executor
 from vethctl.model import Netns, Node, parse_tag
-from vethctl.scenarios.allocate import STATE_DIR, AllocationLock, EndsRequest, allocate, validate_request
+from vethctl.scenarios.allocate import AllocationLock, EndsRequest, allocate, validate_request
 from vethctl.scenarios.common import look, parse_via, require_root
 from vethctl.scenarios.locate import KubeScope, locate
-
-
-def sessions_dir() -> str:
-    return os.path.join(STATE_DIR, "sessions")
-
-
-def _record_path(session: str) -> str:
-    return os.path.join(sessions_dir(), f"{session}.json")
-
-
-def write_record(rec: dict) -> None:
-    os.makedirs(sessions_dir(), exist_ok=True)
-    tmp = _record_path(rec["session"]) + ".tmp"
-    with open(tmp, "w") as fh:
-        json.dump(rec, fh, indent=1)
-    os.replace(tmp, _record_path(rec["session"]))
-
-
-def read_record(session: str) -> dict | None:
-    try:
-        with open(_record_path(session)) as fh:
-            return json.load(fh)
-    except (FileNotFoundError, json.JSONDecodeError):
-        return None
-
-
-def forget(session: str) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(_record_path(session))
+from vethctl.sessions import all_records, forget, job_alive, session_record, vethctl_alive, write_record
 
 
 def up(target: str, ends: EndsRequest, *, via: str | None = None, sudo: bool = False,
@@ -55,49 +31,138 @@ def up(target: str, ends: EndsRequest, *, via: str | None = None, sudo: bool = F
     validate_request(ends)
     with AllocationLock():
         located, ex = locate(target, via=via, sudo=sudo, kube=kube)
-        node, netns, spec = located.node, located.netns, located.spec
+        node, spec = located.node, located.spec
         att = allocate(ends, located.pod, look(ex, None, "the node"), mode="up")
         ex.session = att.session
-        ex.execute(plans.build_up(att))
-    rec = {
-        "session": att.session, "mode": "up", "created": time.time(), "target": str(spec),
-        "node_netns": node.netns.name if node.netns else None,
-        "pod_netns": netns.name, "pod_netns_path": netns.path,
-        "host": {"name": att.host_end.name, "address": str(att.host_end.address)},
-        "pod": {"name": att.pod_end.name, "address": str(att.pod_end.address)},
-        "mtu": att.mtu, "tag": att.tag,
-    }  # fmt: skip
-    write_record(rec)
+        rec = session_record(att, spec, node)
+        write_record(rec)
+        try:
+            ex.execute(plans.build_up(att))
+        except BaseException:
+            forget(att.session)
+            raise
     return rec | {"commands": [r.as_json() for r in ex.results]}
 
 
-def down(sessions: list[str], *, via: str | None = None) -> dict:
+def _nodes(via: str | None) -> list[Node]:
+    """Where tagged links can be: this machine's namespace, every lab node, every node a record names."""
+    requested, explicit = parse_via(via, False)
+    if explicit:
+        return [requested]
+    from vethctl.scenarios import lab
+
+    names = {r["node_netns"] for r in all_records() if r.get("node_netns")}
+    names |= {r["node_netns"] for r in lab.status() if r.get("up")}
+    return [Node()] + [Node(netns=Netns.named(n)) for n in sorted(names) if os.path.exists(f"/var/run/netns/{n}")]
+
+
+def tagged(via: str | None = None) -> tuple[list[dict], list[Executor]]:
+    """Every vethctl-tagged host end, from the kernel, with what the records add."""
+    records = {r["session"]: r for r in all_records()}
+    found, executors = [], []
+    for node in _nodes(via):
+        ex = Executor(node)
+        executors.append(ex)
+        links = json.loads(ex.read(commands.link_show_json(), None, purpose="tagged links").stdout or "[]")
+        ids = None
+        for link in links:
+            tag = parse_tag(link.get("ifalias"))
+            if not tag or (link.get("linkinfo") or {}).get("info_kind") != "veth":
+                continue
+            if ids is None:
+                ids = {i["nsid"]: i.get("name") for i in
+                       json.loads(ex.read(commands.netns_list_id(), None, purpose="netns names").stdout or "[]")}  # fmt: skip
+            rec = records.get(tag["session"], {})
+            peer_ns = ids.get(link.get("link_netnsid")) if link.get("link_netnsid") is not None else None
+            found.append({
+                "session": tag["session"], "mode": tag["mode"], "pid": tag["pid"], "node": node.label,
+                "node_netns": node.netns.name if node.netns else None, "host_if": link["ifname"],
+                "pod_netns": peer_ns or rec.get("pod_netns") or rec.get("pod_netns_path"),
+                "has_peer": link.get("link_netnsid") is not None and "NO-CARRIER" not in link.get("flags", []),
+                "host_addr": (rec.get("host") or {}).get("address"), "pod_if": (rec.get("pod") or {}).get("name"),
+                "pod_addr": (rec.get("pod") or {}).get("address"), "created": rec.get("created"),
+                "target": rec.get("target"), "jobs": rec.get("jobs", []), "recorded": bool(rec),
+            })  # fmt: skip
+    for entry in found:
+        entry["alive"] = _alive(entry, records.get(entry["session"]))
+    return found, executors
+
+
+def _alive(entry: dict, rec: dict | None) -> bool:
+    if entry["mode"] == "run":
+        return vethctl_alive(entry["pid"])
+    if not entry["has_peer"]:
+        return False
+    path = (rec or {}).get("pod_netns_path")
+    return path is None or os.path.exists(path)
+
+
+def status(via: str | None = None) -> dict:
+    require_root(Node())
+    found, executors = tagged(via)
+    sessions = {e["session"] for e in found}
+    orphans = [r["session"] for r in all_records() if r["session"] not in sessions]
+    return {"sessions": found, "records_without_links": orphans,
+            "commands": [r.as_json() for ex in executors for r in ex.results]}  # fmt: skip
+
+
+def gc(via: str | None = None) -> dict:
+    """Remove what dead sessions left: their links (never an untagged one), their captures, their records."""
+    require_root(Node())
+    found, executors = tagged(via)
+    removed, stopped = [], []
+    for entry in found:
+        if entry["alive"]:
+            continue
+        node = Node(netns=Netns.named(entry["node_netns"])) if entry["node_netns"] else Node()
+        ex = Executor(node, session=entry["session"])
+        executors.append(ex)
+        ex.execute(plans.build_down([entry["host_if"]]))
+        removed.append({"session": entry["session"], "links": [entry["host_if"]], "why": _why_dead(entry)})
+    live = {e["session"] for e in found if e["alive"]}
+    for rec in all_records():
+        if rec["session"] in live or (rec["mode"] == "run" and vethctl_alive(rec.get("pid"))):
+            continue
+        for job in rec.get("jobs", []):
+            if job_alive(job):
+                import signal
+
+                os.kill(job["pid"], signal.SIGTERM)
+                stopped.append({"session": rec["session"], "pid": job["pid"], "argv": job["argv"]})
+        forget(rec["session"])
+    return {"removed": removed, "stopped": stopped, "kept_alive": sorted(live),
+            "commands": [r.as_json() for ex in executors for r in ex.results]}  # fmt: skip
+
+
+def _why_dead(entry: dict) -> str:
+    if entry["mode"] == "run":
+        return f"the vethctl run (pid {entry['pid']}) that made it is gone"
+    return "the pod's network namespace is gone"
+
+
+def down(sessions: list[str], *, all_sessions: bool = False, via: str | None = None) -> dict:
     """Remove each session's pair (deleting the host end removes both). Idempotent: a session already gone
     is reported as such, not as an error. Only a link whose tag names the session is ever deleted."""
-    if not sessions:
-        raise BadInput("name at least one session", hint="`vethctl status` lists them")
-    requested, explicit = parse_via(via, False)
-    require_root(requested)
+    if all_sessions and sessions:
+        raise BadInput("give sessions or --all, not both", hint="vethctl down --all")
+    if not sessions and not all_sessions:
+        raise BadInput("name at least one session, or --all", hint="`vethctl status` lists them")
+    require_root(Node())
+    found, executors = tagged(via)
+    if all_sessions:
+        sessions = sorted({e["session"] for e in found if e["mode"] == "up"} |
+                          {r["session"] for r in all_records() if r["mode"] == "up"})  # fmt: skip
     removed, absent = [], []
-    results = []
     for session in sessions:
-        rec = read_record(session)
-        node = requested
-        if rec and rec.get("node_netns") and not explicit:
-            node = Node(netns=Netns.named(rec["node_netns"]))
-        ex = Executor(node, session=session)
-        if node.netns and not os.path.exists(node.netns.path):
-            absent.append(session)
-            forget(session)
-            continue
-        links = json.loads(ex.read(commands.link_show_json(), None, purpose="find the session's links").stdout or "[]")
-        mine = [link["ifname"] for link in links if (parse_tag(link.get("ifalias")) or {}).get("session") == session
-                and link.get("link_kind", link.get("linkinfo", {}).get("info_kind")) in (None, "veth")]  # fmt: skip
+        mine = [e for e in found if e["session"] == session]
         if not mine:
             absent.append(session)
-        else:
-            ex.execute(plans.build_down(mine))
-            removed.append({"session": session, "links": mine})
+        for entry in mine:
+            node = Node(netns=Netns.named(entry["node_netns"])) if entry["node_netns"] else Node()
+            ex = Executor(node, session=session)
+            executors.append(ex)
+            ex.execute(plans.build_down([entry["host_if"]]))
+            removed.append({"session": session, "links": [entry["host_if"]]})
         forget(session)
-        results += [r.as_json() for r in ex.results]
-    return {"removed": removed, "already_gone": absent, "commands": results}
+    return {"removed": removed, "already_gone": absent,
+            "commands": [r.as_json() for ex in executors for r in ex.results]}  # fmt: skip
