@@ -88,3 +88,33 @@ def state(lab, pod):
     for name in tagged_links(lab["node_netns"]):
         subprocess.run(["ip", "-n", lab["node_netns"], "link", "del", name], capture_output=True)
     assert not leftovers, f"links left behind: {leftovers}"
+
+
+@pytest.fixture
+def scratch_lab():
+    """A lab of one's own, for tests that break things (delete a pod's namespace mid-run)."""
+    name = f"vt-{secrets.token_hex(3)}"
+    rec = json.loads(vethctl("lab", "up", "--name", name, "--pods", "2", "-o", "json").stdout)
+    try:
+        yield rec
+    finally:
+        vethctl("lab", "down", "--name", name, check=False)
+
+
+def hook(before: str, *argvs: list[str]) -> dict:
+    """The fault-injection seam: run these commands just before the plan step `phase:index`."""
+    return {"VETHCTL_TEST_HOOK": json.dumps({"before": before, "run": [list(a) for a in argvs]})}
+
+
+def wait_gone(pid: int, timeout: float = 10.0) -> None:
+    """Wait for a process that is not our child to end: a pidfd becomes readable when it exits."""
+    import select
+
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return
+    try:
+        assert select.select([fd], [], [], timeout)[0], f"pid {pid} still running after {timeout}s"
+    finally:
+        os.close(fd)

@@ -86,6 +86,7 @@ class Executor:
         self.jobs: dict[str, Job] = {}
         self.undo_stack: list[Step] = []
         self.torn_down = False
+        self.already_gone: list[Step] = []  # undos that found nothing left to undo
         self._phase_counts: dict[str, int] = {}
 
     # -- running one command ------------------------------------------------------------------------
@@ -293,7 +294,9 @@ class Executor:
                 try:
                     self.run(step, isolate=True)
                 except CommandFailed as exc:
-                    if not (step.quiet_fail and _already_gone(exc.stderr)):
+                    if step.quiet_fail and _already_gone(exc.stderr):
+                        self.already_gone.append(step)
+                    else:
                         errors.append(exc)
             self.torn_down = True
             if errors:

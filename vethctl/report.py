@@ -87,7 +87,9 @@ def run_text(r: dict) -> str:
     for c in cmds:
         lines.append(f"  [{c['phase']:<8}] {shlex.join(c['argv'])}")
     td = r["teardown"]
-    if td["done"]:
+    if td.get("already_gone"):
+        lines.append(f"teardown: {', '.join(td['already_gone'])} was already gone; nothing left.")
+    elif td["done"]:
         lines.append(f"teardown: removed {td['removed']} (its peer {r['veth']['pod']['name']} went with it); nothing left.")
     else:
         lines.append(f"kept: {_veth_line(r['veth'])}; remove with: {td['how']}")

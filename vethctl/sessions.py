@@ -81,10 +81,12 @@ def vethctl_alive(pid: int | None) -> bool:
 
 
 def job_alive(job: dict) -> bool:
-    """A recorded background process (tcpdump) that is still the same process: same pid, same argv."""
+    """A recorded background process (tcpdump) that is still the same process: same pid, and its command
+    line is the recorded argv or its tail (`ip netns exec NS` and `nsenter` exec into the command)."""
     try:
         with open(f"/proc/{job['pid']}/cmdline", "rb") as fh:
-            argv = fh.read().split(b"\0")[:-1]
+            argv = [a.decode(errors="replace") for a in fh.read().split(b"\0")[:-1]]
     except (OSError, KeyError):
         return False
-    return [a.decode(errors="replace") for a in argv] == job.get("argv")
+    recorded = job.get("argv") or []
+    return bool(argv) and len(argv) <= len(recorded) and recorded[len(recorded) - len(argv) :] == argv

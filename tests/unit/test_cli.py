@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import sh
-
 from conftest import VETHCTL
 
 vethctl = sh.Command(VETHCTL)

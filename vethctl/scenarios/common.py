@@ -70,6 +70,18 @@ class PodView(NetView):
         return int(link["mtu"]) if link and link.get("mtu") else None
 
 
+def require_tools(*tools: str) -> None:
+    """Before anything is changed: every tool the plan drives is on PATH (exit 4 naming it otherwise)."""
+    import shutil
+
+    from vethctl.execute import TOOL_PACKAGES
+
+    for tool in tools:
+        if shutil.which(tool) is None:
+            raise MissingPrerequisite(f"{tool} is not installed or not on PATH",
+                                      hint=f"apt-get install {TOOL_PACKAGES.get(tool, tool)}, or run `make install`")  # fmt: skip
+
+
 def require_root(node: Node) -> None:
     if os.geteuid() != 0 and not node.sudo:
         raise MissingPrerequisite("vethctl needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN to enter namespaces)",

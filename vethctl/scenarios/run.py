@@ -16,7 +16,7 @@ from vethctl.execute import Executor
 from vethctl.model import parse_address
 from vethctl.scenarios import observe
 from vethctl.scenarios.allocate import AllocationLock, EndsRequest, allocate, default_ping, validate_request
-from vethctl.scenarios.common import look, parse_ping
+from vethctl.scenarios.common import look, parse_ping, require_tools
 from vethctl.scenarios.locate import KubeScope, host_veth_of, locate
 from vethctl.sessions import forget, session_record, write_record
 
@@ -89,6 +89,7 @@ def check_filter(ex: Executor, filter_expr: str) -> None:
 
 def run(opts: RunOptions, *, on_line=None) -> RunOutcome:
     validate(opts)
+    require_tools("ip", "tcpdump", "ping")
     with AllocationLock() as lock:  # from the first look to the last address: no other run allocates meanwhile
         located, ex = locate(opts.target, via=opts.via, sudo=opts.sudo, kube=opts.kube)
         ex.on_line = on_line
@@ -154,6 +155,7 @@ def _report(opts, located, att, ping_addr, ex: Executor, plan) -> dict:
     counters = observe.tcpdump_counters(cap.stderr)
     host = {"name": att.host_end.name, "address": str(att.host_end.address)}
     pod_end = {"name": att.pod_end.name, "address": str(att.pod_end.address)}
+    vanished = bool(ex.already_gone) and not opts.keep
     report = {
         "target": located.as_json(),
         "resolved_by": located.path,
@@ -178,9 +180,13 @@ def _report(opts, located, att, ping_addr, ex: Executor, plan) -> dict:
                                             filter_expr=opts.filter),  # fmt: skip
         "teardown": {
             "done": ex.torn_down and not opts.keep,
-            "removed": att.host_end.name if not opts.keep else None,
+            "removed": att.host_end.name if not opts.keep and not vanished else None,
+            "already_gone": [att.host_end.name] if vanished else [],
             "how": None if not opts.keep else f"vethctl down {att.session}",
         },
         "audit_log": str(audit.audit_path()),
     }
+    if vanished:
+        report["observations"].append(f"The pair {att.host_end.name} <-> {att.pod_end.name} was already gone at teardown:"
+                                      " something else removed it (or the pod's namespace) during the run.")  # fmt: skip
     return report

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 
 from vethctl import commands
 from vethctl import plan as plans
@@ -21,7 +22,7 @@ from vethctl.errors import BadInput
 from vethctl.execute import Executor
 from vethctl.model import Netns, Node, parse_tag
 from vethctl.scenarios.allocate import AllocationLock, EndsRequest, allocate, validate_request
-from vethctl.scenarios.common import look, parse_via, require_root
+from vethctl.scenarios.common import look, parse_via, require_root, require_tools
 from vethctl.scenarios.locate import KubeScope, locate
 from vethctl.sessions import all_records, forget, job_alive, session_record, vethctl_alive, write_record
 
@@ -29,6 +30,7 @@ from vethctl.sessions import all_records, forget, job_alive, session_record, vet
 def up(target: str, ends: EndsRequest, *, via: str | None = None, sudo: bool = False,
        kube: KubeScope | None = None) -> dict:  # fmt: skip
     validate_request(ends)
+    require_tools("ip")
     with AllocationLock():
         located, ex = locate(target, via=via, sudo=sudo, kube=kube)
         node, spec = located.node, located.spec
@@ -111,6 +113,16 @@ def gc(via: str | None = None) -> dict:
     require_root(Node())
     found, executors = tagged(via)
     removed, stopped = [], []
+    live = {e["session"] for e in found if e["alive"]}
+    # first the captures (before their interface goes, so that none is missed), then the links
+    for rec in all_records():
+        if rec["session"] in live or (rec["mode"] == "run" and vethctl_alive(rec.get("pid"))):
+            continue
+        for job in rec.get("jobs", []):
+            if job_alive(job):
+                os.kill(job["pid"], signal.SIGTERM)
+                stopped.append({"session": rec["session"], "pid": job["pid"], "argv": job["argv"]})
+        forget(rec["session"])
     for entry in found:
         if entry["alive"]:
             continue
@@ -119,17 +131,6 @@ def gc(via: str | None = None) -> dict:
         executors.append(ex)
         ex.execute(plans.build_down([entry["host_if"]]))
         removed.append({"session": entry["session"], "links": [entry["host_if"]], "why": _why_dead(entry)})
-    live = {e["session"] for e in found if e["alive"]}
-    for rec in all_records():
-        if rec["session"] in live or (rec["mode"] == "run" and vethctl_alive(rec.get("pid"))):
-            continue
-        for job in rec.get("jobs", []):
-            if job_alive(job):
-                import signal
-
-                os.kill(job["pid"], signal.SIGTERM)
-                stopped.append({"session": rec["session"], "pid": job["pid"], "argv": job["argv"]})
-        forget(rec["session"])
     return {"removed": removed, "stopped": stopped, "kept_alive": sorted(live),
             "commands": [r.as_json() for ex in executors for r in ex.results]}  # fmt: skip
 
