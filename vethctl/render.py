@@ -92,7 +92,7 @@ def _script_lines(step: Step, node: Node, sudo: str, fds: dict[str, int]) -> lis
         if step.ready:
             ready = shlex.quote(step.ready)
             lines += [
-                f'while IFS= read -r line <&{fd}; do echo "$line" >&2; [[ $line == {ready}* ]] && break; done',
+                f'while IFS= read -r line <&{fd}; do echo "$line" >&2; [[ $line == *{ready}* ]] && break; done',
                 f'kill -0 "${pid}"  # still running: it is listening',
             ]
         return lines

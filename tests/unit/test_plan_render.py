@@ -104,7 +104,7 @@ def test_transcript_is_valid_bash_with_cleanup_and_teardown(tmp_path):
     path.write_text(script)
     assert subprocess.run(["bash", "-n", str(path)]).returncode == 0
     assert "set -euo pipefail" in script and "trap cleanup EXIT" in script and "trap - EXIT" in script
-    assert "[[ $line == 'listening on '* ]]" in script
+    assert "[[ $line == *'listening on '* ]]" in script
     assert script.index("ping -n") < script.index('kill -INT "$capture_pid"') < script.rindex("link del dev")
     assert "sleep" not in script
 

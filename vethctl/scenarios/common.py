@@ -82,9 +82,27 @@ def require_tools(*tools: str) -> None:
                                       hint=f"apt-get install {TOOL_PACKAGES.get(tool, tool)}, or run `make install`")  # fmt: skip
 
 
+CAP_NET_ADMIN, CAP_SYS_ADMIN = 12, 21
+
+
+def effective_caps() -> int:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("CapEff:"):
+                return int(line.split()[1], 16)
+    return 0
+
+
 def require_root(node: Node) -> None:
-    if os.geteuid() != 0 and not node.sudo:
-        raise MissingPrerequisite("vethctl needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN to enter namespaces)",
+    """CAP_NET_ADMIN to make links, CAP_SYS_ADMIN to enter namespaces: root has both, a container may not."""
+    if node.sudo and os.geteuid() != 0:
+        return
+    caps = effective_caps()
+    missing = [name for bit, name in ((CAP_NET_ADMIN, "CAP_NET_ADMIN"), (CAP_SYS_ADMIN, "CAP_SYS_ADMIN"))
+               if not caps & (1 << bit)]  # fmt: skip
+    if missing:
+        who = "root" if os.geteuid() == 0 else "user " + str(os.geteuid())
+        raise MissingPrerequisite(f"vethctl needs root with {' and '.join(missing)} ({who} lacks it)",
                                   hint="run it with sudo, or pass --sudo to prefix each command with sudo")  # fmt: skip
 
 
