@@ -147,7 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
     lab_up = lab_sub.add_parser("up", help="create the lab node and its pods")
     lab_up.add_argument("--name", default="vethlab", help="node name, also its netns name (default vethlab)")
     lab_up.add_argument("--pods", type=_positive_int, default=2, help="how many pods (default 2)")
-    lab_up.add_argument("--pod-cidr", default="198.18.0.0/24", help="the node's pod subnet (default 198.18.0.0/24)")
+    lab_up.add_argument("--pod-cidr", help="the node's pod subnet (default: 198.18.N.0/24, the first no other lab uses)")
+    lab_up.add_argument("--cni", choices=("bridge", "ptp"), default="bridge",
+                        help="bridge (pods on a bridge, the default) or ptp (routed: a /32 route per pod)")
     _output(lab_up)
     lab_down = lab_sub.add_parser("down", help="remove the lab node and its pods")
     lab_down.add_argument("--name", default="vethlab")
@@ -239,7 +241,7 @@ def _dispatch(args) -> int:
         from vethctl.scenarios import lab
 
         if args.lab_command == "up":
-            _emit(lab.up(args.name, args.pods, args.pod_cidr), args.output, report.lab_up_text)
+            _emit(lab.up(args.name, args.pods, args.pod_cidr, args.cni), args.output, report.lab_up_text)
         elif args.lab_command == "down":
             _emit(lab.down(args.name), args.output, report.lab_down_text)
         else:

@@ -114,7 +114,8 @@ def ping_text(r: dict) -> str:
 
 
 def lab_up_text(r: dict) -> str:
-    lines = [f"lab node {r['name']} (netns {r['node_netns']}, bridge {r['bridge']} {r['gateway']}, pods {r['pod_cidr']})"]
+    net = f"bridge {r['bridge']} {r['gateway']}" if r.get("bridge") else f"routed ({r.get('cni')}), gateway {r['gateway']}"
+    lines = [f"lab node {r['name']} (netns {r['node_netns']}, {net}, pods {r['pod_cidr']})"]
     for p in r["pods"]:
         new = "  (new)" if p["netns"] in r.get("created", []) else ""
         lines.append(f"  pod netns/{p['netns']}  eth0 {p['ip']}  host veth {p['host_veth']}{new}")

@@ -34,8 +34,11 @@ class Found:
     links: list[dict] | None = None  # the namespace's `ip -j addr`, read while verifying
 
 
-def _json(ex: Executor, argv, netns=None, purpose="", ok=(0,)) -> list:
-    res = ex.read(argv, netns, purpose=purpose, ok_codes=set(ok))
+ANY_EXIT = frozenset(range(256))  # a lookup that finds nothing is an answer, not a failure
+
+
+def _json(ex: Executor, argv, netns=None, purpose="", ok=ANY_EXIT) -> list:
+    res = ex.read(argv, netns, purpose=purpose, ok_codes=ok)
     if res.rc != 0:
         return []
     try:
@@ -46,7 +49,7 @@ def _json(ex: Executor, argv, netns=None, purpose="", ok=(0,)) -> list:
 
 def find_by_ip(ex: Executor, address: IPAddress) -> Found:
     path: list[str] = []
-    route = _json(ex, commands.route_get_json(address), purpose=f"which device {address} is behind", ok=(0, 1, 2))
+    route = _json(ex, commands.route_get_json(address), purpose=f"which device {address} is behind")
     if not route:
         raise TargetNotFound(f"{address} has no route on this node", hint="is it a pod IP of this node?")
     route = route[0]
@@ -74,26 +77,30 @@ def find_by_ip(ex: Executor, address: IPAddress) -> Found:
 
 
 def _link(ex: Executor, dev: str) -> dict:
-    got = _json(ex, commands.link_show_json(dev), purpose=f"what {dev} is", ok=(0, 1))
+    got = _json(ex, commands.link_show_json(dev), purpose=f"what {dev} is")
     return got[0] if got else {}
 
 
 def _bridge_port(ex: Executor, address: IPAddress, bridge: str, path: list[str]) -> dict | None:
-    neigh = [n for n in _json(ex, commands.neigh_show_json(address), purpose="the pod's MAC")
-             if n.get("lladdr") and "FAILED" not in n.get("state", [])]  # fmt: skip
-    if not neigh:
-        path.append("no neighbour entry: one probe ping")
-        ex.read(commands.probe(address), None, purpose="make the kernel resolve the pod's MAC", ok_codes={0, 1, 2})
+    """neigh -> MAC -> fdb -> port. The neighbour entry outlives the bridge's learned entry (300 s), so an
+    idle pod can have a MAC but no fdb entry: one probe ping refreshes both."""
+    probed = False
+    for attempt in (1, 2):
         neigh = [n for n in _json(ex, commands.neigh_show_json(address), purpose="the pod's MAC")
                  if n.get("lladdr") and "FAILED" not in n.get("state", [])]  # fmt: skip
-    if not neigh:
-        path.append("the neighbour did not answer")
-        return None
-    mac = neigh[0]["lladdr"]
-    fdb = _json(ex, commands.fdb_get_json(mac, bridge), purpose=f"which port of {bridge} has {mac}", ok=(0, 1, 2, 255))
-    port = next((e.get("ifname") for e in fdb if e.get("ifname") and e.get("ifname") != bridge), None)
-    path.append(f"neigh {mac} -> fdb port {port}")
-    return _link(ex, port) if port else None
+        mac = neigh[0]["lladdr"] if neigh else None
+        if mac:
+            fdb = _json(ex, commands.fdb_get_json(mac, bridge), purpose=f"which port of {bridge} has {mac}")
+            port = next((e.get("ifname") for e in fdb if e.get("ifname") and e.get("ifname") != bridge), None)
+            if port:
+                path.append(f"neigh {mac} -> fdb port {port}")
+                return _link(ex, port)
+        if attempt == 1:
+            path.append("no neighbour entry: one probe ping" if not mac else f"{mac} not in {bridge}'s fdb: one probe ping")
+            ex.read(commands.probe(address), None, purpose="make the kernel resolve the pod's MAC", ok_codes=ANY_EXIT)
+            probed = True
+    path.append("the neighbour did not answer" if probed else "no answer")
+    return None
 
 
 def _by_nsid(ex: Executor, address: IPAddress, veth: dict, path: list[str]) -> Found | None:
@@ -112,7 +119,7 @@ def _by_nsid(ex: Executor, address: IPAddress, veth: dict, path: list[str]) -> F
 
 def _verify(ex: Executor, netns: Netns, address: IPAddress, peer_index: int | None) -> tuple[str | None, list]:
     """The interface of `netns` that holds `address` (and is the veth's peer, when we know the peer)."""
-    links = _json(ex, commands.addr_show_json(), netns, purpose=f"verify {address} in {netns}", ok=(0, 1, 255))
+    links = _json(ex, commands.addr_show_json(), netns, purpose=f"verify {address} in {netns}")
     for link in links:
         holds = any(a.get("local") == str(address) for a in link.get("addr_info", []))
         if holds and (peer_index is None or link.get("ifindex") == peer_index):

@@ -60,13 +60,20 @@ def validate_name(name: str) -> str:
     return name
 
 
-def bridge_conf(name: str, pod_cidr: str) -> str:
+CNI_KINDS = ("bridge", "ptp")
+
+
+def network_conf(name: str, pod_cidr: str, cni: str = "bridge") -> str:
+    """bridge: pods on one L2 bridge (flannel, kubenet, the default CNI); ptp: routed, a /32 route per pod
+    to its host veth (the shape of Calico and other routed CNIs)."""
     net = ipaddress.ip_network(pod_cidr)
+    ipam = {"type": "host-local", "ranges": [[{"subnet": str(net)}]], "routes": [{"dst": "0.0.0.0/0"}],
+            "dataDir": os.path.join(lab_dir(), name, "ipam")}  # fmt: skip
+    if cni == "ptp":
+        return json.dumps({"cniVersion": "1.0.0", "name": name, "type": "ptp", "ipMasq": False, "ipam": ipam}, indent=1)
     return json.dumps({
         "cniVersion": "1.0.0", "name": name, "type": "bridge", "bridge": BRIDGE, "isGateway": True,
-        "ipMasq": False, "hairpinMode": True,
-        "ipam": {"type": "host-local", "ranges": [[{"subnet": str(net)}]], "routes": [{"dst": "0.0.0.0/0"}],
-                 "dataDir": os.path.join(lab_dir(), name, "ipam")},
+        "ipMasq": False, "hairpinMode": True, "ipam": ipam,
     }, indent=1)  # fmt: skip
 
 
@@ -94,7 +101,7 @@ def _netns_exists(name: str) -> bool:
     return os.path.exists(f"/var/run/netns/{name}")
 
 
-def pod_steps(name: str, node: Netns, cni_dir: str, pod_cidr: str, pod_uuid: str) -> list[Step]:
+def pod_steps(name: str, node: Netns, cni_dir: str, pod_cidr: str, pod_uuid: str, cni: str = "bridge") -> list[Step]:
     pod = f"cni-{pod_uuid}"
     path = f"/var/run/netns/{pod}"
 
@@ -107,16 +114,30 @@ def pod_steps(name: str, node: Netns, cni_dir: str, pod_cidr: str, pod_uuid: str
         Step(commands.netns_add(pod), purpose=f"a pod sandbox, named as containerd names it: {pod}", phase="lab",
              undo=(delete,)),
         Step(NO_DAD, Netns.named(pod), phase="lab", purpose="no IPv6 DAD: the lab's state settles at once"),
-        plugin("bridge", "ADD", "eth0", bridge_conf(name, pod_cidr), key=f"cni:{pod}",
-               purpose="CNI bridge + host-local: eth0 in the pod, its peer on the node's bridge, an address, a default route",
-               undo=(plugin("bridge", "DEL", "eth0", bridge_conf(name, pod_cidr), purpose="release the pod's address",
+        plugin(cni, "ADD", "eth0", network_conf(name, pod_cidr, cni), key=f"cni:{pod}",
+               purpose=f"CNI {cni} + host-local: eth0 in the pod, its peer on the node, an address, a default route",
+               undo=(plugin(cni, "DEL", "eth0", network_conf(name, pod_cidr, cni), purpose="release the pod's address",
                             quiet_fail=True),)),
         plugin("loopback", "ADD", "lo", loopback_conf(name), purpose="CNI loopback: lo up in the pod"),
     ]  # fmt: skip
 
 
-def up(name: str = DEFAULT_LAB, pods: int = 2, pod_cidr: str = DEFAULT_POD_CIDR) -> dict:
+def free_pod_cidr() -> str:
+    """198.18.N.0/24, N the first no other lab uses: each lab's pod IPs then name one pod only."""
+    used = {r["pod_cidr"] for r in status() if r.get("up")}
+    for n in range(256):
+        if f"198.18.{n}.0/24" not in used:
+            return f"198.18.{n}.0/24"
+    return DEFAULT_POD_CIDR
+
+
+def up(name: str = DEFAULT_LAB, pods: int = 2, pod_cidr: str | None = None, cni: str = "bridge") -> dict:
     validate_name(name)
+    if cni not in CNI_KINDS:
+        raise BadInput(f"--cni {cni!r} is not a lab network", hint=f"use one of {', '.join(CNI_KINDS)}")
+    rec0 = read_record(name)
+    if pod_cidr is None:
+        pod_cidr = rec0["pod_cidr"] if rec0 and _netns_exists(name) else free_pod_cidr()
     if not 1 <= pods <= 250:
         raise BadInput(f"--pods {pods} is out of range", hint="a node holds 1 to 250 pods")
     try:
@@ -144,9 +165,11 @@ def up(name: str = DEFAULT_LAB, pods: int = 2, pod_cidr: str = DEFAULT_POD_CIDR)
         ]  # fmt: skip
     elif not rec:
         raise BadInput(f"a network namespace named {name!r} exists and is not a vethctl lab", hint="choose another --name")
+    elif rec.get("cni", "bridge") != cni:
+        raise BadInput(f"lab {name} is a {rec.get('cni', 'bridge')} lab, not {cni}", hint="lab down first, or use another --name")
     new_pods = [str(uuid.uuid4()) for _ in range(max(0, pods - len(existing)))]
     for pod_uuid in new_pods:
-        steps += pod_steps(name, node_ns, cni_dir, pod_cidr, pod_uuid)
+        steps += pod_steps(name, node_ns, cni_dir, pod_cidr, pod_uuid, cni)
     plan = Plan(tuple(steps), keep=True, title=f"lab up {name}")
     ex.execute(plan)
     made = []
@@ -155,17 +178,16 @@ def up(name: str = DEFAULT_LAB, pods: int = 2, pod_cidr: str = DEFAULT_POD_CIDR)
         host_veth = next((i["name"] for i in result["interfaces"] if "sandbox" not in i and i["name"] != BRIDGE), None)
         made.append({"netns": f"cni-{pod_uuid}", "container_id": pod_uuid,
                      "ip": result["ips"][0]["address"].split("/")[0], "host_veth": host_veth})  # fmt: skip
-    rec = {"name": name, "node_netns": name, "bridge": BRIDGE, "pod_cidr": str(net),
+    rec = {"name": name, "node_netns": name, "cni": cni, "bridge": BRIDGE if cni == "bridge" else None, "pod_cidr": str(net),
            "gateway": str(net.network_address + 1), "cni_bin_dir": cni_dir, "pods": existing + made}  # fmt: skip
     _write_record(rec)
     return {**rec, "created": [p["netns"] for p in made], "commands": [r.as_json() for r in ex.results]}
 
 
 def _lab_pods_from_kernel(ex: Executor, name: str) -> list[str]:
-    """Pods attached to the lab's bridge, by their netns names: works even if the record is gone."""
+    """Pods whose eth0 peer is on the lab node, by their netns names: works even if the record is gone."""
     node = Netns.named(name)
-    links = json.loads(ex.read(("ip", "-j", "link", "show", "master", BRIDGE), node,
-                               ok_codes={0, 1}).stdout or "[]")  # fmt: skip
+    links = json.loads(ex.read(("ip", "-j", "link", "show", "type", "veth"), node, ok_codes={0, 1}).stdout or "[]")
     ids = json.loads(ex.read(commands.netns_list_id(), node).stdout or "[]")
     names = {i["nsid"]: i.get("name") for i in ids}
     return sorted({names.get(link.get("link_netnsid")) for link in links} - {None})

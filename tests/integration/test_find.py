@@ -1,0 +1,134 @@
+"""Finding a pod's namespace: by IP in a constant number of commands, on bridge and routed CNIs, and for
+namespaces that have no name at all."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import subprocess
+
+import pytest
+
+from conftest import snapshot, tagged_links, vethctl
+
+
+@pytest.fixture(scope="module")
+def big_lab():
+    name = f"vt-{secrets.token_hex(3)}"
+    rec = json.loads(vethctl("lab", "up", "--name", name, "--pods", "12", "-o", "json").stdout)
+    yield rec
+    vethctl("lab", "down", "--name", name, check=False)
+
+
+@pytest.fixture(scope="module")
+def ptp_lab():
+    name = f"vt-{secrets.token_hex(3)}"
+    rec = json.loads(vethctl("lab", "up", "--name", name, "--pods", "3", "--cni", "ptp", "-o", "json").stdout)
+    yield rec
+    vethctl("lab", "down", "--name", name, check=False)
+
+
+def find(target, *extra):
+    return json.loads(vethctl("find", target, *extra, "-o", "json").stdout)
+
+
+def test_find_by_ip_on_a_bridge_in_constant_commands(big_lab):
+    for pod in (big_lab["pods"][0], big_lab["pods"][-1]):
+        r = find(f"ip/{pod['ip']}")
+        assert (r["netns"], r["host_veth"], r["pod_ip"]) == (pod["netns"], pod["host_veth"], pod["ip"])
+        assert r["node"] == f"netns {big_lab['node_netns']}" and r["kind"] == "ip"
+        assert len(r["commands"]) <= 11  # route, link, neigh (+probe, neigh), fdb, link, list-id, addr, routes
+        assert not any("scan" in step for step in r["resolved_by"])
+
+
+def test_find_when_the_bridge_forgot_the_mac(big_lab):
+    pod = big_lab["pods"][3]
+    find(f"ip/{pod['ip']}")  # neighbour and fdb entries now exist
+    mac = json.loads(subprocess.run(["ip", "-n", big_lab["node_netns"], "-j", "neigh", "show", "to", pod["ip"]],
+                                    capture_output=True, text=True).stdout)[0]["lladdr"]  # fmt: skip
+    subprocess.run(["bridge", "-n", big_lab["node_netns"], "fdb", "del", mac, "dev", pod["host_veth"], "master"],
+                   check=True)  # fmt: skip
+    r = find(f"ip/{pod['ip']}")
+    assert r["netns"] == pod["netns"] and r["host_veth"] == pod["host_veth"]
+    assert any("probe ping" in step for step in r["resolved_by"])
+
+
+def test_find_by_ip_on_a_routed_cni(ptp_lab):
+    pod = ptp_lab["pods"][1]
+    r = find(f"ip/{pod['ip']}")
+    assert (r["netns"], r["host_veth"]) == (pod["netns"], pod["host_veth"])
+    assert f"dev {pod['host_veth']} (veth)" in r["resolved_by"][1]
+
+
+def test_run_by_ip_on_a_routed_cni(ptp_lab):
+    pod = ptp_lab["pods"][2]
+    before = snapshot(pod["netns"]), snapshot(ptp_lab["node_netns"])
+    r = json.loads(vethctl("run", f"ip/{pod['ip']}", "--count", "1", "-o", "json").stdout)
+    assert r["target"]["netns"] == pod["netns"] and r["target"]["host_veth"] == pod["host_veth"]
+    assert any(p.get("arp_op") == "request" for p in r["capture"]["packets"])
+    assert (snapshot(pod["netns"]), snapshot(ptp_lab["node_netns"])) == before
+
+
+def test_find_netns_and_pid_targets(lab, pod):
+    r = find(f"netns/{pod['netns']}")
+    assert r["host_veth"] == pod["host_veth"] and r["pod_ip"] == pod["ip"] and r["pid"] is None
+    holder = subprocess.Popen(["ip", "netns", "exec", pod["netns"], "sleep", "60"])
+    try:
+        r = find(f"pid/{holder.pid}")
+        assert r["pid"] == holder.pid and r["netns"] is None and r["netns_path"] == f"/proc/{holder.pid}/ns/net"
+        assert r["pod_ip"] == pod["ip"] and r["host_veth"] == pod["host_veth"]
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+@pytest.fixture
+def unnamed_pod(lab):
+    """A namespace held only by a process (as Docker's are), wired to the lab node by hand like a routed CNI."""
+    tag = secrets.token_hex(3)
+    holder = subprocess.Popen(["unshare", "--net", "sleep", "120"])
+    host_if, addr = f"vt-u{tag}", "198.19.77.2"
+    node = lab["node_netns"]
+    path = f"/proc/{holder.pid}/ns/net"
+    subprocess.run(["ip", "-n", node, "link", "add", host_if, "type", "veth", "peer", "name", "eth0", "netns", path],
+                   check=True)  # fmt: skip
+    for argv in (["ip", "-n", node, "link", "set", host_if, "up"],
+                 ["ip", "-n", node, "route", "add", f"{addr}/32", "dev", host_if],
+                 ["nsenter", f"--net={path}", "ip", "addr", "add", f"{addr}/24", "dev", "eth0"],
+                 ["nsenter", f"--net={path}", "ip", "link", "set", "eth0", "up"],
+                 ["nsenter", f"--net={path}", "ip", "link", "set", "lo", "up"]):  # fmt: skip
+        subprocess.run(argv, check=True)
+    try:
+        yield {"pid": holder.pid, "ip": addr, "host_veth": host_if, "node": node}
+    finally:
+        holder.kill()
+        holder.wait()
+        subprocess.run(["ip", "-n", node, "link", "del", host_if], capture_output=True)
+
+
+def test_find_an_unnamed_namespace_by_scanning(unnamed_pod):
+    r = find(f"ip/{unnamed_pod['ip']}", "--via", f"netns:{unnamed_pod['node']}")
+    assert r["netns"] is None and r["pod_ip"] == unnamed_pod["ip"]
+    assert r["netns_path"] == f"/proc/{unnamed_pod['pid']}/ns/net" or r["pid"] is not None
+    assert any("scan" in step for step in r["resolved_by"])
+
+
+def test_run_and_replay_in_an_unnamed_namespace(unnamed_pod, tmp_path):
+    target = f"pid/{unnamed_pod['pid']}"
+    before = snapshot(unnamed_pod["node"])
+    script = tmp_path / "unnamed.sh"
+    r = json.loads(vethctl("run", target, "--via", f"netns:{unnamed_pod['node']}", "--transcript", str(script),
+                           "-o", "json").stdout)  # fmt: skip
+    assert r["target"]["kind"] == "pid" and len([p for p in r["capture"]["packets"] if p.get("arp_op")]) == 3
+    assert "nsenter --net=/proc/" in script.read_text()
+    replay = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=60)
+    assert replay.returncode == 0, replay.stderr
+    assert replay.stdout.count("Request who-has") == 3
+    assert tagged_links(unnamed_pod["node"]) == [] and snapshot(unnamed_pod["node"]) == before
+
+
+def test_a_container_target_without_crictl_is_exit_4(tmp_path):
+    proc = vethctl("find", "container/0123456789ab", check=False, env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
+    if proc.returncode != 4:
+        pytest.skip("crictl is installed here")  # pragma: no cover
+    assert "crictl" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
