@@ -6,6 +6,8 @@ Only namespaces this script creates are used (a lab node `vb-<hex>`), and they a
 
   run          `vethctl run` vs the plain shell script of the same steps (same pod, same pings)
   attach       `vethctl up` + `vethctl down` vs the raw `ip` commands (interpreter included)
+  find         `vethctl find ip/ADDR` at 250 pods vs the scan it replaces (`ip netns exec NS ip a` in each
+               namespace until the address shows up), for the pod the scan reaches last
 """
 
 from __future__ import annotations
@@ -149,9 +151,60 @@ def bench_attach(lab: dict, rounds: int, env) -> list[dict]:
         os.unlink(fh.name)
 
 
+SCAN = r"""
+addr=$1
+for ns in $(ip netns list | awk '{print $1}'); do
+  if ip netns exec "$ns" ip -o addr show | grep -qw "inet $addr"; then echo "$ns"; exit 0; fi
+done
+exit 1
+"""
+
+
+def last_pid() -> int:
+    """The kernel's last allocated pid: its growth over a run counts the processes the run spawned."""
+    return int(Path("/proc/loadavg").read_text().split()[-1])
+
+
+def bench_find(pods: int, rounds: int, env) -> list[dict]:
+    name = f"vb-{secrets.token_hex(3)}"
+    print(f"find: building a lab node with {pods} pods ...", flush=True)
+    lab = json.loads(subprocess.run([VETHCTL, "lab", "up", "--name", name, "--pods", str(pods), "-o", "json"],
+                                    check=True, capture_output=True, text=True, env=env).stdout)  # fmt: skip
+    try:
+        order = [line.split()[0] for line in subprocess.run(["ip", "netns", "list"], capture_output=True,
+                                                            text=True).stdout.splitlines() if line.strip()]  # fmt: skip
+        ours_pods = {p["netns"]: p for p in lab["pods"]}
+        last = [ns for ns in order if ns in ours_pods][-1]
+        addr = ours_pods[last]["ip"]
+        visited = order.index(last) + 1
+        with tempfile.NamedTemporaryFile("w", suffix=".sh", delete=False) as fh:
+            fh.write(SCAN)
+        ours_cmd = [VETHCTL, "find", f"ip/{addr}", "-o", "json"]
+        scan_cmd = ["bash", fh.name, addr]
+        found = subprocess.run(scan_cmd, capture_output=True, text=True).stdout.strip()
+        assert found == last, (found, last)
+        mine = json.loads(subprocess.run(ours_cmd, capture_output=True, text=True, env=env).stdout)
+        assert mine["netns"] == last, mine
+        procs = {}
+        for label, cmd in (("vethctl find", ours_cmd), ("scan", scan_cmd)):
+            before = last_pid()
+            subprocess.run(cmd, capture_output=True, env=env)
+            procs[label] = last_pid() - before
+        result = alternate(f"find ip/ at {pods} pods (the scan visits {visited} namespaces)", "the scan",
+                           lambda: timed(ours_cmd, env), lambda: timed(scan_cmd), rounds)  # fmt: skip
+        print(f"  processes spawned: vethctl find {procs['vethctl find']} (itself + {len(mine['commands'])} commands),"
+              f" the scan {procs['scan']}")  # fmt: skip
+        result["processes"] = procs
+        os.unlink(fh.name)
+        return [result]
+    finally:
+        subprocess.run([VETHCTL, "lab", "down", "--name", name], capture_output=True, env=env)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("which", nargs="*", default=["run", "attach"])
+    ap.add_argument("which", nargs="*", default=["run", "attach", "find"])
+    ap.add_argument("--pods", type=int, default=250, help="pods for the find benchmark (default 250)")
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     args = ap.parse_args()
@@ -170,6 +223,8 @@ def main() -> int:
             results += bench_run(lab, max(3, args.rounds // 2), env)
         if "attach" in args.which:
             results += bench_attach(lab, args.rounds * 3, env)
+        if "find" in args.which:
+            results += bench_find(args.pods, args.rounds, env)
     finally:
         subprocess.run([VETHCTL, "lab", "down", "--name", name], capture_output=True, env=env)
     if args.json:
