@@ -126,7 +126,10 @@ def lab_up_text(r: dict) -> str:
 def lab_down_text(r: dict) -> str:
     if not r["removed"]:
         return f"{r.get('note', 'nothing to remove')}\n"
-    return f"lab {r['name']} removed: {', '.join(r['removed'])}\n"
+    pods = [p for p in r["removed"] if p != r["name"]]
+    shown = ", ".join(pods[:4]) + (f" and {len(pods) - 4} more" if len(pods) > 4 else "")
+    node = f"node {r['name']} and " if r["name"] in r["removed"] else ""
+    return f"lab {r['name']} removed: {node}{len(pods)} pod(s) ({shown})\n"
 
 
 def lab_status_text(labs: list[dict]) -> str:

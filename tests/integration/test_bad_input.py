@@ -11,8 +11,6 @@ import pytest
 
 from conftest import VETHCTL, snapshot, vethctl
 
-POD, NODE = "{pod}", "{node}"
-
 CASES = [
     # (args, exit code, what the message says)
     (["--host-if", "a-name-of-16-chr"], 2, "Linux allows 15"),
@@ -24,7 +22,7 @@ CASES = [
     (["--pod-addr", "192.0.2.100/33"], 2, "is not an address"),
     (["--pod-addr", "192.0.2.100"], 2, "has no prefix length"),
     (["--host-addr", "192.0.2.200/24", "--pod-addr", "198.51.100.100/24"], 2, "different subnets"),
-    (["--pod-addr", "198.18.0.77/24"], 2, "overlaps 198.18.0.0/24"),
+    (["--pod-addr", "{podnet}.77/24"], 2, "overlaps {podnet}.0/24"),
     (["--pod-addr", "192.0.2.0/24"], 2, "network address"),
     (["--pod-addr", "192.0.2.255/24"], 2, "broadcast address"),
     (["--pod-addr", "192.0.2.9/32"], 2, "leaves no room"),
@@ -55,7 +53,7 @@ TARGETS = [
     ("nspath//etc/hostname", 2, "is not a network namespace file"),
     ("nspath//vt/absent", 3, "does not exist"),
     ("bogus/x", 2, "unknown target kind"),
-    ("ip/198.18.0.250", 3, "no network namespace on this node holds 198.18.0.250"),
+    ("ip/{podnet}.250", 3, "no network namespace on this node holds {podnet}.250"),
     ("ip/not-an-ip", 2, "is not an IP address"),
     ("netns/", 2, "names no netns"),
 ]
@@ -70,13 +68,16 @@ def _check(proc, code, needle):
 
 @pytest.mark.parametrize("args,code,needle", CASES, ids=[" ".join(c[0]) for c in CASES])
 def test_bad_option(lab, pod, state, args, code, needle):
-    _check(vethctl("run", f"netns/{pod['netns']}", *args, check=False), code, needle)
+    podnet = pod["ip"].rsplit(".", 1)[0]
+    args = [a.replace("{podnet}", podnet) for a in args]
+    _check(vethctl("run", f"netns/{pod['netns']}", *args, check=False), code, needle.replace("{podnet}", podnet))
     assert snapshot(lab["node_netns"]) == state["node"] and snapshot(pod["netns"]) == state["pod"]
 
 
 @pytest.mark.parametrize("target,code,needle", TARGETS, ids=[t[0] for t in TARGETS])
 def test_bad_target(lab, pod, state, target, code, needle):
-    _check(vethctl("run", target, check=False), code, needle)
+    podnet = pod["ip"].rsplit(".", 1)[0]
+    _check(vethctl("run", target.replace("{podnet}", podnet), check=False), code, needle.replace("{podnet}", podnet))
     assert snapshot(lab["node_netns"]) == state["node"] and snapshot(pod["netns"]) == state["pod"]
 
 
