@@ -8,7 +8,7 @@ demo: install
 	.venv/bin/vethctl demo
 
 test: install
-	.venv/bin/python -m pytest -q
+	PATH="$(CURDIR)/.venv/bin:$$PATH" .venv/bin/python -m pytest -q
 
 bench: install
 	.venv/bin/python scripts/bench.py

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from conftest import VETHCTL, hook, snapshot, tagged_links, vethctl, wait_gone
 
 

@@ -90,7 +90,9 @@ def locate(target: str, *, via: str | None = None, sudo: bool = False, kube: Kub
     elif spec.kind == "container":
         from vethctl.resolve import crictl
 
-        info = crictl.get_container(spec.value)
+        local = Executor(Node())
+        info = crictl.get_container(spec.value, executor=local)
+        ex.results[:0] = local.results
         if info.netns_path:
             netns = resolve_netns(TargetSpec("nspath", info.netns_path))
         elif info.pid:
@@ -104,7 +106,9 @@ def locate(target: str, *, via: str | None = None, sudo: bool = False, kube: Kub
             from vethctl.resolve import kube as k8s
 
             scope = kube or KubeScope()
-            kube_pod = k8s.get_pod(spec.value, scope.namespace, scope.context)
+            local = Executor(Node())  # kubectl runs in this machine's own namespace, whatever the node is
+            kube_pod = k8s.get_pod(spec.value, scope.namespace, scope.context, executor=local)
+            ex.results[:0] = local.results
             lab_node = None if explicit else _lab_node_named(kube_pod.node_name)
             here = k8s.this_node_name() + ([kube_pod.node_name] if lab_node else [])
             if explicit and requested.netns:

@@ -1,0 +1,81 @@
+"""pod/NAME through the real kubectl, against a local stand-in of the API serving recorded pods.
+
+The recorded pods are re-pointed at the lab: nodeName is the lab node, podIP one of its pods' IPs. Then
+vethctl asks kubectl, is told the IP and the node, and finds the namespace by IP on the lab node.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from conftest import snapshot, vethctl
+from kubeapi import kube_api  # noqa: F401 - the fixture
+
+pytestmark = pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+
+
+def serve(api, fixture, *, name, namespace, node, ip=None, host_network=False):
+    pod = json.loads((api_fixtures() / fixture).read_text())
+    pod["metadata"] |= {"name": name, "namespace": namespace}
+    pod["spec"]["nodeName"] = node
+    pod["spec"]["hostNetwork"] = host_network
+    if ip:
+        pod["status"]["podIP"] = ip
+        pod["status"]["podIPs"] = [{"ip": ip}]
+    return api.add_pod(pod)
+
+
+def api_fixtures():
+    from kubeapi import FIXTURES
+
+    return FIXTURES
+
+
+def test_run_a_pod_by_name(kube_api, lab, pod, state):  # noqa: F811
+    serve(kube_api, "pod-running.json", name="web-0", namespace="shop", node=lab["name"], ip=pod["ip"])
+    r = json.loads(vethctl("run", "pod/web-0", "-n", "shop", "--count", "1", "-o", "json").stdout)
+    assert r["target"]["kind"] == "pod" and r["target"]["netns"] == pod["netns"]
+    assert r["target"]["host_veth"] == pod["host_veth"] and r["node"] == f"netns {lab['node_netns']}"
+    assert r["resolved_by"][0].startswith(f"kubectl: pod shop/web-0 has IP {pod['ip']} on node {lab['name']}")
+    assert any(c["argv"][:3] == ["kubectl", "get", "pod"] for c in r["commands"])
+    assert any(p.get("arp_op") == "request" for p in r["capture"]["packets"])
+    assert snapshot(lab["node_netns"]) == state["node"] and snapshot(pod["netns"]) == state["pod"]
+
+
+def test_find_a_bare_name_and_up_down_by_pod(kube_api, lab, pod, state):  # noqa: F811
+    serve(kube_api, "pod-running.json", name="api-7d9f", namespace="default", node=lab["name"], ip=pod["ip"])
+    r = json.loads(vethctl("find", "api-7d9f", "-o", "json").stdout)
+    assert (r["kind"], r["netns"], r["pod_ip"], r["host_veth"]) == ("pod", pod["netns"], pod["ip"], pod["host_veth"])
+    up = json.loads(vethctl("up", "pod/api-7d9f", "-o", "json").stdout)
+    assert up["pod_netns"] == pod["netns"]
+    vethctl("down", up["session"])
+    assert snapshot(pod["netns"]) == state["pod"]
+
+
+def test_a_host_network_pod_is_refused(kube_api, lab, state):  # noqa: F811
+    serve(kube_api, "pod-hostnetwork.json", name="kube-proxy-x", namespace="kube-system", node=lab["name"],
+          host_network=True)  # fmt: skip
+    proc = vethctl("run", "pod/kube-proxy-x", "-n", "kube-system", check=False)
+    assert proc.returncode == 2 and "hostNetwork" in proc.stderr and "node's network namespace" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_a_pod_on_another_node_names_the_node_and_both_ways(kube_api, lab, state):  # noqa: F811
+    serve(kube_api, "pod-running.json", name="db-0", namespace="shop", node="worker-7", ip="198.51.100.7")
+    proc = vethctl("run", "pod/db-0", "-n", "shop", check=False)
+    assert proc.returncode == 3, proc.stderr
+    assert "worker-7" in proc.stderr and "--via ssh://worker-7" in proc.stderr and "kubectl-debug" in proc.stderr
+
+
+def test_a_missing_pod_and_an_unreachable_api(kube_api, lab, state):  # noqa: F811
+    proc = vethctl("find", "pod/nope", "-n", "shop", check=False)
+    assert proc.returncode == 3 and 'namespace "shop" does not exist' in proc.stderr
+    serve(kube_api, "pod-running.json", name="web-1", namespace="shop", node=lab["name"], ip="198.51.100.9")
+    proc = vethctl("find", "pod/nope", "-n", "shop", check=False)
+    assert proc.returncode == 3 and "nope" in proc.stderr and "shop" in proc.stderr
+    kube_api.stop()
+    proc = vethctl("find", "pod/nope", check=False)
+    assert proc.returncode == 4 and "API server" in proc.stderr
