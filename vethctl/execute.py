@@ -52,6 +52,7 @@ class Result:
     def as_json(self) -> dict:
         return {
             "argv": list(self.argv),
+            "started": round(self.started, 6),
             "netns": str(self.step.netns) if self.step.netns else None,
             "phase": self.step.phase,
             "rc": self.rc,
@@ -140,6 +141,7 @@ class Executor:
 
     def _record(self, result: Result) -> None:
         self.results.append(result)
+        self.results.sort(key=lambda r: r.started)  # a background job is recorded when it ends, shown when it began
         if result.step.key:
             self.by_key[result.step.key] = result
 

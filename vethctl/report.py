@@ -82,8 +82,7 @@ def run_text(r: dict) -> str:
     lines += ["", "what happened:"]
     lines += [f"  - {o}" for o in r["observations"]]
     cmds = r["commands"]
-    total = sum(c["duration_s"] for c in cmds)
-    lines += ["", f"ran {len(cmds)} commands ({total:.2f} s in commands; every one is in the audit log {r['audit_log']}):"]
+    lines += ["", f"ran {len(cmds)} commands in {r.get('elapsed_s', 0):.2f} s (each one is in the audit log {r['audit_log']}):"]
     for c in cmds:
         lines.append(f"  [{c['phase']:<8}] {shlex.join(c['argv'])}")
     td = r["teardown"]

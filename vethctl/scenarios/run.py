@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import dataclass, field
 
 from vethctl import audit, render
@@ -175,6 +176,7 @@ def _report(opts, located, att, ping_addr, ex: Executor, plan) -> dict:
             "packets": packets,
         },
         "commands": [r.as_json() for r in ex.results],
+        "elapsed_s": round(time.time() - ex.results[0].started, 3) if ex.results else 0.0,
         "observations": observe.explain_run(ping_addr=str(ping_addr), pod_end=pod_end, host_end=host, route=route,
                                             ping=ping, packets=packets, counters=counters,
                                             filter_expr=opts.filter),  # fmt: skip
