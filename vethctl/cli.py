@@ -141,6 +141,18 @@ def build_parser() -> argparse.ArgumentParser:
     _output(ping)
     _globals(ping, suppress=True)
 
+    cap = sub.add_parser("capture", help="tcpdump on a session's host end, any interface, or a pcap; packets as data")
+    cap.add_argument("session", nargs="?", help="a session id (vethctl status)")
+    cap.add_argument("--iface", metavar="NAME", help="capture on this interface instead")
+    cap.add_argument("--netns", metavar="NS", help="the namespace --iface is in (a name or a netns file)")
+    cap.add_argument("--read", metavar="FILE.pcap", help="read packets from a pcap file instead")
+    cap.add_argument("--filter", default="", metavar="EXPR", help="tcpdump filter (checked before anything starts)")
+    cap.add_argument("--count", type=_positive_int, help="stop after N packets")
+    cap.add_argument("--duration", type=_number, metavar="S", help="stop after S seconds")
+    cap.add_argument("--pcap", metavar="FILE", help="also save the raw packets to FILE")
+    _output(cap, ("text", "json", "ndjson"))
+    _globals(cap, suppress=True)
+
     lab = sub.add_parser("lab", help="a lab node (a namespace) with pods made by the real CNI plugins")
     lab_sub = lab.add_subparsers(dest="lab_command", metavar="up|down|status", parser_class=_Parser)
     lab_sub.required = True
@@ -236,6 +248,17 @@ def _dispatch(args) -> int:
             r = inspect.ping(args.target, args.address, count=args.count, interval=args.interval, via=args.via,
                              kube=_kube(args))  # fmt: skip
             _emit(r, args.output, report.ping_text)
+        return EXIT_OK
+    if args.command == "capture":
+        from vethctl.scenarios.capture import CaptureOptions, capture
+
+        opts = CaptureOptions(args.session, args.iface, args.netns, args.read, args.filter, args.count, args.duration,
+                              args.pcap, args.output, args.via, bool(args.quiet))  # fmt: skip
+        result = capture(opts)
+        if args.output == "json":
+            print(report.to_json(result))
+        elif args.output == "text":
+            sys.stdout.write(report.capture_summary(result))
         return EXIT_OK
     if args.command == "lab":
         from vethctl.scenarios import lab

@@ -70,11 +70,12 @@ def route_get_json(address: IPAddress) -> Argv:
     return ("ip", "-j", "route", "get", str(address))
 
 
-def tcpdump(iface: str, *, filter_expr: str, pcap: str | None = None) -> Argv:
+def tcpdump(iface: str, *, filter_expr: str, pcap: str | None = None, count: int | None = None) -> Argv:
     """tcpdump as the parsers expect it: -nn -tt -e -l; immediate mode so each packet prints as it arrives."""
     write = ("-w", pcap, "--print") if pcap else ()
+    limit = ("-c", str(count)) if count else ()
     expr = (filter_expr,) if filter_expr else ()
-    return ("tcpdump", "-i", iface, "-nn", "-tt", "-e", "-l", "--immediate-mode", *write, *expr)
+    return ("tcpdump", "-i", iface, "-nn", "-tt", "-e", "-l", "--immediate-mode", *limit, *write, *expr)
 
 
 def tcpdump_check_filter(filter_expr: str, iface: str | None = None) -> Argv:

@@ -91,10 +91,10 @@ def observe_steps(att: Attachment, destinations: Iterable[IPAddress]) -> list[St
 
 
 def capture_steps(iface: str, filter_expr: str, pcap: str | None, *, key: str = "capture",
-                  netns: Netns | None = None) -> tuple[Step, Step]:  # fmt: skip
+                  netns: Netns | None = None, count: int | None = None) -> tuple[Step, Step]:  # fmt: skip
     """Start tcpdump and, later, stop it: the two are separate steps with the probe between them."""
     start = Step(
-        commands.tcpdump(iface, filter_expr=filter_expr, pcap=pcap),
+        commands.tcpdump(iface, filter_expr=filter_expr, pcap=pcap, count=count),
         netns,
         purpose=f"capture on {iface}; wait until tcpdump says it is listening",
         phase="capture",

@@ -194,3 +194,12 @@ def gc_text(r: dict) -> str:
     if r["kept_alive"]:
         lines.append(f"alive, left alone: {', '.join(r['kept_alive'])}")
     return "\n".join(lines) + "\n"
+
+
+def capture_summary(r: dict) -> str:
+    cap = r["capture"]
+    c = cap.get("counters") or {}
+    counts = (f" (tcpdump: {c.get('captured', '?')} captured, {c.get('received_by_filter', '?')} received by filter,"
+              f" {c.get('dropped_by_kernel', 0)} dropped by kernel)") if c else ""  # fmt: skip
+    saved = f"; saved to {cap['pcap']}" if cap.get("pcap") else ""
+    return f"{len(cap['packets'])} packet(s) from {cap['read'] or cap['interface']}{counts}; stopped by {cap['stopped_by']}{saved}\n"

@@ -74,9 +74,9 @@ def _check_writable(option: str, path: str) -> None:
         raise BadInput(f"{option} {path}: cannot write in {directory}", hint="choose a writable directory")
 
 
-def check_filter(ex: Executor, filter_expr: str) -> None:
+def check_filter(ex: Executor, filter_expr: str, always: bool = False) -> None:
     """Compile the filter with `tcpdump -d`: a bad one is exit 2 before anything is created."""
-    if not filter_expr or filter_expr == DEFAULT_FILTER:  # the default is known to compile: save a process
+    if not filter_expr or (filter_expr == DEFAULT_FILTER and not always):  # the default compiles: save a process
         return
     from vethctl import commands
 

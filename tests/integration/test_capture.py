@@ -1,0 +1,80 @@
+"""`vethctl capture`: live on a session or any interface, or from a pcap; text, json and ndjson."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+
+from conftest import VETHCTL, vethctl
+
+
+def pinger(netns: str, dst: str, count: int = 4) -> subprocess.Popen:
+    return subprocess.Popen(["ip", "netns", "exec", netns, "ping", "-n", "-c", str(count), "-i", "0.2", dst],
+                            stdout=subprocess.DEVNULL)  # fmt: skip
+
+
+def start_capture(*args) -> subprocess.Popen:
+    proc = subprocess.Popen([VETHCTL, "capture", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)  # fmt: skip
+    proc.stderr.readline()  # "capturing on ...": printed once tcpdump said it is listening
+    return proc
+
+
+def test_capture_an_interface_in_a_pod_with_count(lab, pod):
+    proc = start_capture("--iface", "eth0", "--netns", pod["netns"], "--filter", "icmp", "--count", "4", "-o", "json")
+    ping = pinger(pod["netns"], lab["gateway"])
+    out, err = proc.communicate(timeout=30)
+    ping.wait()
+    assert proc.returncode == 0, err
+    r = json.loads(out)
+    assert r["capture"]["stopped_by"] == "count" and len(r["capture"]["packets"]) == 4
+    assert [p["icmp_type"] for p in r["capture"]["packets"]] == ["echo request", "echo reply"] * 2
+    assert {p["src_ip"] for p in r["capture"]["packets"]} == {pod["ip"], lab["gateway"]}
+
+
+def test_capture_a_session_live_in_text_then_ctrl_c(lab, pod):
+    up = json.loads(vethctl("up", f"netns/{pod['netns']}", "-o", "json").stdout)
+    try:
+        proc = start_capture(up["session"])
+        host_ip = up["host"]["address"].split("/")[0]
+        ping = pinger(pod["netns"], host_ip, count=3)
+        lines = [proc.stdout.readline() for _ in range(4)]  # ARP request, reply, echo request, echo reply
+        ping.wait()
+        os.killpg(proc.pid, signal.SIGINT)  # as a terminal sends Ctrl-C
+        out, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err
+        assert lines[0].startswith("[    1] ") and "ARP request  who-has " + host_ip in lines[0]
+        assert "ARP reply" in lines[1] and "echo request" in lines[2] and "echo reply" in lines[3]
+        assert "stopped by Ctrl-C" in out
+    finally:
+        vethctl("down", up["session"])
+
+
+def test_pcap_then_read_ndjson(lab, pod, tmp_path):
+    pcap = tmp_path / "c.pcap"
+    proc = start_capture("--iface", "eth0", "--netns", pod["netns"], "--count", "6", "--pcap", str(pcap), "-o", "json")
+    ping = pinger(pod["netns"], lab["gateway"], count=3)
+    live = json.loads(proc.communicate(timeout=30)[0])
+    ping.wait()
+    read = vethctl("capture", "--read", str(pcap), "-o", "ndjson").stdout.splitlines()
+    records = [json.loads(line) for line in read]
+    assert len(records) == len(live["capture"]["packets"]) == 6
+    assert [r["timestamp"] for r in records] == [p["timestamp"] for p in live["capture"]["packets"]]
+    icmp = vethctl("capture", "--read", str(pcap), "--filter", "icmp", "-o", "json").stdout
+    assert all(p["protocol"] == "icmp" for p in json.loads(icmp)["capture"]["packets"])
+
+
+def test_capture_refuses_bad_input():
+    for args, code, needle in (
+        (["--filter", "tcp port", "--iface", "lo"], 2, "does not compile"),
+        (["--read", "/vt/absent.pcap"], 3, "no such file"),
+        ([], 2, "exactly one of"),
+        (["abc", "--iface", "lo"], 2, "exactly one of"),
+        (["--netns", "x"], 2, "exactly one of"),
+        (["--iface", "lo", "--duration", "0"], 2, "out of range"),
+        (["deadbeef"], 3, "no session deadbeef"),
+    ):
+        proc = vethctl("capture", *args, check=False)
+        assert proc.returncode == code and needle in proc.stderr, (args, proc.stderr)
