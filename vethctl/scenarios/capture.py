@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from vethctl import commands, plan as plans
+from vethctl import plan as plans
 from vethctl.errors import BadInput, TargetNotFound
 from vethctl.execute import Executor
 from vethctl.model import Netns, Node, validate_ifname
