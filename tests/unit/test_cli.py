@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import sh
+
 from conftest import VETHCTL
 
 vethctl = sh.Command(VETHCTL)
