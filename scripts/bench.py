@@ -6,6 +6,8 @@ Only namespaces this script creates are used (a lab node `vb-<hex>`), and they a
 
   run          `vethctl run` vs the plain shell script of the same steps (same pod, same pings)
   attach       `vethctl up` + `vethctl down` vs the raw `ip` commands (interpreter included)
+  parse        the streaming tcpdump parser over a 200,000-line ping flood between two lab pods, against
+               `tcpdump -r` printing the same pcap: lines per second of each
   find         `vethctl find ip/ADDR` at 250 pods vs the scan it replaces (`ip netns exec NS ip a` in each
                namespace until the address shows up), for the pod the scan reaches last
 """
@@ -151,6 +153,52 @@ def bench_attach(lab: dict, rounds: int, env) -> list[dict]:
         os.unlink(fh.name)
 
 
+PARSE = r"""
+import sys, time, jc
+from vethctl.parsers import tcpdump_s
+lines = open(sys.argv[1]).read().splitlines()
+t0 = time.perf_counter()
+n = sum(1 for _ in jc.parse(tcpdump_s, lines))
+print(time.perf_counter() - t0, n)
+"""
+
+
+def bench_parse(lab: dict, rounds: int, env) -> list[dict]:
+    """A flood between the lab's two pods, captured on the first pod's host veth, 200,000 lines."""
+    a, b = lab["pods"][0], lab["pods"][1]
+    tmp = Path(tempfile.mkdtemp(prefix="vethctl-bench-"))
+    pcap, text = tmp / "flood.pcap", tmp / "flood.txt"
+    cap = subprocess.Popen(["ip", "netns", "exec", lab["node_netns"], "tcpdump", "-i", a["host_veth"], "-nn", "-c",
+                            "200000", "-w", str(pcap), "icmp"], stderr=subprocess.PIPE, text=True)  # fmt: skip
+    while "listening on" not in cap.stderr.readline():
+        pass
+    flood = subprocess.Popen(["ip", "netns", "exec", a["netns"], "ping", "-f", "-q", b["ip"]], stdout=subprocess.DEVNULL)
+    cap.wait()
+    flood.terminate()
+    flood.wait()
+    with open(text, "w") as fh:
+        subprocess.run(["tcpdump", "-r", str(pcap), "-nn", "-tt", "-e"], stdout=fh, stderr=subprocess.DEVNULL, check=True)
+    lines = sum(1 for _ in open(text))
+    py = str(ROOT / ".venv" / "bin" / "python")
+    ours_t, base_t = [], []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        subprocess.run(["tcpdump", "-r", str(pcap), "-nn", "-tt", "-e"], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, check=True)  # fmt: skip
+        base_t.append(time.perf_counter() - t0)
+        out = subprocess.run([py, "-c", PARSE, str(text)], capture_output=True, text=True, check=True).stdout.split()
+        ours_t.append(float(out[0]))
+        assert int(out[1]) == lines, (out, lines)
+    ours, base = lines / statistics.median(ours_t), lines / statistics.median(base_t)
+    print(f"parse: {lines} lines of a ping flood; streaming parser {ours:,.0f} lines/s, tcpdump -r printing "
+          f"{base:,.0f} lines/s (medians of {rounds}) -> ratio {ours / base:.2f}x (goal >= 0.5x)")  # fmt: skip
+    for f in (pcap, text):
+        f.unlink()
+    tmp.rmdir()
+    return [{"name": "parse", "baseline": "tcpdump -r", "ours_lines_per_s": ours, "baseline_lines_per_s": base,
+             "ratio": ours / base, "lines": lines}]  # fmt: skip
+
+
 SCAN = r"""
 addr=$1
 for ns in $(ip netns list | awk '{print $1}'); do
@@ -203,7 +251,7 @@ def bench_find(pods: int, rounds: int, env) -> list[dict]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("which", nargs="*", default=["run", "attach", "find"])
+    ap.add_argument("which", nargs="*", default=["run", "attach", "parse", "find"])
     ap.add_argument("--pods", type=int, default=250, help="pods for the find benchmark (default 250)")
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
@@ -215,7 +263,7 @@ def main() -> int:
           f" Python {platform.python_version()}")  # fmt: skip
     env = {**os.environ, "VETHCTL_AUDIT_LOG": os.path.join(tempfile.gettempdir(), "vethctl-bench-audit.jsonl")}
     name = f"vb-{secrets.token_hex(3)}"
-    lab = json.loads(subprocess.run([VETHCTL, "lab", "up", "--name", name, "--pods", "1", "-o", "json"],
+    lab = json.loads(subprocess.run([VETHCTL, "lab", "up", "--name", name, "--pods", "2", "-o", "json"],
                                     check=True, capture_output=True, text=True, env=env).stdout)  # fmt: skip
     results = []
     try:
@@ -223,6 +271,8 @@ def main() -> int:
             results += bench_run(lab, max(3, args.rounds // 2), env)
         if "attach" in args.which:
             results += bench_attach(lab, args.rounds * 3, env)
+        if "parse" in args.which:
+            results += bench_parse(lab, args.rounds, env)
         if "find" in args.which:
             results += bench_find(args.pods, args.rounds, env)
     finally:

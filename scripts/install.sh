@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(iproute2 tcpdump iputils-ping containernetworking-plugins util-linux procps bash)
+apt_packages=(iproute2 tcpdump iputils-ping containernetworking-plugins util-linux procps bash iptables)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

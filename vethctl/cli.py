@@ -141,6 +141,14 @@ def build_parser() -> argparse.ArgumentParser:
     _output(ping)
     _globals(ping, suppress=True)
 
+    trace = sub.add_parser("trace", help="which interfaces a pod's packet crosses on its way out, hop by hop")
+    _target(trace)
+    trace.add_argument("--to", required=True, metavar="ADDR", help="the destination to follow")
+    trace.add_argument("--count", type=_positive_int, default=3, help="pings to send (default 3)")
+    trace.add_argument("--interval", type=_number, default=0.2, help="seconds between pings (default 0.2)")
+    _output(trace)
+    _globals(trace, suppress=True)
+
     cap = sub.add_parser("capture", help="tcpdump on a session's host end, any interface, or a pcap; packets as data")
     cap.add_argument("session", nargs="?", help="a session id (vethctl status)")
     cap.add_argument("--iface", metavar="NAME", help="capture on this interface instead")
@@ -162,6 +170,8 @@ def build_parser() -> argparse.ArgumentParser:
     lab_up.add_argument("--pod-cidr", help="the node's pod subnet (default: 198.18.N.0/24, the first no other lab uses)")
     lab_up.add_argument("--cni", choices=("bridge", "ptp"), default="bridge",
                         help="bridge (pods on a bridge, the default) or ptp (routed: a /32 route per pod)")
+    lab_up.add_argument("--uplink", action="store_true", help="an uplink to an 'outside' namespace holding 203.0.113.7,"
+                        " with forwarding and MASQUERADE (a real node's egress)")  # fmt: skip
     _output(lab_up)
     lab_down = lab_sub.add_parser("down", help="remove the lab node and its pods")
     lab_down.add_argument("--name", default="vethlab")
@@ -249,6 +259,12 @@ def _dispatch(args) -> int:
                              kube=_kube(args))  # fmt: skip
             _emit(r, args.output, report.ping_text)
         return EXIT_OK
+    if args.command == "trace":
+        from vethctl.scenarios.trace import trace
+
+        r = trace(args.target, args.to, count=args.count, interval=args.interval, via=args.via, kube=_kube(args))
+        _emit(r, args.output, report.trace_text)
+        return EXIT_OK
     if args.command == "capture":
         from vethctl.scenarios.capture import CaptureOptions, capture
 
@@ -264,7 +280,7 @@ def _dispatch(args) -> int:
         from vethctl.scenarios import lab
 
         if args.lab_command == "up":
-            _emit(lab.up(args.name, args.pods, args.pod_cidr, args.cni), args.output, report.lab_up_text)
+            _emit(lab.up(args.name, args.pods, args.pod_cidr, args.cni, args.uplink), args.output, report.lab_up_text)
         elif args.lab_command == "down":
             _emit(lab.down(args.name), args.output, report.lab_down_text)
         else:

@@ -83,12 +83,13 @@ def tcpdump_check_filter(filter_expr: str, iface: str | None = None) -> Argv:
     return ("tcpdump", *(("-i", iface) if iface else ()), "-d", filter_expr)
 
 
-def ping(address: IPAddress, *, count: int, interval: float) -> Argv:
+def ping(address: IPAddress, *, count: int, interval: float, wait: int | None = None) -> Argv:
     """The person's `ping -c N`, plus -n (no DNS) and -D (timestamps, to line ping up with the packets).
 
     No -w: with a deadline ping stops at the first error and hides the walkthrough's three
     "Destination Host Unreachable" lines."""
-    return ("ping", "-n", "-D", "-c", str(count), "-i", _num(interval), str(address))
+    wait_opt = ("-W", str(wait)) if wait else ()  # how long to wait for a late reply (ping's default: 10 s)
+    return ("ping", "-n", "-D", "-c", str(count), "-i", _num(interval), *wait_opt, str(address))
 
 
 def _num(value: float) -> str:

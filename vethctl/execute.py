@@ -31,7 +31,7 @@ from vethctl.plan import Plan, Step
 # Which package gives each tool we drive (Debian/Ubuntu names).
 TOOL_PACKAGES = {
     "ip": "iproute2", "bridge": "iproute2", "tcpdump": "tcpdump", "ping": "iputils-ping",
-    "nsenter": "util-linux", "sudo": "sudo", "env": "coreutils", "sysctl": "procps",
+    "nsenter": "util-linux", "sudo": "sudo", "env": "coreutils", "sysctl": "procps", "iptables": "iptables",
 }  # fmt: skip
 
 _TCPDUMP_STATS = re.compile(

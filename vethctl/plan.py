@@ -107,9 +107,10 @@ def capture_steps(iface: str, filter_expr: str, pcap: str | None, *, key: str = 
     return start, stop
 
 
-def ping_step(netns: Netns | None, dst: IPAddress, *, count: int, interval: float, key: str = "ping") -> Step:
+def ping_step(netns: Netns | None, dst: IPAddress, *, count: int, interval: float, key: str = "ping",
+              wait: int | None = None) -> Step:  # fmt: skip
     return Step(
-        commands.ping(dst, count=count, interval=interval),
+        commands.ping(dst, count=count, interval=interval, wait=wait),
         netns,
         purpose=f"ping {dst} from the pod ({count} × every {interval:g} s)",
         phase="probe",

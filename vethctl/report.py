@@ -118,6 +118,9 @@ def lab_up_text(r: dict) -> str:
     for p in r["pods"]:
         new = "  (new)" if p["netns"] in r.get("created", []) else ""
         lines.append(f"  pod netns/{p['netns']}  eth0 {p['ip']}  host veth {p['host_veth']}{new}")
+    if r.get("outside"):
+        lines.append(f"  uplink0 198.51.100.1 -> outside netns {r['outside']} holding {r['outside_address']}"
+                     " (forwarding on, MASQUERADE)")  # fmt: skip
     lines.append(f"try: vethctl run netns/{r['pods'][0]['netns']}")
     return "\n".join(lines) + "\n"
 
@@ -203,3 +206,17 @@ def capture_summary(r: dict) -> str:
               f" {c.get('dropped_by_kernel', 0)} dropped by kernel)") if c else ""  # fmt: skip
     saved = f"; saved to {cap['pcap']}" if cap.get("pcap") else ""
     return f"{len(cap['packets'])} packet(s) from {cap['read'] or cap['interface']}{counts}; stopped by {cap['stopped_by']}{saved}\n"
+
+
+def trace_text(r: dict) -> str:
+    t = r["target"]
+    lines = [f"trace {t['text']} -> {r['to']}  (pod {t['netns'] or t['netns_path']}, {t['pod_ip']}; node: {t['node']})",
+             f"  {'#':<2} {'side':<5} {'interface':<16} {'role':<10} {'req':>3} {'rep':>3}  {'first seen':<15}  "
+             f"{'src > dst, as seen there':<34} {'delay':>9}"]  # fmt: skip
+    for i, h in enumerate(r["hops"], 1):
+        flow = f"{h['src_ip']} > {h['dst_ip']}" if h["src_ip"] else "-"
+        delay = f"+{h['delay_from_previous_us']:.0f} us" if h["delay_from_previous_us"] is not None else ""
+        lines.append(f"  {i:<2} {h['side']:<5} {h['interface']:<16} {h['role']:<10} {h['requests']:>3} {h['replies']:>3}"
+                     f"  {format_time(h['first_seen']) if h['first_seen'] else '-':<15}  {flow:<34} {delay:>9}")  # fmt: skip
+    lines += ["", "what happened:"] + [f"  - {o}" for o in r["observations"]]
+    return "\n".join(lines) + "\n"

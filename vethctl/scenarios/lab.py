@@ -22,7 +22,7 @@ from vethctl.errors import BadInput, MissingPrerequisite, TargetNotFound
 from vethctl.execute import Executor
 from vethctl.model import Netns, Node
 from vethctl.plan import Plan, Step
-from vethctl.scenarios.common import require_root
+from vethctl.scenarios.common import require_root, require_tools
 from vethctl.sessions import STATE_DIR
 
 DEFAULT_LAB = "vethlab"
@@ -131,7 +131,44 @@ def free_pod_cidr() -> str:
     return DEFAULT_POD_CIDR
 
 
-def up(name: str = DEFAULT_LAB, pods: int = 2, pod_cidr: str | None = None, cni: str = "bridge") -> dict:
+UPLINK = "uplink0"
+UPLINK_NET = "198.51.100.0/24"  # node .1, outside .254
+OUTSIDE_ADDRESS = "203.0.113.7"  # "somewhere on the internet", held by the outside namespace
+
+
+def outside_name(name: str) -> str:
+    return f"{name}-out"[:31]
+
+
+def uplink_steps(name: str, node: Netns, pod_cidr: str) -> list[Step]:
+    """The shape of a real node's egress: an uplink to an 'outside' namespace holding a test address,
+    forwarding on, and MASQUERADE for the pods' traffic leaving by the uplink."""
+    out = outside_name(name)
+    outside = Netns.named(out)
+    net = ipaddress.ip_network(UPLINK_NET)
+    node_ip, out_ip = net.network_address + 1, net.network_address + 254
+    lab_step = lambda argv, ns=None, purpose="", **kw: Step(argv, ns, purpose=purpose, phase="lab", **kw)  # noqa: E731
+    return [
+        lab_step(commands.netns_add(out), purpose=f"the outside: {out}, holding {OUTSIDE_ADDRESS}",
+                 undo=(lab_step(commands.netns_del(out), quiet_fail=True),)),
+        lab_step(("ip", "link", "add", UPLINK, "type", "veth", "peer", "name", "eth0", "netns", out), node,
+                 purpose="the node's uplink"),
+        lab_step(("ip", "addr", "add", f"{node_ip}/{net.prefixlen}", "dev", UPLINK), node),
+        lab_step(("ip", "link", "set", "dev", UPLINK, "up"), node),
+        lab_step(("ip", "addr", "add", f"{out_ip}/{net.prefixlen}", "dev", "eth0"), outside),
+        lab_step(("ip", "addr", "add", f"{OUTSIDE_ADDRESS}/32", "dev", "lo"), outside),
+        lab_step(("ip", "link", "set", "dev", "eth0", "up"), outside),
+        lab_step(("ip", "link", "set", "dev", "lo", "up"), outside),
+        lab_step(("ip", "route", "add", "default", "via", str(out_ip), "dev", UPLINK), node,
+                 purpose="the node's default route, by the uplink"),
+        lab_step(("sysctl", "-qw", "net.ipv4.ip_forward=1"), node, purpose="forwarding on, as on any node"),
+        lab_step(("iptables", "-t", "nat", "-A", "POSTROUTING", "-s", pod_cidr, "-o", UPLINK, "-j", "MASQUERADE"),
+                 node, purpose="the pods' traffic leaves with the node's address"),
+    ]  # fmt: skip
+
+
+def up(name: str = DEFAULT_LAB, pods: int = 2, pod_cidr: str | None = None, cni: str = "bridge",
+       uplink: bool = False) -> dict:  # fmt: skip
     validate_name(name)
     if cni not in CNI_KINDS:
         raise BadInput(f"--cni {cni!r} is not a lab network", hint=f"use one of {', '.join(CNI_KINDS)}")
@@ -167,6 +204,10 @@ def up(name: str = DEFAULT_LAB, pods: int = 2, pod_cidr: str | None = None, cni:
         raise BadInput(f"a network namespace named {name!r} exists and is not a vethctl lab", hint="choose another --name")
     elif rec.get("cni", "bridge") != cni:
         raise BadInput(f"lab {name} is a {rec.get('cni', 'bridge')} lab, not {cni}", hint="lab down first, or use another --name")
+    has_uplink = bool(rec and rec.get("outside"))
+    if uplink and not has_uplink:
+        require_tools("iptables")
+        steps += uplink_steps(name, node_ns, pod_cidr)
     new_pods = [str(uuid.uuid4()) for _ in range(max(0, pods - len(existing)))]
     for pod_uuid in new_pods:
         steps += pod_steps(name, node_ns, cni_dir, pod_cidr, pod_uuid, cni)
@@ -178,7 +219,9 @@ def up(name: str = DEFAULT_LAB, pods: int = 2, pod_cidr: str | None = None, cni:
         host_veth = next((i["name"] for i in result["interfaces"] if "sandbox" not in i and i["name"] != BRIDGE), None)
         made.append({"netns": f"cni-{pod_uuid}", "container_id": pod_uuid,
                      "ip": result["ips"][0]["address"].split("/")[0], "host_veth": host_veth})  # fmt: skip
-    rec = {"name": name, "node_netns": name, "cni": cni, "bridge": BRIDGE if cni == "bridge" else None, "pod_cidr": str(net),
+    rec = {"name": name, "node_netns": name, "cni": cni,
+           "outside": outside_name(name) if uplink or has_uplink else None,
+           "outside_address": OUTSIDE_ADDRESS if uplink or has_uplink else None, "bridge": BRIDGE if cni == "bridge" else None, "pod_cidr": str(net),
            "gateway": str(net.network_address + 1), "cni_bin_dir": cni_dir, "pods": existing + made}  # fmt: skip
     _write_record(rec)
     return {**rec, "created": [p["netns"] for p in made], "commands": [r.as_json() for r in ex.results]}
@@ -221,10 +264,24 @@ def down(name: str = DEFAULT_LAB) -> dict:
         pods |= {p["netns"] for p in rec["pods"] if _netns_exists(p["netns"])}
     pods = {p for p in pods if p.startswith("cni-")}
     steps = [Step(commands.netns_del(p), phase="lab", purpose=f"remove the pod {p}") for p in sorted(pods)]
+    out = (rec or {}).get("outside") or outside_name(name)
+    if _netns_exists(out) and _holds_uplink_peer(ex, name, out):
+        steps.append(Step(commands.netns_del(out), phase="lab", purpose=f"remove the outside {out}"))
+        pods.add(out)
     steps.append(Step(commands.netns_del(name), phase="lab", purpose=f"remove the lab node {name}"))
     ex.execute(Plan(tuple(steps), keep=True))
     _forget(name)
     return {"name": name, "removed": sorted(pods) + [name], "commands": [r.as_json() for r in ex.results]}
+
+
+def _holds_uplink_peer(ex: Executor, name: str, out: str) -> bool:
+    """The outside namespace is ours only if the lab node's uplink leads into it."""
+    links = json.loads(ex.read(("ip", "-j", "link", "show", "dev", UPLINK), Netns.named(name), ok_codes={0, 1}).stdout
+                       or "[]")  # fmt: skip
+    if not links or links[0].get("link_netnsid") is None:
+        return False
+    ids = json.loads(ex.read(commands.netns_list_id(), Netns.named(name)).stdout or "[]")
+    return any(i.get("nsid") == links[0]["link_netnsid"] and i.get("name") == out for i in ids)
 
 
 def _forget(name: str) -> None:
