@@ -104,8 +104,16 @@ def netns_del(name: str) -> Argv:
     return ("ip", "netns", "del", name)
 
 
-def netns_list_id() -> Argv:
-    return ("ip", "-j", "netns", "list-id")
+def netns_list_json() -> Argv:
+    """Every named namespace with its id as seen from here (`id` absent when it has none): one process, and
+    complete, unlike an unfiltered `list-id`."""
+    return ("ip", "-j", "netns", "list")
+
+
+def netns_list_id(nsid: int | None = None) -> Argv:
+    """The names behind netns ids. Ask for one id when you can: iproute2's unfiltered `list-id` dump stops
+    after its first netlink batch (about 134 entries here), so on a busy node the id you want is missing."""
+    return ("ip", "-j", "netns", "list-id", *(("nsid", str(nsid)) if nsid is not None else ()))
 
 
 def cni(plugin_path: str, command: str, *, container_id: str, netns_path: str, ifname: str, cni_path: str) -> Argv:

@@ -132,3 +132,17 @@ def test_a_container_target_without_crictl_is_exit_4(tmp_path):
     if proc.returncode != 4:
         pytest.skip("crictl is installed here")  # pragma: no cover
     assert "crictl" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_find_on_a_node_with_more_pods_than_one_netlink_batch():
+    """iproute2's unfiltered `ip netns list-id` stops after ~134 entries: the lookup must ask for its one id."""
+    name = f"vt-{secrets.token_hex(3)}"
+    lab = json.loads(vethctl("lab", "up", "--name", name, "--pods", "150", "-o", "json", timeout=300).stdout)
+    try:
+        last = lab["pods"][-1]
+        r = find(f"ip/{last['ip']}")
+        assert (r["netns"], r["host_veth"]) == (last["netns"], last["host_veth"])
+        assert not any("scan" in step for step in r["resolved_by"]) and len(r["commands"]) <= 11
+    finally:
+        down = vethctl("lab", "down", "--name", name, timeout=300)
+    assert "150 pod(s)" in down.stdout

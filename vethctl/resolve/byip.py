@@ -104,7 +104,7 @@ def _bridge_port(ex: Executor, address: IPAddress, bridge: str, path: list[str])
 
 
 def _by_nsid(ex: Executor, address: IPAddress, veth: dict, path: list[str]) -> Found | None:
-    ids = _json(ex, commands.netns_list_id(), purpose="netns ids and names")
+    ids = _json(ex, commands.netns_list_id(veth["link_netnsid"]), purpose="the name of that netns id")
     name = next((i.get("name") for i in ids if i.get("nsid") == veth["link_netnsid"]), None)
     path.append(f"{veth['ifname']}: peer ifindex {veth.get('link_index')}, netnsid {veth['link_netnsid']} -> {name}")
     if not name:

@@ -126,8 +126,8 @@ def node_of(ex: Executor, pod: PodView, requested: Node, explicit: bool) -> Node
     link = pod.primary
     if not link or link.get("link_netnsid") is None:
         return requested
-    ids = json.loads(ex.read(commands.netns_list_id(), pod.netns, purpose="which namespace holds the pod's peer")
-                     .stdout or "[]")  # fmt: skip
+    ids = json.loads(ex.read(commands.netns_list_id(link["link_netnsid"]), pod.netns,
+                             purpose="which namespace holds the pod's peer").stdout or "[]")  # fmt: skip
     name = next((i.get("name") for i in ids if i.get("nsid") == link["link_netnsid"]), None)
     if name and name != pod.netns.name:
         logger.debug("the pod's {} peer lives in netns {}: that is its node", link.get("ifname"), name)

@@ -231,8 +231,8 @@ def _lab_pods_from_kernel(ex: Executor, name: str) -> list[str]:
     """Pods whose eth0 peer is on the lab node, by their netns names: works even if the record is gone."""
     node = Netns.named(name)
     links = json.loads(ex.read(("ip", "-j", "link", "show", "type", "veth"), node, ok_codes={0, 1}).stdout or "[]")
-    ids = json.loads(ex.read(commands.netns_list_id(), node).stdout or "[]")
-    names = {i["nsid"]: i.get("name") for i in ids}
+    ids = json.loads(ex.read(commands.netns_list_json(), node).stdout or "[]")
+    names = {i["id"]: i.get("name") for i in ids if "id" in i}
     return sorted({names.get(link.get("link_netnsid")) for link in links} - {None})
 
 
@@ -280,7 +280,7 @@ def _holds_uplink_peer(ex: Executor, name: str, out: str) -> bool:
                        or "[]")  # fmt: skip
     if not links or links[0].get("link_netnsid") is None:
         return False
-    ids = json.loads(ex.read(commands.netns_list_id(), Netns.named(name)).stdout or "[]")
+    ids = json.loads(ex.read(commands.netns_list_id(links[0]["link_netnsid"]), Netns.named(name)).stdout or "[]")
     return any(i.get("nsid") == links[0]["link_netnsid"] and i.get("name") == out for i in ids)
 
 

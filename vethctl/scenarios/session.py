@@ -72,8 +72,9 @@ def tagged(via: str | None = None) -> tuple[list[dict], list[Executor]]:
             if not tag or (link.get("linkinfo") or {}).get("info_kind") != "veth":
                 continue
             if ids is None:
-                ids = {i["nsid"]: i.get("name") for i in
-                       json.loads(ex.read(commands.netns_list_id(), None, purpose="netns names").stdout or "[]")}  # fmt: skip
+                ids = {i["id"]: i.get("name") for i in
+                       json.loads(ex.read(commands.netns_list_json(), None, purpose="netns names").stdout or "[]")
+                       if "id" in i}  # fmt: skip
             rec = records.get(tag["session"], {})
             peer_ns = ids.get(link.get("link_netnsid")) if link.get("link_netnsid") is not None else None
             found.append({
