@@ -74,6 +74,7 @@ class Job:
     changed: threading.Condition = field(default_factory=threading.Condition)
     threads: list[threading.Thread] = field(default_factory=list)
     result: Result | None = None
+    remote_pid: int | None = None
 
 
 class Executor:
@@ -81,6 +82,7 @@ class Executor:
                  on_line: Callable[[str, str], None] | None = None):  # fmt: skip
         self.node = node  # the node as rendered; as root there is no need to actually go through sudo
         self.session = session
+        self._host: Host | None = None
         self.on_line = on_line
         self.results: list[Result] = []
         self.by_key: dict[str, Result] = {}
@@ -92,23 +94,25 @@ class Executor:
 
     # -- running one command ------------------------------------------------------------------------
 
+    @property
+    def host(self) -> Host:
+        """The machine of the current node (this one, or one over SSH); the node may change while locating."""
+        if self._host is None or self._host.url != self.node.host:
+            self._host = host_for(self.node)
+        return self._host
+
     def _command(self, argv: tuple[str, ...]):
-        try:
-            return local[argv[0]][argv[1:]]
-        except CommandNotFound:
-            tool = argv[0]
-            pkg = TOOL_PACKAGES.get(tool, tool)
-            raise MissingPrerequisite(f"{tool} is not installed or not on PATH",
-                                      hint=f"apt-get install {pkg}, or run `make install`") from None  # fmt: skip
+        return self.host.command(argv)
 
     def _argv(self, step: Step) -> tuple[str, ...]:
         node = self.node
-        if node.sudo and os.geteuid() == 0:
+        if node.sudo and not self.host.remote and os.geteuid() == 0:
             node = dataclasses.replace(node, sudo=False)
         return node.argv(step.argv, step.netns)
 
     def _node_label(self) -> str:
-        return f"netns:{self.node.netns}" if self.node.netns else "local"
+        where = f"netns:{self.node.netns}" if self.node.netns else "local"
+        return f"{self.node.host} {where}" if self.node.host else where
 
     def run(self, step: Step, *, isolate: bool = False) -> Result:
         """Run a foreground step; raise CommandFailed unless its exit code is one it expects.
@@ -153,7 +157,7 @@ class Executor:
         shown = " ".join(argv)
         where = str(step.netns) if step.netns else None
         audit.command_started(argv, netns=where, node=self._node_label(), session=self.session, shown=shown + " &")
-        cmd = self._command(argv)
+        cmd = self._command(self.host.background_argv(argv))
         proc = cmd.popen(stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
         job = Job(step, argv, proc, time.time(), time.perf_counter())
         self.jobs[step.key] = job
@@ -161,6 +165,9 @@ class Executor:
             t = threading.Thread(target=self._pump, args=(job, stream, sink, live), daemon=True)
             t.start()
             job.threads.append(t)
+        if self.host.remote:  # its pid over there, to signal it: the wrapper prints it first
+            self._wait_for(job, lambda: _remote_pid(job) is not None, ready_timeout)
+            job.remote_pid = _remote_pid(job)
         if step.ready:
             ok = self._wait_for(job, lambda: any(step.ready in line for line in job.stderr_lines), ready_timeout)
             if not ok:
@@ -208,7 +215,7 @@ class Executor:
             for _ in range(50):
                 seen = len(job.stderr_lines)
                 try:
-                    proc.send_signal(signal.SIGUSR1)
+                    self._signal(job, signal.SIGUSR1)
                 except ProcessLookupError:
                     break
                 stats_line = None
@@ -228,10 +235,12 @@ class Executor:
                     break
         if proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
-                proc.send_signal(signal.SIGINT)
+                self._signal(job, signal.SIGINT)
         try:
             rc = proc.wait(timeout)
         except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                self._signal(job, signal.SIGKILL)
             proc.kill()
             rc = proc.wait()
         for t in job.threads:
@@ -244,6 +253,12 @@ class Executor:
                             duration, job.started)  # fmt: skip
         self._record(job.result)
         return job.result
+
+    def _signal(self, job: Job, sig: int) -> None:
+        if job.remote_pid is not None:
+            self.host.kill(job.remote_pid, sig)
+        else:
+            job.proc.send_signal(sig)
 
     # -- plans --------------------------------------------------------------------------------------
 
@@ -346,3 +361,333 @@ def deferred_signals():
             signal.signal(sig, handler)
     if arrived:
         raise KeyboardInterrupt
+
+
+# -- hosts: where the node's commands run ------------------------------------------------------------------
+
+_PID_LINE = re.compile(r"^vethctl-pid (\d+)$")
+# A background command over a remote channel is wrapped so that it first says its pid (then execs the
+# command itself): the pid is how it is signalled later, since signals do not travel through ssh.
+_ANNOUNCE_PID = 'echo "vethctl-pid $$" >&2; exec "$@"'
+
+
+def _remote_pid(job: Job) -> int | None:
+    for line in job.stderr_lines[:3]:
+        if m := _PID_LINE.match(line):
+            return int(m.group(1))
+    return None
+
+
+def _missing_tool(tool: str, where: str = "") -> MissingPrerequisite:
+    pkg = TOOL_PACKAGES.get(tool, tool)
+    return MissingPrerequisite(f"{tool} is not installed or not on PATH{where}",
+                               hint=f"apt-get install {pkg}, or run `make install`")  # fmt: skip
+
+
+class Host:
+    """The machine the node's commands run on. Everything vethctl reads of a node's files goes through
+    here too, so that the same code works on this machine and on one reached over SSH."""
+
+    url: str | None = None
+    remote = False
+    label = "this machine"
+
+    def command(self, argv: tuple[str, ...]):
+        raise NotImplementedError
+
+    def background_argv(self, argv: tuple[str, ...]) -> tuple[str, ...]:
+        return argv
+
+    # files and processes, as the node sees them
+    def exists(self, path: str) -> bool:
+        raise NotImplementedError
+
+    def read_text(self, path: str) -> str | None:
+        raise NotImplementedError
+
+    def write_text(self, path: str, text: str) -> None:
+        raise NotImplementedError
+
+    def remove(self, path: str) -> None:
+        raise NotImplementedError
+
+    def listdir(self, path: str) -> list[str]:
+        raise NotImplementedError
+
+    def is_netns_file(self, path: str) -> bool:
+        raise NotImplementedError
+
+    def caps(self) -> tuple[int, int]:
+        """(euid, effective capability mask) of a process started there."""
+        raise NotImplementedError
+
+    def which(self, tool: str) -> bool:
+        raise NotImplementedError
+
+    def kill(self, pid: int, sig: int) -> None:
+        raise NotImplementedError
+
+    def cmdline(self, pid: int) -> list[str] | None:
+        raise NotImplementedError
+
+    def netns_holders(self) -> list[tuple[str, int]]:
+        """One (path /proc/PID/ns/net, pid) per network namespace held by a process, other than our own."""
+        raise NotImplementedError
+
+    def hostname(self) -> str:
+        raise NotImplementedError
+
+
+class LocalHost(Host):
+    def command(self, argv):
+        try:
+            return local[argv[0]][argv[1:]]
+        except CommandNotFound:
+            raise _missing_tool(argv[0]) from None
+
+    def exists(self, path):
+        return os.path.exists(path)
+
+    def read_text(self, path):
+        try:
+            with open(path) as fh:
+                return fh.read()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+
+    def write_text(self, path, text):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "w") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+
+    def remove(self, path):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+
+    def listdir(self, path):
+        try:
+            return sorted(os.listdir(path))
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+
+    def is_netns_file(self, path):
+        with contextlib.suppress(OSError):
+            if os.readlink(path).startswith("net:["):
+                return True
+        try:
+            import fcntl
+
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                ns_get_nstype, clone_newnet = 0xB703, 0x40000000  # ioctl(2) on an nsfs file: which namespace kind
+                return fcntl.ioctl(fd, ns_get_nstype) == clone_newnet
+            finally:
+                os.close(fd)
+        except OSError:
+            return False
+
+    def caps(self):
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("CapEff:"):
+                    return os.geteuid(), int(line.split()[1], 16)
+        return os.geteuid(), 0
+
+    def which(self, tool):
+        import shutil
+
+        return shutil.which(tool) is not None
+
+    def kill(self, pid, sig):
+        os.kill(pid, sig)
+
+    def cmdline(self, pid):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                return [a.decode(errors="replace") for a in fh.read().split(b"\0")[:-1]]
+        except OSError:
+            return None
+
+    def netns_holders(self):
+        seen, out = set(), []
+        mine = os.stat("/proc/self/ns/net")
+        seen.add((mine.st_dev, mine.st_ino))
+        for pid in sorted((p for p in os.listdir("/proc") if p.isdigit()), key=int):
+            try:
+                st = os.stat(f"/proc/{pid}/ns/net")
+            except OSError:
+                continue
+            if (st.st_dev, st.st_ino) not in seen:
+                seen.add((st.st_dev, st.st_ino))
+                out.append((f"/proc/{pid}/ns/net", int(pid)))
+        return out
+
+    def hostname(self):
+        import socket
+
+        return socket.gethostname()
+
+
+class RemoteHost(Host):
+    """A host reached through some channel: its files are read with small commands (argv; the few that
+    need a shell pass their values as positional parameters, never inside the script)."""
+
+    remote = True
+
+    def _sh(self, script: str, *args: str, stdin: str | None = None) -> tuple[int, str, str]:
+        argv = ("sh", "-c", script, "sh", *args)
+        audit.command_started(argv, netns=None, node=self.label, session=None, shown=" ".join(argv))
+        cmd = self.command(argv)
+        if stdin is not None:
+            cmd = cmd << stdin
+        t0 = time.perf_counter()
+        rc, out, err = cmd.run(retcode=None)
+        audit.command_finished(argv, netns=None, node=self.label, session=None, rc=rc,
+                               duration_s=time.perf_counter() - t0, shown=" ".join(argv))  # fmt: skip
+        return rc, out, err
+
+    def background_argv(self, argv):
+        return ("sh", "-c", _ANNOUNCE_PID, "sh", *argv)
+
+    def exists(self, path):
+        return self._sh('test -e "$1"', path)[0] == 0
+
+    def read_text(self, path):
+        rc, out, _ = self._sh('cat "$1" 2>/dev/null', path)
+        return out if rc == 0 else None
+
+    def write_text(self, path, text):
+        rc, _, err = self._sh('mkdir -p "$(dirname "$1")" && cat > "$1.tmp" && mv "$1.tmp" "$1"', path, stdin=text)
+        if rc != 0:
+            raise CommandFailed(("sh", "-c", "write", path), rc, err, where=self.label)
+
+    def remove(self, path):
+        self._sh('rm -f "$1"', path)
+
+    def listdir(self, path):
+        rc, out, _ = self._sh('ls -1 "$1" 2>/dev/null', path)
+        return sorted(out.split()) if rc == 0 else []
+
+    def is_netns_file(self, path):
+        rc, out, _ = self._sh('stat -L -f -c %T "$1"', path)
+        return rc == 0 and out.strip() == "nsfs"
+
+    def caps(self):
+        rc, out, _ = self._sh("id -u; grep '^CapEff:' /proc/self/status")
+        lines = out.split()
+        if rc != 0 or len(lines) < 3:
+            return -1, 0
+        return int(lines[0]), int(lines[2], 16)
+
+    def which(self, tool):
+        return self._sh('command -v "$1"', tool)[0] == 0
+
+    def kill(self, pid, sig):
+        rc, _, err = self._sh('kill -s "$1" "$2"', signal.Signals(sig).name[3:], str(pid))
+        if rc != 0 and "No such process" in err:
+            raise ProcessLookupError(pid)
+
+    def cmdline(self, pid):
+        rc, out, _ = self._sh('tr "\\0" "\\n" < "/proc/$1/cmdline"', str(pid))
+        return out.splitlines() if rc == 0 and out else None
+
+    def netns_holders(self):
+        script = ('me=$(stat -L -c %d:%i /proc/self/ns/net); for f in /proc/[0-9]*/ns/net; do '
+                  'k=$(stat -L -c %d:%i "$f" 2>/dev/null) || continue; echo "$k $f"; done')  # fmt: skip
+        rc, out, _ = self._sh(script)
+        seen, result = set(), []
+        rc2, me, _ = self._sh("stat -L -c %d:%i /proc/$$/ns/net")
+        seen.add(me.strip())
+        for line in out.splitlines():
+            key, _, path = line.partition(" ")
+            pid = path.split("/")[2]
+            if key not in seen and pid.isdigit():
+                seen.add(key)
+                result.append((path, int(pid)))
+        return result
+
+    def hostname(self):
+        rc, out, _ = self._sh("hostname 2>/dev/null || cat /proc/sys/kernel/hostname")
+        return out.strip()
+
+
+class SshHost(RemoteHost):
+    """`--via ssh://[USER@]HOST[:PORT]`: plumbum's SshMachine, the same interface as the local machine.
+    One ssh connection is shared by every command of a run (ControlMaster); VETHCTL_SSH_OPTS adds options
+    (an identity, known-hosts handling)."""
+
+    def __init__(self, url: str):
+        import shlex
+        import tempfile
+        from urllib.parse import urlsplit
+
+        from plumbum import SshMachine
+
+        parts = urlsplit(url)
+        if parts.scheme != "ssh" or not parts.hostname:
+            from vethctl.errors import BadInput
+
+            raise BadInput(f"--via {url!r} is not an ssh URL", hint="write ssh://[USER@]HOST[:PORT]")
+        self.url = url
+        self.user, self.hostname_, self.port = parts.username, parts.hostname, parts.port
+        self.label = f"ssh://{self.user + '@' if self.user else ''}{self.hostname_}{':' + str(self.port) if self.port else ''}"
+        control = os.path.join(tempfile.gettempdir(), f"vethctl-ssh-{os.getuid()}-%C")
+        opts = ["-o", "BatchMode=yes", "-o", "ControlMaster=auto", "-o", f"ControlPath={control}",
+                "-o", "ControlPersist=30", *shlex.split(os.environ.get("VETHCTL_SSH_OPTS", ""))]  # fmt: skip
+        audit.command_started(("ssh", *opts, self.label), netns=None, node=self.label, session=None,
+                              shown=f"ssh {self.label} (connect)")  # fmt: skip
+        t0 = time.perf_counter()
+        try:
+            self.machine = SshMachine(self.hostname_, user=self.user, port=self.port, ssh_opts=opts,
+                                      connect_timeout=10)  # fmt: skip
+        except Exception as exc:  # plumbum raises several kinds; what ssh said is in the text
+            audit.command_finished(("ssh", self.label), netns=None, node=self.label, session=None, rc=255,
+                                   duration_s=time.perf_counter() - t0, shown="ssh")  # fmt: skip
+            raise _ssh_error(self.label, exc) from None
+        audit.command_finished(("ssh", self.label), netns=None, node=self.label, session=None, rc=0,
+                               duration_s=time.perf_counter() - t0, shown="ssh")  # fmt: skip
+
+    def command(self, argv):
+        try:
+            return self.machine[argv[0]][argv[1:]]
+        except CommandNotFound:
+            raise _missing_tool(argv[0], f" on {self.label}") from None
+
+
+def _ssh_error(label: str, exc: Exception) -> MissingPrerequisite:
+    text = str(exc)
+    for needle, what, fix in (
+        ("Connection refused", "the connection was refused", "is sshd running there, on that port?"),
+        ("Permission denied", "the key was rejected", "give an authorized key: VETHCTL_SSH_OPTS='-i KEY' or ssh-agent"),
+        ("Host key verification failed", "the host key is not known or has changed",
+         "add it to known_hosts (ssh-keyscan), or set VETHCTL_SSH_OPTS='-o UserKnownHostsFile=...'"),
+        ("REMOTE HOST IDENTIFICATION HAS CHANGED", "the host key has changed", "check the host, then fix known_hosts"),
+        ("Could not resolve hostname", "the host name does not resolve", "check the name"),
+        ("timed out", "the connection timed out", "check the address and the network path"),
+        ("No route to host", "there is no route to it", "check the address"),
+    ):  # fmt: skip
+        if needle in text:
+            return MissingPrerequisite(f"cannot connect to {label} over ssh: {what}", hint=fix)
+    last = [line for line in text.splitlines() if line.strip()]
+    return MissingPrerequisite(f"cannot connect to {label} over ssh: {last[-1] if last else type(exc).__name__}",
+                               hint="try `ssh` by hand with the same options")  # fmt: skip
+
+
+_HOSTS: dict[str | None, Host] = {}
+
+
+def host_for(node: Node) -> Host:
+    """One Host per place for the whole process: the local machine, or one SSH connection per URL."""
+    key = node.host
+    if key not in _HOSTS:
+        if key is None:
+            _HOSTS[key] = LocalHost()
+        elif key.startswith("ssh://"):
+            _HOSTS[key] = SshHost(key)
+        else:
+            from vethctl.errors import BadInput
+
+            raise BadInput(f"--via {key} cannot run commands by itself", hint="use it with a pod/ target")
+    return _HOSTS[key]

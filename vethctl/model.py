@@ -67,7 +67,8 @@ class Attachment:
     host_end: VethEnd
     pod_end: VethEnd
     mtu: int | None
-    mode: str = "run"  # "run": lives as long as the process; "up": as long as the pod's netns
+    mode: str = "run"  # "run": lives as long as the process; "up": as long as the pod's netns; "ssh": a run
+    #                    driven from another machine, alive while its capture runs
     owner_pid: int = field(default_factory=os.getpid)
 
     @property
@@ -195,10 +196,12 @@ class Node:
 
     netns: Netns | None = None
     sudo: bool = False
+    host: str | None = None  # None: this machine; "ssh://[USER@]HOST[:PORT]": another one
 
     @property
     def label(self) -> str:
-        return f"netns {self.netns}" if self.netns else "this machine"
+        where = f"netns {self.netns}" if self.netns else ("this machine" if not self.host else "the host")
+        return f"{where} on {self.host}" if self.host else where
 
     def argv(self, argv: tuple[str, ...], netns: Netns | None) -> tuple[str, ...]:
         from vethctl.commands import in_netns

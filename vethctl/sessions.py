@@ -6,7 +6,6 @@ the kernel's tags on the links, which survive a lost record and vanish with the 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import time
@@ -37,56 +36,50 @@ def session_record(att: Attachment, spec, node: Node) -> dict:
     }  # fmt: skip
 
 
-def write_record(rec: dict) -> None:
-    os.makedirs(sessions_dir(), exist_ok=True)
-    tmp = f"{_record_path(rec['session'])}.{os.getpid()}.tmp"
-    with open(tmp, "w") as fh:
-        json.dump(rec, fh, indent=1)
-    os.replace(tmp, _record_path(rec["session"]))
+def _host(where: Node | None):
+    from vethctl.execute import host_for
+
+    return host_for(where or Node())
 
 
-def read_record(session: str) -> dict | None:
+def write_record(rec: dict, where: Node | None = None) -> None:
+    """On the node's machine (over ssh too): the records live where the links live."""
+    _host(where).write_text(_record_path(rec["session"]), json.dumps(rec, indent=1))
+
+
+def read_record(session: str, where: Node | None = None) -> dict | None:
+    text = _host(where).read_text(_record_path(session))
     try:
-        with open(_record_path(session)) as fh:
-            return json.load(fh)
-    except (FileNotFoundError, json.JSONDecodeError):
+        return json.loads(text) if text else None
+    except json.JSONDecodeError:
         return None
 
 
-def all_records() -> list[dict]:
-    if not os.path.isdir(sessions_dir()):
-        return []
+def all_records(where: Node | None = None) -> list[dict]:
     out = []
-    for name in sorted(os.listdir(sessions_dir())):
-        if name.endswith(".json") and (rec := read_record(name[:-5])):
+    for name in _host(where).listdir(sessions_dir()):
+        if name.endswith(".json") and (rec := read_record(name[:-5], where)):
             out.append(rec)
     return out
 
 
-def forget(session: str) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(_record_path(session))
+def forget(session: str, where: Node | None = None) -> None:
+    _host(where).remove(_record_path(session))
 
 
-def vethctl_alive(pid: int | None) -> bool:
-    """Is `pid` still a running vethctl (not merely some process that got the same pid later)?"""
+def vethctl_alive(pid: int | None, where: Node | None = None) -> bool:
+    """Is `pid` still a running vethctl (not merely some process that got the same pid later)?
+    (A run driven over ssh is alive while its ssh session, whose command line is no vethctl, lives: such
+    records carry the driving host's pid, and a remote gc leaves them to the records' `driver`.)"""
     if not pid:
         return False
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as fh:
-            cmdline = fh.read()
-    except OSError:
-        return False
-    return b"vethctl" in cmdline
+    cmdline = _host(where).cmdline(pid)
+    return bool(cmdline) and any("vethctl" in part for part in cmdline)
 
 
-def job_alive(job: dict) -> bool:
+def job_alive(job: dict, where: Node | None = None) -> bool:
     """A recorded background process (tcpdump) that is still the same process: same pid, and its command
     line is the recorded argv or its tail (`ip netns exec NS` and `nsenter` exec into the command)."""
-    try:
-        with open(f"/proc/{job['pid']}/cmdline", "rb") as fh:
-            argv = [a.decode(errors="replace") for a in fh.read().split(b"\0")[:-1]]
-    except (OSError, KeyError):
-        return False
+    argv = _host(where).cmdline(job.get("pid", 0)) if job.get("pid") else None
     recorded = job.get("argv") or []
     return bool(argv) and len(argv) <= len(recorded) and recorded[len(recorded) - len(argv) :] == argv

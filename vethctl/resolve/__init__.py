@@ -7,7 +7,6 @@ anything; the kinds that need a cluster or a container runtime live in their own
 from __future__ import annotations
 
 import os
-import stat
 from dataclasses import dataclass
 
 from vethctl.errors import BadInput, TargetNotFound
@@ -40,64 +39,41 @@ def parse_target(text: str) -> TargetSpec:
     return TargetSpec(kind, value)
 
 
-def resolve_netns(spec: TargetSpec) -> Netns:
-    """netns/, nspath/ and pid/ need nothing but the filesystem."""
+def resolve_netns(spec: TargetSpec, host=None) -> Netns:
+    """netns/, nspath/ and pid/ need nothing but the (node's) filesystem."""
+    if host is None:
+        from vethctl.execute import LocalHost
+
+        host = LocalHost()
     if spec.kind == "netns":
         if "/" in spec.value or spec.value in (".", ".."):
             raise BadInput(f"netns name {spec.value!r} cannot contain '/'", hint="for a file, use nspath/PATH")
         ns = Netns.named(spec.value)
-        if not os.path.exists(ns.path):
+        if not host.exists(ns.path):
             raise TargetNotFound(f"no network namespace named {spec.value!r} ({ns.path} does not exist)",
                                  hint="`ip netns list` shows the names")  # fmt: skip
         return ns
     if spec.kind == "nspath":
         path = spec.value if spec.value.startswith("/") else "/" + spec.value
-        _check_nsfile(path)
+        _check_nsfile(path, host)
         name = _name_of(path)
         return Netns(name=name, path=path) if name else Netns(name=None, path=path)
     if spec.kind == "pid":
         if not spec.value.isdigit() or int(spec.value) <= 0:
             raise BadInput(f"pid {spec.value!r} is not a process id", hint="e.g. pid/4242")
         path = f"/proc/{int(spec.value)}/ns/net"
-        if not os.path.exists(f"/proc/{int(spec.value)}"):
+        if not host.exists(f"/proc/{int(spec.value)}"):
             raise TargetNotFound(f"no process with pid {spec.value}", hint="`ps` or `crictl inspect` give a live pid")
-        _check_nsfile(path)
+        _check_nsfile(path, host)
         return Netns(name=None, path=path, pid=int(spec.value))
     raise BadInput(f"{spec.kind}/ targets are not supported yet", hint="use netns/NAME, nspath/PATH or pid/PID")
 
 
-def _check_nsfile(path: str) -> None:
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        raise TargetNotFound(f"{path} does not exist", hint="give a netns file such as /proc/PID/ns/net") from None
-    except PermissionError:
-        from vethctl.errors import MissingPrerequisite
-
-        raise MissingPrerequisite(f"cannot read {path}: permission denied", hint="run as root") from None
-    if stat.S_ISDIR(st.st_mode) or not _is_netns_file(path):
+def _check_nsfile(path: str, host) -> None:
+    if not host.exists(path):
+        raise TargetNotFound(f"{path} does not exist", hint="give a netns file such as /proc/PID/ns/net")
+    if not host.is_netns_file(path):
         raise BadInput(f"{path} is not a network namespace file", hint="e.g. /proc/PID/ns/net or /var/run/netns/NAME")
-
-
-def _is_netns_file(path: str) -> bool:
-    """A netns file is an nsfs inode: /proc/PID/ns/net links to 'net:[...]', bind mounts share its inode."""
-    try:
-        link = os.readlink(path)
-        return link.startswith("net:[")
-    except OSError:
-        pass
-    try:
-        import fcntl
-
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            NS_GET_NSTYPE = 0xB703  # ioctl(2) on an nsfs file: which kind of namespace it is
-            CLONE_NEWNET = 0x40000000
-            return fcntl.ioctl(fd, NS_GET_NSTYPE) == CLONE_NEWNET
-        finally:
-            os.close(fd)
-    except OSError:
-        return False
 
 
 def _name_of(path: str) -> str | None:

@@ -14,7 +14,6 @@ When a step has no answer it falls back: a neighbour probe, then a scan of every
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 
 from loguru import logger
@@ -127,34 +126,18 @@ def _verify(ex: Executor, netns: Netns, address: IPAddress, peer_index: int | No
     return None, links
 
 
-def candidate_namespaces() -> list[Netns]:
-    """Every network namespace on the machine, once each: named ones, then unnamed ones held by a process."""
-    seen: set[tuple[int, int]] = set()
-    out: list[Netns] = []
-    names = sorted(os.listdir("/var/run/netns")) if os.path.isdir("/var/run/netns") else []
-    for name in names:
-        try:
-            st = os.stat(f"/var/run/netns/{name}")
-        except OSError:
-            continue
-        if (st.st_dev, st.st_ino) not in seen:
-            seen.add((st.st_dev, st.st_ino))
-            out.append(Netns.named(name))
-    mine = os.stat("/proc/self/ns/net")
-    seen.add((mine.st_dev, mine.st_ino))
-    for pid in sorted((p for p in os.listdir("/proc") if p.isdigit()), key=int):
-        try:
-            st = os.stat(f"/proc/{pid}/ns/net")
-        except OSError:
-            continue
-        if (st.st_dev, st.st_ino) not in seen:
-            seen.add((st.st_dev, st.st_ino))
-            out.append(Netns(name=None, path=f"/proc/{pid}/ns/net", pid=int(pid)))
+def candidate_namespaces(host) -> list[Netns]:
+    """Every network namespace of the node, once each: named ones, then unnamed ones held by a process."""
+    out = [Netns.named(name) for name in host.listdir("/var/run/netns")]
+    named = {n.path for n in out}
+    for path, pid in host.netns_holders():
+        if path not in named:
+            out.append(Netns(name=None, path=path, pid=pid))
     return out
 
 
 def _scan(ex: Executor, address: IPAddress, path: list[str]) -> Found:
-    for netns in candidate_namespaces():
+    for netns in candidate_namespaces(ex.host):
         pod_if, links = _verify(ex, netns, address, None)
         if pod_if:
             path.append(f"found in {netns} by scanning")

@@ -68,7 +68,8 @@ def _where(opts: CaptureOptions) -> tuple[str, Node, Netns | None]:
         if not mine:
             raise TargetNotFound(f"no session {opts.session} has links", hint="`vethctl status` lists them")
         entry = mine[0]
-        return entry["host_if"], Node(netns=Netns.named(entry["node_netns"])) if entry["node_netns"] else node, None
+        node_ns = Netns.named(entry["node_netns"]) if entry["node_netns"] else None
+        return entry["host_if"], Node(netns=node_ns, host=entry["host"]), None
     netns = None
     if opts.netns:
         from vethctl.resolve import TargetSpec, resolve_netns
@@ -85,7 +86,7 @@ def check_filter(ex: Executor, filter_expr: str) -> None:
 
 def capture(opts: CaptureOptions, out=sys.stdout) -> dict:
     validate(opts)
-    require_tools("tcpdump")
+    require_tools("tcpdump", node=parse_via(opts.via, False)[0])
     import jc
 
     from vethctl.parsers import tcpdump as parser

@@ -70,40 +70,37 @@ class PodView(NetView):
         return int(link["mtu"]) if link and link.get("mtu") else None
 
 
-def require_tools(*tools: str) -> None:
-    """Before anything is changed: every tool the plan drives is on PATH (exit 4 naming it otherwise)."""
-    import shutil
+def require_tools(*tools: str, node: Node | None = None) -> None:
+    """Before anything is changed: every tool the plan drives is on PATH there (exit 4 naming it otherwise)."""
+    from vethctl.execute import TOOL_PACKAGES, host_for
 
-    from vethctl.execute import TOOL_PACKAGES
-
+    host = host_for(node or Node())
+    where = f" on {host.label}" if host.remote else ""
     for tool in tools:
-        if shutil.which(tool) is None:
-            raise MissingPrerequisite(f"{tool} is not installed or not on PATH",
+        if not host.which(tool):
+            raise MissingPrerequisite(f"{tool} is not installed or not on PATH{where}",
                                       hint=f"apt-get install {TOOL_PACKAGES.get(tool, tool)}, or run `make install`")  # fmt: skip
 
 
 CAP_NET_ADMIN, CAP_SYS_ADMIN = 12, 21
 
 
-def effective_caps() -> int:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("CapEff:"):
-                return int(line.split()[1], 16)
-    return 0
-
-
 def require_root(node: Node) -> None:
     """CAP_NET_ADMIN to make links, CAP_SYS_ADMIN to enter namespaces: root has both, a container may not."""
-    if node.sudo and os.geteuid() != 0:
+    from vethctl.execute import host_for
+
+    host = host_for(node)
+    if node.sudo and not host.remote and os.geteuid() != 0:
         return
-    caps = effective_caps()
+    euid, caps = host.caps()
     missing = [name for bit, name in ((CAP_NET_ADMIN, "CAP_NET_ADMIN"), (CAP_SYS_ADMIN, "CAP_SYS_ADMIN"))
                if not caps & (1 << bit)]  # fmt: skip
     if missing:
-        who = "root" if os.geteuid() == 0 else "user " + str(os.geteuid())
-        raise MissingPrerequisite(f"vethctl needs root with {' and '.join(missing)} ({who} lacks it)",
-                                  hint="run it with sudo, or pass --sudo to prefix each command with sudo")  # fmt: skip
+        who = "root" if euid == 0 else f"user {euid}"
+        where = f" on {host.label}" if host.remote else ""
+        raise MissingPrerequisite(f"vethctl needs root with {' and '.join(missing)}{where} ({who} lacks it)",
+                                  hint="connect as root (ssh://root@HOST)" if host.remote else
+                                  "run it with sudo, or pass --sudo to prefix each command with sudo")  # fmt: skip
 
 
 def look(ex: Executor, netns: Netns | None, what: str, links: list[dict] | None = None) -> NetView:
@@ -131,7 +128,7 @@ def node_of(ex: Executor, pod: PodView, requested: Node, explicit: bool) -> Node
     name = next((i.get("name") for i in ids if i.get("nsid") == link["link_netnsid"]), None)
     if name and name != pod.netns.name:
         logger.debug("the pod's {} peer lives in netns {}: that is its node", link.get("ifname"), name)
-        return Node(netns=Netns.named(name), sudo=requested.sudo)
+        return Node(netns=Netns.named(name), sudo=requested.sudo, host=requested.host)
     return requested
 
 
@@ -150,8 +147,19 @@ def parse_via(via: str | None, sudo: bool) -> tuple[Node, bool]:
 
             raise TargetNotFound(f"--via {via}: no network namespace named {name!r}", hint="`ip netns list`")
         return Node(netns=Netns.named(name), sudo=sudo), True
-    if via.startswith("ssh://") or via == "kubectl-debug":
-        raise BadInput(f"--via {via} is not available in this version", hint="run vethctl on the pod's node")
+    if via.startswith("ssh://"):
+        from urllib.parse import urlsplit
+
+        try:
+            parts = urlsplit(via)
+            parts.port  # noqa: B018 - validates the port
+        except ValueError as exc:
+            raise BadInput(f"--via {via!r}: {exc}", hint="write ssh://[USER@]HOST[:PORT]") from None
+        if not parts.hostname or parts.path not in ("", "/"):
+            raise BadInput(f"--via {via!r} names no host", hint="write ssh://[USER@]HOST[:PORT]")
+        return Node(sudo=sudo, host=via.rstrip("/")), False
+    if via == "kubectl-debug":
+        raise BadInput("--via kubectl-debug is not available in this version", hint="run vethctl on the pod's node")
     raise BadInput(f"--via {via!r} is not understood", hint="use local, netns:NAME, ssh://[USER@]HOST[:PORT] or kubectl-debug")
 
 

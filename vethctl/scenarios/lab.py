@@ -81,12 +81,18 @@ def loopback_conf(name: str) -> str:
     return json.dumps({"cniVersion": "1.0.0", "name": f"{name}-lo", "type": "loopback"})
 
 
-def read_record(name: str) -> dict | None:
+def read_record(name: str, host=None) -> dict | None:
+    text = (host or _local()).read_text(record_path(name))
     try:
-        with open(record_path(name)) as fh:
-            return json.load(fh)
-    except (FileNotFoundError, json.JSONDecodeError):
+        return json.loads(text) if text else None
+    except json.JSONDecodeError:
         return None
+
+
+def _local():
+    from vethctl.execute import host_for
+
+    return host_for(Node())
 
 
 def _write_record(rec: dict) -> None:
@@ -97,8 +103,8 @@ def _write_record(rec: dict) -> None:
     os.replace(tmp, record_path(rec["name"]))
 
 
-def _netns_exists(name: str) -> bool:
-    return os.path.exists(f"/var/run/netns/{name}")
+def _netns_exists(name: str, host=None) -> bool:
+    return (host or _local()).exists(f"/var/run/netns/{name}")
 
 
 def pod_steps(name: str, node: Netns, cni_dir: str, pod_cidr: str, pod_uuid: str, cni: str = "bridge") -> list[Step]:
@@ -290,17 +296,19 @@ def _forget(name: str) -> None:
         os.unlink(record_path(name))
 
 
-def status() -> list[dict]:
+def status(where: Node | None = None) -> list[dict]:
+    """The labs of a machine (this one by default), from their records, each checked against the kernel."""
+    from vethctl.execute import host_for
+
+    host = host_for(where or Node())
     labs = []
-    if os.path.isdir(lab_dir()):
-        for fname in sorted(os.listdir(lab_dir())):
-            if fname.endswith(".json"):
-                rec = read_record(fname[:-5])
-                if rec:
-                    rec["up"] = _netns_exists(rec["name"])
-                    for p in rec["pods"]:
-                        p["present"] = _netns_exists(p["netns"])
-                    labs.append(rec)
+    for fname in host.listdir(lab_dir()):
+        if fname.endswith(".json") and (rec := read_record(fname[:-5], host)):
+            rec["up"] = _netns_exists(rec["name"], host)
+            present = set(host.listdir("/var/run/netns"))
+            for p in rec["pods"]:
+                p["present"] = p["netns"] in present
+            labs.append(rec)
     return labs
 
 

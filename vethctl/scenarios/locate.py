@@ -53,23 +53,23 @@ class Located:
         }
 
 
-def _lab_node_for(address) -> Node | None:
-    """A lab node whose pod CIDR holds the address: the lab is this machine's node for its pods."""
+def _lab_node_for(address, host: Node) -> Node | None:
+    """A lab node whose pod CIDR holds the address: the lab is that machine's node for its pods."""
     import ipaddress
 
     from vethctl.scenarios import lab
 
-    for rec in lab.status():
+    for rec in lab.status(host):
         if rec.get("up") and address in ipaddress.ip_network(rec["pod_cidr"]):
-            return Node(netns=Netns.named(rec["node_netns"]))
+            return Node(netns=Netns.named(rec["node_netns"]), sudo=host.sudo, host=host.host)
     return None
 
 
-def _lab_node_named(name: str | None) -> Node | None:
+def _lab_node_named(name: str | None, host: Node) -> Node | None:
     from vethctl.scenarios import lab
 
-    return next((Node(netns=Netns.named(r["node_netns"])) for r in lab.status() if r.get("up") and r["name"] == name),
-                None)  # fmt: skip
+    return next((Node(netns=Netns.named(r["node_netns"]), sudo=host.sudo, host=host.host) for r in lab.status(host)
+                 if r.get("up") and r["name"] == name), None)  # fmt: skip
 
 
 def locate(target: str, *, via: str | None = None, sudo: bool = False, kube: KubeScope | None = None,
@@ -86,17 +86,17 @@ def locate(target: str, *, via: str | None = None, sudo: bool = False, kube: Kub
     path: list[str] = []
     host_veth, kube_pod, links = None, None, None
     if spec.kind in ("netns", "nspath", "pid"):
-        netns = resolve_netns(spec)
+        netns = resolve_netns(spec, ex.host)
     elif spec.kind == "container":
         from vethctl.resolve import crictl
 
-        local = Executor(Node())
+        local = Executor(Node(host=requested.host))  # crictl talks to the runtime of the node itself
         info = crictl.get_container(spec.value, executor=local)
         ex.results[:0] = local.results
         if info.netns_path:
-            netns = resolve_netns(TargetSpec("nspath", info.netns_path))
+            netns = resolve_netns(TargetSpec("nspath", info.netns_path), ex.host)
         elif info.pid:
-            netns = resolve_netns(TargetSpec("pid", str(info.pid)))
+            netns = resolve_netns(TargetSpec("pid", str(info.pid)), ex.host)
         else:
             raise BadInput(f"crictl inspect {spec.value} gives neither a netns path nor a pid",
                            hint="is the container running? `crictl ps`")  # fmt: skip
@@ -109,8 +109,15 @@ def locate(target: str, *, via: str | None = None, sudo: bool = False, kube: Kub
             local = Executor(Node())  # kubectl runs in this machine's own namespace, whatever the node is
             kube_pod = k8s.get_pod(spec.value, scope.namespace, scope.context, executor=local)
             ex.results[:0] = local.results
-            lab_node = None if explicit else _lab_node_named(kube_pod.node_name)
-            here = k8s.this_node_name() + ([kube_pod.node_name] if lab_node else [])
+            lab_node = None if explicit else _lab_node_named(kube_pod.node_name, requested)
+            if requested.host:  # over ssh, "here" is that host: its name, and the name in the URL
+                from urllib.parse import urlsplit
+
+                here = [ex.host.hostname(), urlsplit(requested.host).hostname]
+                here += [h.split(".")[0] for h in here]
+            else:
+                here = k8s.this_node_name()
+            here += [kube_pod.node_name] if lab_node else []
             if explicit and requested.netns:
                 here.append(requested.netns.name)
             this = kube_pod.node_name if kube_pod.node_name in here else (here[0] if here else "")
@@ -124,7 +131,7 @@ def locate(target: str, *, via: str | None = None, sudo: bool = False, kube: Kub
                 ex.node = requested = lab_node
         else:
             address = parse_address(spec.value, "ip/")
-            if not explicit and (lab_node := _lab_node_for(address)):
+            if not explicit and (lab_node := _lab_node_for(address, requested)):
                 ex.node = requested = lab_node
                 path.append(f"{address} is in the pod CIDR of lab node {lab_node.netns}")
         from vethctl.resolve.byip import find_by_ip

@@ -59,7 +59,8 @@ def validate(opts: RunOptions) -> None:
         raise BadInput(f"--interval {opts.interval:g} is out of range", hint="give 0.002 to 60 seconds")
     if opts.ping is not None:
         parse_address(opts.ping, "--ping")
-    for option, path in (("--pcap", opts.pcap), ("--transcript", opts.transcript)):
+    remote = bool(opts.via and opts.via.startswith("ssh://"))  # --pcap is then written on that host
+    for option, path in (("--pcap", None if remote else opts.pcap), ("--transcript", opts.transcript)):
         if path is not None:
             _check_writable(option, path)
 
@@ -90,7 +91,9 @@ def check_filter(ex: Executor, filter_expr: str, always: bool = False) -> None:
 
 def run(opts: RunOptions, *, on_line=None) -> RunOutcome:
     validate(opts)
-    require_tools("ip", "tcpdump", "ping")
+    from vethctl.scenarios.common import parse_via
+
+    require_tools("ip", "tcpdump", "ping", node=parse_via(opts.via, opts.sudo)[0])
     with AllocationLock() as lock:  # from the first look to the last address: no other run allocates meanwhile
         located, ex = locate(opts.target, via=opts.via, sudo=opts.sudo, kube=opts.kube)
         ex.on_line = on_line
@@ -98,7 +101,8 @@ def run(opts: RunOptions, *, on_line=None) -> RunOutcome:
         node_view = look(ex, None, "the node")
         host_veth_of(ex, located, node_view.links)
         check_filter(ex, opts.filter)
-        att = allocate(opts.ends, pod, node_view, mode="up" if opts.keep else "run")  # kept: lives with the pod
+        # kept: lives with the pod; driven over ssh: no local pid means anything there
+        att = allocate(opts.ends, pod, node_view, mode="up" if opts.keep else ("ssh" if node.host else "run"))
         ex.session = att.session
         ping_addr = parse_address(opts.ping, "--ping") if opts.ping else default_ping(att)
         plan = plans.build_run(att, ping_addr=ping_addr, count=opts.count, interval=opts.interval,
@@ -116,21 +120,21 @@ def run(opts: RunOptions, *, on_line=None) -> RunOutcome:
             return outcome
         last_attach = [s for s in plan.steps if s.phase == "attach"][-1]
         record = session_record(att, located.spec, node)
-        write_record(record)
+        write_record(record, node)
 
         def after_step(step):
             if step is last_attach:
                 lock.release()
             if step.background:  # gc can stop the capture of a run that was killed
                 job = ex.jobs[step.key]
-                record["jobs"].append({"pid": job.proc.pid, "argv": list(job.argv)})
-                write_record(record)
+                record["jobs"].append({"pid": job.remote_pid or job.proc.pid, "argv": list(job.argv)})
+                write_record(record, node)
 
         try:
             ex.execute(plan, after_step=after_step)
         finally:
             if not opts.keep and ex.torn_down:
-                forget(att.session)
+                forget(att.session, node)
 
     outcome.report = _report(opts, located, att, ping_addr, ex, plan)
     return outcome

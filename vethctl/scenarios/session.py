@@ -13,8 +13,8 @@ Liveness (what `gc` removes):
 from __future__ import annotations
 
 import json
-import os
 import signal
+import time
 
 from vethctl import commands
 from vethctl import plan as plans
@@ -30,37 +30,47 @@ from vethctl.sessions import all_records, forget, job_alive, session_record, vet
 def up(target: str, ends: EndsRequest, *, via: str | None = None, sudo: bool = False,
        kube: KubeScope | None = None) -> dict:  # fmt: skip
     validate_request(ends)
-    require_tools("ip")
+    require_tools("ip", node=parse_via(via, sudo)[0])
     with AllocationLock():
         located, ex = locate(target, via=via, sudo=sudo, kube=kube)
         node, spec = located.node, located.spec
         att = allocate(ends, located.pod, look(ex, None, "the node"), mode="up")
         ex.session = att.session
         rec = session_record(att, spec, node)
-        write_record(rec)
+        write_record(rec, node)
         try:
             ex.execute(plans.build_up(att))
         except BaseException:
-            forget(att.session)
+            forget(att.session, node)
             raise
     return rec | {"commands": [r.as_json() for r in ex.results]}
 
 
+def _machine(via: str | None) -> tuple[Node, bool]:
+    requested, explicit = parse_via(via, False)
+    require_root(requested)
+    return requested, explicit
+
+
 def _nodes(via: str | None) -> list[Node]:
-    """Where tagged links can be: this machine's namespace, every lab node, every node a record names."""
+    """Where tagged links can be: the machine's own namespace, every lab node, every node a record names."""
     requested, explicit = parse_via(via, False)
     if explicit:
         return [requested]
+    from vethctl.execute import host_for
     from vethctl.scenarios import lab
 
-    names = {r["node_netns"] for r in all_records() if r.get("node_netns")}
-    names |= {r["node_netns"] for r in lab.status() if r.get("up")}
-    return [Node()] + [Node(netns=Netns.named(n)) for n in sorted(names) if os.path.exists(f"/var/run/netns/{n}")]
+    host = host_for(requested)
+    names = {r["node_netns"] for r in all_records(requested) if r.get("node_netns")}
+    names |= {r["node_netns"] for r in lab.status(requested) if r.get("up")}
+    present = set(host.listdir("/var/run/netns"))
+    return [requested] + [Node(netns=Netns.named(n), host=requested.host) for n in sorted(names) if n in present]
 
 
 def tagged(via: str | None = None) -> tuple[list[dict], list[Executor]]:
     """Every vethctl-tagged host end, from the kernel, with what the records add."""
-    records = {r["session"]: r for r in all_records()}
+    where, _ = parse_via(via, False)
+    records = {r["session"]: r for r in all_records(where)}
     found, executors = [], []
     for node in _nodes(via):
         ex = Executor(node)
@@ -79,7 +89,7 @@ def tagged(via: str | None = None) -> tuple[list[dict], list[Executor]]:
             peer_ns = ids.get(link.get("link_netnsid")) if link.get("link_netnsid") is not None else None
             found.append({
                 "session": tag["session"], "mode": tag["mode"], "pid": tag["pid"], "node": node.label,
-                "node_netns": node.netns.name if node.netns else None, "host_if": link["ifname"],
+                "node_netns": node.netns.name if node.netns else None, "host": node.host, "host_if": link["ifname"],
                 "pod_netns": peer_ns or rec.get("pod_netns") or rec.get("pod_netns_path"),
                 "has_peer": link.get("link_netnsid") is not None and "NO-CARRIER" not in link.get("flags", []),
                 "host_addr": (rec.get("host") or {}).get("address"), "pod_if": (rec.get("pod") or {}).get("name"),
@@ -87,47 +97,60 @@ def tagged(via: str | None = None) -> tuple[list[dict], list[Executor]]:
                 "target": rec.get("target"), "jobs": rec.get("jobs", []), "recorded": bool(rec),
             })  # fmt: skip
     for entry in found:
-        entry["alive"] = _alive(entry, records.get(entry["session"]))
+        entry["alive"] = _alive(entry, records.get(entry["session"]), where)
     return found, executors
 
 
-def _alive(entry: dict, rec: dict | None) -> bool:
+REMOTE_RUN_GRACE_S = 60  # a run driven over ssh counts as alive this long before its capture starts
+
+
+def _alive(entry: dict, rec: dict | None, where: Node) -> bool:
     if entry["mode"] == "run":
-        return vethctl_alive(entry["pid"])
+        return vethctl_alive(entry["pid"], where)
+    if entry["mode"] == "ssh":  # driven from elsewhere: alive while its capture on this node runs
+        jobs = (rec or {}).get("jobs", [])
+        young = rec is not None and time.time() - rec.get("created", 0) < REMOTE_RUN_GRACE_S
+        return any(job_alive(j, where) for j in jobs) or (young and not jobs)
     if not entry["has_peer"]:
         return False
+    from vethctl.execute import host_for
+
     path = (rec or {}).get("pod_netns_path")
-    return path is None or os.path.exists(path)
+    return path is None or host_for(where).exists(path)
 
 
 def status(via: str | None = None) -> dict:
-    require_root(Node())
+    where, _ = _machine(via)
     found, executors = tagged(via)
     sessions = {e["session"] for e in found}
-    orphans = [r["session"] for r in all_records() if r["session"] not in sessions]
+    orphans = [r["session"] for r in all_records(where) if r["session"] not in sessions]
     return {"sessions": found, "records_without_links": orphans,
             "commands": [r.as_json() for ex in executors for r in ex.results]}  # fmt: skip
 
 
 def gc(via: str | None = None) -> dict:
     """Remove what dead sessions left: their links (never an untagged one), their captures, their records."""
-    require_root(Node())
+    where, _ = _machine(via)
+    from vethctl.execute import host_for
+
     found, executors = tagged(via)
     removed, stopped = [], []
     live = {e["session"] for e in found if e["alive"]}
     # first the captures (before their interface goes, so that none is missed), then the links
-    for rec in all_records():
-        if rec["session"] in live or (rec["mode"] == "run" and vethctl_alive(rec.get("pid"))):
+    for rec in all_records(where):
+        if rec["session"] in live or (rec["mode"] == "run" and vethctl_alive(rec.get("pid"), where)):
+            continue
+        if rec["mode"] == "ssh" and _alive({"mode": "ssh"}, rec, where):
             continue
         for job in rec.get("jobs", []):
-            if job_alive(job):
-                os.kill(job["pid"], signal.SIGTERM)
+            if job_alive(job, where):
+                host_for(where).kill(job["pid"], signal.SIGTERM)
                 stopped.append({"session": rec["session"], "pid": job["pid"], "argv": job["argv"]})
-        forget(rec["session"])
+        forget(rec["session"], where)
     for entry in found:
         if entry["alive"]:
             continue
-        node = Node(netns=Netns.named(entry["node_netns"])) if entry["node_netns"] else Node()
+        node = Node(netns=Netns.named(entry["node_netns"]) if entry["node_netns"] else None, host=entry["host"])
         ex = Executor(node, session=entry["session"])
         executors.append(ex)
         ex.execute(plans.build_down([entry["host_if"]]))
@@ -149,22 +172,22 @@ def down(sessions: list[str], *, all_sessions: bool = False, via: str | None = N
         raise BadInput("give sessions or --all, not both", hint="vethctl down --all")
     if not sessions and not all_sessions:
         raise BadInput("name at least one session, or --all", hint="`vethctl status` lists them")
-    require_root(Node())
+    where, _ = _machine(via)
     found, executors = tagged(via)
     if all_sessions:
         sessions = sorted({e["session"] for e in found if e["mode"] == "up"} |
-                          {r["session"] for r in all_records() if r["mode"] == "up"})  # fmt: skip
+                          {r["session"] for r in all_records(where) if r["mode"] == "up"})  # fmt: skip
     removed, absent = [], []
     for session in sessions:
         mine = [e for e in found if e["session"] == session]
         if not mine:
             absent.append(session)
         for entry in mine:
-            node = Node(netns=Netns.named(entry["node_netns"])) if entry["node_netns"] else Node()
+            node = Node(netns=Netns.named(entry["node_netns"]) if entry["node_netns"] else None, host=entry["host"])
             ex = Executor(node, session=session)
             executors.append(ex)
             ex.execute(plans.build_down([entry["host_if"]]))
             removed.append({"session": session, "links": [entry["host_if"]]})
-        forget(session)
+        forget(session, where)
     return {"removed": removed, "already_gone": absent,
             "commands": [r.as_json() for ex in executors for r in ex.results]}  # fmt: skip

@@ -109,7 +109,9 @@ def trace(target: str, to: str, *, count: int = 3, interval: float = 0.2, via: s
         raise BadInput(f"--count {count} is out of range", hint="give 1 to 1000")
     if not 0.002 <= interval <= 60:
         raise BadInput(f"--interval {interval:g} is out of range", hint="give 0.002 to 60 seconds")
-    require_tools("ip", "tcpdump", "ping")
+    from vethctl.scenarios.common import parse_via
+
+    require_tools("ip", "tcpdump", "ping", node=parse_via(via, False)[0])
     located, ex = locate(target, via=via, kube=kube)
     hops, facts = derive_path(ex, located, dst)
     neighbours = {str(dst)}
