@@ -3,7 +3,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(iproute2 tcpdump iputils-ping containernetworking-plugins util-linux procps bash iptables)
+# the tools vethctl drives, then what its tests use (sshd: a real one, started by the tests in a namespace)
+apt_packages=(iproute2 tcpdump iputils-ping containernetworking-plugins util-linux procps bash iptables
+              openssh-client openssh-server)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -19,8 +21,15 @@ if ((${#missing[@]})); then
   fi
   echo "install: apt-get install ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  # installing a daemon must not start it (openssh-server would listen on port 22): a policy-rc.d that
+  # says no, unless the machine already has one; removed again if it is ours
+  own_policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && own_policy=1
+  fi
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if [ -n "$own_policy" ]; then rm -f /usr/sbin/policy-rc.d; fi
 fi
 
 if [ ! -x .venv/bin/python ]; then

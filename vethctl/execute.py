@@ -633,21 +633,31 @@ class SshHost(RemoteHost):
         self.url = url
         self.user, self.hostname_, self.port = parts.username, parts.hostname, parts.port
         self.label = f"ssh://{self.user + '@' if self.user else ''}{self.hostname_}{':' + str(self.port) if self.port else ''}"
-        control = os.path.join(tempfile.gettempdir(), f"vethctl-ssh-{os.getuid()}-%C")
+        extra = shlex.split(os.environ.get("VETHCTL_SSH_OPTS", ""))
+        # the shared connection is keyed by the options too: another identity must not ride on it
+        import hashlib
+
+        digest = hashlib.sha256("\0".join(extra).encode()).hexdigest()[:8]
+        control = os.path.join(tempfile.gettempdir(), f"vethctl-ssh-{os.getuid()}-{digest}-%C")
         opts = ["-o", "BatchMode=yes", "-o", "ControlMaster=auto", "-o", f"ControlPath={control}",
-                "-o", "ControlPersist=30", *shlex.split(os.environ.get("VETHCTL_SSH_OPTS", ""))]  # fmt: skip
+                "-o", "ControlPersist=30", *extra]  # fmt: skip
         audit.command_started(("ssh", *opts, self.label), netns=None, node=self.label, session=None,
                               shown=f"ssh {self.label} (connect)")  # fmt: skip
         t0 = time.perf_counter()
+        # ssh itself first: what it says on failure (refused, key, host key) is what the user must fix,
+        # and it leaves the shared connection (ControlMaster) up for every command that follows
+        target = f"{self.user + '@' if self.user else ''}{self.hostname_}"
+        probe = ("ssh", *opts, "-o", "ConnectTimeout=10", *(("-p", str(self.port)) if self.port else ()), target, "true")
+        rc, _, err = local["ssh"][probe[1:]].run(retcode=None)
+        audit.command_finished(probe, netns=None, node=self.label, session=None, rc=rc,
+                               duration_s=time.perf_counter() - t0, shown="ssh")  # fmt: skip
+        if rc != 0:
+            raise _ssh_error(self.label, RuntimeError(err))
         try:
             self.machine = SshMachine(self.hostname_, user=self.user, port=self.port, ssh_opts=opts,
                                       connect_timeout=10)  # fmt: skip
         except Exception as exc:  # plumbum raises several kinds; what ssh said is in the text
-            audit.command_finished(("ssh", self.label), netns=None, node=self.label, session=None, rc=255,
-                                   duration_s=time.perf_counter() - t0, shown="ssh")  # fmt: skip
             raise _ssh_error(self.label, exc) from None
-        audit.command_finished(("ssh", self.label), netns=None, node=self.label, session=None, rc=0,
-                               duration_s=time.perf_counter() - t0, shown="ssh")  # fmt: skip
 
     def command(self, argv):
         try:

@@ -1,0 +1,68 @@
+"""The same plans over SSH, against a real sshd: find, run, trace, up/down/status; connection errors are exit 4."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import snapshot, tagged_links
+from sshd import sshd  # noqa: F401 - the fixture
+
+
+def test_find_over_ssh(sshd, lab, pod):  # noqa: F811
+    r = json.loads(sshd.vethctl("find", f"netns/{pod['netns']}", "--via", sshd.url, "-o", "json").stdout)
+    assert (r["netns"], r["pod_ip"], r["host_veth"]) == (pod["netns"], pod["ip"], pod["host_veth"])
+    assert r["node"] == f"netns {lab['node_netns']} on {sshd.url}"
+
+
+def test_run_over_ssh_with_audit_and_transcript(sshd, lab, pod, state, tmp_path):  # noqa: F811
+    audit, script = tmp_path / "audit.jsonl", tmp_path / "t.sh"
+    r = json.loads(sshd.vethctl("--audit-log", str(audit), "run", f"netns/{pod['netns']}", "--via", sshd.url,
+                                "--transcript", str(script), "-o", "json").stdout)  # fmt: skip
+    assert len([p for p in r["capture"]["packets"] if p.get("arp_op") == "request"]) == 3
+    assert r["teardown"]["done"] and r["veth"]["tag"].endswith(":ssh")
+    entries = [json.loads(line) for line in audit.read_text().splitlines()]
+    assert entries and all(sshd.url in e["node"] for e in entries)
+    lines = script.read_text().splitlines()  # the same commands, to run there: none goes through ssh
+    assert not any(line.lstrip().startswith(("ssh ", "sh -c")) for line in lines)
+    assert any(line.startswith(f"ip -n {lab['node_netns']} link add vh-") for line in lines)
+    assert snapshot(lab["node_netns"]) == state["node"] and snapshot(pod["netns"]) == state["pod"]
+
+
+def test_trace_over_ssh(sshd, lab, pod):  # noqa: F811
+    r = json.loads(sshd.vethctl("trace", f"netns/{pod['netns']}", "--to", lab["gateway"], "--via", sshd.url,
+                                "-o", "json").stdout)  # fmt: skip
+    assert [h["interface"] for h in r["hops"]] == ["eth0", pod["host_veth"], "cni0"]
+    assert [h["requests"] for h in r["hops"]] == [3, 3, 3] and r["hops"][0]["replies"] == 3
+
+
+def test_up_status_down_over_ssh(sshd, lab, pod, state):  # noqa: F811
+    up = json.loads(sshd.vethctl("up", f"netns/{pod['netns']}", "--via", sshd.url, "-o", "json").stdout)
+    try:
+        assert tagged_links(lab["node_netns"]) == [up["host"]["name"]]
+        status = json.loads(sshd.vethctl("status", "--via", sshd.url, "-o", "json").stdout)
+        mine = [s for s in status["sessions"] if s["session"] == up["session"]]
+        assert mine and mine[0]["alive"] and mine[0]["host"] == sshd.url
+    finally:
+        down = json.loads(sshd.vethctl("down", up["session"], "--via", sshd.url, "-o", "json").stdout)
+    assert down["removed"] == [{"session": up["session"], "links": [up["host"]["name"]]}]
+    assert snapshot(lab["node_netns"]) == state["node"] and snapshot(pod["netns"]) == state["pod"]
+
+
+def test_a_refused_connection_is_exit_4(sshd, pod):  # noqa: F811
+    proc = sshd.vethctl("find", f"netns/{pod['netns']}", "--via", "ssh://root@127.0.0.1:2299", check=False)
+    assert proc.returncode == 4 and "connection was refused" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_a_rejected_key_is_exit_4(sshd, pod):  # noqa: F811
+    proc = sshd.vethctl("find", f"netns/{pod['netns']}", "--via", sshd.url, key=sshd.other_key, check=False)
+    assert proc.returncode == 4 and "key was rejected" in proc.stderr and "VETHCTL_SSH_OPTS" in proc.stderr
+
+
+def test_an_unknown_host_key_is_exit_4(sshd, pod, tmp_path):  # noqa: F811
+    known = tmp_path / "known_hosts"
+    known.write_text("")
+    opts = f"-i {sshd.key} -o StrictHostKeyChecking=yes -o UserKnownHostsFile={known}"
+    proc = sshd.vethctl("find", f"netns/{pod['netns']}", "--via", sshd.url, check=False,
+                        env={"VETHCTL_SSH_OPTS": opts})  # fmt: skip
+    assert proc.returncode == 4 and "host key" in proc.stderr
