@@ -66,8 +66,15 @@ def _number(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
 
 
+def _prog() -> str:
+    """`kubectl veth ...` runs this program as kubectl-veth: it then calls itself that."""
+    import os
+
+    return "kubectl-veth" if os.path.basename(sys.argv[0]) == "kubectl-veth" else "vethctl"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="vethctl", description="Attach a veth to a pod's network namespace, capture on the host "
+    parser = _Parser(prog="kubectl veth" if _prog() == "kubectl-veth" else "vethctl", description="Attach a veth to a pod's network namespace, capture on the host "
                      "end, ping from the pod, and explain what happened.")  # fmt: skip
     parser.add_argument("--version", action="version", version=f"vethctl {__version__}")
     _globals(parser, suppress=False)
@@ -181,6 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
     for p in (lab_up, lab_down, lab_status):
         _globals(p, suppress=True)
 
+    comp = sub.add_parser("completion", help="print a shell completion script: bash, zsh or fish")
+    comp.add_argument("shell", choices=("bash", "zsh", "fish"))
+
     demo = sub.add_parser("demo", help="lab up, run against its first pod, lab down")
     _globals(demo, suppress=True)
     return parser
@@ -188,6 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "completion":  # no audit log, no root: a script on stdout
+        return _dispatch(args)
     from vethctl import audit
 
     audit.setup(args.verbose or 0, args.audit_log, bool(args.quiet))
@@ -285,6 +297,11 @@ def _dispatch(args) -> int:
             _emit(lab.down(args.name), args.output, report.lab_down_text)
         else:
             _emit(lab.status(), args.output, report.lab_status_text)
+        return EXIT_OK
+    if args.command == "completion":
+        from vethctl.completion import SHELLS
+
+        sys.stdout.write(SHELLS[args.shell](build_parser(), _prog()))
         return EXIT_OK
     if args.command == "demo":
         from vethctl.scenarios import demo

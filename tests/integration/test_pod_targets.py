@@ -11,7 +11,7 @@ import shutil
 
 import pytest
 
-from conftest import snapshot, vethctl
+from conftest import VETHCTL, snapshot, vethctl
 from kubeapi import kube_api  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
@@ -79,3 +79,18 @@ def test_a_missing_pod_and_an_unreachable_api(kube_api, lab, state):  # noqa: F8
     kube_api.stop()
     proc = vethctl("find", "pod/nope", check=False)
     assert proc.returncode == 4 and "API server" in proc.stderr
+
+
+def test_kubectl_veth_as_a_kubectl_plugin(kube_api, lab, pod):  # noqa: F811
+    """`kubectl veth ...`: kubectl finds kubectl-veth on PATH and runs it with the rest of the line."""
+    import os
+    import subprocess
+
+    serve(kube_api, "pod-running.json", name="web-9", namespace="default", node=lab["name"], ip=pod["ip"])
+    env = {**os.environ, "PATH": f"{os.path.dirname(VETHCTL)}:{os.environ['PATH']}"}
+    proc = subprocess.run(["kubectl", "veth", "find", "pod/web-9", "-o", "json"], capture_output=True, text=True,
+                          env=env, timeout=60)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["netns"] == pod["netns"]
+    helptext = subprocess.run(["kubectl", "veth", "--help"], capture_output=True, text=True, env=env).stdout
+    assert helptext.startswith("usage: kubectl veth")

@@ -34,3 +34,25 @@ def test_bad_input_is_one_line_and_exit_2(args, needle):
 def test_version_and_help():
     assert vethctl("--version").strip().startswith("vethctl ")
     assert "run" in vethctl("--help")
+
+
+def test_bash_completion_completes_commands_options_and_netns(tmp_path):
+    script = tmp_path / "c.bash"
+    script.write_text(str(vethctl("completion", "bash")))
+    import subprocess
+
+    def complete(*words):
+        line = " ".join(f"'{w}'" for w in words)
+        out = subprocess.run(["bash", "-c", f'source {script}; COMP_WORDS=({line}); COMP_CWORD={len(words) - 1};'
+                              ' _vethctl; echo "${COMPREPLY[@]}"'], capture_output=True, text=True)  # fmt: skip
+        return out.stdout.split()
+
+    assert "trace" in complete("vethctl", "tr") and complete("vethctl", "lab", "") == sorted(
+        ["--help", "-h", "down", "status", "up"])
+    assert "--interval" in complete("vethctl", "run", "--in")
+
+
+def test_zsh_and_fish_completion():
+    assert "bashcompinit" in str(vethctl("completion", "zsh"))
+    fish = str(vethctl("completion", "fish"))
+    assert "complete -c vethctl -n '__fish_use_subcommand' -a trace" in fish
