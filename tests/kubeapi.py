@@ -25,7 +25,7 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -89,9 +89,10 @@ class KubeAPI:
                 pass
 
             def do_GET(self):  # noqa: N802 (http.server's naming)
-                path = urlsplit(self.path).path.rstrip("/") or "/"
+                parts = urlsplit(self.path)
+                path = parts.path.rstrip("/") or "/"
                 api.requests.append(("GET", path))
-                code, body = api.answer(path)
+                code, body = api.answer(path, parse_qs(parts.query))
                 data = json.dumps(body).encode()
                 self.send_response(code)
                 self.send_header("Content-Type", "application/json")
@@ -125,7 +126,7 @@ class KubeAPI:
         self.pods[(namespace, meta["name"])] = obj
         return obj
 
-    def answer(self, path: str) -> tuple[int, dict]:
+    def answer(self, path: str, query: dict | None = None) -> tuple[int, dict]:
         if self.unauthorized:
             return 401, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
                          "message": "Unauthorized", "reason": "Unauthorized", "code": 401}  # fmt: skip
@@ -147,6 +148,16 @@ class KubeAPI:
             return 200, {"kind": "Namespace", "apiVersion": "v1",
                          "metadata": {"name": namespace, "labels": {"kubernetes.io/metadata.name": namespace}},
                          "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}}  # fmt: skip
+        if len(parts) == 5 and parts[:3] == ["api", "v1", "namespaces"] and parts[4] == "pods":
+            # GET .../pods?labelSelector=a=b,c=d: the PodList kubectl turns into `get pods -l ... -o json`
+            namespace, wanted = parts[3], {}
+            for term in ((query or {}).get("labelSelector") or [""])[0].split(","):
+                if "=" in term:
+                    k, _, v = term.partition("=")
+                    wanted[k.strip()] = v.strip().lstrip("=")
+            items = [p for (ns, _), p in sorted(self.pods.items()) if ns == namespace and
+                     all((p["metadata"].get("labels") or {}).get(k) == v for k, v in wanted.items())]  # fmt: skip
+            return 200, {"kind": "PodList", "apiVersion": "v1", "metadata": {"resourceVersion": "1"}, "items": items}
         if len(parts) == 6 and parts[:3] == ["api", "v1", "namespaces"] and parts[4] == "pods":
             namespace, name = parts[3], parts[5]
             if self.forbidden:

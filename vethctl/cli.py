@@ -6,6 +6,7 @@ Imports are lazy so that `vethctl --help` and quick commands do not pay for what
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import signal
 import sys
 
@@ -39,9 +40,14 @@ def _output(p: argparse.ArgumentParser, choices=("text", "json")) -> None:
 TARGET_HELP = ("pod/NAME (or NAME), netns/NAME, nspath/PATH, pid/PID, ip/ADDR or container/ID")
 
 
-def _target(p: argparse.ArgumentParser) -> None:
-    p.add_argument("target", help=TARGET_HELP)
+def _target(p: argparse.ArgumentParser, selector: bool = False) -> None:
+    if selector:
+        p.add_argument("target", nargs="?", help=TARGET_HELP + " (or -l SELECTOR)")
+    else:
+        p.add_argument("target", help=TARGET_HELP)
     k = p.add_argument_group("pod/ targets")
+    if selector:
+        k.add_argument("-l", "--selector", help="every pod matching this label selector, each on its node")
     k.add_argument("-n", "--namespace", help="the pod's Kubernetes namespace (kubectl's default otherwise)")
     k.add_argument("--context", help="the kubeconfig context to ask")
 
@@ -82,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
 
     run = sub.add_parser("run", help="attach, capture on the host end, ping from the pod, report, tear down")
-    _target(run)
+    _target(run, selector=True)
     a = run.add_argument_group("attach options")
     a.add_argument("--host-if", metavar="NAME", help="host end name (default vh-SESSION)")
     a.add_argument("--pod-if", metavar="NAME", help="pod end name (default vp-SESSION)")
@@ -165,6 +171,9 @@ def build_parser() -> argparse.ArgumentParser:
     cap.add_argument("--count", type=_positive_int, help="stop after N packets")
     cap.add_argument("--duration", type=_number, metavar="S", help="stop after S seconds")
     cap.add_argument("--pcap", metavar="FILE", help="also save the raw packets to FILE")
+    cap.add_argument("-l", "--selector", help="capture in every pod matching this label selector (one stream)")
+    cap.add_argument("-n", "--namespace", help="the pods' Kubernetes namespace, with -l")
+    cap.add_argument("--context", help="the kubeconfig context, with -l")
     _output(cap, ("text", "json", "ndjson"))
     _globals(cap, suppress=True)
 
@@ -227,6 +236,10 @@ def _dispatch(args) -> int:
         from vethctl.scenarios.allocate import EndsRequest
         from vethctl.scenarios.run import RunOptions, run
 
+        if bool(args.target) == bool(args.selector):
+            from vethctl.errors import BadInput
+
+            raise BadInput("run takes a TARGET or -l SELECTOR", hint="e.g. vethctl run pod/web-0, or -l app=web")
         opts = RunOptions(
             target=args.target,
             ends=EndsRequest(args.host_if, args.pod_if, args.host_addr, args.pod_addr, args.mtu, args.allow_public),
@@ -234,6 +247,16 @@ def _dispatch(args) -> int:
             transcript=args.transcript, sudo=args.sudo, keep=args.keep, dry_run=args.dry_run, via=args.via,
             kube=_kube(args),
         )  # fmt: skip
+        if args.selector:
+            from vethctl.scenarios.multi import run_many
+
+            combined = run_many(args.selector, opts)
+            if args.dry_run:
+                for r in combined["pods"]:
+                    sys.stdout.write(f"# {r['pod']}\n{r.get('dry_run') or '# ' + r.get('error', '') + chr(10)}")
+            else:
+                _emit(combined, args.output, report.many_text)
+            return max([r.get("exit_code", 0) for r in combined["pods"]], default=0)
         outcome = run(opts)
         if outcome.dry_run is not None:
             sys.stdout.write(outcome.dry_run)
@@ -282,7 +305,18 @@ def _dispatch(args) -> int:
 
         opts = CaptureOptions(args.session, args.iface, args.netns, args.read, args.filter, args.count, args.duration,
                               args.pcap, args.output, args.via, bool(args.quiet))  # fmt: skip
-        result = capture(opts)
+        if args.selector:
+            from vethctl.scenarios.capture import validate
+            from vethctl.scenarios.multi import capture_many
+
+            if args.session or args.iface or args.read:
+                from vethctl.errors import BadInput
+
+                raise BadInput("-l picks the pods: no SESSION, --iface or --read with it", hint="vethctl capture -l app=web")
+            validate(dataclasses.replace(opts, iface="eth0"))
+            result = capture_many(args.selector, opts, _kube(args))
+        else:
+            result = capture(opts)
         if args.output == "json":
             print(report.to_json(result))
         elif args.output == "text":

@@ -205,7 +205,11 @@ def capture_summary(r: dict) -> str:
     counts = (f" (tcpdump: {c.get('captured', '?')} captured, {c.get('received_by_filter', '?')} received by filter,"
               f" {c.get('dropped_by_kernel', 0)} dropped by kernel)") if c else ""  # fmt: skip
     saved = f"; saved to {cap['pcap']}" if cap.get("pcap") else ""
-    return f"{len(cap['packets'])} packet(s) from {cap['read'] or cap['interface']}{counts}; stopped by {cap['stopped_by']}{saved}\n"
+    lines = [f"{len(cap['packets'])} packet(s) from {cap['read'] or cap['interface']}{counts};"
+             f" stopped by {cap['stopped_by']}{saved}"]  # fmt: skip
+    lines += [f"  {p['pod']}: {p['packets']} packet(s) on {p['interface']} in {p['netns']}" for p in cap.get("pods", [])]
+    lines += [f"  skipped {s['pod']}: {s['why']}" for s in r.get("skipped", [])]
+    return "\n".join(lines) + "\n"
 
 
 def trace_text(r: dict) -> str:
@@ -220,3 +224,16 @@ def trace_text(r: dict) -> str:
                      f"  {format_time(h['first_seen']) if h['first_seen'] else '-':<15}  {flow:<34} {delay:>9}")  # fmt: skip
     lines += ["", "what happened:"] + [f"  - {o}" for o in r["observations"]]
     return "\n".join(lines) + "\n"
+
+
+def many_text(r: dict) -> str:
+    out = []
+    for entry in r["pods"]:
+        out.append(f"===== {entry['pod']} (node {entry['node']})")
+        out.append(run_text(entry["report"]).rstrip() if entry.get("report") else f"error: {entry['error']}")
+        out.append("")
+    for s in r["skipped"]:
+        out.append(f"skipped {s['pod']}: {s['why']}")
+    ok = sum(1 for e in r["pods"] if e.get("report"))
+    out.append(f"{ok} of {len(r['pods'])} pod(s) ran; {len(r['skipped'])} skipped (-l {r['selector']})")
+    return "\n".join(out) + "\n"

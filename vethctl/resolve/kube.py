@@ -96,6 +96,51 @@ def get_pod_argv(name: str, namespace: str | None = None, context: str | None = 
     )  # fmt: skip
 
 
+_SELECTOR = re.compile(r"^[A-Za-z0-9_./=!,() -]+$")
+
+
+def list_pods_argv(selector: str, namespace: str | None = None, context: str | None = None) -> tuple[str, ...]:
+    """`kubectl [--context C] get pods -l SELECTOR [-n NS] -o json`."""
+    if not selector or not selector.strip() or not _SELECTOR.match(selector):
+        raise BadInput(f"-l {selector!r} is not a label selector", hint="e.g. -l app=web or -l 'tier in (web,api)'")
+    if namespace is not None:
+        check_namespace(namespace)
+    if context is not None:
+        check_context(context)
+    return ("kubectl", *(("--context", context) if context else ()), "get", "pods", "-l", selector,
+            *(("-n", namespace) if namespace else ()), "-o", "json")  # fmt: skip
+
+
+def parse_pod_list(text: str) -> list[PodInfo]:
+    """`kubectl get pods -o json` prints a List (or the API's PodList) of Pods."""
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadInput(f"kubectl did not print a JSON document ({exc.msg})", hint="run with -v") from None
+    if not isinstance(obj, dict) or obj.get("kind") not in ("List", "PodList"):
+        raise BadInput(f"kubectl printed a {obj.get('kind') if isinstance(obj, dict) else 'non-object'}, not a list",
+                       hint="`kubectl get pods -l SELECTOR -o json` prints a List")  # fmt: skip
+    return [parse_pod(json.dumps(item | {"kind": "Pod"})) for item in obj.get("items") or ()]
+
+
+def list_pods(selector: str, namespace: str | None = None, context: str | None = None, executor=None) -> list[PodInfo]:
+    argv = list_pods_argv(selector, namespace, context)
+    if executor is None:
+        from vethctl.execute import Executor
+        from vethctl.model import Node
+
+        executor = Executor(Node())
+    try:
+        res = executor.read(argv, None, purpose=f"the pods that match {selector}", ok_codes={0, 1, 255})
+    except MissingPrerequisite as exc:
+        if "not installed" in exc.message:
+            raise MissingPrerequisite("kubectl is not installed or not on PATH", hint=KUBECTL_INSTALL) from None
+        raise
+    if res.rc != 0:
+        raise kubectl_error(res.stderr, argv, res.rc, name=selector, namespace=namespace, context=context)
+    return parse_pod_list(res.stdout)
+
+
 # -- what kubectl printed ---------------------------------------------------------------------------
 
 
