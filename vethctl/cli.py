@@ -25,7 +25,8 @@ def _globals(parser: argparse.ArgumentParser, suppress: bool) -> None:
     d = argparse.SUPPRESS if suppress else None
     g = parser.add_argument_group("global options")
     g.add_argument("--via", default=d, metavar="WHERE",
-                   help="where node-side commands run: local (default), netns:NAME (a lab node)")  # fmt: skip
+                   help="where node-side commands run: local (default), netns:NAME (a lab node), "
+                   "ssh://[USER@]HOST[:PORT], kubectl-debug (pod/ targets: a debugging pod on the pod's node)")  # fmt: skip
     g.add_argument("--audit-log", default=d, metavar="FILE", help="JSON-lines audit log (default: $VETHCTL_AUDIT_LOG, "
                    "/var/log/vethctl/audit.jsonl for root, else $XDG_STATE_HOME/vethctl/audit.jsonl)")  # fmt: skip
     g.add_argument("-v", "--verbose", action="count", default=d if suppress else 0,
@@ -214,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     audit.setup(args.verbose or 0, args.audit_log, bool(args.quiet))
     signal.signal(signal.SIGTERM, _terminate)
     try:
-        return _dispatch(args)
+        return _finish(_dispatch, args)
     except VethctlError as exc:
         print(f"vethctl: error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -223,6 +224,19 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK
+
+
+def _finish(fn, args) -> int:
+    """Whatever happens, the things made only to reach a node (a debugging pod) go at the end."""
+    try:
+        return fn(args)
+    finally:
+        import sys as _sys
+
+        if "vethctl.execute" in _sys.modules:
+            from vethctl.execute import close_hosts
+
+            close_hosts()
 
 
 def _terminate(signum, frame):

@@ -392,7 +392,8 @@ class Host:
     remote = False
     label = "this machine"
 
-    def command(self, argv: tuple[str, ...]):
+    def command(self, argv: tuple[str, ...], stdin: bool = False):
+        """A plumbum command for argv there. stdin: the caller will feed it input."""
         raise NotImplementedError
 
     def background_argv(self, argv: tuple[str, ...]) -> tuple[str, ...]:
@@ -439,7 +440,7 @@ class Host:
 
 
 class LocalHost(Host):
-    def command(self, argv):
+    def command(self, argv, stdin=False):
         try:
             return local[argv[0]][argv[1:]]
         except CommandNotFound:
@@ -539,7 +540,7 @@ class RemoteHost(Host):
     def _sh(self, script: str, *args: str, stdin: str | None = None) -> tuple[int, str, str]:
         argv = ("sh", "-c", script, "sh", *args)
         audit.command_started(argv, netns=None, node=self.label, session=None, shown=" ".join(argv))
-        cmd = self.command(argv)
+        cmd = self.command(argv, stdin=stdin is not None)
         if stdin is not None:
             cmd = cmd << stdin
         t0 = time.perf_counter()
@@ -659,7 +660,7 @@ class SshHost(RemoteHost):
         except Exception as exc:  # plumbum raises several kinds; what ssh said is in the text
             raise _ssh_error(self.label, exc) from None
 
-    def command(self, argv):
+    def command(self, argv, stdin=False):
         try:
             return self.machine[argv[0]][argv[1:]]
         except CommandNotFound:
@@ -685,19 +686,90 @@ def _ssh_error(label: str, exc: Exception) -> MissingPrerequisite:
                                hint="try `ssh` by hand with the same options")  # fmt: skip
 
 
+class KubectlDebugHost(RemoteHost):
+    """`--via kubectl-debug`: a node debugging pod (`kubectl debug node/NODE --profile=sysadmin`), the node's
+    own tools through `kubectl exec POD -- chroot /host ...`, and the pod deleted when vethctl ends (on
+    failure and Ctrl-C too: kubectl's own debugging pods are known to pile up). Its command is a `sleep`, so
+    even after a SIGKILL of vethctl it ends by itself (kube.DEBUG_LIFETIME_S)."""
+
+    def __init__(self, url: str):
+        from urllib.parse import parse_qs, urlsplit
+
+        from vethctl.resolve import kube
+
+        parts = urlsplit(url)
+        query = parse_qs(parts.query)
+        self.url, self.node_name = url, parts.hostname or parts.netloc
+        self.context = (query.get("context") or [None])[0]
+        self.namespace = os.environ.get("VETHCTL_DEBUG_NAMESPACE") or kube.DEBUG_NAMESPACE
+        self.image = os.environ.get("VETHCTL_DEBUG_IMAGE") or kube.DEBUG_IMAGE
+        self.label = f"kubectl-debug node/{self.node_name}"
+        self.pod = self.container = None
+        self._kube = kube
+        out = self._kubectl(kube.debug_node_argv(self.node_name, image=self.image, namespace=self.namespace,
+                                                 context=self.context), "start a node debugging pod")  # fmt: skip
+        self.pod, self.container, _ = kube.parse_debug_created(out)
+        self._kubectl(kube.debug_wait_argv(self.pod, namespace=self.namespace, context=self.context),
+                      "wait for the debugging pod")  # fmt: skip
+
+    def _kubectl(self, argv: tuple[str, ...], purpose: str) -> str:
+        audit.command_started(argv, netns=None, node=self.label, session=None, shown=" ".join(argv))
+        t0 = time.perf_counter()
+        try:
+            rc, out, err = local[argv[0]][argv[1:]].run(retcode=None)
+        except CommandNotFound:
+            raise _missing_tool("kubectl") from None
+        audit.command_finished(argv, netns=None, node=self.label, session=None, rc=rc,
+                               duration_s=time.perf_counter() - t0, shown=" ".join(argv))  # fmt: skip
+        if rc != 0:
+            self.close()
+            raise MissingPrerequisite(f"could not {purpose} on node {self.node_name}: "
+                                      f"{(err.strip().splitlines() or ['no error output'])[-1]}",
+                                      hint="kubectl debug node/NODE needs create pods and privileged pods there")  # fmt: skip
+        return out + err
+
+    def command(self, argv, stdin: bool = False):
+        full = self._kube.debug_exec_argv(self.pod, self.container, tuple(argv), namespace=self.namespace,
+                                          context=self.context, stdin=stdin)  # fmt: skip
+        return local[full[0]][full[1:]]
+
+    def close(self) -> None:
+        if self.pod:
+            pod, self.pod = self.pod, None
+            argv = self._kube.debug_delete_argv(pod, namespace=self.namespace, context=self.context)
+            audit.command_started(argv, netns=None, node=self.label, session=None, shown=" ".join(argv))
+            rc, _, _ = local[argv[0]][argv[1:]].run(retcode=None, new_session=True)
+            audit.command_finished(argv, netns=None, node=self.label, session=None, rc=rc, duration_s=0.0,
+                                   shown=" ".join(argv))  # fmt: skip
+
+
 _HOSTS: dict[str | None, Host] = {}
 
 
 def host_for(node: Node) -> Host:
-    """One Host per place for the whole process: the local machine, or one SSH connection per URL."""
+    """One Host per place for the whole process: the local machine, one SSH connection per URL, one node
+    debugging pod per node."""
     key = node.host
     if key not in _HOSTS:
         if key is None:
             _HOSTS[key] = LocalHost()
         elif key.startswith("ssh://"):
             _HOSTS[key] = SshHost(key)
+        elif key.startswith("kubectl-debug://"):
+            _HOSTS[key] = KubectlDebugHost(key)
         else:
             from vethctl.errors import BadInput
 
-            raise BadInput(f"--via {key} cannot run commands by itself", hint="use it with a pod/ target")
+            raise BadInput("--via kubectl-debug needs a pod/ target (it debugs the pod's node)",
+                           hint="vethctl run pod/NAME --via kubectl-debug")  # fmt: skip
     return _HOSTS[key]
+
+
+def close_hosts() -> None:
+    """At exit: remove what reaching the nodes created (node debugging pods). Ctrl-C waits for it."""
+    with deferred_signals():
+        for host in list(_HOSTS.values()):
+            close = getattr(host, "close", None)
+            if close:
+                close()
+        _HOSTS.clear()

@@ -141,6 +141,49 @@ def list_pods(selector: str, namespace: str | None = None, context: str | None =
     return parse_pod_list(res.stdout)
 
 
+# -- `--via kubectl-debug`: a node debugging pod, the commands through `kubectl exec ... chroot /host` --------
+
+DEBUG_IMAGE = "busybox:1.36"  # only needs chroot: the node's own ip, tcpdump and ping do the work
+DEBUG_NAMESPACE = "default"
+DEBUG_LIFETIME_S = 3600  # the pod's own command: it ends by itself even if nothing deletes it
+_CREATED = re.compile(r"Creating debugging pod (\S+) with container (\S+) on node (\S+?)\.?$", re.M)
+
+
+def debug_node_argv(node: str, *, image: str = DEBUG_IMAGE, namespace: str = DEBUG_NAMESPACE,
+                    context: str | None = None) -> tuple[str, ...]:  # fmt: skip
+    """A privileged pod in the node's namespaces with its filesystem at /host (kubectl's sysadmin profile)."""
+    check_pod_name(node)
+    check_namespace(namespace)
+    return ("kubectl", *(("--context", context) if context else ()), "debug", f"node/{node}", "-n", namespace,
+            "--image", image, "--profile=sysadmin", "--attach=false", "--", "sleep", str(DEBUG_LIFETIME_S))  # fmt: skip
+
+
+def parse_debug_created(text: str) -> tuple[str, str, str]:
+    """(pod, container, node) from `Creating debugging pod P with container C on node N.`"""
+    m = _CREATED.search(text or "")
+    if not m:
+        raise BadInput("kubectl debug did not say which pod it created", hint="run `kubectl debug node/NODE` by hand")
+    return m.group(1), m.group(2), m.group(3)
+
+
+def debug_wait_argv(pod: str, *, namespace: str = DEBUG_NAMESPACE, context: str | None = None,
+                    timeout_s: int = 120) -> tuple[str, ...]:  # fmt: skip
+    return ("kubectl", *(("--context", context) if context else ()), "wait", "-n", namespace,
+            "--for=condition=Ready", f"pod/{pod}", f"--timeout={timeout_s}s")  # fmt: skip
+
+
+def debug_exec_argv(pod: str, container: str, argv: tuple[str, ...], *, namespace: str = DEBUG_NAMESPACE,
+                    context: str | None = None, stdin: bool = False) -> tuple[str, ...]:  # fmt: skip
+    """The node's own tools, through the debugging pod: `kubectl exec POD -- chroot /host ARGV...`."""
+    return ("kubectl", *(("--context", context) if context else ()), "exec", *(("-i",) if stdin else ()),
+            "-n", namespace, pod, "-c", container, "--", "chroot", "/host", *argv)  # fmt: skip
+
+
+def debug_delete_argv(pod: str, *, namespace: str = DEBUG_NAMESPACE, context: str | None = None) -> tuple[str, ...]:
+    return ("kubectl", *(("--context", context) if context else ()), "delete", "pod", pod, "-n", namespace,
+            "--wait=false")  # fmt: skip
+
+
 # -- what kubectl printed ---------------------------------------------------------------------------
 
 

@@ -74,6 +74,8 @@ def require_tools(*tools: str, node: Node | None = None) -> None:
     """Before anything is changed: every tool the plan drives is on PATH there (exit 4 naming it otherwise)."""
     from vethctl.execute import TOOL_PACKAGES, host_for
 
+    if node is not None and node.host == "kubectl-debug":
+        return  # the node is not known yet: locate() checks once the debugging pod is there
     host = host_for(node or Node())
     where = f" on {host.label}" if host.remote else ""
     for tool in tools:
@@ -158,8 +160,8 @@ def parse_via(via: str | None, sudo: bool) -> tuple[Node, bool]:
         if not parts.hostname or parts.path not in ("", "/"):
             raise BadInput(f"--via {via!r} names no host", hint="write ssh://[USER@]HOST[:PORT]")
         return Node(sudo=sudo, host=via.rstrip("/")), False
-    if via == "kubectl-debug":
-        raise BadInput("--via kubectl-debug is not available in this version", hint="run vethctl on the pod's node")
+    if via == "kubectl-debug":  # the node is known once the pod is: locate() makes it kubectl-debug://NODE
+        return Node(sudo=sudo, host="kubectl-debug"), False
     raise BadInput(f"--via {via!r} is not understood", hint="use local, netns:NAME, ssh://[USER@]HOST[:PORT] or kubectl-debug")
 
 

@@ -81,7 +81,12 @@ def locate(target: str, *, via: str | None = None, sudo: bool = False, kube: Kub
         raise BadInput(f"-n/--namespace and --context apply to pod/ targets, not {spec.kind}/",
                        hint="write pod/NAME, or drop them")  # fmt: skip
     requested, explicit = parse_via(via, sudo)
-    require_root(requested)
+    debug_node = requested.host == "kubectl-debug"
+    if debug_node and spec.kind != "pod":
+        raise BadInput("--via kubectl-debug needs a pod/ target (it debugs the pod's node)",
+                       hint=f"vethctl ... pod/NAME --via kubectl-debug, not {spec.kind}/")  # fmt: skip
+    if not debug_node:
+        require_root(requested)
     ex = Executor(requested)
     path: list[str] = []
     host_veth, kube_pod, links = None, None, None
@@ -109,8 +114,15 @@ def locate(target: str, *, via: str | None = None, sudo: bool = False, kube: Kub
             local = Executor(Node())  # kubectl runs in this machine's own namespace, whatever the node is
             kube_pod = k8s.get_pod(spec.value, scope.namespace, scope.context, executor=local)
             ex.results[:0] = local.results
-            lab_node = None if explicit else _lab_node_named(kube_pod.node_name, requested)
-            if requested.host:  # over ssh, "here" is that host: its name, and the name in the URL
+            if debug_node:  # the pod's node, through a debugging pod there: wherever it is, it is "here"
+                from urllib.parse import quote
+
+                ctx = f"?context={quote(scope.context)}" if scope.context else ""
+                requested = Node(sudo=requested.sudo, host=f"kubectl-debug://{kube_pod.node_name or ''}{ctx}")
+            lab_node = None if explicit or debug_node else _lab_node_named(kube_pod.node_name, requested)
+            if debug_node:
+                here = [kube_pod.node_name or ""]
+            elif requested.host:  # over ssh, "here" is that host: its name, and the name in the URL
                 from urllib.parse import urlsplit
 
                 here = [ex.host.hostname(), urlsplit(requested.host).hostname]
@@ -129,6 +141,12 @@ def locate(target: str, *, via: str | None = None, sudo: bool = False, kube: Kub
             path.append(f"kubectl: pod {kube_pod.namespace}/{kube_pod.name} has IP {address} on node {kube_pod.node_name}")
             if lab_node:
                 ex.node = requested = lab_node
+            if debug_node:
+                from vethctl.scenarios.common import require_tools
+
+                ex.node = requested
+                require_root(requested)
+                require_tools("ip", "tcpdump", "ping", node=requested)  # the node's own, through chroot /host
         else:
             address = parse_address(spec.value, "ip/")
             if not explicit and (lab_node := _lab_node_for(address, requested)):
