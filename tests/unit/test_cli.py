@@ -11,7 +11,8 @@ vethctl = sh.Command(VETHCTL)
 
 
 @pytest.mark.parametrize("args,needle", [
-    (["run"], "the following arguments are required"),
+    (["run"], "run takes a TARGET or -l SELECTOR"),
+    (["find"], "the following arguments are required"),
     (["run", "netns/x", "--count", "many"], "not a whole number"),
     (["run", "netns/x", "--count", "0"], "--count 0 is out of range"),
     (["run", "netns/x", "--interval", "0"], "--interval 0 is out of range"),
