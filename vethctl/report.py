@@ -128,10 +128,12 @@ def lab_up_text(r: dict) -> str:
 def lab_down_text(r: dict) -> str:
     if not r["removed"]:
         return f"{r.get('note', 'nothing to remove')}\n"
-    pods = [p for p in r["removed"] if p != r["name"]]
+    pods = [p for p in r["removed"] if p.startswith("cni-")]
+    others = [p for p in r["removed"] if p != r["name"] and not p.startswith("cni-")]
     shown = ", ".join(pods[:4]) + (f" and {len(pods) - 4} more" if len(pods) > 4 else "")
     node = f"node {r['name']} and " if r["name"] in r["removed"] else ""
-    return f"lab {r['name']} removed: {node}{len(pods)} pod(s) ({shown})\n"
+    extra = f", and {', '.join(others)}" if others else ""
+    return f"lab {r['name']} removed: {node}{len(pods)} pod(s) ({shown}){extra}\n"
 
 
 def lab_status_text(labs: list[dict]) -> str:
