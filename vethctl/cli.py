@@ -271,7 +271,12 @@ def _dispatch(args) -> int:
             else:
                 _emit(combined, args.output, report.many_text)
             return max([r.get("exit_code", 0) for r in combined["pods"]], default=0)
-        outcome = run(opts)
+        live = report.LiveView(sys.stderr) if args.output == "text" and not args.quiet and not args.dry_run else None
+        try:
+            outcome = run(opts, on_line=live.on_line if live else None)
+        finally:
+            if live:
+                live.close()
         if outcome.dry_run is not None:
             sys.stdout.write(outcome.dry_run)
         else:

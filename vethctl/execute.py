@@ -128,7 +128,10 @@ class Executor:
         if step.stdin is not None:
             cmd = cmd << step.stdin
         started, t0 = time.time(), time.perf_counter()
-        rc, out, err = cmd.run(retcode=None, new_session=isolate)
+        if step.stream and self.on_line is not None and step.stdin is None:
+            rc, out, err = self._run_streaming(cmd, step.key or "", isolate)
+        else:
+            rc, out, err = cmd.run(retcode=None, new_session=isolate)
         duration = time.perf_counter() - t0
         audit.command_finished(argv, netns=where, node=self._node_label(), session=self.session, rc=rc,
                                duration_s=duration, shown=shown)  # fmt: skip
@@ -137,6 +140,21 @@ class Executor:
         if rc not in step.ok_codes:
             raise CommandFailed(argv, rc, err, where=f"pod netns {step.netns}" if step.netns else "node")
         return result
+
+    def _run_streaming(self, cmd, key: str, isolate: bool) -> tuple[int, str, str]:
+        """Like run(), with each stdout line handed to on_line as it arrives (ping's replies, live)."""
+        proc = cmd.popen(stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, new_session=isolate)
+        err: list[bytes] = []
+        reader = threading.Thread(target=lambda: err.append(proc.stderr.read()), daemon=True)
+        reader.start()
+        lines = []
+        for raw in iter(proc.stdout.readline, b""):
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            lines.append(line)
+            self.on_line(key, line)
+        rc = proc.wait()
+        reader.join()
+        return rc, "\n".join(lines) + ("\n" if lines else ""), b"".join(err).decode("utf-8", "replace")
 
     def read(self, argv: tuple[str, ...], netns: Netns | None = None, *, purpose: str = "",
              ok_codes=frozenset({0})) -> Result:  # fmt: skip

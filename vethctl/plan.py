@@ -30,6 +30,7 @@ class Step:
     stops: str | None = None  # this step stops the background step with this key (argv is empty)
     ok_codes: frozenset[int] = frozenset({0})
     stdin: str | None = None
+    stream: bool = False  # a foreground command whose lines are shown as they come (ping)
     quiet_fail: bool = False  # an undo that may find nothing to undo (already gone) is not an error
 
     @property
@@ -115,6 +116,7 @@ def ping_step(netns: Netns | None, dst: IPAddress, *, count: int, interval: floa
         purpose=f"ping {dst} from the pod ({count} × every {interval:g} s)",
         phase="probe",
         key=key,
+        stream=True,
         ok_codes=frozenset({0, 1}),  # 1: no reply, which is an observation, not a failure
     )
 

@@ -239,3 +239,53 @@ def many_text(r: dict) -> str:
     ok = sum(1 for e in r["pods"] if e.get("report"))
     out.append(f"{ok} of {len(r['pods'])} pod(s) ran; {len(r['skipped'])} skipped (-l {r['selector']})")
     return "\n".join(out) + "\n"
+
+
+class LiveView:
+    """While a run goes: each packet as the capture prints it, each ping line through jc's `ping_s` as ping
+    prints it (on stderr, so that stdout keeps only the report)."""
+
+    def __init__(self, out):
+        import queue
+        import threading
+
+        self.out = out
+        self.lock = threading.Lock()
+        self.ping_lines: queue.Queue = queue.Queue()
+        self.count = 0
+        self.reader = threading.Thread(target=self._ping_records, daemon=True)
+        self.reader.start()
+
+    def on_line(self, key: str, line: str) -> None:
+        if key == "ping":
+            self.ping_lines.put(line)
+        elif line and not line[0].isspace():
+            import jc
+
+            from vethctl.parsers import tcpdump as parser
+
+            got = jc.parse(parser, line, quiet=True)
+            if got:
+                self.count += 1  # only the capture's own pump thread counts
+                self._say(f"  [{self.count:>3}] {format_packet(got[0])}")
+
+    def _ping_records(self) -> None:
+        import jc
+
+        for rec in jc.parse("ping_s", iter(self.ping_lines.get, None), quiet=True, ignore_exceptions=True):
+            kind = rec.get("type")
+            if kind == "reply":
+                self._say(f"  ping  seq {rec.get('icmp_seq')}: reply from {rec.get('response_ip')}, ttl {rec.get('ttl')},"
+                          f" {rec.get('time_ms')} ms")  # fmt: skip
+            elif kind == "summary":
+                self._say(f"  ping  {rec.get('packets_transmitted')} sent, {rec.get('packets_received')} received")
+            elif kind and kind != "timeout" and rec.get("icmp_seq") is not None:
+                self._say(f"  ping  seq {rec.get('icmp_seq')}: {kind.replace('_', ' ')} (from {rec.get('response_ip')})")
+
+    def _say(self, text: str) -> None:
+        with self.lock:
+            print(text, file=self.out, flush=True)
+
+    def close(self) -> None:
+        self.ping_lines.put(None)
+        self.reader.join(5)

@@ -197,3 +197,15 @@ def test_subnet_in_use_by_the_pod_is_refused(lab, pod, state):
     proc = vethctl("run", f"netns/{pod['netns']}", "--pod-addr", f"{pod['ip'].rsplit('.', 1)[0]}.77/24", check=False)
     assert proc.returncode == 2 and "overlaps" in proc.stderr
     assert snapshot(pod["netns"]) == state["pod"]
+
+
+def test_text_mode_shows_packets_and_ping_lines_live_on_stderr(pod, state):
+    proc = vethctl("run", f"netns/{pod['netns']}")
+    live = [line.strip() for line in proc.stderr.splitlines()]
+    assert [line for line in live if "ARP request  who-has" in line][:1] and len(
+        [line for line in live if "ARP request" in line]) == 3
+    assert [line.split(":")[0].strip() for line in live if "unreachable" in line] == ["ping  seq 1", "ping  seq 2",
+                                                                                      "ping  seq 3"]
+    assert "ping  3 sent, 0 received" in live
+    assert "ARP request" not in proc.stderr.split("ping  3 sent")[1]  # the stream ended before the report
+    assert proc.stdout.startswith("vethctl run ")
