@@ -99,10 +99,18 @@ def alternate(name: str, baseline_name: str, ours, baseline, rounds: int) -> dic
         for sink, fn in pair if i % 2 == 0 else reversed(pair):
             sink.append(fn())
     mo, mb = statistics.median(ours_t), statistics.median(base_t)
-    print(f"{name}: vethctl median {mo * 1000:.1f} ms, {baseline_name} median {mb * 1000:.1f} ms over {rounds} rounds"
-          f" each -> ratio {mo / mb:.2f}x")
-    return {"name": name, "baseline": baseline_name, "ours_ms": mo * 1000, "baseline_ms": mb * 1000, "ratio": mo / mb,
-            "rounds": rounds}
+    print(
+        f"{name}: vethctl median {mo * 1000:.1f} ms, {baseline_name} median {mb * 1000:.1f} ms over {rounds} rounds"
+        f" each -> ratio {mo / mb:.2f}x"
+    )
+    return {
+        "name": name,
+        "baseline": baseline_name,
+        "ours_ms": mo * 1000,
+        "baseline_ms": mb * 1000,
+        "ratio": mo / mb,
+        "rounds": rounds,
+    }
 
 
 def bench_run(lab: dict, rounds: int, env) -> list[dict]:
@@ -123,7 +131,9 @@ def bench_run(lab: dict, rounds: int, env) -> list[dict]:
             for key, baseline in (("plain", "the plain shell script (tcpdump &; sleep 1; ping; sleep 1; kill)"),
                                   ("no-sleep", "the same script waiting on tcpdump's output, no sleeps")):  # fmt: skip
                 base = ["bash", scripts[key], node, pod, ping_to, count, interval]
-                out.append(alternate(label, baseline, lambda o=ours: timed(o, env), lambda b=base: timed(b), rounds))
+                out.append(
+                    alternate(label, baseline, lambda o=ours: timed(o, env), lambda b=base: timed(b), rounds)
+                )
     finally:
         for path in scripts.values():
             os.unlink(path)
@@ -137,7 +147,9 @@ def bench_attach(lab: dict, rounds: int, env) -> list[dict]:
 
     def ours() -> float:
         t0 = time.perf_counter()
-        up = subprocess.run([VETHCTL, "up", f"netns/{pod}", "-o", "json"], capture_output=True, text=True, env=env)
+        up = subprocess.run(
+            [VETHCTL, "up", f"netns/{pod}", "-o", "json"], capture_output=True, text=True, env=env
+        )
         if up.returncode:
             raise SystemExit(up.stderr)
         session = json.loads(up.stdout)["session"]
@@ -172,13 +184,17 @@ def bench_parse(lab: dict, rounds: int, env) -> list[dict]:
                             "200000", "-w", str(pcap), "icmp"], stderr=subprocess.PIPE, text=True)  # fmt: skip
     while "listening on" not in cap.stderr.readline():
         pass
-    flood = subprocess.Popen(["ip", "netns", "exec", a["netns"], "ping", "-f", "-q", b["ip"]], stdout=subprocess.DEVNULL)
+    flood = subprocess.Popen(
+        ["ip", "netns", "exec", a["netns"], "ping", "-f", "-q", b["ip"]], stdout=subprocess.DEVNULL
+    )
     cap.wait()
     flood.terminate()
     flood.wait()
     with open(text, "w") as fh:
-        subprocess.run(["tcpdump", "-r", str(pcap), "-nn", "-tt", "-e"], stdout=fh, stderr=subprocess.DEVNULL, check=True)
-    lines = sum(1 for _ in open(text))
+        subprocess.run(
+            ["tcpdump", "-r", str(pcap), "-nn", "-tt", "-e"], stdout=fh, stderr=subprocess.DEVNULL, check=True
+        )
+    lines = len(text.read_text().splitlines())
     py = str(ROOT / ".venv" / "bin" / "python")
     ours_t, base_t = [], []
     for _ in range(rounds):
@@ -186,7 +202,9 @@ def bench_parse(lab: dict, rounds: int, env) -> list[dict]:
         subprocess.run(["tcpdump", "-r", str(pcap), "-nn", "-tt", "-e"], stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, check=True)  # fmt: skip
         base_t.append(time.perf_counter() - t0)
-        out = subprocess.run([py, "-c", PARSE, str(text)], capture_output=True, text=True, check=True).stdout.split()
+        out = subprocess.run(
+            [py, "-c", PARSE, str(text)], capture_output=True, text=True, check=True
+        ).stdout.split()
         ours_t.append(float(out[0]))
         assert int(out[1]) == lines, (out, lines)
     ours, base = lines / statistics.median(ours_t), lines / statistics.median(base_t)
@@ -261,7 +279,10 @@ def main() -> int:
         return 4
     print(f"machine: {platform.node()}, {os.cpu_count()} cores, Linux {platform.release()},"
           f" Python {platform.python_version()}")  # fmt: skip
-    env = {**os.environ, "VETHCTL_AUDIT_LOG": os.path.join(tempfile.gettempdir(), "vethctl-bench-audit.jsonl")}
+    env = {
+        **os.environ,
+        "VETHCTL_AUDIT_LOG": os.path.join(tempfile.gettempdir(), "vethctl-bench-audit.jsonl"),
+    }
     name = f"vb-{secrets.token_hex(3)}"
     lab = json.loads(subprocess.run([VETHCTL, "lab", "up", "--name", name, "--pods", "2", "-o", "json"],
                                     check=True, capture_output=True, text=True, env=env).stdout)  # fmt: skip

@@ -34,8 +34,10 @@ def snapshot(netns: str | None) -> dict:
     """Links (without counters that change by themselves), addresses and routes of one namespace."""
     links = []
     for link in ip_json("addr", "show", netns=netns):
-        links.append({k: link.get(k) for k in ("ifname", "mtu", "flags", "address", "ifalias", "link_netnsid")}
-                     | {"addrs": sorted((a["local"], a["prefixlen"]) for a in link.get("addr_info", []))})
+        links.append(
+            {k: link.get(k) for k in ("ifname", "mtu", "flags", "address", "ifalias", "link_netnsid")}
+            | {"addrs": sorted((a["local"], a["prefixlen"]) for a in link.get("addr_info", []))}
+        )
     routes = ip_json("route", "show", "table", "all", netns=netns)
     return {"links": sorted(links, key=lambda x: x["ifname"]), "routes": sorted(map(json.dumps, routes))}
 
@@ -48,9 +50,13 @@ def tagged_links(netns: str | None) -> list[str]:
 def vethctl(*args: str, check: bool = True, env: dict | None = None, timeout: float = 120, **kw):
     """The CLI as a user runs it: a separate process, exit code and output."""
     full_env = {**os.environ, **(env or {})}
-    proc = subprocess.run([VETHCTL, *args], capture_output=True, text=True, env=full_env, timeout=timeout, **kw)
+    proc = subprocess.run(
+        [VETHCTL, *args], capture_output=True, text=True, env=full_env, timeout=timeout, **kw
+    )
     if check and proc.returncode != 0:
-        raise AssertionError(f"vethctl {' '.join(args)} exited {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
+        raise AssertionError(
+            f"vethctl {' '.join(args)} exited {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+        )
     return proc
 
 

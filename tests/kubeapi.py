@@ -157,7 +157,12 @@ class KubeAPI:
                     wanted[k.strip()] = v.strip().lstrip("=")
             items = [p for (ns, _), p in sorted(self.pods.items()) if ns == namespace and
                      all((p["metadata"].get("labels") or {}).get(k) == v for k, v in wanted.items())]  # fmt: skip
-            return 200, {"kind": "PodList", "apiVersion": "v1", "metadata": {"resourceVersion": "1"}, "items": items}
+            return 200, {
+                "kind": "PodList",
+                "apiVersion": "v1",
+                "metadata": {"resourceVersion": "1"},
+                "items": items,
+            }
         if len(parts) == 6 and parts[:3] == ["api", "v1", "namespaces"] and parts[4] == "pods":
             namespace, name = parts[3], parts[5]
             if self.forbidden:

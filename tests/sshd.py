@@ -39,7 +39,9 @@ class Sshd:
         proc = subprocess.run(["ip", "netns", "exec", self.netns, VETHCTL, *args], capture_output=True, text=True,
                               env=full, timeout=timeout)  # fmt: skip
         if check and proc.returncode != 0:
-            raise AssertionError(f"vethctl {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+            raise AssertionError(
+                f"vethctl {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+            )
         return proc
 
 

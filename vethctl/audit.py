@@ -71,7 +71,9 @@ def audit_path() -> Path | None:
     return _configured.get("path")  # type: ignore[return-value]
 
 
-def command_started(argv: tuple[str, ...], *, netns: str | None, node: str, session: str | None, shown: str) -> None:
+def command_started(
+    argv: tuple[str, ...], *, netns: str | None, node: str, session: str | None, shown: str
+) -> None:
     logger.bind(audit={"event": "start", "argv": list(argv), "netns": netns, "node": node, "session": session,
                        "pid": os.getpid()}).debug("$ {}", shown)  # fmt: skip
 

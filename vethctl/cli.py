@@ -29,16 +29,23 @@ def _globals(parser: argparse.ArgumentParser, suppress: bool) -> None:
                    "ssh://[USER@]HOST[:PORT], kubectl-debug (pod/ targets: a debugging pod on the pod's node)")  # fmt: skip
     g.add_argument("--audit-log", default=d, metavar="FILE", help="JSON-lines audit log (default: $VETHCTL_AUDIT_LOG, "
                    "/var/log/vethctl/audit.jsonl for root, else $XDG_STATE_HOME/vethctl/audit.jsonl)")  # fmt: skip
-    g.add_argument("-v", "--verbose", action="count", default=d if suppress else 0,
-                   help="show every command before and after it runs (-vv: and how targets were resolved)")
+    g.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=d if suppress else 0,
+        help="show every command before and after it runs (-vv: and how targets were resolved)",
+    )
     g.add_argument("-q", "--quiet", action="store_true", default=d if suppress else False, help="only errors")
 
 
 def _output(p: argparse.ArgumentParser, choices=("text", "json")) -> None:
-    p.add_argument("-o", "--output", choices=choices, default="text", help="text (default) or one JSON document")
+    p.add_argument(
+        "-o", "--output", choices=choices, default="text", help="text (default) or one JSON document"
+    )
 
 
-TARGET_HELP = ("pod/NAME (or NAME), netns/NAME, nspath/PATH, pid/PID, ip/ADDR or container/ID")
+TARGET_HELP = "pod/NAME (or NAME), netns/NAME, nspath/PATH, pid/PID, ip/ADDR or container/ID"
 
 
 def _target(p: argparse.ArgumentParser, selector: bool = False) -> None:
@@ -93,14 +100,23 @@ def build_parser() -> argparse.ArgumentParser:
     a = run.add_argument_group("attach options")
     a.add_argument("--host-if", metavar="NAME", help="host end name (default vh-SESSION)")
     a.add_argument("--pod-if", metavar="NAME", help="pod end name (default vp-SESSION)")
-    a.add_argument("--host-addr", metavar="CIDR", help="host end address (default .200 of a free documentation /24)")
+    a.add_argument(
+        "--host-addr", metavar="CIDR", help="host end address (default .200 of a free documentation /24)"
+    )
     a.add_argument("--pod-addr", metavar="CIDR", help="pod end address (default .100 of the same /24)")
     a.add_argument("--mtu", type=_positive_int, help="MTU of both ends (default: the pod's eth0 MTU)")
     a.add_argument("--allow-public", action="store_true", help="allow public address space for the ends")
-    run.add_argument("--ping", metavar="ADDR", help="address to ping from the pod (default: an unused one, .101)")
+    run.add_argument(
+        "--ping", metavar="ADDR", help="address to ping from the pod (default: an unused one, .101)"
+    )
     run.add_argument("--count", type=_positive_int, default=3, help="pings to send (default 3)")
     run.add_argument("--interval", type=_number, default=1.0, help="seconds between pings (default 1)")
-    run.add_argument("--filter", default="arp or icmp", metavar="EXPR", help="tcpdump filter (default 'arp or icmp'; '' for everything)")
+    run.add_argument(
+        "--filter",
+        default="arp or icmp",
+        metavar="EXPR",
+        help="tcpdump filter (default 'arp or icmp'; '' for everything)",
+    )
     run.add_argument("--pcap", metavar="FILE", help="also save the raw packets to FILE")
     run.add_argument("--transcript", metavar="FILE", help="write the run as a bash script that replays it")
     run.add_argument("--sudo", action="store_true", help="prefix every command with sudo")
@@ -136,7 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
     _output(gc)
     _globals(gc, suppress=True)
 
-    find = sub.add_parser("find", help="where the target's netns is, its pod IP and host-side veth; nothing changed")
+    find = sub.add_parser(
+        "find", help="where the target's netns is, its pod IP and host-side veth; nothing changed"
+    )
     _target(find)
     _output(find)
     _globals(find, suppress=True)
@@ -163,16 +181,22 @@ def build_parser() -> argparse.ArgumentParser:
     _output(trace)
     _globals(trace, suppress=True)
 
-    cap = sub.add_parser("capture", help="tcpdump on a session's host end, any interface, or a pcap; packets as data")
+    cap = sub.add_parser(
+        "capture", help="tcpdump on a session's host end, any interface, or a pcap; packets as data"
+    )
     cap.add_argument("session", nargs="?", help="a session id (vethctl status)")
     cap.add_argument("--iface", metavar="NAME", help="capture on this interface instead")
     cap.add_argument("--netns", metavar="NS", help="the namespace --iface is in (a name or a netns file)")
     cap.add_argument("--read", metavar="FILE.pcap", help="read packets from a pcap file instead")
-    cap.add_argument("--filter", default="", metavar="EXPR", help="tcpdump filter (checked before anything starts)")
+    cap.add_argument(
+        "--filter", default="", metavar="EXPR", help="tcpdump filter (checked before anything starts)"
+    )
     cap.add_argument("--count", type=_positive_int, help="stop after N packets")
     cap.add_argument("--duration", type=_number, metavar="S", help="stop after S seconds")
     cap.add_argument("--pcap", metavar="FILE", help="also save the raw packets to FILE")
-    cap.add_argument("-l", "--selector", help="capture in every pod matching this label selector (one stream)")
+    cap.add_argument(
+        "-l", "--selector", help="capture in every pod matching this label selector (one stream)"
+    )
     cap.add_argument("-n", "--namespace", help="the pods' Kubernetes namespace, with -l")
     cap.add_argument("--context", help="the kubeconfig context, with -l")
     _output(cap, ("text", "json", "ndjson"))
@@ -184,9 +208,15 @@ def build_parser() -> argparse.ArgumentParser:
     lab_up = lab_sub.add_parser("up", help="create the lab node and its pods")
     lab_up.add_argument("--name", default="vethlab", help="node name, also its netns name (default vethlab)")
     lab_up.add_argument("--pods", type=_positive_int, default=2, help="how many pods (default 2)")
-    lab_up.add_argument("--pod-cidr", help="the node's pod subnet (default: 198.18.N.0/24, the first no other lab uses)")
-    lab_up.add_argument("--cni", choices=("bridge", "ptp"), default="bridge",
-                        help="bridge (pods on a bridge, the default) or ptp (routed: a /32 route per pod)")
+    lab_up.add_argument(
+        "--pod-cidr", help="the node's pod subnet (default: 198.18.N.0/24, the first no other lab uses)"
+    )
+    lab_up.add_argument(
+        "--cni",
+        choices=("bridge", "ptp"),
+        default="bridge",
+        help="bridge (pods on a bridge, the default) or ptp (routed: a /32 route per pod)",
+    )
     lab_up.add_argument("--uplink", action="store_true", help="an uplink to an 'outside' namespace holding 203.0.113.7,"
                         " with forwarding and MASQUERADE (a real node's egress)")  # fmt: skip
     _output(lab_up)
@@ -253,7 +283,9 @@ def _dispatch(args) -> int:
         if bool(args.target) == bool(args.selector):
             from vethctl.errors import BadInput
 
-            raise BadInput("run takes a TARGET or -l SELECTOR", hint="e.g. vethctl run pod/web-0, or -l app=web")
+            raise BadInput(
+                "run takes a TARGET or -l SELECTOR", hint="e.g. vethctl run pod/web-0, or -l app=web"
+            )
         opts = RunOptions(
             target=args.target,
             ends=EndsRequest(args.host_if, args.pod_if, args.host_addr, args.pod_addr, args.mtu, args.allow_public),
@@ -267,11 +299,17 @@ def _dispatch(args) -> int:
             combined = run_many(args.selector, opts)
             if args.dry_run:
                 for r in combined["pods"]:
-                    sys.stdout.write(f"# {r['pod']}\n{r.get('dry_run') or '# ' + r.get('error', '') + chr(10)}")
+                    sys.stdout.write(
+                        f"# {r['pod']}\n{r.get('dry_run') or '# ' + r.get('error', '') + chr(10)}"
+                    )
             else:
                 _emit(combined, args.output, report.many_text)
             return max([r.get("exit_code", 0) for r in combined["pods"]], default=0)
-        live = report.LiveView(sys.stderr) if args.output == "text" and not args.quiet and not args.dry_run else None
+        live = (
+            report.LiveView(sys.stderr)
+            if args.output == "text" and not args.quiet and not args.dry_run
+            else None
+        )
         try:
             outcome = run(opts, on_line=live.on_line if live else None)
         finally:
@@ -290,11 +328,17 @@ def _dispatch(args) -> int:
         if args.command == "up":
             from vethctl.scenarios.allocate import EndsRequest
 
-            ends = EndsRequest(args.host_if, args.pod_if, args.host_addr, args.pod_addr, args.mtu, args.allow_public)
+            ends = EndsRequest(
+                args.host_if, args.pod_if, args.host_addr, args.pod_addr, args.mtu, args.allow_public
+            )
             r = session.up(args.target, ends, via=args.via, sudo=args.sudo, kube=_kube(args))
             _emit(r, args.output, report.up_text)
         elif args.command == "down":
-            _emit(session.down(args.sessions, all_sessions=args.all, via=args.via), args.output, report.down_text)
+            _emit(
+                session.down(args.sessions, all_sessions=args.all, via=args.via),
+                args.output,
+                report.down_text,
+            )
         elif args.command == "status":
             _emit(session.status(via=args.via), args.output, report.status_text)
         else:
@@ -316,7 +360,9 @@ def _dispatch(args) -> int:
     if args.command == "trace":
         from vethctl.scenarios.trace import trace
 
-        r = trace(args.target, args.to, count=args.count, interval=args.interval, via=args.via, kube=_kube(args))
+        r = trace(
+            args.target, args.to, count=args.count, interval=args.interval, via=args.via, kube=_kube(args)
+        )
         _emit(r, args.output, report.trace_text)
         return EXIT_OK
     if args.command == "capture":
@@ -331,7 +377,10 @@ def _dispatch(args) -> int:
             if args.session or args.iface or args.read:
                 from vethctl.errors import BadInput
 
-                raise BadInput("-l picks the pods: no SESSION, --iface or --read with it", hint="vethctl capture -l app=web")
+                raise BadInput(
+                    "-l picks the pods: no SESSION, --iface or --read with it",
+                    hint="vethctl capture -l app=web",
+                )
             validate(dataclasses.replace(opts, iface="eth0"))
             result = capture_many(args.selector, opts, _kube(args))
         else:
@@ -345,7 +394,11 @@ def _dispatch(args) -> int:
         from vethctl.scenarios import lab
 
         if args.lab_command == "up":
-            _emit(lab.up(args.name, args.pods, args.pod_cidr, args.cni, args.uplink), args.output, report.lab_up_text)
+            _emit(
+                lab.up(args.name, args.pods, args.pod_cidr, args.cni, args.uplink),
+                args.output,
+                report.lab_up_text,
+            )
         elif args.lab_command == "down":
             _emit(lab.down(args.name), args.output, report.lab_down_text)
         else:

@@ -116,7 +116,9 @@ def netns_list_id(nsid: int | None = None) -> Argv:
     return ("ip", "-j", "netns", "list-id", *(("nsid", str(nsid)) if nsid is not None else ()))
 
 
-def cni(plugin_path: str, command: str, *, container_id: str, netns_path: str, ifname: str, cni_path: str) -> Argv:
+def cni(
+    plugin_path: str, command: str, *, container_id: str, netns_path: str, ifname: str, cni_path: str
+) -> Argv:
     """A CNI plugin invoked exactly as a container runtime does: environment, config on stdin."""
     return (
         "env", f"CNI_COMMAND={command}", f"CNI_CONTAINERID={container_id}", f"CNI_NETNS={netns_path}",

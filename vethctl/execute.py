@@ -143,7 +143,9 @@ class Executor:
 
     def _run_streaming(self, cmd, key: str, isolate: bool) -> tuple[int, str, str]:
         """Like run(), with each stdout line handed to on_line as it arrives (ping's replies, live)."""
-        proc = cmd.popen(stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, new_session=isolate)
+        proc = cmd.popen(
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, new_session=isolate
+        )
         err: list[bytes] = []
         reader = threading.Thread(target=lambda: err.append(proc.stderr.read()), daemon=True)
         reader.start()
@@ -163,7 +165,9 @@ class Executor:
 
     def _record(self, result: Result) -> None:
         self.results.append(result)
-        self.results.sort(key=lambda r: r.started)  # a background job is recorded when it ends, shown when it began
+        self.results.sort(
+            key=lambda r: r.started
+        )  # a background job is recorded when it ends, shown when it began
         if result.step.key:
             self.by_key[result.step.key] = result
 
@@ -174,12 +178,17 @@ class Executor:
         argv = self._argv(step)
         shown = " ".join(argv)
         where = str(step.netns) if step.netns else None
-        audit.command_started(argv, netns=where, node=self._node_label(), session=self.session, shown=shown + " &")
+        audit.command_started(
+            argv, netns=where, node=self._node_label(), session=self.session, shown=shown + " &"
+        )
         cmd = self._command(self.host.background_argv(argv))
         proc = cmd.popen(stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
         job = Job(step, argv, proc, time.time(), time.perf_counter())
         self.jobs[step.key] = job
-        for stream, sink, live in ((proc.stdout, job.stdout_lines, True), (proc.stderr, job.stderr_lines, False)):
+        for stream, sink, live in (
+            (proc.stdout, job.stdout_lines, True),
+            (proc.stderr, job.stderr_lines, False),
+        ):
             t = threading.Thread(target=self._pump, args=(job, stream, sink, live), daemon=True)
             t.start()
             job.threads.append(t)
@@ -187,7 +196,9 @@ class Executor:
             self._wait_for(job, lambda: _remote_pid(job) is not None, ready_timeout)
             job.remote_pid = _remote_pid(job)
         if step.ready:
-            ok = self._wait_for(job, lambda: any(step.ready in line for line in job.stderr_lines), ready_timeout)
+            ok = self._wait_for(
+                job, lambda: any(step.ready in line for line in job.stderr_lines), ready_timeout
+            )
             if not ok:
                 self.stop(job)
                 res = job.result
@@ -500,7 +511,10 @@ class LocalHost(Host):
 
             fd = os.open(path, os.O_RDONLY)
             try:
-                ns_get_nstype, clone_newnet = 0xB703, 0x40000000  # ioctl(2) on an nsfs file: which namespace kind
+                ns_get_nstype, clone_newnet = (
+                    0xB703,
+                    0x40000000,
+                )  # ioctl(2) on an nsfs file: which namespace kind
                 return fcntl.ioctl(fd, ns_get_nstype) == clone_newnet
             finally:
                 os.close(fd)
@@ -578,7 +592,9 @@ class RemoteHost(Host):
         return out if rc == 0 else None
 
     def write_text(self, path, text):
-        rc, _, err = self._sh('mkdir -p "$(dirname "$1")" && cat > "$1.tmp" && mv "$1.tmp" "$1"', path, stdin=text)
+        rc, _, err = self._sh(
+            'mkdir -p "$(dirname "$1")" && cat > "$1.tmp" && mv "$1.tmp" "$1"', path, stdin=text
+        )
         if rc != 0:
             raise CommandFailed(("sh", "-c", "write", path), rc, err, where=self.label)
 
@@ -666,7 +682,15 @@ class SshHost(RemoteHost):
         # ssh itself first: what it says on failure (refused, key, host key) is what the user must fix,
         # and it leaves the shared connection (ControlMaster) up for every command that follows
         target = f"{self.user + '@' if self.user else ''}{self.hostname_}"
-        probe = ("ssh", *opts, "-o", "ConnectTimeout=10", *(("-p", str(self.port)) if self.port else ()), target, "true")
+        probe = (
+            "ssh",
+            *opts,
+            "-o",
+            "ConnectTimeout=10",
+            *(("-p", str(self.port)) if self.port else ()),
+            target,
+            "true",
+        )
         rc, _, err = local["ssh"][probe[1:]].run(retcode=None)
         audit.command_finished(probe, netns=None, node=self.label, session=None, rc=rc,
                                duration_s=time.perf_counter() - t0, shown="ssh")  # fmt: skip

@@ -122,26 +122,40 @@ def validate_ifname(name: str, option: str) -> str:
             hint="use letters, digits, '-', '_' or '.'",
         )
     if name.startswith("-"):
-        raise BadInput(f"{option} {name!r} starts with '-', which commands read as an option", hint="rename it")
+        raise BadInput(
+            f"{option} {name!r} starts with '-', which commands read as an option", hint="rename it"
+        )
     return name
 
 
 def parse_interface(text: str, option: str) -> IPInterface:
     """An address with its prefix (CIDR), e.g. 203.0.113.100/24."""
     if "/" not in text:
-        raise BadInput(f"{option} {text!r} has no prefix length", hint="write it as ADDRESS/PREFIX, e.g. 203.0.113.100/24")
+        raise BadInput(
+            f"{option} {text!r} has no prefix length",
+            hint="write it as ADDRESS/PREFIX, e.g. 203.0.113.100/24",
+        )
     try:
         iface = ipaddress.ip_interface(text)
     except ValueError as exc:
-        raise BadInput(f"{option} {text!r} is not an address with a prefix: {exc}", hint="e.g. 203.0.113.100/24") from None
+        raise BadInput(
+            f"{option} {text!r} is not an address with a prefix: {exc}", hint="e.g. 203.0.113.100/24"
+        ) from None
     net = iface.network
     if net.prefixlen == net.max_prefixlen:
         raise BadInput(
-            f"{option} {text!r}: a /{net.prefixlen} leaves no room for two ends", hint="use /30 or shorter, e.g. /24"
+            f"{option} {text!r}: a /{net.prefixlen} leaves no room for two ends",
+            hint="use /30 or shorter, e.g. /24",
         )
-    if net.num_addresses > 2 and iface.ip in (net.network_address, net.broadcast_address) and net.version == 4:
+    if (
+        net.num_addresses > 2
+        and iface.ip in (net.network_address, net.broadcast_address)
+        and net.version == 4
+    ):
         which = "network" if iface.ip == net.network_address else "broadcast"
-        raise BadInput(f"{option} {text!r} is the {which} address of {net}", hint="pick a host address inside it")
+        raise BadInput(
+            f"{option} {text!r} is the {which} address of {net}", hint="pick a host address inside it"
+        )
     return iface
 
 
@@ -171,7 +185,9 @@ def overlapping(net: IPNetwork, used: Iterable[IPNetwork]) -> IPNetwork | None:
 
 def candidate_subnets(version: int = 4) -> Iterable[IPNetwork]:
     if version != 4:
-        raise BadInput("default IPv6 ends are not chosen automatically yet", hint="give --pod-addr and --host-addr")
+        raise BadInput(
+            "default IPv6 ends are not chosen automatically yet", hint="give --pod-addr and --host-addr"
+        )
     for rng in DOC_RANGES:
         yield from rng.subnets(new_prefix=24) if rng.prefixlen < 24 else (rng,)
 

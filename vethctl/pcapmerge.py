@@ -32,7 +32,12 @@ def _records(path: str) -> Iterator[tuple[float, int, bytes, bytes]]:
             data = fh.read(incl)
             seq += 1
             # microseconds in the output: re-encode the header for the merged file's own byte order
-            yield sec + frac / scale, seq, struct.pack("<IIII", sec, frac * 1_000_000 // scale, incl, orig), data
+            yield (
+                sec + frac / scale,
+                seq,
+                struct.pack("<IIII", sec, frac * 1_000_000 // scale, incl, orig),
+                data,
+            )
 
 
 def merge(inputs: list[str], output: str) -> int:
@@ -48,7 +53,9 @@ def merge(inputs: list[str], output: str) -> int:
     count = 0
     with open(output, "wb") as out:
         out.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, snaplen, linktype))
-        streams = [((ts, i, seq, hdr, data) for ts, seq, hdr, data in _records(p)) for i, p in enumerate(inputs)]
+        streams = [
+            ((ts, i, seq, hdr, data) for ts, seq, hdr, data in _records(p)) for i, p in enumerate(inputs)
+        ]
         for _ts, _i, _seq, hdr, data in heapq.merge(*streams):
             out.write(hdr + data)
             count += 1

@@ -141,7 +141,9 @@ def build_up(att: Attachment) -> Plan:
 
 def build_down(host_names: Iterable[str]) -> Plan:
     steps = [
-        Step(commands.link_del(name), purpose=f"remove {name} and its peer", phase="teardown", quiet_fail=True)
+        Step(
+            commands.link_del(name), purpose=f"remove {name} and its peer", phase="teardown", quiet_fail=True
+        )
         for name in host_names
     ]
     return Plan(tuple(steps), keep=True, title="down")

@@ -82,14 +82,19 @@ def run_text(r: dict) -> str:
     lines += ["", "what happened:"]
     lines += [f"  - {o}" for o in r["observations"]]
     cmds = r["commands"]
-    lines += ["", f"ran {len(cmds)} commands in {r.get('elapsed_s', 0):.2f} s (each one is in the audit log {r['audit_log']}):"]
+    lines += [
+        "",
+        f"ran {len(cmds)} commands in {r.get('elapsed_s', 0):.2f} s (each one is in the audit log {r['audit_log']}):",
+    ]
     for c in cmds:
         lines.append(f"  [{c['phase']:<8}] {shlex.join(c['argv'])}")
     td = r["teardown"]
     if td.get("already_gone"):
         lines.append(f"teardown: {', '.join(td['already_gone'])} was already gone; nothing left.")
     elif td["done"]:
-        lines.append(f"teardown: removed {td['removed']} (its peer {r['veth']['pod']['name']} went with it); nothing left.")
+        lines.append(
+            f"teardown: removed {td['removed']} (its peer {r['veth']['pod']['name']} went with it); nothing left."
+        )
     else:
         lines.append(f"kept: {_veth_line(r['veth'])}; remove with: {td['how']}")
     _ = ping
@@ -113,7 +118,11 @@ def ping_text(r: dict) -> str:
 
 
 def lab_up_text(r: dict) -> str:
-    net = f"bridge {r['bridge']} {r['gateway']}" if r.get("bridge") else f"routed ({r.get('cni')}), gateway {r['gateway']}"
+    net = (
+        f"bridge {r['bridge']} {r['gateway']}"
+        if r.get("bridge")
+        else f"routed ({r.get('cni')}), gateway {r['gateway']}"
+    )
     lines = [f"lab node {r['name']} (netns {r['node_netns']}, {net}, pods {r['pod_cidr']})"]
     for p in r["pods"]:
         new = "  (new)" if p["netns"] in r.get("created", []) else ""
@@ -209,7 +218,10 @@ def capture_summary(r: dict) -> str:
     saved = f"; saved to {cap['pcap']}" if cap.get("pcap") else ""
     lines = [f"{len(cap['packets'])} packet(s) from {cap['read'] or cap['interface']}{counts};"
              f" stopped by {cap['stopped_by']}{saved}"]  # fmt: skip
-    lines += [f"  {p['pod']}: {p['packets']} packet(s) on {p['interface']} in {p['netns']}" for p in cap.get("pods", [])]
+    lines += [
+        f"  {p['pod']}: {p['packets']} packet(s) on {p['interface']} in {p['netns']}"
+        for p in cap.get("pods", [])
+    ]
     lines += [f"  skipped {s['pod']}: {s['why']}" for s in r.get("skipped", [])]
     return "\n".join(lines) + "\n"
 
@@ -278,9 +290,13 @@ class LiveView:
                 self._say(f"  ping  seq {rec.get('icmp_seq')}: reply from {rec.get('response_ip')}, ttl {rec.get('ttl')},"
                           f" {rec.get('time_ms')} ms")  # fmt: skip
             elif kind == "summary":
-                self._say(f"  ping  {rec.get('packets_transmitted')} sent, {rec.get('packets_received')} received")
+                self._say(
+                    f"  ping  {rec.get('packets_transmitted')} sent, {rec.get('packets_received')} received"
+                )
             elif kind and kind != "timeout" and rec.get("icmp_seq") is not None:
-                self._say(f"  ping  seq {rec.get('icmp_seq')}: {kind.replace('_', ' ')} (from {rec.get('response_ip')})")
+                self._say(
+                    f"  ping  seq {rec.get('icmp_seq')}: {kind.replace('_', ' ')} (from {rec.get('response_ip')})"
+                )
 
     def _say(self, text: str) -> None:
         with self.lock:

@@ -63,21 +63,29 @@ def _check(proc, code, needle):
     err = proc.stderr
     assert proc.returncode == code, err
     assert needle in err, err
-    assert len(err.strip().splitlines()) == 1 and err.startswith("vethctl: error: ") and "Traceback" not in err
+    assert (
+        len(err.strip().splitlines()) == 1 and err.startswith("vethctl: error: ") and "Traceback" not in err
+    )
 
 
 @pytest.mark.parametrize("args,code,needle", CASES, ids=[" ".join(c[0]) for c in CASES])
 def test_bad_option(lab, pod, state, args, code, needle):
     podnet = pod["ip"].rsplit(".", 1)[0]
     args = [a.replace("{podnet}", podnet) for a in args]
-    _check(vethctl("run", f"netns/{pod['netns']}", *args, check=False), code, needle.replace("{podnet}", podnet))
+    _check(
+        vethctl("run", f"netns/{pod['netns']}", *args, check=False), code, needle.replace("{podnet}", podnet)
+    )
     assert snapshot(lab["node_netns"]) == state["node"] and snapshot(pod["netns"]) == state["pod"]
 
 
 @pytest.mark.parametrize("target,code,needle", TARGETS, ids=[t[0] for t in TARGETS])
 def test_bad_target(lab, pod, state, target, code, needle):
     podnet = pod["ip"].rsplit(".", 1)[0]
-    _check(vethctl("run", target.replace("{podnet}", podnet), check=False), code, needle.replace("{podnet}", podnet))
+    _check(
+        vethctl("run", target.replace("{podnet}", podnet), check=False),
+        code,
+        needle.replace("{podnet}", podnet),
+    )
     assert snapshot(lab["node_netns"]) == state["node"] and snapshot(pod["netns"]) == state["pod"]
 
 
@@ -86,7 +94,9 @@ def test_a_subnet_already_routed_on_the_node_is_refused(lab, pod, state):
     try:
         node_snapshot = snapshot(lab["node_netns"])
         used = up["host"]["address"].rsplit(".", 1)[0]
-        _check(vethctl("run", f"netns/{pod['netns']}", "--pod-addr", f"{used}.50/24", check=False), 2, "overlaps")
+        _check(
+            vethctl("run", f"netns/{pod['netns']}", "--pod-addr", f"{used}.50/24", check=False), 2, "overlaps"
+        )
         assert snapshot(lab["node_netns"]) == node_snapshot and snapshot(pod["netns"]) == state["pod"]
     finally:
         vethctl("down", up["session"])

@@ -23,7 +23,9 @@ def start_capture(*args) -> subprocess.Popen:
 
 
 def test_capture_an_interface_in_a_pod_with_count(lab, pod):
-    proc = start_capture("--iface", "eth0", "--netns", pod["netns"], "--filter", "icmp", "--count", "4", "-o", "json")
+    proc = start_capture(
+        "--iface", "eth0", "--netns", pod["netns"], "--filter", "icmp", "--count", "4", "-o", "json"
+    )
     ping = pinger(pod["netns"], lab["gateway"])
     out, err = proc.communicate(timeout=30)
     ping.wait()
@@ -54,7 +56,9 @@ def test_capture_a_session_live_in_text_then_ctrl_c(lab, pod):
 
 def test_pcap_then_read_ndjson(lab, pod, tmp_path):
     pcap = tmp_path / "c.pcap"
-    proc = start_capture("--iface", "eth0", "--netns", pod["netns"], "--count", "6", "--pcap", str(pcap), "-o", "json")
+    proc = start_capture(
+        "--iface", "eth0", "--netns", pod["netns"], "--count", "6", "--pcap", str(pcap), "-o", "json"
+    )
     ping = pinger(pod["netns"], lab["gateway"], count=3)
     live = json.loads(proc.communicate(timeout=30)[0])
     ping.wait()

@@ -48,8 +48,21 @@ def test_a_failing_step_undoes_everything(lab, pod, state, step, fault, why):
 
 def test_a_pair_removed_by_someone_else_mid_run_is_reported(lab, pod, state):
     host_if, pod_if = names()
-    r = json.loads(vethctl("run", f"netns/{pod['netns']}", "--host-if", host_if, "--pod-if", pod_if, "--count", "1",
-                           "-o", "json", env=hook("probe:0", ["ip", "-n", pod["netns"], "link", "del", pod_if])).stdout)
+    r = json.loads(
+        vethctl(
+            "run",
+            f"netns/{pod['netns']}",
+            "--host-if",
+            host_if,
+            "--pod-if",
+            pod_if,
+            "--count",
+            "1",
+            "-o",
+            "json",
+            env=hook("probe:0", ["ip", "-n", pod["netns"], "link", "del", pod_if]),
+        ).stdout
+    )
     assert r["teardown"]["already_gone"] == [host_if]
     assert any("already gone at teardown" in o for o in r["observations"])
     assert both(lab, pod) == state
@@ -88,7 +101,9 @@ def test_tools_missing_from_path_are_exit_4_and_change_nothing(lab, pod, state, 
         bindir = tmp_path / "-".join(keep)
         bindir.mkdir()
         for tool in keep:
-            os.symlink(subprocess.run(["which", tool], capture_output=True, text=True).stdout.strip(), bindir / tool)
+            os.symlink(
+                subprocess.run(["which", tool], capture_output=True, text=True).stdout.strip(), bindir / tool
+            )
         missing = ({"ip", "tcpdump", "ping"} - set(keep)).pop()
         proc = vethctl("run", f"netns/{pod['netns']}", check=False, env={"PATH": str(bindir)})
         assert proc.returncode == 4, proc.stderr

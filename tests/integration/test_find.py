@@ -37,7 +37,9 @@ def test_find_by_ip_on_a_bridge_in_constant_commands(big_lab):
         r = find(f"ip/{pod['ip']}")
         assert (r["netns"], r["host_veth"], r["pod_ip"]) == (pod["netns"], pod["host_veth"], pod["ip"])
         assert r["node"] == f"netns {big_lab['node_netns']}" and r["kind"] == "ip"
-        assert len(r["commands"]) <= 11  # route, link, neigh (+probe, neigh), fdb, link, list-id, addr, routes
+        assert (
+            len(r["commands"]) <= 11
+        )  # route, link, neigh (+probe, neigh), fdb, link, list-id, addr, routes
         assert not any("scan" in step for step in r["resolved_by"])
 
 
@@ -75,7 +77,9 @@ def test_find_netns_and_pid_targets(lab, pod):
     holder = subprocess.Popen(["ip", "netns", "exec", pod["netns"], "sleep", "60"])
     try:
         r = find(f"pid/{holder.pid}")
-        assert r["pid"] == holder.pid and r["netns"] is None and r["netns_path"] == f"/proc/{holder.pid}/ns/net"
+        assert (
+            r["pid"] == holder.pid and r["netns"] is None and r["netns_path"] == f"/proc/{holder.pid}/ns/net"
+        )
         assert r["pod_ip"] == pod["ip"] and r["host_veth"] == pod["host_veth"]
     finally:
         holder.kill()
@@ -128,7 +132,9 @@ def test_run_and_replay_in_an_unnamed_namespace(unnamed_pod, tmp_path):
 
 
 def test_a_container_target_without_crictl_is_exit_4(tmp_path):
-    proc = vethctl("find", "container/0123456789ab", check=False, env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
+    proc = vethctl(
+        "find", "container/0123456789ab", check=False, env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+    )
     if proc.returncode != 4:
         pytest.skip("crictl is installed here")  # pragma: no cover
     assert "crictl" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1

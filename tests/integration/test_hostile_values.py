@@ -16,15 +16,31 @@ def test_hostile_names_paths_and_filters_run_and_replay(lab, pod, state, tmp_pat
     try:
         pcap = tmp_path / "cap ture $(touch PWNED) 'x'.pcap"
         script = tmp_path / "re play;'.sh"
-        args = ["run", f"netns/{HOSTILE_NETNS}", "--host-if", "vt$h'x", "--pod-if", 'vt"p;`', "--pcap", str(pcap),
-                "--transcript", str(script), "--filter", "arp or (icmp and not host 192.0.2.1)", "-o", "json"]
+        args = [
+            "run",
+            f"netns/{HOSTILE_NETNS}",
+            "--host-if",
+            "vt$h'x",
+            "--pod-if",
+            'vt"p;`',
+            "--pcap",
+            str(pcap),
+            "--transcript",
+            str(script),
+            "--filter",
+            "arp or (icmp and not host 192.0.2.1)",
+            "-o",
+            "json",
+        ]
         r = json.loads(vethctl(*args, cwd=tmp_path).stdout)
         assert r["target"]["netns"] == HOSTILE_NETNS and r["veth"]["host"]["name"] == "vt$h'x"
         assert len([p for p in r["capture"]["packets"] if p.get("arp_op") == "request"]) == 3
         assert pcap.exists()
         assert subprocess.run(["bash", "-n", str(script)]).returncode == 0
         pcap.unlink()
-        replay = subprocess.run(["bash", str(script)], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+        replay = subprocess.run(
+            ["bash", str(script)], capture_output=True, text=True, cwd=tmp_path, timeout=60
+        )
         assert replay.returncode == 0, replay.stderr
         assert replay.stdout.count("Request who-has") == 3 and pcap.exists()
         assert not list(tmp_path.rglob("PWNED")), "a value was executed by a shell"

@@ -14,7 +14,7 @@ import pytest
 
 from conftest import ROOT, snapshot, vethctl
 
-FAKE = r'''#!/usr/bin/env python3
+FAKE = r"""#!/usr/bin/env python3
 import json, os, sys
 args = sys.argv[1:]
 with open(os.environ["FAKE_KUBECTL_LOG"], "a") as fh:
@@ -37,7 +37,7 @@ elif args[:2] == ["delete", "pod"]:
     print(f'pod "{args[2]}" deleted')
 else:
     sys.exit(f"fake kubectl: unexpected {args}")
-'''
+"""
 
 
 @pytest.fixture
@@ -75,7 +75,14 @@ def test_run_through_a_node_debugging_pod(fake_kubectl, lab, pod, state):
                        "--timeout=120s"]  # fmt: skip
     execs = [c for c in made if c[0] == "exec"]
     assert execs and all(c[c.index("--") + 1 :][:2] == ["chroot", "/host"] for c in execs)
-    assert made[-1] == ["delete", "pod", f"node-debugger-{lab['name']}-pdx84", "-n", "default", "--wait=false"]
+    assert made[-1] == [
+        "delete",
+        "pod",
+        f"node-debugger-{lab['name']}-pdx84",
+        "-n",
+        "default",
+        "--wait=false",
+    ]
     assert snapshot(lab["node_netns"]) == state["node"] and snapshot(pod["netns"]) == state["pod"]
 
 
@@ -92,7 +99,11 @@ def test_a_debugging_pod_that_cannot_start_is_exit_4(fake_kubectl, lab):
     env, log = fake_kubectl
     proc = vethctl("find", "pod/web-0", "-n", "shop", "--via", "kubectl-debug", check=False,
                    env=env | {"FAKE_DEBUG_FAIL": "1"})  # fmt: skip
-    assert proc.returncode == 4 and "could not start a node debugging pod" in proc.stderr and "PodSecurity" in proc.stderr
+    assert (
+        proc.returncode == 4
+        and "could not start a node debugging pod" in proc.stderr
+        and "PodSecurity" in proc.stderr
+    )
 
 
 def test_kubectl_debug_needs_a_pod_target(lab, pod):

@@ -16,7 +16,9 @@ def netns_names() -> set[str]:
 
 
 def test_lab_pods_have_the_shape_of_a_real_node(lab):
-    assert re.fullmatch(r"cni-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", lab["pods"][0]["netns"])
+    assert re.fullmatch(
+        r"cni-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", lab["pods"][0]["netns"]
+    )
     for pod in lab["pods"]:
         links = {link["ifname"]: link for link in ip_json("link", "show", netns=pod["netns"])}
         assert set(links) == {"lo", "eth0"}
@@ -27,13 +29,19 @@ def test_lab_pods_have_the_shape_of_a_real_node(lab):
         assert {"dst": "default", "gateway": lab["gateway"], "dev": "eth0"}.items() <= routes[0].items()
         node_link = ip_json("link", "show", "dev", pod["host_veth"], netns=lab["node_netns"])[0]
         assert node_link["master"] == lab["bridge"] and node_link["ifindex"] == links["eth0"]["link_index"]
-    text = subprocess.run(["ip", "-n", lab["pods"][0]["netns"], "-br", "link"], capture_output=True, text=True).stdout
+    text = subprocess.run(
+        ["ip", "-n", lab["pods"][0]["netns"], "-br", "link"], capture_output=True, text=True
+    ).stdout
     assert re.search(r"^eth0@if\d+\s", text, re.M)
 
 
 def test_pods_reach_each_other_and_the_gateway(lab):
     a, b = lab["pods"]
-    r = json.loads(vethctl("ping", f"netns/{a['netns']}", b["ip"], "--count", "2", "--interval", "0.2", "-o", "json").stdout)
+    r = json.loads(
+        vethctl(
+            "ping", f"netns/{a['netns']}", b["ip"], "--count", "2", "--interval", "0.2", "-o", "json"
+        ).stdout
+    )
     assert r["ping"]["packets_received"] == 2 and r["route"]["dev"] == "eth0"
 
 

@@ -48,7 +48,12 @@ def test_run_a_pod_by_name(kube_api, lab, pod, state):  # noqa: F811
 def test_find_a_bare_name_and_up_down_by_pod(kube_api, lab, pod, state):  # noqa: F811
     serve(kube_api, "pod-running.json", name="api-7d9f", namespace="default", node=lab["name"], ip=pod["ip"])
     r = json.loads(vethctl("find", "api-7d9f", "-o", "json").stdout)
-    assert (r["kind"], r["netns"], r["pod_ip"], r["host_veth"]) == ("pod", pod["netns"], pod["ip"], pod["host_veth"])
+    assert (r["kind"], r["netns"], r["pod_ip"], r["host_veth"]) == (
+        "pod",
+        pod["netns"],
+        pod["ip"],
+        pod["host_veth"],
+    )
     up = json.loads(vethctl("up", "pod/api-7d9f", "-o", "json").stdout)
     assert up["pod_netns"] == pod["netns"]
     vethctl("down", up["session"])
@@ -67,7 +72,9 @@ def test_a_pod_on_another_node_names_the_node_and_both_ways(kube_api, lab, state
     serve(kube_api, "pod-running.json", name="db-0", namespace="shop", node="worker-7", ip="198.51.100.7")
     proc = vethctl("run", "pod/db-0", "-n", "shop", check=False)
     assert proc.returncode == 3, proc.stderr
-    assert "worker-7" in proc.stderr and "--via ssh://worker-7" in proc.stderr and "kubectl-debug" in proc.stderr
+    assert (
+        "worker-7" in proc.stderr and "--via ssh://worker-7" in proc.stderr and "kubectl-debug" in proc.stderr
+    )
 
 
 def test_a_missing_pod_and_an_unreachable_api(kube_api, lab, state):  # noqa: F811

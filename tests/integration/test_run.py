@@ -94,7 +94,9 @@ def test_dry_run_changes_nothing(lab, pod, state):
 
 def test_transcript_replays_with_bash_and_leaves_nothing(lab, pod, state, tmp_path):
     script = tmp_path / "run.sh"
-    report = json.loads(vethctl("run", f"netns/{pod['netns']}", "--transcript", str(script), "-o", "json").stdout)
+    report = json.loads(
+        vethctl("run", f"netns/{pod['netns']}", "--transcript", str(script), "-o", "json").stdout
+    )
     seen_by_run = [(p["target_ip"], p["sender_ip"]) for p in report["capture"]["packets"] if p.get("arp_op")]
     assert subprocess.run(["bash", "-n", str(script)]).returncode == 0
     replay = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=60)
@@ -121,7 +123,9 @@ def test_transcript_of_a_dry_run_replays_the_same_plan(lab, pod, state, tmp_path
 
 def test_audit_log_has_every_command_before_and_after(pod, state, tmp_path):
     log = tmp_path / "audit.jsonl"
-    r = json.loads(vethctl("--audit-log", str(log), "run", f"netns/{pod['netns']}", "--count", "1", "-o", "json").stdout)
+    r = json.loads(
+        vethctl("--audit-log", str(log), "run", f"netns/{pod['netns']}", "--count", "1", "-o", "json").stdout
+    )
     entries = [json.loads(line) for line in log.read_text().splitlines()]
     starts = [e for e in entries if e["event"] == "start"]
     ends = [e for e in entries if e["event"] == "end"]
@@ -148,7 +152,9 @@ def test_keep_leaves_exactly_the_two_ends(lab, pod, state):
         assert [x["ifname"] for x in new_node] == [host["name"]]
         assert [x["ifname"] for x in new_pod] == [pod_end["name"]]
         assert new_pod[0]["addrs"] == [(pod_end["address"].split("/")[0], 24)]
-        assert tagged_links(lab["node_netns"]) == [host["name"]] and tagged_links(pod["netns"]) == [pod_end["name"]]
+        assert tagged_links(lab["node_netns"]) == [host["name"]] and tagged_links(pod["netns"]) == [
+            pod_end["name"]
+        ]
         # the pod's other links are untouched
         assert [x for x in pod_after["links"] if x["ifname"] != pod_end["name"]] == state["pod"]["links"]
     finally:
@@ -161,12 +167,16 @@ def test_pcap_file_holds_the_packets(pod, state, tmp_path):
     pcap = tmp_path / "cap.pcap"
     r = run_json(pod, "--pcap", str(pcap), "--count", "1")
     assert r["capture"]["pcap"] == str(pcap)
-    text = subprocess.run(["tcpdump", "-r", str(pcap), "-nn", "-tt", "-e"], capture_output=True, text=True).stdout
+    text = subprocess.run(
+        ["tcpdump", "-r", str(pcap), "-nn", "-tt", "-e"], capture_output=True, text=True
+    ).stdout
     assert len(text.strip().splitlines()) == len(r["capture"]["packets"]) >= 1
 
 
 def test_nspath_and_pid_targets_run_like_named_ones(lab, pod, state):
-    by_path = json.loads(vethctl("run", f"nspath//var/run/netns/{pod['netns']}", "--count", "1", "-o", "json").stdout)
+    by_path = json.loads(
+        vethctl("run", f"nspath//var/run/netns/{pod['netns']}", "--count", "1", "-o", "json").stdout
+    )
     assert by_path["target"]["netns"] == pod["netns"] and by_path["target"]["pod_ip"] == pod["ip"]
     holder = subprocess.Popen(["ip", "netns", "exec", pod["netns"], "sleep", "60"])
     try:
@@ -194,7 +204,9 @@ def test_missing_target_is_exit_3(state):
 
 
 def test_subnet_in_use_by_the_pod_is_refused(lab, pod, state):
-    proc = vethctl("run", f"netns/{pod['netns']}", "--pod-addr", f"{pod['ip'].rsplit('.', 1)[0]}.77/24", check=False)
+    proc = vethctl(
+        "run", f"netns/{pod['netns']}", "--pod-addr", f"{pod['ip'].rsplit('.', 1)[0]}.77/24", check=False
+    )
     assert proc.returncode == 2 and "overlaps" in proc.stderr
     assert snapshot(pod["netns"]) == state["pod"]
 
@@ -203,9 +215,13 @@ def test_text_mode_shows_packets_and_ping_lines_live_on_stderr(pod, state):
     proc = vethctl("run", f"netns/{pod['netns']}")
     live = [line.strip() for line in proc.stderr.splitlines()]
     assert [line for line in live if "ARP request  who-has" in line][:1] and len(
-        [line for line in live if "ARP request" in line]) == 3
-    assert [line.split(":")[0].strip() for line in live if "unreachable" in line] == ["ping  seq 1", "ping  seq 2",
-                                                                                      "ping  seq 3"]
+        [line for line in live if "ARP request" in line]
+    ) == 3
+    assert [line.split(":")[0].strip() for line in live if "unreachable" in line] == [
+        "ping  seq 1",
+        "ping  seq 2",
+        "ping  seq 3",
+    ]
     assert "ping  3 sent, 0 received" in live
     assert "ARP request" not in proc.stderr.split("ping  3 sent")[1]  # the stream ended before the report
     assert proc.stdout.startswith("vethctl run ")

@@ -25,7 +25,10 @@ def test_run_every_pod_of_a_selector(kube_api, lab):  # noqa: F811
     r = json.loads(vethctl("run", "-l", "app=web", "-n", "shop", "--count", "1", "-o", "json").stdout)
     ran = {e["pod"]: e["report"] for e in r["pods"]}
     assert set(ran) == {"shop/web-0", "shop/web-1"}
-    assert ran["shop/web-0"]["target"]["netns"] == a["netns"] and ran["shop/web-1"]["target"]["netns"] == b["netns"]
+    assert (
+        ran["shop/web-0"]["target"]["netns"] == a["netns"]
+        and ran["shop/web-1"]["target"]["netns"] == b["netns"]
+    )
     subnets = {rep["veth"]["pod"]["address"].rsplit(".", 1)[0] for rep in ran.values()}
     assert len(subnets) == 2  # each its own subnet
     assert [s["pod"] for s in r["skipped"]] == ["shop/web-2"] and "worker-9" in r["skipped"][0]["why"]

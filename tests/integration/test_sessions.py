@@ -34,13 +34,17 @@ def test_an_up_whose_pod_namespace_is_gone_is_collected(lab):
     subprocess.run(["ip", "netns", "add", name], check=True)
     holder = subprocess.Popen(["ip", "netns", "exec", name, "sleep", "60"])
     try:
-        up = json.loads(vethctl("up", f"netns/{name}", "--via", f"netns:{lab['node_netns']}", "-o", "json").stdout)
+        up = json.loads(
+            vethctl("up", f"netns/{name}", "--via", f"netns:{lab['node_netns']}", "-o", "json").stdout
+        )
         subprocess.run(["ip", "netns", "del", name], check=True)
         mine = [s for s in status()["sessions"] if s["session"] == up["session"]]
         assert mine and mine[0]["alive"] is False
         gc = json.loads(vethctl("gc", "-o", "json").stdout)
         assert [r["links"] for r in gc["removed"] if r["session"] == up["session"]] == [[up["host"]["name"]]]
-        assert "pod's network namespace is gone" in next(r["why"] for r in gc["removed"] if r["session"] == up["session"])
+        assert "pod's network namespace is gone" in next(
+            r["why"] for r in gc["removed"] if r["session"] == up["session"]
+        )
         assert up["host"]["name"] not in tagged_links(lab["node_netns"])
     finally:
         holder.kill()

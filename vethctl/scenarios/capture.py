@@ -105,7 +105,9 @@ def capture(opts: CaptureOptions, out=sys.stdout) -> dict:
         elif opts.output == "text":
             for i, p in enumerate(packets, 1):
                 out.write(f"[{i:>5}] {format_packet(p)}\n")
-        return _summary(opts, opts.read, None, packets, tcpdump_counters(res.stderr), ex, stopped_by="end of file")
+        return _summary(
+            opts, opts.read, None, packets, tcpdump_counters(res.stderr), ex, stopped_by="end of file"
+        )
 
     iface, node, netns = _where(opts)
     require_root(node)
@@ -165,8 +167,15 @@ def capture(opts: CaptureOptions, out=sys.stdout) -> dict:
 
 def _summary(opts, iface, netns, packets, counters, ex, *, stopped_by) -> dict:
     return {
-        "capture": {"interface": iface, "netns": str(netns) if netns else None, "filter": opts.filter,
-                    "pcap": os.path.abspath(opts.pcap) if opts.pcap else None, "read": opts.read,
-                    "counters": counters, "stopped_by": stopped_by, "packets": packets},  # fmt: skip
+        "capture": {
+            "interface": iface,
+            "netns": str(netns) if netns else None,
+            "filter": opts.filter,
+            "pcap": os.path.abspath(opts.pcap) if opts.pcap else None,
+            "read": opts.read,
+            "counters": counters,
+            "stopped_by": stopped_by,
+            "packets": packets,
+        },  # fmt: skip
         "commands": [r.as_json() for r in ex.results],
     }

@@ -107,8 +107,12 @@ def require_root(node: Node) -> None:
 
 def look(ex: Executor, netns: Netns | None, what: str, links: list[dict] | None = None) -> NetView:
     if links is None:
-        links = json.loads(ex.read(commands.addr_show_json(), netns, purpose=f"{what}: links and addresses").stdout or "[]")
-    routes = json.loads(ex.read(commands.route_show_json(), netns, purpose=f"{what}: routes, all tables").stdout or "[]")
+        links = json.loads(
+            ex.read(commands.addr_show_json(), netns, purpose=f"{what}: links and addresses").stdout or "[]"
+        )
+    routes = json.loads(
+        ex.read(commands.route_show_json(), netns, purpose=f"{what}: routes, all tables").stdout or "[]"
+    )
     return NetView(links, routes)
 
 
@@ -162,7 +166,10 @@ def parse_via(via: str | None, sudo: bool) -> tuple[Node, bool]:
         return Node(sudo=sudo, host=via.rstrip("/")), False
     if via == "kubectl-debug":  # the node is known once the pod is: locate() makes it kubectl-debug://NODE
         return Node(sudo=sudo, host="kubectl-debug"), False
-    raise BadInput(f"--via {via!r} is not understood", hint="use local, netns:NAME, ssh://[USER@]HOST[:PORT] or kubectl-debug")
+    raise BadInput(
+        f"--via {via!r} is not understood",
+        hint="use local, netns:NAME, ssh://[USER@]HOST[:PORT] or kubectl-debug",
+    )
 
 
 def parse_ping(text: str) -> tuple[dict | None, list[str]]:
@@ -185,5 +192,7 @@ def parse_ping(text: str) -> tuple[dict | None, list[str]]:
         extra.append({"type": kind, "timestamp": rec.get("timestamp"), "response_ip": rec.get("response_ip"),
                       "icmp_seq": rec.get("icmp_seq")})  # fmt: skip
     if extra:
-        result["responses"] = sorted(result.get("responses", []) + extra, key=lambda r: r.get("icmp_seq") or 0)
+        result["responses"] = sorted(
+            result.get("responses", []) + extra, key=lambda r: r.get("icmp_seq") or 0
+        )
     return result, [line for line in lines if line.strip()]

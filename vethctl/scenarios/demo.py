@@ -38,7 +38,10 @@ def demo(quiet: bool = False) -> int:
         _say(f"\n$ vethctl lab down --name {name}")
         sys.stdout.write(report.lab_down_text(lab.down(name)))
     leftovers = _leftovers(name)
-    _say("\nleft behind: " + (", ".join(leftovers) if leftovers else "nothing (no lab namespace, no vethctl-tagged link)"))
+    _say(
+        "\nleft behind: "
+        + (", ".join(leftovers) if leftovers else "nothing (no lab namespace, no vethctl-tagged link)")
+    )
     return 1 if leftovers else 0
 
 

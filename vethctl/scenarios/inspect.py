@@ -25,13 +25,17 @@ def _target(text: str, via: str | None, kube: KubeScope | None = None):
     return located, located.netns, ex
 
 
-def routes(target: str, *, to: str | None = None, via: str | None = None, kube: KubeScope | None = None) -> dict:
+def routes(
+    target: str, *, to: str | None = None, via: str | None = None, kube: KubeScope | None = None
+) -> dict:
     dst = parse_address(to, "--to") if to else None
     located, netns, ex = _target(target, via, kube)
     table = json.loads(ex.read(commands.route_show(), netns, purpose="the pod's routes").stdout or "[]")
     result = {"target": located.as_json(), "routes": table, "to": None}
     if dst is not None:
-        res = ex.read(commands.route_get_json(dst), netns, purpose=f"which way {dst} leaves", ok_codes={0, 1, 2})
+        res = ex.read(
+            commands.route_get_json(dst), netns, purpose=f"which way {dst} leaves", ok_codes={0, 1, 2}
+        )
         got = json.loads(res.stdout or "[]") if res.rc == 0 else []
         route = got[0] if got else None
         sentence = route_sentence(str(dst), route)
@@ -50,7 +54,9 @@ def ping(target: str, address: str, *, count: int = 3, interval: float = 1.0, vi
     if not 0.002 <= interval <= 60:
         raise BadInput(f"--interval {interval:g} is out of range", hint="give 0.002 to 60 seconds")
     located, netns, ex = _target(target, via, kube)
-    route_res = ex.read(commands.route_get_json(dst), netns, purpose=f"which way {dst} leaves", ok_codes={0, 1, 2})
+    route_res = ex.read(
+        commands.route_get_json(dst), netns, purpose=f"which way {dst} leaves", ok_codes={0, 1, 2}
+    )
     got = json.loads(route_res.stdout or "[]") if route_res.rc == 0 else []
     res = ex.run(plans.ping_step(netns, dst, count=count, interval=interval))
     parsed, lines = parse_ping(res.stdout)

@@ -70,7 +70,9 @@ def network_conf(name: str, pod_cidr: str, cni: str = "bridge") -> str:
     ipam = {"type": "host-local", "ranges": [[{"subnet": str(net)}]], "routes": [{"dst": "0.0.0.0/0"}],
             "dataDir": os.path.join(lab_dir(), name, "ipam")}  # fmt: skip
     if cni == "ptp":
-        return json.dumps({"cniVersion": "1.0.0", "name": name, "type": "ptp", "ipMasq": False, "ipam": ipam}, indent=1)
+        return json.dumps(
+            {"cniVersion": "1.0.0", "name": name, "type": "ptp", "ipMasq": False, "ipam": ipam}, indent=1
+        )
     return json.dumps({
         "cniVersion": "1.0.0", "name": name, "type": "bridge", "bridge": BRIDGE, "isGateway": True,
         "ipMasq": False, "hairpinMode": True, "ipam": ipam,
@@ -107,7 +109,9 @@ def _netns_exists(name: str, host=None) -> bool:
     return (host or _local()).exists(f"/var/run/netns/{name}")
 
 
-def pod_steps(name: str, node: Netns, cni_dir: str, pod_cidr: str, pod_uuid: str, cni: str = "bridge") -> list[Step]:
+def pod_steps(
+    name: str, node: Netns, cni_dir: str, pod_cidr: str, pod_uuid: str, cni: str = "bridge"
+) -> list[Step]:
     pod = f"cni-{pod_uuid}"
     path = f"/var/run/netns/{pod}"
 
@@ -207,9 +211,15 @@ def up(name: str = DEFAULT_LAB, pods: int = 2, pod_cidr: str | None = None, cni:
             Step(NO_DAD, node_ns, phase="lab", purpose="no IPv6 DAD: the lab's state settles at once"),
         ]  # fmt: skip
     elif not rec:
-        raise BadInput(f"a network namespace named {name!r} exists and is not a vethctl lab", hint="choose another --name")
+        raise BadInput(
+            f"a network namespace named {name!r} exists and is not a vethctl lab",
+            hint="choose another --name",
+        )
     elif rec.get("cni", "bridge") != cni:
-        raise BadInput(f"lab {name} is a {rec.get('cni', 'bridge')} lab, not {cni}", hint="lab down first, or use another --name")
+        raise BadInput(
+            f"lab {name} is a {rec.get('cni', 'bridge')} lab, not {cni}",
+            hint="lab down first, or use another --name",
+        )
     has_uplink = bool(rec and rec.get("outside"))
     if uplink and not has_uplink:
         require_tools("iptables")
@@ -222,7 +232,9 @@ def up(name: str = DEFAULT_LAB, pods: int = 2, pod_cidr: str | None = None, cni:
     made = []
     for pod_uuid in new_pods:
         result = json.loads(ex.by_key[f"cni:cni-{pod_uuid}"].stdout)
-        host_veth = next((i["name"] for i in result["interfaces"] if "sandbox" not in i and i["name"] != BRIDGE), None)
+        host_veth = next(
+            (i["name"] for i in result["interfaces"] if "sandbox" not in i and i["name"] != BRIDGE), None
+        )
         made.append({"netns": f"cni-{pod_uuid}", "container_id": pod_uuid,
                      "ip": result["ips"][0]["address"].split("/")[0], "host_veth": host_veth})  # fmt: skip
     rec = {"name": name, "node_netns": name, "cni": cni,
@@ -236,7 +248,9 @@ def up(name: str = DEFAULT_LAB, pods: int = 2, pod_cidr: str | None = None, cni:
 def _lab_pods_from_kernel(ex: Executor, name: str) -> list[str]:
     """Pods whose eth0 peer is on the lab node, by their netns names: works even if the record is gone."""
     node = Netns.named(name)
-    links = json.loads(ex.read(("ip", "-j", "link", "show", "type", "veth"), node, ok_codes={0, 1}).stdout or "[]")
+    links = json.loads(
+        ex.read(("ip", "-j", "link", "show", "type", "veth"), node, ok_codes={0, 1}).stdout or "[]"
+    )
     ids = json.loads(ex.read(commands.netns_list_json(), node).stdout or "[]")
     names = {i["id"]: i.get("name") for i in ids if "id" in i}
     return sorted({names.get(link.get("link_netnsid")) for link in links} - {None})
@@ -264,7 +278,9 @@ def down(name: str = DEFAULT_LAB) -> dict:
             return {"name": name, "removed": left, "commands": [r.as_json() for r in ex.results]}
         return {"name": name, "removed": [], "commands": [], "note": f"no lab named {name}: nothing to do"}
     if not _is_lab_node(ex, name):
-        raise BadInput(f"the network namespace {name!r} is not a vethctl lab node", hint="`vethctl lab status`")
+        raise BadInput(
+            f"the network namespace {name!r} is not a vethctl lab node", hint="`vethctl lab status`"
+        )
     pods = set(_lab_pods_from_kernel(ex, name))
     if rec:
         pods |= {p["netns"] for p in rec["pods"] if _netns_exists(p["netns"])}
@@ -286,7 +302,9 @@ def _holds_uplink_peer(ex: Executor, name: str, out: str) -> bool:
                        or "[]")  # fmt: skip
     if not links or links[0].get("link_netnsid") is None:
         return False
-    ids = json.loads(ex.read(commands.netns_list_id(links[0]["link_netnsid"]), Netns.named(name)).stdout or "[]")
+    ids = json.loads(
+        ex.read(commands.netns_list_id(links[0]["link_netnsid"]), Netns.named(name)).stdout or "[]"
+    )
     return any(i.get("nsid") == links[0]["link_netnsid"] and i.get("name") == out for i in ids)
 
 

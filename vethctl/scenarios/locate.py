@@ -76,7 +76,9 @@ def locate(target: str, *, via: str | None = None, sudo: bool = False, kube: Kub
            kinds: tuple[str, ...] | None = None) -> tuple[Located, Executor]:  # fmt: skip
     spec = parse_target(target)
     if kinds is not None and spec.kind not in kinds:
-        raise BadInput(f"{spec.kind}/ targets are not supported here", hint=f"use {', '.join(k + '/' for k in kinds)}")
+        raise BadInput(
+            f"{spec.kind}/ targets are not supported here", hint=f"use {', '.join(k + '/' for k in kinds)}"
+        )
     if kube and (kube.namespace or kube.context) and spec.kind != "pod":
         raise BadInput(f"-n/--namespace and --context apply to pod/ targets, not {spec.kind}/",
                        hint="write pod/NAME, or drop them")  # fmt: skip
@@ -135,10 +137,14 @@ def locate(target: str, *, via: str | None = None, sudo: bool = False, kube: Kub
             this = kube_pod.node_name if kube_pod.node_name in here else (here[0] if here else "")
             why = k8s.refusal(kube_pod, this)
             if why:  # another node: not found here (3); hostNetwork or no IP yet: cannot be done (2)
-                on_other_node = kube_pod.node_name and kube_pod.node_name != this and not kube_pod.host_network
+                on_other_node = (
+                    kube_pod.node_name and kube_pod.node_name != this and not kube_pod.host_network
+                )
                 raise TargetNotFound(why) if on_other_node else BadInput(why)
             address = parse_address(kube_pod.pod_ip, "pod IP")
-            path.append(f"kubectl: pod {kube_pod.namespace}/{kube_pod.name} has IP {address} on node {kube_pod.node_name}")
+            path.append(
+                f"kubectl: pod {kube_pod.namespace}/{kube_pod.name} has IP {address} on node {kube_pod.node_name}"
+            )
             if lab_node:
                 ex.node = requested = lab_node
             if debug_node:
@@ -173,7 +179,9 @@ def host_veth_of(ex: Executor, located: Located, node_links: list[dict] | None =
     if primary.get("link_index") is None or primary.get("link_netnsid") is None:
         return None
     if node_links is None:
-        node_links = json.loads(ex.read(commands.link_show_json(), None, purpose="the node's links").stdout or "[]")
+        node_links = json.loads(
+            ex.read(commands.link_show_json(), None, purpose="the node's links").stdout or "[]"
+        )
     peer = next((x for x in node_links if x.get("ifindex") == primary["link_index"]), None)
     located.host_veth = peer.get("ifname") if peer else None
     return located.host_veth

@@ -61,7 +61,9 @@ def run_many(selector: str, opts) -> dict:
     if opts.transcript:
         raise BadInput("--transcript writes one pod's run", hint="give one pod, or drop --transcript")
     if opts.ends.host_if or opts.ends.pod_if or opts.ends.host_addr or opts.ends.pod_addr:
-        raise BadInput("--host-if/--pod-if/--host-addr/--pod-addr name one pair", hint="let -l choose them per pod")
+        raise BadInput(
+            "--host-if/--pod-if/--host-addr/--pod-addr name one pair", hint="let -l choose them per pod"
+        )
     pods, skipped = select(selector, opts.kube, opts.via)
 
     def one(pod) -> dict:
@@ -130,7 +132,11 @@ def capture_many(selector: str, opts, kube: KubeScope) -> dict:
         if not opts.quiet:
             import sys
 
-            print(f"capturing in {len(steps)} pod(s) matching {selector}; Ctrl-C to stop", file=sys.stderr, flush=True)
+            print(
+                f"capturing in {len(steps)} pod(s) matching {selector}; Ctrl-C to stop",
+                file=sys.stderr,
+                flush=True,
+            )
         import time
 
         deadline = time.monotonic() + opts.duration if opts.duration else None

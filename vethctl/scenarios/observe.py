@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 
-_STATS = re.compile(r"(\d+) packets? captured|(\d+) packets? received by filter|(\d+) packets? dropped by kernel")
+_STATS = re.compile(
+    r"(\d+) packets? captured|(\d+) packets? received by filter|(\d+) packets? dropped by kernel"
+)
 
 
 def tcpdump_counters(stderr: str) -> dict[str, int]:
@@ -83,7 +85,9 @@ def explain_run(*, ping_addr: str, pod_end: dict, host_end: dict, route: dict | 
     if ping:
         sent, got = ping.get("packets_transmitted"), ping.get("packets_received")
         errors = ping.get("errors")
-        kinds = sorted({r["type"] for r in ping.get("responses", []) if r.get("type") not in ("reply", "timeout")})
+        kinds = sorted(
+            {r["type"] for r in ping.get("responses", []) if r.get("type") not in ("reply", "timeout")}
+        )
         why = f" ({', '.join(k.replace('_', ' ') for k in kinds)})" if kinds else ""
         err = f", {errors} error{'s' * (errors != 1)}{why}" if errors else ""
         notes.append(f"ping: {sent} sent, {got} received{err}, {ping.get('packet_loss_percent')}% loss.")
@@ -100,7 +104,9 @@ def explain_run(*, ping_addr: str, pod_end: dict, host_end: dict, route: dict | 
         notes.append(f"No packet matching {filter_expr!r} crossed {host_if}.")
     dropped = counters.get("dropped_by_kernel", 0)
     if dropped:
-        notes.append(f"The kernel dropped {dropped} packet(s) before tcpdump read them: the capture is incomplete.")
+        notes.append(
+            f"The kernel dropped {dropped} packet(s) before tcpdump read them: the capture is incomplete."
+        )
     return notes
 
 

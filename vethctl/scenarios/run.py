@@ -77,7 +77,9 @@ def _check_writable(option: str, path: str) -> None:
 
 def check_filter(ex: Executor, filter_expr: str, always: bool = False) -> None:
     """Compile the filter with `tcpdump -d`: a bad one is exit 2 before anything is created."""
-    if not filter_expr or (filter_expr == DEFAULT_FILTER and not always):  # the default compiles: save a process
+    if not filter_expr or (
+        filter_expr == DEFAULT_FILTER and not always
+    ):  # the default compiles: save a process
         return
     from vethctl import commands
 
@@ -94,7 +96,9 @@ def run(opts: RunOptions, *, on_line=None) -> RunOutcome:
     from vethctl.scenarios.common import parse_via
 
     require_tools("ip", "tcpdump", "ping", node=parse_via(opts.via, opts.sudo)[0])
-    with AllocationLock() as lock:  # from the first look to the last address: no other run allocates meanwhile
+    with (
+        AllocationLock() as lock
+    ):  # from the first look to the last address: no other run allocates meanwhile
         located, ex = locate(opts.target, via=opts.via, sudo=opts.sudo, kube=opts.kube)
         ex.on_line = on_line
         pod, node = located.pod, located.node
@@ -181,9 +185,16 @@ def _report(opts, located, att, ping_addr, ex: Executor, plan) -> dict:
         },
         "commands": [r.as_json() for r in ex.results],
         "elapsed_s": round(time.time() - ex.results[0].started, 3) if ex.results else 0.0,
-        "observations": observe.explain_run(ping_addr=str(ping_addr), pod_end=pod_end, host_end=host, route=route,
-                                            ping=ping, packets=packets, counters=counters,
-                                            filter_expr=opts.filter),  # fmt: skip
+        "observations": observe.explain_run(
+            ping_addr=str(ping_addr),
+            pod_end=pod_end,
+            host_end=host,
+            route=route,
+            ping=ping,
+            packets=packets,
+            counters=counters,
+            filter_expr=opts.filter,
+        ),  # fmt: skip
         "teardown": {
             "done": ex.torn_down and not opts.keep,
             "removed": att.host_end.name if not opts.keep and not vanished else None,

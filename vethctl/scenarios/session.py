@@ -64,7 +64,9 @@ def _nodes(via: str | None) -> list[Node]:
     names = {r["node_netns"] for r in all_records(requested) if r.get("node_netns")}
     names |= {r["node_netns"] for r in lab.status(requested) if r.get("up")}
     present = set(host.listdir("/var/run/netns"))
-    return [requested] + [Node(netns=Netns.named(n), host=requested.host) for n in sorted(names) if n in present]
+    return [requested] + [
+        Node(netns=Netns.named(n), host=requested.host) for n in sorted(names) if n in present
+    ]
 
 
 def tagged(via: str | None = None) -> tuple[list[dict], list[Executor]]:
@@ -150,7 +152,9 @@ def gc(via: str | None = None) -> dict:
     for entry in found:
         if entry["alive"]:
             continue
-        node = Node(netns=Netns.named(entry["node_netns"]) if entry["node_netns"] else None, host=entry["host"])
+        node = Node(
+            netns=Netns.named(entry["node_netns"]) if entry["node_netns"] else None, host=entry["host"]
+        )
         ex = Executor(node, session=entry["session"])
         executors.append(ex)
         ex.execute(plans.build_down([entry["host_if"]]))
@@ -183,7 +187,9 @@ def down(sessions: list[str], *, all_sessions: bool = False, via: str | None = N
         if not mine:
             absent.append(session)
         for entry in mine:
-            node = Node(netns=Netns.named(entry["node_netns"]) if entry["node_netns"] else None, host=entry["host"])
+            node = Node(
+                netns=Netns.named(entry["node_netns"]) if entry["node_netns"] else None, host=entry["host"]
+            )
             ex = Executor(node, session=session)
             executors.append(ex)
             ex.execute(plans.build_down([entry["host_if"]]))

@@ -71,7 +71,9 @@ def derive_path(ex: Executor, located: Located, dst: IPAddress) -> tuple[list[Ho
     in_dev = peer["ifname"]
     if peer.get("master"):
         in_dev = peer["master"]
-        hops.append(Hop(None, in_dev, "bridge", True, note=f"{peer['ifname']} is a port of the bridge {in_dev}"))
+        hops.append(
+            Hop(None, in_dev, "bridge", True, note=f"{peer['ifname']} is a port of the bridge {in_dev}")
+        )
     src = pod_route.get("prefsrc") or (str(located.pod.pod_ip) if located.pod.pod_ip else None)
     argv = ("ip", "-j", "route", "get", str(dst), *(("from", src) if src else ()), "iif", in_dev)
     node_route, err = _json(ex, argv, None, purpose=f"the node's route for the pod's packet to {dst}")
@@ -89,7 +91,9 @@ def derive_path(ex: Executor, located: Located, dst: IPAddress) -> tuple[list[Ho
         facts["end"] = f"{dst} is an address of the node itself: the path ends on the node"
     elif route.get("dev") not in (None, in_dev, peer["ifname"]):
         via = f" via {route['gateway']}" if route.get("gateway") else ""
-        hops.append(Hop(None, route["dev"], "egress", True, note=f"the node forwards it by {route['dev']}{via}"))
+        hops.append(
+            Hop(None, route["dev"], "egress", True, note=f"the node forwards it by {route['dev']}{via}")
+        )
     return hops, facts
 
 
@@ -98,8 +102,10 @@ def flow_filter(dst: IPAddress, neighbours: set[str]) -> str:
     if dst.version == 6:
         return f"icmp6 and (host {dst} or ip6[40] == 1 or ip6[40] == 3)"
     arp = " or ".join(f"host {a}" for a in sorted(neighbours))
-    return f"(icmp and host {dst}) or (icmp and (icmp[icmptype] == icmp-unreach or icmp[icmptype] == icmp-timxceed))" + (
-        f" or (arp and ({arp}))" if arp else "")
+    return (
+        f"(icmp and host {dst}) or (icmp and (icmp[icmptype] == icmp-unreach or icmp[icmptype] == icmp-timxceed))"
+        + (f" or (arp and ({arp}))" if arp else "")
+    )
 
 
 def trace(target: str, to: str, *, count: int = 3, interval: float = 0.2, via: str | None = None,
@@ -181,7 +187,11 @@ def correlate(hops: list[Hop], located: Located, dst: IPAddress) -> list[dict]:
         delays = []
         if prev is not None:
             for seq, p in req.items():
-                if seq in prev[0] and p.get("timestamp") is not None and prev[0][seq].get("timestamp") is not None:
+                if (
+                    seq in prev[0]
+                    and p.get("timestamp") is not None
+                    and prev[0][seq].get("timestamp") is not None
+                ):
                     delays.append((p["timestamp"] - prev[0][seq]["timestamp"]) * 1e6)
         out.append({
             "netns": str(hop.netns) if not hop.node_side else (str(located.node.netns) if located.node.netns else None),
@@ -214,7 +224,9 @@ def correlate(hops: list[Hop], located: Located, dst: IPAddress) -> list[dict]:
 def _node_diagnostics(ex: Executor, diagnostics: dict) -> list[str]:
     """Read-only looks at what usually stops forwarding on a node: ip_forward, the FORWARD chain."""
     causes = []
-    res = ex.read(("sysctl", "-n", "net.ipv4.ip_forward"), None, purpose="is forwarding on?", ok_codes=ANY_EXIT)
+    res = ex.read(
+        ("sysctl", "-n", "net.ipv4.ip_forward"), None, purpose="is forwarding on?", ok_codes=ANY_EXIT
+    )
     if res.rc == 0:
         diagnostics["ip_forward"] = res.stdout.strip()
         if res.stdout.strip() == "0":
@@ -226,7 +238,9 @@ def _node_diagnostics(ex: Executor, diagnostics: dict) -> list[str]:
         if res.rc == 0:
             rules = res.stdout.splitlines()
             diagnostics["forward_chain"] = rules
-            drops = [r for r in rules if r.startswith("-A FORWARD") and (" -j DROP" in r or " -j REJECT" in r)]
+            drops = [
+                r for r in rules if r.startswith("-A FORWARD") and (" -j DROP" in r or " -j REJECT" in r)
+            ]
             if "-P FORWARD DROP" in rules:
                 causes.append("the FORWARD chain's policy is DROP")
             if drops:
@@ -242,7 +256,11 @@ def explain(hops: list[Hop], hj: list[dict], facts: dict, located: Located, dst:
     if facts.get("node_route_error"):
         notes.append(f"The node would not route the pod's packet: `ip route get {dst} ... iif` says"
                      f" \"{facts['node_route_error']}\".")  # fmt: skip
-    pod_src = hj[0]["src_ip"] if hj and hj[0]["src_ip"] else (str(located.pod.pod_ip) if located.pod.pod_ip else None)
+    pod_src = (
+        hj[0]["src_ip"]
+        if hj and hj[0]["src_ip"]
+        else (str(located.pod.pod_ip) if located.pod.pod_ip else None)
+    )
     for before, after in zip(hj, hj[1:], strict=False):
         if before["src_ip"] and after["src_ip"] and before["src_ip"] != after["src_ip"]:
             notes.append(f"The source was rewritten from {before['src_ip']} to {after['src_ip']} between"
@@ -276,7 +294,11 @@ def explain(hops: list[Hop], hj: list[dict], facts: dict, located: Located, dst:
         else:
             notes.append(f"The echo requests crossed every hop, up to {hj[last]['interface']}.")
             egress = hj[last]
-            unanswered = [a for a in egress["arp_requests"] if not any(r["ip"] == a["who_has"] for r in egress["arp_replies"])]
+            unanswered = [
+                a
+                for a in egress["arp_requests"]
+                if not any(r["ip"] == a["who_has"] for r in egress["arp_replies"])
+            ]
             if unanswered and not egress["replies"]:
                 notes.append(f"On {egress['interface']}, ARP for {unanswered[0]['who_has']} was not answered: the next hop"
                              " is not there.")  # fmt: skip
@@ -294,7 +316,9 @@ def explain(hops: list[Hop], hj: list[dict], facts: dict, located: Located, dst:
             notes.append(f"{h['interface']}: ICMP {e['type']}{' (' + e['code'] + ')' if e.get('code') else ''} from"
                          f" {e['from']}.")  # fmt: skip
     if ping:
-        notes.append(f"ping: {ping.get('packets_transmitted')} sent, {ping.get('packets_received')} received.")
+        notes.append(
+            f"ping: {ping.get('packets_transmitted')} sent, {ping.get('packets_received')} received."
+        )
     if pod_src and hj[-1].get("src_ip") == pod_src and len(hj) > 1 and hj[-1]["role"] == "egress":
         notes.append(f"The pod's own address {pod_src} left the node unchanged (no SNAT on this path).")
     return notes
