@@ -131,13 +131,21 @@ def list_pods(
     selector: str, namespace: str | None = None, context: str | None = None, executor=None
 ) -> list[PodInfo]:
     argv = list_pods_argv(selector, namespace, context)
+    out = _kubectl(argv, f"the pods that match {selector}", executor, name=selector, namespace=namespace,
+                   context=context)  # fmt: skip
+    return parse_pod_list(out)
+
+
+def _kubectl(argv: tuple[str, ...], purpose: str, executor, *, name: str, namespace: str | None,
+             context: str | None) -> str:  # fmt: skip
+    """Run kubectl on this machine (its own namespace); its failures become the project's errors."""
     if executor is None:
         from vethctl.execute import Executor
         from vethctl.model import Node
 
         executor = Executor(Node())
     try:
-        res = executor.read(argv, None, purpose=f"the pods that match {selector}", ok_codes={0, 1, 255})
+        res = executor.read(argv, None, purpose=purpose, ok_codes={0, 1, 255})
     except MissingPrerequisite as exc:
         if "not installed" in exc.message:
             raise MissingPrerequisite(
@@ -145,8 +153,8 @@ def list_pods(
             ) from None
         raise
     if res.rc != 0:
-        raise kubectl_error(res.stderr, argv, res.rc, name=selector, namespace=namespace, context=context)
-    return parse_pod_list(res.stdout)
+        raise kubectl_error(res.stderr, argv, res.rc, name=name, namespace=namespace, context=context)
+    return res.stdout
 
 
 # -- `--via kubectl-debug`: a node debugging pod, the commands through `kubectl exec ... chroot /host` --------
@@ -334,25 +342,10 @@ def kubectl_error(stderr: str, argv: tuple[str, ...], rc: int, *, name: str, nam
 def get_pod(name: str, namespace: str | None = None, context: str | None = None, executor=None) -> PodInfo:
     """Ask the cluster about one pod. kubectl runs on this machine, in its own namespace."""
     argv = get_pod_argv(name, namespace, context)
-    if executor is None:
-        from vethctl.execute import Executor
-        from vethctl.model import Node
-
-        executor = Executor(Node())
     where = f"{namespace}/{name}" if namespace else name
-    try:
-        res = executor.read(
-            argv, None, purpose=f"which node pod {where} runs on, and its IP", ok_codes={0, 1, 255}
-        )
-    except MissingPrerequisite as exc:
-        if "not installed" in exc.message:
-            raise MissingPrerequisite(
-                "kubectl is not installed or not on PATH", hint=KUBECTL_INSTALL
-            ) from None
-        raise
-    if res.rc != 0:
-        raise kubectl_error(res.stderr, argv, res.rc, name=name, namespace=namespace, context=context)
-    return parse_pod(res.stdout)
+    out = _kubectl(argv, f"which node pod {where} runs on, and its IP", executor, name=name, namespace=namespace,
+                   context=context)  # fmt: skip
+    return parse_pod(out)
 
 
 # -- whether this node can do it --------------------------------------------------------------------
