@@ -66,6 +66,24 @@ def _kube(args):
     return KubeScope(getattr(args, "namespace", None), getattr(args, "context", None))
 
 
+def _attach_options(p: argparse.ArgumentParser) -> None:
+    a = p.add_argument_group("attach options")
+    a.add_argument("--host-if", metavar="NAME", help="host end name (default vh-SESSION)")
+    a.add_argument("--pod-if", metavar="NAME", help="pod end name (default vp-SESSION)")
+    a.add_argument(
+        "--host-addr", metavar="CIDR", help="host end address (default .200 of a free documentation /24)"
+    )
+    a.add_argument("--pod-addr", metavar="CIDR", help="pod end address (default .100 of the same /24)")
+    a.add_argument("--mtu", type=_positive_int, help="MTU of both ends (default: the pod's eth0 MTU)")
+    a.add_argument("--allow-public", action="store_true", help="allow public address space for the ends")
+
+
+def _ends(args):
+    from vethctl.scenarios.allocate import EndsRequest
+
+    return EndsRequest(args.host_if, args.pod_if, args.host_addr, args.pod_addr, args.mtu, args.allow_public)
+
+
 def _positive_int(text: str) -> int:
     try:
         return int(text)
@@ -97,15 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="attach, capture on the host end, ping from the pod, report, tear down")
     _target(run, selector=True)
-    a = run.add_argument_group("attach options")
-    a.add_argument("--host-if", metavar="NAME", help="host end name (default vh-SESSION)")
-    a.add_argument("--pod-if", metavar="NAME", help="pod end name (default vp-SESSION)")
-    a.add_argument(
-        "--host-addr", metavar="CIDR", help="host end address (default .200 of a free documentation /24)"
-    )
-    a.add_argument("--pod-addr", metavar="CIDR", help="pod end address (default .100 of the same /24)")
-    a.add_argument("--mtu", type=_positive_int, help="MTU of both ends (default: the pod's eth0 MTU)")
-    a.add_argument("--allow-public", action="store_true", help="allow public address space for the ends")
+    _attach_options(run)
     run.add_argument(
         "--ping", metavar="ADDR", help="address to ping from the pod (default: an unused one, .101)"
     )
@@ -127,13 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     up = sub.add_parser("up", help="attach and leave in place; prints the session id")
     _target(up)
-    ua = up.add_argument_group("attach options")
-    ua.add_argument("--host-if", metavar="NAME")
-    ua.add_argument("--pod-if", metavar="NAME")
-    ua.add_argument("--host-addr", metavar="CIDR")
-    ua.add_argument("--pod-addr", metavar="CIDR")
-    ua.add_argument("--mtu", type=_positive_int)
-    ua.add_argument("--allow-public", action="store_true")
+    _attach_options(up)
     up.add_argument("--sudo", action="store_true", help="prefix every command with sudo")
     _output(up)
     _globals(up, suppress=True)
@@ -277,7 +281,6 @@ def _dispatch(args) -> int:
     from vethctl import report
 
     if args.command == "run":
-        from vethctl.scenarios.allocate import EndsRequest
         from vethctl.scenarios.run import RunOptions, run
 
         if bool(args.target) == bool(args.selector):
@@ -288,7 +291,7 @@ def _dispatch(args) -> int:
             )
         opts = RunOptions(
             target=args.target,
-            ends=EndsRequest(args.host_if, args.pod_if, args.host_addr, args.pod_addr, args.mtu, args.allow_public),
+            ends=_ends(args),
             ping=args.ping, count=args.count, interval=args.interval, filter=args.filter, pcap=args.pcap,
             transcript=args.transcript, sudo=args.sudo, keep=args.keep, dry_run=args.dry_run, via=args.via,
             kube=_kube(args),
@@ -326,12 +329,7 @@ def _dispatch(args) -> int:
         from vethctl.scenarios import session
 
         if args.command == "up":
-            from vethctl.scenarios.allocate import EndsRequest
-
-            ends = EndsRequest(
-                args.host_if, args.pod_if, args.host_addr, args.pod_addr, args.mtu, args.allow_public
-            )
-            r = session.up(args.target, ends, via=args.via, sudo=args.sudo, kube=_kube(args))
+            r = session.up(args.target, _ends(args), via=args.via, sudo=args.sudo, kube=_kube(args))
             _emit(r, args.output, report.up_text)
         elif args.command == "down":
             _emit(
