@@ -188,3 +188,18 @@ def test_after_sigkill_of_vethctl_alone_gc_stops_its_capture(lab, pod, state, tm
     assert [s["pid"] for s in gc["stopped"]] == [tcpdump_pid]
     wait_gone(tcpdump_pid)
     assert both(lab, pod) == state
+
+
+def test_after_sigkill_while_attaching_gc_restores_the_state(lab, pod, state, tmp_path):
+    marker = tmp_path / "marker"
+    proc = _start(["run", f"netns/{pod['netns']}"], hook("attach:3", ["touch", str(marker)], ["sleep", "30"]))
+    deadline = time.monotonic() + 20
+    while not marker.exists():  # the hook says the pair exists and is tagged, its addresses not yet there
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert len(tagged_links(lab["node_netns"])) == 1
+    gc = json.loads(vethctl("gc", "-o", "json").stdout)
+    assert len(gc["removed"]) == 1 and "is gone" in gc["removed"][0]["why"]
+    assert both(lab, pod) == state
