@@ -70,6 +70,16 @@ class PodView(NetView):
         return int(link["mtu"]) if link and link.get("mtu") else None
 
 
+def check_pings(count: int, interval: float, max_count: int = 100000) -> None:
+    """--count and --interval of any command that pings: one rule everywhere."""
+    from vethctl.errors import BadInput
+
+    if not 1 <= count <= max_count:
+        raise BadInput(f"--count {count} is out of range", hint=f"give 1 to {max_count}")
+    if not 0.002 <= interval <= 60:
+        raise BadInput(f"--interval {interval:g} is out of range", hint="give 0.002 to 60 seconds")
+
+
 def require_tools(*tools: str, node: Node | None = None) -> None:
     """Before anything is changed: every tool the plan drives is on PATH there (exit 4 naming it otherwise)."""
     from vethctl.execute import TOOL_PACKAGES, host_for

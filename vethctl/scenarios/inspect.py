@@ -6,9 +6,8 @@ import json
 
 from vethctl import commands
 from vethctl import plan as plans
-from vethctl.errors import BadInput
 from vethctl.model import parse_address
-from vethctl.scenarios.common import parse_ping
+from vethctl.scenarios.common import check_pings, parse_ping
 from vethctl.scenarios.locate import KubeScope, host_veth_of, locate
 from vethctl.scenarios.observe import route_sentence
 
@@ -49,10 +48,7 @@ def routes(
 def ping(target: str, address: str, *, count: int = 3, interval: float = 1.0, via: str | None = None,
          kube: KubeScope | None = None) -> dict:  # fmt: skip
     dst = parse_address(address, "ADDR")
-    if not 1 <= count <= 100000:
-        raise BadInput(f"--count {count} is out of range", hint="give 1 to 100000")
-    if not 0.002 <= interval <= 60:
-        raise BadInput(f"--interval {interval:g} is out of range", hint="give 0.002 to 60 seconds")
+    check_pings(count, interval)
     located, netns, ex = _target(target, via, kube)
     route_res = ex.read(
         commands.route_get_json(dst), netns, purpose=f"which way {dst} leaves", ok_codes={0, 1, 2}

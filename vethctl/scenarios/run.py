@@ -17,7 +17,7 @@ from vethctl.execute import Executor
 from vethctl.model import parse_address
 from vethctl.scenarios import observe
 from vethctl.scenarios.allocate import AllocationLock, EndsRequest, allocate, default_ping, validate_request
-from vethctl.scenarios.common import look, parse_ping, require_tools
+from vethctl.scenarios.common import check_pings, look, parse_ping, require_tools
 from vethctl.scenarios.locate import KubeScope, host_veth_of, locate
 from vethctl.sessions import forget, session_record, write_record
 
@@ -53,10 +53,7 @@ class RunOutcome:
 def validate(opts: RunOptions) -> None:
     """Every check that needs no command: bad input is refused before anything is looked at."""
     validate_request(opts.ends)
-    if not 1 <= opts.count <= 100000:
-        raise BadInput(f"--count {opts.count} is out of range", hint="give 1 to 100000")
-    if not 0.002 <= opts.interval <= 60:
-        raise BadInput(f"--interval {opts.interval:g} is out of range", hint="give 0.002 to 60 seconds")
+    check_pings(opts.count, opts.interval)
     if opts.ping is not None:
         parse_address(opts.ping, "--ping")
     remote = bool(opts.via and opts.via.startswith("ssh://"))  # --pcap is then written on that host

@@ -20,7 +20,7 @@ from vethctl.errors import BadInput
 from vethctl.execute import Executor
 from vethctl.model import IPAddress, Netns, parse_address
 from vethctl.resolve.byip import ANY_EXIT
-from vethctl.scenarios.common import parse_ping, require_tools
+from vethctl.scenarios.common import check_pings, parse_ping, require_tools
 from vethctl.scenarios.locate import KubeScope, Located, locate
 from vethctl.scenarios.observe import route_sentence, tcpdump_counters
 
@@ -111,10 +111,7 @@ def flow_filter(dst: IPAddress, neighbours: set[str]) -> str:
 def trace(target: str, to: str, *, count: int = 3, interval: float = 0.2, via: str | None = None,
           kube: KubeScope | None = None) -> dict:  # fmt: skip
     dst = parse_address(to, "--to")
-    if not 1 <= count <= 1000:
-        raise BadInput(f"--count {count} is out of range", hint="give 1 to 1000")
-    if not 0.002 <= interval <= 60:
-        raise BadInput(f"--interval {interval:g} is out of range", hint="give 0.002 to 60 seconds")
+    check_pings(count, interval, max_count=1000)
     from vethctl.scenarios.common import parse_via
 
     require_tools("ip", "tcpdump", "ping", node=parse_via(via, False)[0])
