@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from datetime import UTC, datetime
+from datetime import UTC
 from pathlib import Path
 
 from loguru import logger
@@ -83,7 +83,3 @@ def command_finished(argv: tuple[str, ...], *, netns: str | None, node: str, ses
     logger.bind(audit={"event": "end", "argv": list(argv), "netns": netns, "node": node, "session": session,
                        "pid": os.getpid(), "rc": rc, "duration_s": round(duration_s, 6)}).debug(
         "  exit {} in {:.3f}s", rc, duration_s)  # fmt: skip
-
-
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -13,7 +13,7 @@ import sys
 from vethctl import __version__
 from vethctl.errors import VethctlError
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_BAD_INPUT = 0, 2
 
 
 class _Parser(argparse.ArgumentParser):
@@ -254,8 +254,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"vethctl: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("vethctl: interrupted; everything created so far was removed", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        from vethctl.errors import Interrupted
+
+        print(f"vethctl: {Interrupted()}", file=sys.stderr)
+        return Interrupted.exit_code
     except BrokenPipeError:
         return EXIT_OK
 

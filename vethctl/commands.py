@@ -58,10 +58,6 @@ def route_show_json(table: str = "all") -> Argv:
     return ("ip", "-j", "route", "show", "table", table)
 
 
-def route6_show_json(table: str = "all") -> Argv:
-    return ("ip", "-j", "-6", "route", "show", "table", table)
-
-
 def route_show() -> Argv:
     return ("ip", "-j", "route", "show")
 
@@ -137,7 +133,3 @@ def fdb_get_json(mac: str, bridge: str) -> Argv:
 def probe(address: IPAddress) -> Argv:
     """One echo request, to make the kernel resolve the neighbour (fills `ip neigh`)."""
     return ("ping", "-n", "-q", "-c", "1", "-W", "1", str(address))
-
-
-def addr_show_to_json(address: IPAddress) -> Argv:
-    return ("ip", "-j", "addr", "show", "to", str(address))

@@ -18,7 +18,7 @@ import shutil
 import uuid
 
 from vethctl import commands
-from vethctl.errors import BadInput, MissingPrerequisite, TargetNotFound
+from vethctl.errors import BadInput, MissingPrerequisite
 from vethctl.execute import Executor
 from vethctl.model import Netns, Node
 from vethctl.plan import Plan, Step
@@ -328,10 +328,3 @@ def status(where: Node | None = None) -> list[dict]:
                 p["present"] = p["netns"] in present
             labs.append(rec)
     return labs
-
-
-def find(name: str) -> dict:
-    rec = read_record(name)
-    if not rec or not _netns_exists(name):
-        raise TargetNotFound(f"no lab named {name!r} is up", hint=f"vethctl lab up --name {name}")
-    return rec
