@@ -29,58 +29,50 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VETHCTL = str(ROOT / ".venv" / "bin" / "vethctl")
 
-# The person's notes as a plain script: tcpdump in the background with a pause to let it start, and a
-# pause before stopping it so that the last packets are printed. This is the named baseline.
-SHELL_RUN = r"""
+# The walkthrough's attach steps, as a person types them; every baseline script starts with them.
+_ATTACH = r"""
 set -euo pipefail
-node=$1 pod=$2 ping_to=$3 count=$4 interval=$5
+node=$1 pod=$2 ping_to=${3:-} count=${4:-} interval=${5:-}
 ip -n "$node" link add veth-a type veth peer name veth-b
 ip -n "$node" link set veth-b netns "$pod"
 ip -n "$pod" addr add 192.0.2.100/24 dev veth-b
 ip -n "$node" addr add 192.0.2.200/24 dev veth-a
 ip -n "$pod" link set dev veth-b up
 ip -n "$node" link set dev veth-a up
-ip -n "$pod" route
+"""
+_DETACH = 'ip -n "$node" link del veth-a\n'
+
+# The person's notes as a plain script: tcpdump in the background with a pause to let it start, and a
+# pause before stopping it so that the last packets are printed. This is the named baseline.
+SHELL_RUN = (
+    _ATTACH
+    + r"""ip -n "$pod" route
 ip netns exec "$node" tcpdump -i veth-a -nn -l 'arp or icmp' &
 sleep 1
 ip netns exec "$pod" ping -c "$count" -i "$interval" "$ping_to" || true
 sleep 1
 kill -INT %1; wait
-ip -n "$node" link del veth-a
 """
+    + _DETACH
+)
 
 # A stricter baseline, not how people write it: the same steps waiting on tcpdump's output instead of
 # sleeping (the way vethctl's own transcript does it).
-SHELL_RUN_NO_SLEEP = r"""
-set -euo pipefail
-node=$1 pod=$2 ping_to=$3 count=$4 interval=$5
-ip -n "$node" link add veth-a type veth peer name veth-b
-ip -n "$node" link set veth-b netns "$pod"
-ip -n "$pod" addr add 192.0.2.100/24 dev veth-b
-ip -n "$node" addr add 192.0.2.200/24 dev veth-a
-ip -n "$pod" link set dev veth-b up
-ip -n "$node" link set dev veth-a up
-ip -n "$pod" route
+SHELL_RUN_NO_SLEEP = (
+    _ATTACH
+    + r"""ip -n "$pod" route
 exec 3< <(exec ip netns exec "$node" tcpdump -i veth-a -nn -l 'arp or icmp' 2>&1)
 tcpdump_pid=$!
 while read -r line <&3; do [[ $line == "listening on"* ]] && break; done
 ip netns exec "$pod" ping -c "$count" -i "$interval" "$ping_to" || true
 kill -INT "$tcpdump_pid"; wait "$tcpdump_pid" || true
 cat <&3 >/dev/null
-ip -n "$node" link del veth-a
 """
+    + _DETACH
+)
 
-RAW_ATTACH = r"""
-set -euo pipefail
-node=$1 pod=$2
-ip -n "$node" link add veth-a type veth peer name veth-b
-ip -n "$node" link set veth-b netns "$pod"
-ip -n "$pod" addr add 192.0.2.100/24 dev veth-b
-ip -n "$node" addr add 192.0.2.200/24 dev veth-a
-ip -n "$pod" link set dev veth-b up
-ip -n "$node" link set dev veth-a up
-ip -n "$node" link del veth-a
-"""
+# Attach and detach only: the raw ip commands `vethctl up` + `vethctl down` replace.
+RAW_ATTACH = _ATTACH + _DETACH
 
 
 def timed(cmd: list[str], env=None) -> float:
