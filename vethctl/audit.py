@@ -12,7 +12,16 @@ import sys
 from datetime import UTC
 from pathlib import Path
 
-from loguru import logger
+# Not loguru's default stderr handler: setup() adds the only one. (Each handler costs a few ms at start-up,
+# and a CLI that starts once per command pays it every time.)
+_autoinit = os.environ.get("LOGURU_AUTOINIT")
+os.environ["LOGURU_AUTOINIT"] = "False"
+from loguru import logger  # noqa: E402
+
+if _autoinit is None:
+    del os.environ["LOGURU_AUTOINIT"]
+else:
+    os.environ["LOGURU_AUTOINIT"] = _autoinit
 
 _configured: dict[str, object] = {}
 
@@ -26,16 +35,34 @@ def default_audit_path() -> Path:
     return Path(state) / "vethctl" / "audit.jsonl"
 
 
-class _AuditSink:
-    def __init__(self, path: Path):
+_LEVELS = {"TRACE": 5, "DEBUG": 10, "INFO": 20, "SUCCESS": 25, "WARNING": 30, "ERROR": 40, "CRITICAL": 50}
+
+
+class _Sink:
+    """One loguru handler for both outputs: the audit file (records that carry an `audit` entry, always)
+    and stderr (by verbosity, `HH:MM:SS.mmm message`, the time dimmed on a terminal)."""
+
+    def __init__(self, path: Path, stderr_level: int):
         self.path = path
+        self.stderr_level = stderr_level
         self.fd: int | None = None
         self.failed = False
+        self.dim = sys.stderr.isatty() and "NO_COLOR" not in os.environ
 
     def __call__(self, message) -> None:
         record = message.record
         entry = record["extra"].get("audit")
-        if entry is None or self.failed:
+        if entry is not None:
+            self._audit(record, entry)
+        if record["level"].no >= self.stderr_level:
+            stamp = record["time"].strftime("%H:%M:%S.%f")[:-3]
+            if self.dim:
+                stamp = f"\x1b[2m{stamp}\x1b[0m"
+            sys.stderr.write(f"{stamp} {record['message']}\n")
+            sys.stderr.flush()
+
+    def _audit(self, record, entry: dict) -> None:
+        if self.failed:
             return
         line = json.dumps(
             {"time": record["time"].astimezone(UTC).isoformat(timespec="microseconds"), **entry},
@@ -60,9 +87,7 @@ def setup(verbosity: int = 0, audit_log: str | None = None, quiet: bool = False)
     level = "WARNING" if verbosity <= 0 else ("DEBUG" if verbosity == 1 else "TRACE")
     if quiet:
         level = "ERROR"
-    logger.add(sys.stderr, level=level, format="<dim>{time:HH:mm:ss.SSS}</dim> {message}",
-               colorize=None, filter=lambda r: not r["extra"].get("audit_only"))  # fmt: skip
-    logger.add(_AuditSink(path), level="TRACE", format="{message}", filter=lambda r: "audit" in r["extra"])
+    logger.add(_Sink(path, _LEVELS[level]), level="TRACE", format="{message}", backtrace=False, diagnose=False)
     _configured["path"] = path
     return path
 
