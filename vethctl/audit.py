@@ -87,7 +87,9 @@ def setup(verbosity: int = 0, audit_log: str | None = None, quiet: bool = False)
     level = "WARNING" if verbosity <= 0 else ("DEBUG" if verbosity == 1 else "TRACE")
     if quiet:
         level = "ERROR"
-    logger.add(_Sink(path, _LEVELS[level]), level="TRACE", format="{message}", backtrace=False, diagnose=False)
+    logger.add(
+        _Sink(path, _LEVELS[level]), level="TRACE", format="{message}", backtrace=False, diagnose=False
+    )
     _configured["path"] = path
     return path
 
