@@ -182,6 +182,51 @@ def test_fast_paths_agree_with_reference_parser(corpus_texts):
     assert with_fast["flood"][1][3]["timestamp"] == pytest.approx(1795682803.000003)
 
 
+def test_hot_flows_agree_with_reference_parser():
+    """a two-flow flood long enough for both flows to get a regex of their own, then near misses of them"""
+    mac = {
+        "request": "ce:52:9c:35:50:bf > 82:e5:64:1d:ee:a3",
+        "reply": "82:e5:64:1d:ee:a3 > ce:52:9c:35:50:bf",
+    }
+    ips = {"request": "192.0.2.1 > 192.0.2.2", "reply": "192.0.2.2 > 192.0.2.1"}
+
+    def line(i, kind, ident=7, seq=None, plen="64", tail=""):
+        return (f"1795682803.{i:06d} {mac[kind]}, ethertype IPv4 (0x0800), length 98: {ips[kind]}: "
+                f"ICMP echo {kind}, id {ident}, seq {i // 2 if seq is None else seq}, length {plen}{tail}")  # fmt: skip
+
+    flood = [line(i, ("request", "reply")[i % 2]) for i in range(2 * common._HOT_AFTER + 10)]
+    n = len(flood)
+    near = [line(n, "request", plen="56"), line(n + 1, "reply", ident=8), line(n + 2, "request", seq="x"),
+            line(n + 3, "reply", tail=" extra"), line(n + 4, "request", seq="١٢"), line(n + 5, "reply") + "\n",
+            "1795682803.x" + line(n + 6, "request")[17:], line(n + 7, "reply")]  # fmt: skip
+    text = "\n".join(flood + near)
+    parser = common.LineParser(process=common.process)
+    for each in flood:
+        parser.push(each)
+    assert len(parser.hot) == common._HOT_MAX  # the fastest path was taken
+    opts = {"quiet": True, "ignore_exceptions": True}  # the lines that are not tcpdump's become errors
+    fast = (stream(text.splitlines(), **opts), stream(text.splitlines(), raw=True, **opts))
+    mixed = stream(flood + near, **opts)  # lines that keep their \n
+    with reference_parser_only():
+        assert (stream(text.splitlines(), **opts), stream(text.splitlines(), raw=True, **opts)) == fast
+        assert stream(flood + near, **opts) == mixed
+    assert fast[0][n]["payload_length"] == 56 and fast[0][n + 1]["icmp_id"] == 8
+    ok = [r for r in fast[0][n:] if r["_jc_meta"]["success"]]
+    assert [r.get("unparsed") for r in ok] == [None, None, "id 7, seq x", ", length 64 extra", "id 7, seq \u0661\u0662",
+                                               None, None]  # fmt: skip
+    assert [r.get("icmp_seq") for r in ok] == [
+        n // 2,
+        n // 2,
+        None,
+        (n + 3) // 2,
+        None,
+        (n + 5) // 2,
+        (n + 7) // 2,
+    ]
+    assert len(fast[0][n:]) == len(ok) + 1  # the line with "x" for a timestamp is not tcpdump's
+    assert fast[0][-1]["icmp_seq"] == (n + 7) // 2 and "unparsed" not in fast[0][-1]
+
+
 # --------------------------------------------------------------------------- representative lines
 
 
