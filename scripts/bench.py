@@ -243,11 +243,12 @@ def bench_find(pods: int, rounds: int, env) -> list[dict]:
         assert found == last, (found, last)
         mine = json.loads(subprocess.run(ours_cmd, capture_output=True, text=True, env=env).stdout)
         assert mine["netns"] == last, mine
-        procs = {}
+        procs, ran = {}, {}
         for label, cmd in (("vethctl find", ours_cmd), ("scan", scan_cmd)):
             before = last_pid()
-            subprocess.run(cmd, capture_output=True, env=env)
+            ran[label] = subprocess.run(cmd, capture_output=True, text=True, env=env).stdout
             procs[label] = last_pid() - before
+        mine = json.loads(ran["vethctl find"])  # the commands of the run that was counted
         result = alternate(f"find ip/ at {pods} pods (the scan visits {visited} namespaces)", "the scan",
                            lambda: timed(ours_cmd, env), lambda: timed(scan_cmd), rounds)  # fmt: skip
         print(f"  processes spawned: vethctl find {procs['vethctl find']} (itself + {len(mine['commands'])} commands),"
