@@ -1083,58 +1083,51 @@ class LineParser:
         # steady: the pending record came from the fast path and needs nothing more (no processing,
         # mode NONE, timestamped capture), so the next fast-path line can simply replace it
         self.steady = False
-        # this parser's hot flows: (match, typed template, raw template); template key -> times seen
-        self.hot: list[tuple[Callable[[str], re.Match | None], dict, dict]] = []
+        # this parser's hot flows: (match, flow template); template key -> times seen
+        self.hot: list[tuple[Callable[[str], re.Match | None], tuple[dict, dict, str]]] = []
         self.hits: dict[str, int] = {}
 
     def push(self, line: str) -> dict | None:
         # fastest path: an ICMP echo line of a hot flow (see _HOT_AFTER)
+        tpl = None
         hot = self.hot
-        for match, typed_tpl, raw_tpl in hot:
-            m = match(line)
+        for entry in hot:
+            m = entry[0](line)
             if m is not None:
-                if match is hot[0][0] and len(hot) == 2:
+                if entry is hot[0] and len(hot) == 2:
                     hot.reverse()  # a flood alternates request and reply: try the other flow first next time
                 ts, seq = m.groups()
-                if self.typed:
-                    rec = typed_tpl.copy()
-                    rec["timestamp"] = float(ts)
-                    rec["icmp_seq"] = int(seq)
-                else:
-                    rec = raw_tpl.copy()
-                    rec["timestamp"] = ts
-                    rec["icmp_seq"] = seq
-                out = self.pending
-                self.pending = rec
-                if self.steady:
-                    return out
-                return self._fast_swap(out)
-        # next: an ICMP echo whose text between the timestamp and ", seq " was seen before (a flood
-        # repeats it: MACs, addresses, id); only the timestamp and the sequence number are new.
-        # One regex splits and checks the line (cheaper than find/rfind/partition and three checks).
-        if _ECHO_TEMPLATES:
-            m = _echo_tail(line)
-            if m is not None:
-                ts, key, seq, plen = m.groups()
-                tpl = _ECHO_TEMPLATES.get(key)
-                if tpl is not None and plen == tpl[2]:
-                    if len(self.hot) < _HOT_MAX:
+                tpl = entry[1]
+                break
+        else:
+            # next: an ICMP echo whose text between the timestamp and ", seq " was seen before (a flood
+            # repeats it: MACs, addresses, id); only the timestamp and the sequence number are new.
+            # One regex splits and checks the line (cheaper than find/rfind/partition and three checks).
+            if _ECHO_TEMPLATES:
+                m = _echo_tail(line)
+                if m is not None:
+                    ts, key, seq, plen = m.groups()
+                    tpl = _ECHO_TEMPLATES.get(key)
+                    if tpl is not None and plen != tpl[2]:
+                        tpl = None
+                    elif tpl is not None and len(hot) < _HOT_MAX:
                         seen = self.hits[key] = self.hits.get(key, 0) + 1
                         if seen == _HOT_AFTER:
-                            self.hot.append((_hot_pattern(key, plen), tpl[0], tpl[1]))
-                    if self.typed:
-                        rec = tpl[0].copy()
-                        rec["timestamp"] = float(ts)
-                        rec["icmp_seq"] = int(seq)  # a flood's sequence numbers are all new: no cache
-                    else:
-                        rec = tpl[1].copy()
-                        rec["timestamp"] = ts
-                        rec["icmp_seq"] = seq
-                    out = self.pending
-                    self.pending = rec
-                    if self.steady:
-                        return out
-                    return self._fast_swap(out)
+                            hot.append((_hot_pattern(key, plen), tpl))
+        if tpl is not None:
+            if self.typed:
+                rec = tpl[0].copy()
+                rec["timestamp"] = float(ts)
+                rec["icmp_seq"] = int(seq)  # a flood's sequence numbers are all new: no cache
+            else:
+                rec = tpl[1].copy()
+                rec["timestamp"] = ts
+                rec["icmp_seq"] = seq
+            out = self.pending
+            self.pending = rec
+            if self.steady:
+                return out
+            return self._fast_swap(out)
         m = _fast_echo(line)
         if m is None:
             return self._push(line)
