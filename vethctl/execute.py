@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from loguru import logger
 from plumbum import local
-from plumbum.commands.processes import CommandNotFound
+from plumbum.commands.processes import CommandNotFound, run_proc
 
 from vethctl import audit
 from vethctl.errors import CommandFailed, MissingPrerequisite
@@ -131,7 +131,8 @@ class Executor:
         if step.stream and self.on_line is not None and step.stdin is None:
             rc, out, err = self._run_streaming(cmd, step.key or "", isolate)
         else:
-            rc, out, err = cmd.run(retcode=None, new_session=isolate)
+            with owned_child(lambda: cmd.popen(new_session=isolate)) as proc:
+                rc, out, err = run_proc(proc, None)
         duration = time.perf_counter() - t0
         audit.command_finished(argv, netns=where, node=self._node_label(), session=self.session, rc=rc,
                                duration_s=duration, shown=shown)  # fmt: skip
@@ -143,19 +144,20 @@ class Executor:
 
     def _run_streaming(self, cmd, key: str, isolate: bool) -> tuple[int, str, str]:
         """Like run(), with each stdout line handed to on_line as it arrives (ping's replies, live)."""
-        proc = cmd.popen(
+        spawn = lambda: cmd.popen(  # noqa: E731
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, new_session=isolate
         )
-        err: list[bytes] = []
-        reader = threading.Thread(target=lambda: err.append(proc.stderr.read()), daemon=True)
-        reader.start()
-        lines = []
-        for raw in iter(proc.stdout.readline, b""):
-            line = raw.decode("utf-8", "replace").rstrip("\n")
-            lines.append(line)
-            self.on_line(key, line)
-        rc = proc.wait()
-        reader.join()
+        with owned_child(spawn) as proc:
+            err: list[bytes] = []
+            reader = threading.Thread(target=lambda: err.append(proc.stderr.read()), daemon=True)
+            reader.start()
+            lines = []
+            for raw in iter(proc.stdout.readline, b""):
+                line = raw.decode("utf-8", "replace").rstrip("\n")
+                lines.append(line)
+                self.on_line(key, line)
+            rc = proc.wait()
+            reader.join()
         return rc, "\n".join(lines) + ("\n" if lines else ""), b"".join(err).decode("utf-8", "replace")
 
     def read(self, argv: tuple[str, ...], netns: Netns | None = None, *, purpose: str = "",
@@ -182,16 +184,17 @@ class Executor:
             argv, netns=where, node=self._node_label(), session=self.session, shown=shown + " &"
         )
         cmd = self._command(self.host.background_argv(argv))
-        proc = cmd.popen(stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
-        job = Job(step, argv, proc, time.time(), time.perf_counter())
-        self.jobs[step.key] = job
-        for stream, sink, live in (
-            (proc.stdout, job.stdout_lines, True),
-            (proc.stderr, job.stderr_lines, False),
-        ):
-            t = threading.Thread(target=self._pump, args=(job, stream, sink, live), daemon=True)
-            t.start()
-            job.threads.append(t)
+        with deferred_signals():  # a signal now waits until the job is known, so that clean-up stops it
+            proc = cmd.popen(stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+            job = Job(step, argv, proc, time.time(), time.perf_counter())
+            self.jobs[step.key] = job
+            for stream, sink, live in (
+                (proc.stdout, job.stdout_lines, True),
+                (proc.stderr, job.stderr_lines, False),
+            ):
+                t = threading.Thread(target=self._pump, args=(job, stream, sink, live), daemon=True)
+                t.start()
+                job.threads.append(t)
         if self.host.remote:  # its pid over there, to signal it: the wrapper prints it first
             self._wait_for(job, lambda: _remote_pid(job) is not None, ready_timeout)
             job.remote_pid = _remote_pid(job)
@@ -361,7 +364,8 @@ class Executor:
         self._phase_counts[step.phase] = n + 1
         if spec.get("before") == f"{step.phase}:{n}":
             for argv in spec.get("run", []):
-                subprocess.run(argv, check=False)
+                with owned_child(lambda argv=argv: subprocess.Popen(argv)) as proc:
+                    proc.wait()
 
 
 _HOOK = json.loads(os.environ["VETHCTL_TEST_HOOK"]) if os.environ.get("VETHCTL_TEST_HOOK") else None
@@ -374,13 +378,18 @@ def _already_gone(stderr: str) -> bool:
     return any(text in stderr for text in _GONE)
 
 
+_held: list[list[int]] = []  # the signals held by the deferred_signals() block in force, if any
+
+
 @contextlib.contextmanager
 def deferred_signals():
-    """Hold SIGINT and SIGTERM while clean-up runs; raise KeyboardInterrupt afterwards if one came."""
-    if threading.current_thread() is not threading.main_thread():
+    """Hold SIGINT and SIGTERM while clean-up runs; raise KeyboardInterrupt afterwards if one came.
+    Nested in another, it holds them for the outer one, which raises at its own end."""
+    if threading.current_thread() is not threading.main_thread() or _held:
         yield
         return
     arrived: list[int] = []
+    _held.append(arrived)
     previous = {sig: signal.signal(sig, lambda signum, frame: arrived.append(signum))
                 for sig in (signal.SIGINT, signal.SIGTERM)}  # fmt: skip
     try:
@@ -388,8 +397,27 @@ def deferred_signals():
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        _held.clear()
     if arrived:
         raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def owned_child(spawn: Callable[[], subprocess.Popen]):
+    """A child process that is ours from the moment it exists. It is spawned with SIGINT and SIGTERM held:
+    a signal landing half-way through spawning would leave a child that nobody waits for or stops, still
+    running (and maybe still changing the node) after the clean-up. If anything interrupts us while it
+    runs, it is killed and reaped before the interruption goes on."""
+    proc = None
+    try:
+        with deferred_signals():
+            proc = spawn()
+        yield proc
+    except BaseException:
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        raise
 
 
 # -- hosts: where the node's commands run ------------------------------------------------------------------
