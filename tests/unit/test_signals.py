@@ -34,10 +34,9 @@ def _spawn_then_signal(spawned: list):
 def test_a_signal_during_the_spawn_kills_and_reaps_the_child(sigterm_interrupts):
     spawned: list = []
     try:
-        with pytest.raises(KeyboardInterrupt):
-            with owned_child(lambda: _spawn_then_signal(spawned)) as proc:
-                proc.wait()
-                pytest.fail("the body must not run: the signal came first")
+        with pytest.raises(KeyboardInterrupt), owned_child(lambda: _spawn_then_signal(spawned)) as proc:
+            proc.wait()
+            pytest.fail("the body must not run: the signal came first")
         (proc,) = spawned
         assert proc.returncode == -signal.SIGKILL  # killed and reaped, not left sleeping
     finally:
@@ -48,10 +47,9 @@ def test_a_signal_during_the_spawn_kills_and_reaps_the_child(sigterm_interrupts)
 
 
 def test_a_signal_while_the_child_runs_kills_it(sigterm_interrupts):
-    with pytest.raises(KeyboardInterrupt):
-        with owned_child(lambda: subprocess.Popen(["sleep", "30"])) as proc:
-            os.kill(os.getpid(), signal.SIGTERM)
-            proc.wait()
+    with pytest.raises(KeyboardInterrupt), owned_child(lambda: subprocess.Popen(["sleep", "30"])) as proc:
+        os.kill(os.getpid(), signal.SIGTERM)
+        proc.wait()
     assert proc.returncode == -signal.SIGKILL
 
 
@@ -63,11 +61,10 @@ def test_a_child_that_ends_normally_is_left_alone(sigterm_interrupts):
 def test_inside_clean_up_the_signal_waits_for_the_end_of_clean_up(sigterm_interrupts):
     """Nested in deferred_signals() (clean-up), the child runs to its end and the outer block raises."""
     done = []
-    with pytest.raises(KeyboardInterrupt):
-        with deferred_signals():
-            spawned: list = []
-            with owned_child(lambda: _spawn_then_signal(spawned)) as proc:
-                proc.kill()  # (the child's own end; what matters is that nothing interrupted us here)
-                proc.wait()
-            done.append("the clean-up went on after the signal")
+    spawned: list = []
+    with pytest.raises(KeyboardInterrupt), deferred_signals():
+        with owned_child(lambda: _spawn_then_signal(spawned)) as proc:
+            proc.kill()  # (the child's own end; what matters is that nothing interrupted us here)
+            proc.wait()
+        done.append("the clean-up went on after the signal")
     assert done and proc.returncode == -signal.SIGKILL
