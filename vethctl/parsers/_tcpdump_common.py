@@ -1254,7 +1254,11 @@ class LineParser:
 
     def _bad(self, line: str, why: str) -> dict | None:
         if not self.lenient:
-            raise ParseError(f"{why}: {line.strip()[:200]!r}")
+            # the packet above this line is complete (a line that is not tcpdump's ends it): it travels
+            # with the error, so that a streaming caller can give it first and keep the input's order
+            err = ParseError(f"{why}: {line.strip()[:200]!r}")
+            err.finished = self.flush()  # type: ignore[attr-defined]
+            raise err
         rec = _new_record(None)
         rec["unparsed"] = line.strip()
         return self._swap(rec, MODE_NONE)

@@ -161,6 +161,9 @@ def parse(
             if record is not None:
                 yield record
         except Exception as e:
+            finished = getattr(e, "finished", None)  # the packet above the bad line, in input order
+            if finished is not None:
+                yield finished
             yield raise_or_yield(ignore_exceptions, e, line)
 
     try:
