@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from vethctl.errors import BadInput, CommandFailed, MissingPrerequisite, TargetNotFound
@@ -76,12 +76,18 @@ def test_plausible_contexts(context):
 _label = st.from_regex(r"\A[a-z0-9]([-a-z0-9]{0,20}[a-z0-9])?\Z")
 
 
+# no deadline, no speed health check: a loaded CI machine must not turn these into failures
+_PROPS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@_PROPS
 @given(st.lists(_label, min_size=1, max_size=4).map(".".join), _label)
 def test_any_rfc1123_name_and_label_are_accepted_verbatim(name, namespace):
     argv = get_pod_argv(name, namespace)
     assert argv == ("kubectl", "get", "pod", name, "-n", namespace, "-o", "json")
 
 
+@_PROPS
 @given(st.text(alphabet=string.printable, max_size=30))
 def test_any_text_is_either_a_name_or_bad_input(name):
     try:
