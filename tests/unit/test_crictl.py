@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,8 @@ import pytest
 from vethctl.errors import BadInput, CommandFailed, MissingPrerequisite, TargetNotFound
 from vethctl.resolve import crictl
 from vethctl.resolve.crictl import ContainerInfo, SandboxInfo, get_container, parse_inspect, parse_inspectp
+
+from fakes import FakeExecutor, Res
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures" / "crictl"
 CONTAINER = "7d6ad449ae76b3166d44ccb50db26fca776353225381820a16dbad3dbbe5861b"
@@ -139,31 +140,11 @@ def test_anything_else_is_a_failed_command():
 # -- get_container with a stand-in executor ---------------------------------------------------------
 
 
-@dataclass
-class Res:
-    rc: int
-    stdout: str = ""
-    stderr: str = ""
-
-
-@dataclass
-class FakeExecutor:
-    answers: list
-    calls: list = field(default_factory=list)
-
-    def read(self, argv, netns=None, *, purpose="", ok_codes=frozenset({0})):
-        self.calls.append((argv, netns))
-        answer = self.answers.pop(0)
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
-
-
 def test_container_with_its_netns_needs_one_command():
     ex = FakeExecutor([Res(0, text("inspect-containerd.json"))])
     info = get_container("7d6ad449ae76b", executor=ex)
     assert info.netns_path == "/proc/105758/ns/net" and info.pid == 106728
-    assert ex.calls == [(("crictl", "inspect", "7d6ad449ae76b"), None)]
+    assert [(c.argv, c.netns) for c in ex.calls] == [(("crictl", "inspect", "7d6ad449ae76b"), None)]
 
 
 def test_container_without_netns_asks_its_sandbox():
@@ -171,7 +152,7 @@ def test_container_without_netns_asks_its_sandbox():
         [Res(0, without_netns(text("inspect-containerd.json"))), Res(0, text("inspectp-containerd.json"))]
     )
     info = get_container("7d6ad449ae76b", executor=ex)
-    assert ex.calls == [
+    assert [(c.argv, c.netns) for c in ex.calls] == [
         (("crictl", "inspect", "7d6ad449ae76b"), None),
         (("crictl", "inspectp", SANDBOX), None),
     ]

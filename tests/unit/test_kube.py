@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import string
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,8 @@ from hypothesis import strategies as st
 from vethctl.errors import BadInput, CommandFailed, MissingPrerequisite, TargetNotFound
 from vethctl.resolve import kube
 from vethctl.resolve.kube import PodInfo, get_pod, get_pod_argv, kubectl_error, parse_pod, refusal
+
+from fakes import FakeExecutor, Res
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures" / "kubectl"
 
@@ -319,26 +320,6 @@ def test_anything_else_is_a_failed_command():
 
 
 # -- get_pod with a stand-in executor ---------------------------------------------------------------
-
-
-@dataclass
-class Res:
-    rc: int
-    stdout: str = ""
-    stderr: str = ""
-
-
-@dataclass
-class FakeExecutor:
-    answers: list
-    calls: list = field(default_factory=list)
-
-    def read(self, argv, netns=None, *, purpose="", ok_codes=frozenset({0})):
-        self.calls.append((argv, netns, purpose, frozenset(ok_codes)))
-        answer = self.answers.pop(0)
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
 
 
 class NoExecutor:
