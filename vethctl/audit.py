@@ -35,9 +35,6 @@ def default_audit_path() -> Path:
     return Path(state) / "vethctl" / "audit.jsonl"
 
 
-_LEVELS = {"TRACE": 5, "DEBUG": 10, "INFO": 20, "SUCCESS": 25, "WARNING": 30, "ERROR": 40, "CRITICAL": 50}
-
-
 class _Sink:
     """One loguru handler for both outputs: the audit file (records that carry an `audit` entry, always)
     and stderr (by verbosity, `HH:MM:SS.mmm message`, the time dimmed on a terminal)."""
@@ -88,7 +85,11 @@ def setup(verbosity: int = 0, audit_log: str | None = None, quiet: bool = False)
     if quiet:
         level = "ERROR"
     logger.add(
-        _Sink(path, _LEVELS[level]), level="TRACE", format="{message}", backtrace=False, diagnose=False
+        _Sink(path, logger.level(level).no),
+        level="TRACE",
+        format="{message}",
+        backtrace=False,
+        diagnose=False,
     )
     _configured["path"] = path
     return path
