@@ -1031,17 +1031,6 @@ def _typed_template(raw: dict) -> dict:
     }
 
 
-_INTS: dict[str, int] = {}
-_INTS_MAX = 70000  # every 16-bit value and then some
-
-
-def _int_cached(s: str) -> int:
-    n = int(s)
-    if len(_INTS) < _INTS_MAX:
-        _INTS[s] = n
-    return n
-
-
 class LineParser:
     """
     Line-at-a-time state machine shared by the batch and streaming parsers.
@@ -1105,20 +1094,21 @@ class LineParser:
             # One regex splits and checks the line (cheaper than find/rfind/partition and three checks).
             if _ECHO_TEMPLATES:
                 m = _echo_tail(line)
-                if m is not None:
-                    ts, key, seq, plen = m.groups()
-                    tpl = _ECHO_TEMPLATES.get(key)
-                    if tpl is not None and plen != tpl[2]:
-                        tpl = None
-                    elif tpl is not None and len(hot) < _HOT_MAX:
-                        seen = self.hits[key] = self.hits.get(key, 0) + 1
-                        if seen == _HOT_AFTER:
-                            hot.append((_hot_pattern(key, plen), tpl))
+                if m is None:  # not an echo line: FAST_ECHO_RE, a narrower pattern, cannot match it either
+                    return self._push(line)
+                ts, key, seq, plen = m.groups()
+                tpl = _ECHO_TEMPLATES.get(key)
+                if tpl is not None and plen != tpl[2]:
+                    tpl = None
+                elif tpl is not None and len(hot) < _HOT_MAX:
+                    seen = self.hits[key] = self.hits.get(key, 0) + 1
+                    if seen == _HOT_AFTER:
+                        hot.append((_hot_pattern(key, plen), tpl))
         if tpl is not None:
             if self.typed:
                 rec = tpl[0].copy()
                 rec["timestamp"] = float(ts)
-                rec["icmp_seq"] = int(seq)  # a flood's sequence numbers are all new: no cache
+                rec["icmp_seq"] = int(seq)
             else:
                 rec = tpl[1].copy()
                 rec["timestamp"] = ts
@@ -1131,60 +1121,13 @@ class LineParser:
         m = _fast_echo(line)
         if m is None:
             return self._push(line)
-        # fast path: the whole record from one regex, typed values built directly
-        ts, smac, dmac, ln, sip, dip, kind, iid, seq, plen = m.groups()
-        if self.typed:
-            # lengths, ids and sequence numbers are 16-bit values that repeat: int() through a cache
-            ints = _INTS
-            ln_i = ints.get(ln)
-            if ln_i is None:
-                ln_i = _int_cached(ln)
-            iid_i = ints.get(iid)
-            if iid_i is None:
-                iid_i = _int_cached(iid)
-            seq_i = ints.get(seq)
-            if seq_i is None:
-                seq_i = _int_cached(seq)
-            plen_i = ints.get(plen)
-            if plen_i is None:
-                plen_i = _int_cached(plen)
-            rec = {
-                "timestamp": float(ts),
-                "src_mac": smac,
-                "dst_mac": dmac,
-                "ethertype": "ipv4",
-                "length": ln_i,
-                "src_ip": sip,
-                "dst_ip": dip,
-                "protocol": "icmp",
-                "icmp_type": _ECHO_KIND[kind],
-                "icmp_id": iid_i,
-                "icmp_seq": seq_i,
-                "payload_length": plen_i,
-            }
-        else:
-            rec = {
-                "timestamp": ts,
-                "src_mac": smac,
-                "dst_mac": dmac,
-                "ethertype": "ipv4",
-                "length": ln,
-                "src_ip": sip,
-                "dst_ip": dip,
-                "protocol": "icmp",
-                "icmp_type": _ECHO_KIND[kind],
-                "icmp_id": iid,
-                "icmp_seq": seq,
-                "payload_length": plen,
-            }
+        # fast path: the whole record from one regex; its flow becomes the template of the lines after it
+        raw = _raw_template(m)
+        rec = _typed_template(raw) if self.typed else raw
         if len(_ECHO_TEMPLATES) < _ECHO_TEMPLATES_MAX:
             key = line[m.end(1) : m.start(9) - 6]
             if key not in _ECHO_TEMPLATES:
-                _ECHO_TEMPLATES[key] = (
-                    _typed_template(rec) if not self.typed else rec.copy(),
-                    _raw_template(m),
-                    plen,
-                )
+                _ECHO_TEMPLATES[key] = (_typed_template(raw), raw.copy(), raw["payload_length"])
         out = self.pending
         self.pending = rec
         if self.steady:
@@ -1229,18 +1172,9 @@ class LineParser:
         return self._bad(line, "not a tcpdump packet line")
 
     def flush(self) -> dict | None:
-        out = self.pending
-        out_converted = self.converted
-        self.pending = None
-        self.converted = False
-        self.steady = False
-        self.mode = MODE_NONE
-        self.inner = None
-        if out is None or out_converted or self.process is None:
-            return out
-        return self.process(out)
+        return self._swap(None, MODE_NONE)
 
-    def _swap(self, rec: dict, mode: int) -> dict | None:
+    def _swap(self, rec: dict | None, mode: int) -> dict | None:
         out = self.pending
         out_converted = self.converted
         self.pending = rec
