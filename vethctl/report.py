@@ -31,6 +31,19 @@ def format_time(ts: float | None) -> str:
     return datetime.fromtimestamp(ts).strftime("%H:%M:%S.%f")
 
 
+def packet_of_line(line: str) -> dict | None:
+    """One packet line of a live capture as its record; None for a continuation line (it belongs to the
+    packet above, kept in the final JSON) or a line that gives no record."""
+    if not line or line[0].isspace():
+        return None
+    import jc
+
+    from vethctl.parsers import tcpdump as parser
+
+    got = jc.parse(parser, line, quiet=True)
+    return got[0] if got else None
+
+
 def format_packet(p: dict) -> str:
     """A packet record in one short line: what it is, between whom."""
     t = format_time(p.get("timestamp"))
@@ -271,15 +284,9 @@ class LiveView:
     def on_line(self, key: str, line: str) -> None:
         if key == "ping":
             self.ping_lines.put(line)
-        elif line and not line[0].isspace():
-            import jc
-
-            from vethctl.parsers import tcpdump as parser
-
-            got = jc.parse(parser, line, quiet=True)
-            if got:
-                self.count += 1  # only the capture's own pump thread counts
-                self._say(f"  [{self.count:>3}] {format_packet(got[0])}")
+        elif (packet := packet_of_line(line)) is not None:
+            self.count += 1  # only the capture's own pump thread counts
+            self._say(f"  [{self.count:>3}] {format_packet(packet)}")
 
     def _ping_records(self) -> None:
         import jc

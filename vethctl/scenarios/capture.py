@@ -90,7 +90,7 @@ def capture(opts: CaptureOptions, out=sys.stdout) -> dict:
     import jc
 
     from vethctl.parsers import tcpdump as parser
-    from vethctl.report import format_packet
+    from vethctl.report import format_packet, packet_of_line
 
     if opts.read:
         ex = Executor(Node())
@@ -115,17 +115,15 @@ def capture(opts: CaptureOptions, out=sys.stdout) -> dict:
     seen = [0]
 
     def on_line(key: str, line: str) -> None:
-        if not line or line[0].isspace():
-            return  # continuation lines belong to the packet above (kept in the final JSON)
-        got = jc.parse(parser, line, quiet=True)
-        if not got:
+        packet = packet_of_line(line)
+        if packet is None:
             return
         with lock:
             seen[0] += 1
             if opts.output == "text":
-                out.write(f"[{seen[0]:>5}] {format_packet(got[0])}\n")
+                out.write(f"[{seen[0]:>5}] {format_packet(packet)}\n")
             elif opts.output == "ndjson":
-                out.write(json.dumps(got[0]) + "\n")
+                out.write(json.dumps(packet) + "\n")
             out.flush()
 
     ex = Executor(node, on_line=on_line)

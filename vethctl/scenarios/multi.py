@@ -88,7 +88,7 @@ def capture_many(selector: str, opts, kube: KubeScope) -> dict:
     from vethctl import plan as plans
     from vethctl.parsers import tcpdump as parser
     from vethctl.pcapmerge import merge
-    from vethctl.report import format_packet
+    from vethctl.report import format_packet, packet_of_line
     from vethctl.scenarios.capture import check_filter
     from vethctl.scenarios.common import parse_via
     from vethctl.scenarios.observe import tcpdump_counters
@@ -102,18 +102,16 @@ def capture_many(selector: str, opts, kube: KubeScope) -> dict:
     names = {f"pod{i}": pod.ref for i, (pod, _) in enumerate(located)}
 
     def on_line(key: str, line: str) -> None:
-        if not line or line[0].isspace():
-            return
-        got = jc.parse(parser, line, quiet=True)
-        if got and opts.output in ("text", "ndjson"):
+        packet = packet_of_line(line)
+        if packet is not None and opts.output in ("text", "ndjson"):
             with lock:
                 seen[0] += 1
                 if opts.output == "text":
-                    print(f"[{seen[0]:>5}] {names[key]:<24} {format_packet(got[0])}", flush=True)
+                    print(f"[{seen[0]:>5}] {names[key]:<24} {format_packet(packet)}", flush=True)
                 else:
                     import json
 
-                    print(json.dumps(got[0] | {"pod": names[key]}), flush=True)
+                    print(json.dumps(packet | {"pod": names[key]}), flush=True)
 
     node, _ = parse_via(opts.via, False)
     ex = Executor(node, on_line=on_line)
