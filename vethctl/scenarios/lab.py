@@ -182,9 +182,10 @@ def up(name: str = DEFAULT_LAB, pods: int = 2, pod_cidr: str | None = None, cni:
     validate_name(name)
     if cni not in CNI_KINDS:
         raise BadInput(f"--cni {cni!r} is not a lab network", hint=f"use one of {', '.join(CNI_KINDS)}")
-    rec0 = read_record(name)
+    rec = read_record(name)
+    node_up = _netns_exists(name)
     if pod_cidr is None:
-        pod_cidr = rec0["pod_cidr"] if rec0 and _netns_exists(name) else free_pod_cidr()
+        pod_cidr = rec["pod_cidr"] if rec and node_up else free_pod_cidr()
     if not 1 <= pods <= 250:
         raise BadInput(f"--pods {pods} is out of range", hint="a node holds 1 to 250 pods")
     try:
@@ -198,10 +199,9 @@ def up(name: str = DEFAULT_LAB, pods: int = 2, pod_cidr: str | None = None, cni:
     require_root(Node())
     cni_dir = cni_bin_dir()
     ex = Executor(Node())
-    rec = read_record(name)
-    existing = rec["pods"] if rec and _netns_exists(name) else []
+    existing = rec["pods"] if rec and node_up else []
     steps: list[Step] = []
-    if not _netns_exists(name):
+    if not node_up:
         rec = None
         steps += [
             Step(commands.netns_add(name), purpose=f"the lab node {name}: a namespace attached to nothing real",
@@ -320,10 +320,12 @@ def status(where: Node | None = None) -> list[dict]:
 
     host = host_for(where or Node())
     labs = []
+    present = None
     for fname in host.listdir(lab_dir()):
         if fname.endswith(".json") and (rec := read_record(fname[:-5], host)):
             rec["up"] = _netns_exists(rec["name"], host)
-            present = set(host.listdir("/var/run/netns"))
+            if present is None:  # once, not once a lab (over ssh each is a round trip)
+                present = set(host.listdir("/var/run/netns"))
             for p in rec["pods"]:
                 p["present"] = p["netns"] in present
             labs.append(rec)
