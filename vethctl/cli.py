@@ -267,9 +267,7 @@ def _finish(fn, args) -> int:
     try:
         return fn(args)
     finally:
-        import sys as _sys
-
-        if "vethctl.execute" in _sys.modules:
+        if "vethctl.execute" in sys.modules:
             from vethctl.execute import close_hosts
 
             close_hosts()

@@ -35,7 +35,6 @@ class Located:
     pod: PodView
     host_veth: str | None = None
     path: list[str] = field(default_factory=list)
-    kube: object | None = None  # resolve.kube.PodInfo for pod/ targets
 
     def as_json(self) -> dict:
         primary = self.pod.primary or {}
@@ -72,13 +71,10 @@ def _lab_node_named(name: str | None, host: Node) -> Node | None:
                  if r.get("up") and r["name"] == name), None)  # fmt: skip
 
 
-def locate(target: str, *, via: str | None = None, sudo: bool = False, kube: KubeScope | None = None,
-           kinds: tuple[str, ...] | None = None) -> tuple[Located, Executor]:  # fmt: skip
+def locate(
+    target: str, *, via: str | None = None, sudo: bool = False, kube: KubeScope | None = None
+) -> tuple[Located, Executor]:
     spec = parse_target(target)
-    if kinds is not None and spec.kind not in kinds:
-        raise BadInput(
-            f"{spec.kind}/ targets are not supported here", hint=f"use {', '.join(k + '/' for k in kinds)}"
-        )
     if kube and (kube.namespace or kube.context) and spec.kind != "pod":
         raise BadInput(f"-n/--namespace and --context apply to pod/ targets, not {spec.kind}/",
                        hint="write pod/NAME, or drop them")  # fmt: skip
@@ -168,7 +164,7 @@ def locate(target: str, *, via: str | None = None, sudo: bool = False, kube: Kub
     ex.node = node = node_of(ex, pod, requested, explicit)
     for step in path:
         logger.debug("resolve {}: {}", spec, step)
-    return Located(spec, netns, node, pod, host_veth, path, kube_pod), ex
+    return Located(spec, netns, node, pod, host_veth, path), ex
 
 
 def host_veth_of(ex: Executor, located: Located, node_links: list[dict] | None = None) -> str | None:
