@@ -107,7 +107,7 @@ def command_started(
 
 
 def command_finished(argv: tuple[str, ...], *, netns: str | None, node: str, session: str | None, rc: int | None,
-                     duration_s: float, shown: str) -> None:  # fmt: skip
+                     duration_s: float) -> None:  # fmt: skip
     logger.bind(audit={"event": "end", "argv": list(argv), "netns": netns, "node": node, "session": session,
                        "pid": os.getpid(), "rc": rc, "duration_s": round(duration_s, 6)}).debug(
         "  exit {} in {:.3f}s", rc, duration_s)  # fmt: skip

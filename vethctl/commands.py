@@ -106,10 +106,10 @@ def netns_list_json() -> Argv:
     return ("ip", "-j", "netns", "list")
 
 
-def netns_list_id(nsid: int | None = None) -> Argv:
+def netns_list_id(nsid: int) -> Argv:
     """The names behind netns ids. Ask for one id when you can: iproute2's unfiltered `list-id` dump stops
     after its first netlink batch (about 134 entries here), so on a busy node the id you want is missing."""
-    return ("ip", "-j", "netns", "list-id", *(("nsid", str(nsid)) if nsid is not None else ()))
+    return ("ip", "-j", "netns", "list-id", "nsid", str(nsid))
 
 
 def cni(

@@ -121,9 +121,10 @@ class Executor:
         cannot kill a clean-up command half-way."""
         self._hook(step)
         argv = self._argv(step)
-        shown = " ".join(argv)
         where = str(step.netns) if step.netns else None
-        audit.command_started(argv, netns=where, node=self._node_label(), session=self.session, shown=shown)
+        audit.command_started(
+            argv, netns=where, node=self._node_label(), session=self.session, shown=" ".join(argv)
+        )
         cmd = self._command(argv)
         if step.stdin is not None:
             cmd = cmd << step.stdin
@@ -135,7 +136,7 @@ class Executor:
                 rc, out, err = run_proc(proc, None)
         duration = time.perf_counter() - t0
         audit.command_finished(argv, netns=where, node=self._node_label(), session=self.session, rc=rc,
-                               duration_s=duration, shown=shown)  # fmt: skip
+                               duration_s=duration)  # fmt: skip
         result = Result(step, argv, rc, out, err, duration, started)
         self._record(result)
         if rc not in step.ok_codes:
@@ -178,10 +179,9 @@ class Executor:
     def start(self, step: Step, ready_timeout: float = 10.0) -> Job:
         self._hook(step)
         argv = self._argv(step)
-        shown = " ".join(argv)
         where = str(step.netns) if step.netns else None
         audit.command_started(
-            argv, netns=where, node=self._node_label(), session=self.session, shown=shown + " &"
+            argv, netns=where, node=self._node_label(), session=self.session, shown=" ".join(argv) + " &"
         )
         cmd = self._command(self.host.background_argv(argv))
         with deferred_signals():  # a signal now waits until the job is known, so that clean-up stops it
@@ -279,8 +279,7 @@ class Executor:
             t.join(timeout)
         duration = time.perf_counter() - job.t0
         audit.command_finished(job.argv, netns=str(job.step.netns) if job.step.netns else None,
-                               node=self._node_label(), session=self.session, rc=rc, duration_s=duration,
-                               shown=" ".join(job.argv))  # fmt: skip
+                               node=self._node_label(), session=self.session, rc=rc, duration_s=duration)  # fmt: skip
         job.result = Result(job.step, job.argv, rc, "\n".join(job.stdout_lines), "\n".join(job.stderr_lines),
                             duration, job.started)  # fmt: skip
         self._record(job.result)
@@ -435,7 +434,7 @@ def _remote_pid(job: Job) -> int | None:
     return None
 
 
-def _missing_tool(tool: str, where: str = "") -> MissingPrerequisite:
+def missing_tool(tool: str, where: str = "") -> MissingPrerequisite:
     pkg = TOOL_PACKAGES.get(tool, tool)
     return MissingPrerequisite(f"{tool} is not installed or not on PATH{where}",
                                hint=f"apt-get install {pkg}, or run `make install`")  # fmt: skip
@@ -501,7 +500,7 @@ class LocalHost(Host):
         try:
             return local[argv[0]][argv[1:]]
         except CommandNotFound:
-            raise _missing_tool(argv[0]) from None
+            raise missing_tool(argv[0]) from None
 
     def exists(self, path):
         return os.path.exists(path)
@@ -606,7 +605,7 @@ class RemoteHost(Host):
         t0 = time.perf_counter()
         rc, out, err = cmd.run(retcode=None)
         audit.command_finished(argv, netns=None, node=self.label, session=None, rc=rc,
-                               duration_s=time.perf_counter() - t0, shown=" ".join(argv))  # fmt: skip
+                               duration_s=time.perf_counter() - t0)  # fmt: skip
         return rc, out, err
 
     def background_argv(self, argv):
@@ -721,7 +720,7 @@ class SshHost(RemoteHost):
         )
         rc, _, err = local["ssh"][probe[1:]].run(retcode=None)
         audit.command_finished(probe, netns=None, node=self.label, session=None, rc=rc,
-                               duration_s=time.perf_counter() - t0, shown="ssh")  # fmt: skip
+                               duration_s=time.perf_counter() - t0)  # fmt: skip
         if rc != 0:
             raise _ssh_error(self.label, RuntimeError(err))
         try:
@@ -734,7 +733,7 @@ class SshHost(RemoteHost):
         try:
             return self.machine[argv[0]][argv[1:]]
         except CommandNotFound:
-            raise _missing_tool(argv[0], f" on {self.label}") from None
+            raise missing_tool(argv[0], f" on {self.label}") from None
 
 
 def _ssh_error(label: str, exc: Exception) -> MissingPrerequisite:
@@ -788,9 +787,9 @@ class KubectlDebugHost(RemoteHost):
         try:
             rc, out, err = local[argv[0]][argv[1:]].run(retcode=None)
         except CommandNotFound:
-            raise _missing_tool("kubectl") from None
+            raise missing_tool("kubectl") from None
         audit.command_finished(argv, netns=None, node=self.label, session=None, rc=rc,
-                               duration_s=time.perf_counter() - t0, shown=" ".join(argv))  # fmt: skip
+                               duration_s=time.perf_counter() - t0)  # fmt: skip
         if rc != 0:
             self.close()
             raise MissingPrerequisite(f"could not {purpose} on node {self.node_name}: "
@@ -809,8 +808,7 @@ class KubectlDebugHost(RemoteHost):
             argv = self._kube.debug_delete_argv(pod, namespace=self.namespace, context=self.context)
             audit.command_started(argv, netns=None, node=self.label, session=None, shown=" ".join(argv))
             rc, _, _ = local[argv[0]][argv[1:]].run(retcode=None, new_session=True)
-            audit.command_finished(argv, netns=None, node=self.label, session=None, rc=rc, duration_s=0.0,
-                                   shown=" ".join(argv))  # fmt: skip
+            audit.command_finished(argv, netns=None, node=self.label, session=None, rc=rc, duration_s=0.0)  # fmt: skip
 
 
 _HOSTS: dict[str | None, Host] = {}

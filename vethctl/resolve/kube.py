@@ -124,7 +124,7 @@ def parse_pod_list(text: str) -> list[PodInfo]:
     if not isinstance(obj, dict) or obj.get("kind") not in ("List", "PodList"):
         raise BadInput(f"kubectl printed a {obj.get('kind') if isinstance(obj, dict) else 'non-object'}, not a list",
                        hint="`kubectl get pods -l SELECTOR -o json` prints a List")  # fmt: skip
-    return [parse_pod(json.dumps(item | {"kind": "Pod"})) for item in obj.get("items") or ()]
+    return [_pod_info(item | {"kind": "Pod"}) for item in obj.get("items") or ()]
 
 
 def list_pods(
@@ -225,6 +225,11 @@ def parse_pod(text: str) -> PodInfo:
         kind = obj.get("kind") if isinstance(obj, dict) else type(obj).__name__
         raise BadInput(f"kubectl printed a {kind or 'document without a kind'}, not a Pod",
                        hint="`kubectl get pod NAME -o json` prints one Pod")  # fmt: skip
+    return _pod_info(obj)
+
+
+def _pod_info(obj: dict) -> PodInfo:
+    """A Pod object (already decoded) -> PodInfo."""
     meta = obj.get("metadata") or {}
     spec = obj.get("spec") or {}
     status = obj.get("status") or {}

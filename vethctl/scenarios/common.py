@@ -82,7 +82,7 @@ def check_pings(count: int, interval: float, max_count: int = 100000) -> None:
 
 def require_tools(*tools: str, node: Node | None = None) -> None:
     """Before anything is changed: every tool the plan drives is on PATH there (exit 4 naming it otherwise)."""
-    from vethctl.execute import TOOL_PACKAGES, host_for
+    from vethctl.execute import host_for, missing_tool
 
     if node is not None and node.host == "kubectl-debug":
         return  # the node is not known yet: locate() checks once the debugging pod is there
@@ -90,8 +90,7 @@ def require_tools(*tools: str, node: Node | None = None) -> None:
     where = f" on {host.label}" if host.remote else ""
     for tool in tools:
         if not host.which(tool):
-            raise MissingPrerequisite(f"{tool} is not installed or not on PATH{where}",
-                                      hint=f"apt-get install {TOOL_PACKAGES.get(tool, tool)}, or run `make install`")  # fmt: skip
+            raise missing_tool(tool, where)
 
 
 CAP_NET_ADMIN, CAP_SYS_ADMIN = 12, 21
