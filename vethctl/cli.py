@@ -6,7 +6,6 @@ Imports are lazy so that `vethctl --help` and quick commands do not pay for what
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import signal
 import sys
 
@@ -369,17 +368,8 @@ def _dispatch(args) -> int:
         opts = CaptureOptions(args.session, args.iface, args.netns, args.read, args.filter, args.count, args.duration,
                               args.pcap, args.output, args.via, bool(args.quiet))  # fmt: skip
         if args.selector:
-            from vethctl.scenarios.capture import validate
             from vethctl.scenarios.multi import capture_many
 
-            if args.session or args.iface or args.read:
-                from vethctl.errors import BadInput
-
-                raise BadInput(
-                    "-l picks the pods: no SESSION, --iface or --read with it",
-                    hint="vethctl capture -l app=web",
-                )
-            validate(dataclasses.replace(opts, iface="eth0"))
             result = capture_many(args.selector, opts, _kube(args))
         else:
             result = capture(opts)

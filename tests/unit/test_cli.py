@@ -23,6 +23,8 @@ vethctl = sh.Command(VETHCTL)
     (["run", "bogus/x"], "unknown target kind"),
     (["run", "netns/x", "--pcap", "/nonexistent-dir/x.pcap"], "does not exist"),
     (["frobnicate"], "invalid choice"),
+    (["capture", "-l", "app=web", "--iface", "eth0"], "-l picks the pods: no SESSION, --iface or --read"),
+    (["capture", "-l", "app=web", "--count", "0"], "--count 0 is out of range"),
 ])  # fmt: skip
 def test_bad_input_is_one_line_and_exit_2(args, needle):
     with pytest.raises(sh.ErrorReturnCode_2) as exc:

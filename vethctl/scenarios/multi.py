@@ -89,10 +89,15 @@ def capture_many(selector: str, opts, kube: KubeScope) -> dict:
     from vethctl.parsers import tcpdump as parser
     from vethctl.pcapmerge import merge
     from vethctl.report import format_packet, packet_of_line
-    from vethctl.scenarios.capture import check_filter
+    from vethctl.scenarios.capture import check_filter, validate
     from vethctl.scenarios.common import parse_via
     from vethctl.scenarios.observe import tcpdump_counters
 
+    if opts.session or opts.iface or opts.read:
+        raise BadInput(
+            "-l picks the pods: no SESSION, --iface or --read with it", hint="vethctl capture -l app=web"
+        )
+    validate(dataclasses.replace(opts, iface="eth0"))
     pods, skipped = select(selector, kube, opts.via)
     located = []
     for pod in pods:
