@@ -36,6 +36,16 @@ def test_capture_an_interface_in_a_pod_with_count(lab, pod):
     assert {p["src_ip"] for p in r["capture"]["packets"]} == {pod["ip"], lab["gateway"]}
 
 
+def test_capture_for_a_duration_keeps_what_it_saw(lab, pod):
+    proc = start_capture("--iface", "eth0", "--netns", pod["netns"], "--filter", "icmp", "--duration", "2",
+                         "-o", "json")  # fmt: skip
+    pinger(pod["netns"], lab["gateway"], count=2).wait()  # done well inside the 2 s
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    r = json.loads(out)
+    assert r["capture"]["stopped_by"] == "duration" and len(r["capture"]["packets"]) == 4
+
+
 def test_capture_a_session_live_in_text_then_ctrl_c(lab, pod):
     up = json.loads(vethctl("up", f"netns/{pod['netns']}", "-o", "json").stdout)
     try:

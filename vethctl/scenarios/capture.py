@@ -6,11 +6,12 @@ prints one document at the end. Ctrl-C ends a live capture the way it ends tcpdu
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import subprocess
 import sys
 import threading
-import time
 from dataclasses import dataclass
 
 from vethctl import plan as plans
@@ -138,15 +139,8 @@ def capture(opts: CaptureOptions, out=sys.stdout) -> dict:
             where = f" in netns {netns}" if netns else (f" on {node.label}" if node.netns else "")
             print(f"capturing on {iface}{where} ({opts.filter or 'no filter'}); Ctrl-C to stop", file=sys.stderr,
                   flush=True)  # fmt: skip
-        deadline = time.monotonic() + opts.duration if opts.duration else None
-        while job.proc.poll() is None:
-            remaining = None if deadline is None else deadline - time.monotonic()
-            if remaining is not None and remaining <= 0:
-                break
-            try:
-                job.proc.wait(timeout=min(remaining, 0.5) if remaining is not None else 0.5)
-            except Exception:  # noqa: S112 - a wait that timed out: look again
-                continue
+        with contextlib.suppress(subprocess.TimeoutExpired):  # the duration is up; Ctrl-C still interrupts
+            job.proc.wait(timeout=opts.duration or None)
         if job.proc.returncode is not None and not opts.count:
             stopped_by = "tcpdump ended"
     except KeyboardInterrupt:
