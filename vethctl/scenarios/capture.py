@@ -62,15 +62,13 @@ def _where(opts: CaptureOptions) -> tuple[str, Node, Netns | None]:
     """The interface, the node it is on, and the namespace it is in (None: the node's own)."""
     node, _ = parse_via(opts.via, False)
     if opts.session:
-        from vethctl.scenarios.session import tagged
+        from vethctl.scenarios.session import entry_node, tagged
 
         found, _ = tagged(opts.via)
         mine = [e for e in found if e["session"] == opts.session]
         if not mine:
             raise TargetNotFound(f"no session {opts.session} has links", hint="`vethctl status` lists them")
-        entry = mine[0]
-        node_ns = Netns.named(entry["node_netns"]) if entry["node_netns"] else None
-        return entry["host_if"], Node(netns=node_ns, host=entry["host"]), None
+        return mine[0]["host_if"], entry_node(mine[0]), None
     netns = None
     if opts.netns:
         from vethctl.resolve import TargetSpec, resolve_netns

@@ -52,7 +52,7 @@ def _machine(via: str | None) -> tuple[Node, bool]:
     return requested, explicit
 
 
-def _nodes(via: str | None) -> list[Node]:
+def _nodes(via: str | None, records: list[dict]) -> list[Node]:
     """Where tagged links can be: the machine's own namespace, every lab node, every node a record names."""
     requested, explicit = parse_via(via, False)
     if explicit:
@@ -61,7 +61,7 @@ def _nodes(via: str | None) -> list[Node]:
     from vethctl.scenarios import lab
 
     host = host_for(requested)
-    names = {r["node_netns"] for r in all_records(requested) if r.get("node_netns")}
+    names = {r["node_netns"] for r in records if r.get("node_netns")}
     names |= {r["node_netns"] for r in lab.status(requested) if r.get("up")}
     present = set(host.listdir("/var/run/netns"))
     return [requested] + [
@@ -69,12 +69,14 @@ def _nodes(via: str | None) -> list[Node]:
     ]
 
 
-def tagged(via: str | None = None) -> tuple[list[dict], list[Executor]]:
-    """Every vethctl-tagged host end, from the kernel, with what the records add."""
-    where, _ = parse_via(via, False)
-    records = {r["session"]: r for r in all_records(where)}
+def tagged(via: str | None = None, records: list[dict] | None = None) -> tuple[list[dict], list[Executor]]:
+    """Every vethctl-tagged host end, from the kernel, with what the session records (read here unless the
+    caller has them) add."""
+    if records is None:
+        records = all_records(parse_via(via, False)[0])
+    by_session = {r["session"]: r for r in records}
     found, executors = [], []
-    for node in _nodes(via):
+    for node in _nodes(via, records):
         ex = Executor(node)
         executors.append(ex)
         links = json.loads(ex.read(commands.link_show_json(), None, purpose="tagged links").stdout or "[]")
@@ -87,7 +89,7 @@ def tagged(via: str | None = None) -> tuple[list[dict], list[Executor]]:
                 ids = {i["id"]: i.get("name") for i in
                        json.loads(ex.read(commands.netns_list_json(), None, purpose="netns names").stdout or "[]")
                        if "id" in i}  # fmt: skip
-            rec = records.get(tag["session"], {})
+            rec = by_session.get(tag["session"], {})
             peer_ns = ids.get(link.get("link_netnsid")) if link.get("link_netnsid") is not None else None
             found.append({
                 "session": tag["session"], "mode": tag["mode"], "pid": tag["pid"], "node": node.label,
@@ -98,9 +100,32 @@ def tagged(via: str | None = None) -> tuple[list[dict], list[Executor]]:
                 "pod_addr": (rec.get("pod") or {}).get("address"), "created": rec.get("created"),
                 "target": rec.get("target"), "jobs": rec.get("jobs", []), "recorded": bool(rec),
             })  # fmt: skip
-    for entry in found:
-        entry["alive"] = _alive(entry, records.get(entry["session"]), where)
     return found, executors
+
+
+def entry_node(entry: dict) -> Node:
+    """The node (and its namespace) that holds a tagged host end that tagged() found."""
+    return Node(netns=Netns.named(entry["node_netns"]) if entry["node_netns"] else None, host=entry["host"])
+
+
+def _with_liveness(via: str | None) -> tuple[Node, list[dict], list[dict], list[Executor]]:
+    """For status and gc: the machine, its session records (read once), and the tagged links, each with
+    `alive`."""
+    where, _ = _machine(via)
+    records = all_records(where)
+    found, executors = tagged(via, records)
+    by_session = {r["session"]: r for r in records}
+    for entry in found:
+        entry["alive"] = _alive(entry, by_session.get(entry["session"]), where)
+    return where, records, found, executors
+
+
+def _take_down(entry: dict, executors: list[Executor]) -> list[str]:
+    """Delete a tagged host end (its peer goes with it); the links removed."""
+    ex = Executor(entry_node(entry), session=entry["session"])
+    executors.append(ex)
+    ex.execute(plans.build_down([entry["host_if"]]))
+    return [entry["host_if"]]
 
 
 REMOTE_RUN_GRACE_S = 60  # a run driven over ssh counts as alive this long before its capture starts
@@ -122,24 +147,22 @@ def _alive(entry: dict, rec: dict | None, where: Node) -> bool:
 
 
 def status(via: str | None = None) -> dict:
-    where, _ = _machine(via)
-    found, executors = tagged(via)
+    _, records, found, executors = _with_liveness(via)
     sessions = {e["session"] for e in found}
-    orphans = [r["session"] for r in all_records(where) if r["session"] not in sessions]
+    orphans = [r["session"] for r in records if r["session"] not in sessions]
     return {"sessions": found, "records_without_links": orphans,
             "commands": [r.as_json() for ex in executors for r in ex.results]}  # fmt: skip
 
 
 def gc(via: str | None = None) -> dict:
     """Remove what dead sessions left: their links (never an untagged one), their captures, their records."""
-    where, _ = _machine(via)
     from vethctl.execute import host_for
 
-    found, executors = tagged(via)
+    where, records, found, executors = _with_liveness(via)
     removed, stopped = [], []
     live = {e["session"] for e in found if e["alive"]}
     # first the captures (before their interface goes, so that none is missed), then the links
-    for rec in all_records(where):
+    for rec in records:
         if rec["session"] in live or (rec["mode"] == "run" and vethctl_alive(rec.get("pid"), where)):
             continue
         if rec["mode"] == "ssh" and _alive({"mode": "ssh"}, rec, where):
@@ -152,13 +175,9 @@ def gc(via: str | None = None) -> dict:
     for entry in found:
         if entry["alive"]:
             continue
-        node = Node(
-            netns=Netns.named(entry["node_netns"]) if entry["node_netns"] else None, host=entry["host"]
+        removed.append(
+            {"session": entry["session"], "links": _take_down(entry, executors), "why": _why_dead(entry)}
         )
-        ex = Executor(node, session=entry["session"])
-        executors.append(ex)
-        ex.execute(plans.build_down([entry["host_if"]]))
-        removed.append({"session": entry["session"], "links": [entry["host_if"]], "why": _why_dead(entry)})
     return {"removed": removed, "stopped": stopped, "kept_alive": sorted(live),
             "commands": [r.as_json() for ex in executors for r in ex.results]}  # fmt: skip
 
@@ -177,23 +196,18 @@ def down(sessions: list[str], *, all_sessions: bool = False, via: str | None = N
     if not sessions and not all_sessions:
         raise BadInput("name at least one session, or --all", hint="`vethctl status` lists them")
     where, _ = _machine(via)
-    found, executors = tagged(via)
+    records = all_records(where)
+    found, executors = tagged(via, records)
     if all_sessions:
         sessions = sorted({e["session"] for e in found if e["mode"] == "up"} |
-                          {r["session"] for r in all_records(where) if r["mode"] == "up"})  # fmt: skip
+                          {r["session"] for r in records if r["mode"] == "up"})  # fmt: skip
     removed, absent = [], []
     for session in sessions:
         mine = [e for e in found if e["session"] == session]
         if not mine:
             absent.append(session)
         for entry in mine:
-            node = Node(
-                netns=Netns.named(entry["node_netns"]) if entry["node_netns"] else None, host=entry["host"]
-            )
-            ex = Executor(node, session=session)
-            executors.append(ex)
-            ex.execute(plans.build_down([entry["host_if"]]))
-            removed.append({"session": session, "links": [entry["host_if"]]})
+            removed.append({"session": session, "links": _take_down(entry, executors)})
         forget(session, where)
     return {"removed": removed, "already_gone": absent,
             "commands": [r.as_json() for ex in executors for r in ex.results]}  # fmt: skip
