@@ -132,8 +132,7 @@ class Executor:
         if step.stream and self.on_line is not None and step.stdin is None:
             rc, out, err = self._run_streaming(cmd, step.key or "", isolate)
         else:
-            with owned_child(lambda: cmd.popen(new_session=isolate)) as proc:
-                rc, out, err = run_proc(proc, None)
+            rc, out, err = run_owned(cmd, new_session=isolate)
         duration = time.perf_counter() - t0
         audit.command_finished(argv, netns=where, node=self._node_label(), session=self.session, rc=rc,
                                duration_s=duration)  # fmt: skip
@@ -419,6 +418,24 @@ def owned_child(spawn: Callable[[], subprocess.Popen]):
         raise
 
 
+def run_owned(cmd, **popen_kw) -> tuple[int, str, str]:
+    """plumbum's cmd.run(retcode=None), with the child owned from its spawn (owned_child)."""
+    with owned_child(lambda: cmd.popen(**popen_kw)) as proc:
+        return run_proc(proc, None)
+
+
+def _audited(make_cmd: Callable, argv: tuple[str, ...], label: str, shown: str | None = None,
+             **popen_kw) -> tuple[int, str, str]:  # fmt: skip
+    """A command a host runs for itself (reading a file, connecting, a debugging pod), not a plan step:
+    logged before and after like every command vethctl drives."""
+    audit.command_started(argv, netns=None, node=label, session=None, shown=shown or " ".join(argv))
+    t0 = time.perf_counter()
+    rc, out, err = run_owned(make_cmd(), **popen_kw)
+    audit.command_finished(argv, netns=None, node=label, session=None, rc=rc,
+                           duration_s=time.perf_counter() - t0)  # fmt: skip
+    return rc, out, err
+
+
 # -- hosts: where the node's commands run ------------------------------------------------------------------
 
 _PID_LINE = re.compile(r"^vethctl-pid (\d+)$")
@@ -598,15 +615,12 @@ class RemoteHost(Host):
 
     def _sh(self, script: str, *args: str, stdin: str | None = None) -> tuple[int, str, str]:
         argv = ("sh", "-c", script, "sh", *args)
-        audit.command_started(argv, netns=None, node=self.label, session=None, shown=" ".join(argv))
-        cmd = self.command(argv, stdin=stdin is not None)
-        if stdin is not None:
-            cmd = cmd << stdin
-        t0 = time.perf_counter()
-        rc, out, err = cmd.run(retcode=None)
-        audit.command_finished(argv, netns=None, node=self.label, session=None, rc=rc,
-                               duration_s=time.perf_counter() - t0)  # fmt: skip
-        return rc, out, err
+
+        def make_cmd():
+            cmd = self.command(argv, stdin=stdin is not None)
+            return cmd if stdin is None else cmd << stdin
+
+        return _audited(make_cmd, argv, self.label)
 
     def background_argv(self, argv):
         return ("sh", "-c", _ANNOUNCE_PID, "sh", *argv)
@@ -703,9 +717,6 @@ class SshHost(RemoteHost):
         control = os.path.join(tempfile.gettempdir(), f"vethctl-ssh-{os.getuid()}-{digest}-%C")
         opts = ["-o", "BatchMode=yes", "-o", "ControlMaster=auto", "-o", f"ControlPath={control}",
                 "-o", "ControlPersist=30", *extra]  # fmt: skip
-        audit.command_started(("ssh", *opts, self.label), netns=None, node=self.label, session=None,
-                              shown=f"ssh {self.label} (connect)")  # fmt: skip
-        t0 = time.perf_counter()
         # ssh itself first: what it says on failure (refused, key, host key) is what the user must fix,
         # and it leaves the shared connection (ControlMaster) up for every command that follows
         target = f"{self.user + '@' if self.user else ''}{self.hostname_}"
@@ -718,9 +729,9 @@ class SshHost(RemoteHost):
             target,
             "true",
         )
-        rc, _, err = local["ssh"][probe[1:]].run(retcode=None)
-        audit.command_finished(probe, netns=None, node=self.label, session=None, rc=rc,
-                               duration_s=time.perf_counter() - t0)  # fmt: skip
+        rc, _, err = _audited(
+            lambda: local["ssh"][probe[1:]], probe, self.label, f"ssh {self.label} (connect)"
+        )
         if rc != 0:
             raise _ssh_error(self.label, RuntimeError(err))
         try:
@@ -782,14 +793,10 @@ class KubectlDebugHost(RemoteHost):
                       "wait for the debugging pod")  # fmt: skip
 
     def _kubectl(self, argv: tuple[str, ...], purpose: str) -> str:
-        audit.command_started(argv, netns=None, node=self.label, session=None, shown=" ".join(argv))
-        t0 = time.perf_counter()
         try:
-            rc, out, err = local[argv[0]][argv[1:]].run(retcode=None)
+            rc, out, err = _audited(lambda: local[argv[0]][argv[1:]], argv, self.label)
         except CommandNotFound:
             raise missing_tool("kubectl") from None
-        audit.command_finished(argv, netns=None, node=self.label, session=None, rc=rc,
-                               duration_s=time.perf_counter() - t0)  # fmt: skip
         if rc != 0:
             self.close()
             raise MissingPrerequisite(f"could not {purpose} on node {self.node_name}: "
@@ -806,9 +813,7 @@ class KubectlDebugHost(RemoteHost):
         if self.pod:
             pod, self.pod = self.pod, None
             argv = self._kube.debug_delete_argv(pod, namespace=self.namespace, context=self.context)
-            audit.command_started(argv, netns=None, node=self.label, session=None, shown=" ".join(argv))
-            rc, _, _ = local[argv[0]][argv[1:]].run(retcode=None, new_session=True)
-            audit.command_finished(argv, netns=None, node=self.label, session=None, rc=rc, duration_s=0.0)  # fmt: skip
+            _audited(lambda: local[argv[0]][argv[1:]], argv, self.label, new_session=True)
 
 
 _HOSTS: dict[str | None, Host] = {}
