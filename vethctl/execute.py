@@ -505,7 +505,8 @@ class Host:
         raise NotImplementedError
 
     def netns_holders(self) -> list[tuple[str, int]]:
-        """One (path /proc/PID/ns/net, pid) per network namespace held by a process, other than our own."""
+        """One (path /proc/PID/ns/net, pid) per network namespace held by a process: not our own, and not one
+        that has a name under /var/run/netns (the scan visits those by name)."""
         raise NotImplementedError
 
     def hostname(self) -> str:
@@ -589,8 +590,10 @@ class LocalHost(Host):
 
     def netns_holders(self):
         seen, out = set(), []
-        mine = os.stat("/proc/self/ns/net")
-        seen.add((mine.st_dev, mine.st_ino))
+        for known in ["/proc/self/ns/net", *(f"/var/run/netns/{n}" for n in self.listdir("/var/run/netns"))]:
+            with contextlib.suppress(OSError):
+                st = os.stat(known)
+                seen.add((st.st_dev, st.st_ino))
         for pid in sorted((p for p in os.listdir("/proc") if p.isdigit()), key=int):
             try:
                 st = os.stat(f"/proc/{pid}/ns/net")
@@ -670,14 +673,18 @@ class RemoteHost(Host):
         return out.splitlines() if rc == 0 and out else None
 
     def netns_holders(self):
-        script = ('me=$(stat -L -c %d:%i /proc/self/ns/net); for f in /proc/[0-9]*/ns/net; do '
+        # our own namespace and the named ones first (their keys, marked "-"), then every process's
+        script = ('for f in /proc/self/ns/net /var/run/netns/*; do '
+                  'k=$(stat -L -c %d:%i "$f" 2>/dev/null) && echo "$k -"; done; '
+                  'for f in /proc/[0-9]*/ns/net; do '
                   'k=$(stat -L -c %d:%i "$f" 2>/dev/null) || continue; echo "$k $f"; done')  # fmt: skip
-        rc, out, _ = self._sh(script)
+        _, out, _ = self._sh(script)
         seen, result = set(), []
-        rc2, me, _ = self._sh("stat -L -c %d:%i /proc/$$/ns/net")
-        seen.add(me.strip())
         for line in out.splitlines():
             key, _, path = line.partition(" ")
+            if path == "-":
+                seen.add(key)
+                continue
             pid = path.split("/")[2]
             if key not in seen and pid.isdigit():
                 seen.add(key)

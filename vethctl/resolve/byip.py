@@ -141,12 +141,8 @@ def _verify(
 
 def candidate_namespaces(host) -> list[Netns]:
     """Every network namespace of the node, once each: named ones, then unnamed ones held by a process."""
-    out = [Netns.named(name) for name in host.listdir("/var/run/netns")]
-    named = {n.path for n in out}
-    for path, pid in host.netns_holders():
-        if path not in named:
-            out.append(Netns(name=None, path=path, pid=pid))
-    return out
+    named = [Netns.named(name) for name in host.listdir("/var/run/netns")]
+    return named + [Netns(name=None, path=path, pid=pid) for path, pid in host.netns_holders()]
 
 
 def _scan(ex: Executor, address: IPAddress, path: list[str]) -> Found:
