@@ -17,7 +17,7 @@ from vethctl.execute import Executor
 from vethctl.model import parse_address
 from vethctl.scenarios import observe
 from vethctl.scenarios.allocate import AllocationLock, EndsRequest, allocate, default_ping, validate_request
-from vethctl.scenarios.common import check_pings, look, parse_ping, require_tools
+from vethctl.scenarios.common import check_pings, look, parse_ping, parse_via, require_tools
 from vethctl.scenarios.locate import KubeScope, host_veth_of, locate
 from vethctl.sessions import forget, session_record, write_record
 
@@ -90,8 +90,6 @@ def check_filter(ex: Executor, filter_expr: str, always: bool = False) -> None:
 
 def run(opts: RunOptions, *, on_line=None) -> RunOutcome:
     validate(opts)
-    from vethctl.scenarios.common import parse_via
-
     require_tools("ip", "tcpdump", "ping", node=parse_via(opts.via, opts.sudo)[0])
     with (
         AllocationLock() as lock

@@ -20,7 +20,7 @@ from vethctl.errors import BadInput
 from vethctl.execute import Executor
 from vethctl.model import IPAddress, Netns, parse_address
 from vethctl.resolve.byip import ANY_EXIT
-from vethctl.scenarios.common import check_pings, parse_ping, require_tools
+from vethctl.scenarios.common import check_pings, parse_ping, parse_via, require_tools
 from vethctl.scenarios.locate import KubeScope, Located, locate
 from vethctl.scenarios.observe import route_sentence, tcpdump_counters
 
@@ -112,8 +112,6 @@ def trace(target: str, to: str, *, count: int = 3, interval: float = 0.2, via: s
           kube: KubeScope | None = None) -> dict:  # fmt: skip
     dst = parse_address(to, "--to")
     check_pings(count, interval, max_count=1000)
-    from vethctl.scenarios.common import parse_via
-
     require_tools("ip", "tcpdump", "ping", node=parse_via(via, False)[0])
     located, ex = locate(target, via=via, kube=kube)
     hops, facts = derive_path(ex, located, dst)
