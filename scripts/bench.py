@@ -228,6 +228,7 @@ def bench_find(pods: int, rounds: int, env) -> list[dict]:
     print(f"find: building a lab node with {pods} pods ...", flush=True)
     lab = json.loads(subprocess.run([VETHCTL, "lab", "up", "--name", name, "--pods", str(pods), "-o", "json"],
                                     check=True, capture_output=True, text=True, env=env).stdout)  # fmt: skip
+    scan_script = None
     try:
         order = [line.split()[0] for line in subprocess.run(["ip", "netns", "list"], capture_output=True,
                                                             text=True).stdout.splitlines() if line.strip()]  # fmt: skip
@@ -237,26 +238,26 @@ def bench_find(pods: int, rounds: int, env) -> list[dict]:
         visited = order.index(last) + 1
         with tempfile.NamedTemporaryFile("w", suffix=".sh", delete=False) as fh:
             fh.write(SCAN)
+        scan_script = fh.name
         ours_cmd = [VETHCTL, "find", f"ip/{addr}", "-o", "json"]
-        scan_cmd = ["bash", fh.name, addr]
-        found = subprocess.run(scan_cmd, capture_output=True, text=True).stdout.strip()
-        assert found == last, (found, last)
-        mine = json.loads(subprocess.run(ours_cmd, capture_output=True, text=True, env=env).stdout)
-        assert mine["netns"] == last, mine
+        scan_cmd = ["bash", scan_script, addr]
         procs, ran = {}, {}
         for label, cmd in (("vethctl find", ours_cmd), ("scan", scan_cmd)):
             before = last_pid()
             ran[label] = subprocess.run(cmd, capture_output=True, text=True, env=env).stdout
             procs[label] = last_pid() - before
-        mine = json.loads(ran["vethctl find"])  # the commands of the run that was counted
+        assert ran["scan"].strip() == last, (ran["scan"], last)  # both find the same pod, the scan's last
+        mine = json.loads(ran["vethctl find"])
+        assert mine["netns"] == last, mine
         result = alternate(f"find ip/ at {pods} pods (the scan visits {visited} namespaces)", "the scan",
                            lambda: timed(ours_cmd, env), lambda: timed(scan_cmd), rounds)  # fmt: skip
         print(f"  processes spawned: vethctl find {procs['vethctl find']} (itself + {len(mine['commands'])} commands),"
               f" the scan {procs['scan']}")  # fmt: skip
         result["processes"] = procs
-        os.unlink(fh.name)
         return [result]
     finally:
+        if scan_script:
+            os.unlink(scan_script)
         subprocess.run([VETHCTL, "lab", "down", "--name", name], capture_output=True, env=env)
 
 

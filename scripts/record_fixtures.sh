@@ -94,7 +94,7 @@ for ns in "${NAMESPACES[@]}"; do
     exit 5
   fi
 done
-for ns in vtp-a vtp-r vtp-b vtp-l; do
+for ns in "${NAMESPACES[@]}"; do
   ip netns add "$ns"
   x "$ns" ip link set lo up
 done
