@@ -9,7 +9,8 @@ import subprocess
 
 import pytest
 
-from conftest import VETHCTL, snapshot, vethctl
+from tests.support.cli import VETHCTL, vethctl
+from tests.support.netstate import snapshot
 
 CASES = [
     # (args, exit code, what the message says)

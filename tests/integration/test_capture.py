@@ -7,7 +7,7 @@ import os
 import signal
 import subprocess
 
-from conftest import VETHCTL, vethctl
+from tests.support.cli import VETHCTL, vethctl
 
 
 def pinger(netns: str, dst: str, count: int = 4) -> subprocess.Popen:

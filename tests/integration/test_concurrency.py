@@ -7,7 +7,8 @@ import json
 import os
 import subprocess
 
-from conftest import VETHCTL, snapshot
+from tests.support.cli import VETHCTL
+from tests.support.netstate import snapshot
 
 
 def test_eight_concurrent_runs_on_one_pod(lab, pod, state, tmp_path):

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import VETHCTL, hook, snapshot, tagged_links, vethctl, wait_gone
+from tests.support.cli import VETHCTL, hook, vethctl, wait_gone
+from tests.support.netstate import snapshot, tagged_links
 
 
 def names():

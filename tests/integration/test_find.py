@@ -9,7 +9,8 @@ import subprocess
 
 import pytest
 
-from conftest import snapshot, tagged_links, vethctl
+from tests.support.cli import vethctl
+from tests.support.netstate import snapshot, tagged_links
 
 
 @pytest.fixture(scope="module")

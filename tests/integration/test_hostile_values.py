@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 
-from conftest import snapshot, tagged_links, vethctl
+from tests.support.cli import vethctl
+from tests.support.netstate import snapshot, tagged_links
 
 HOSTILE_NETNS = "vt pod;$(touch PWNED)'\"`x`"
 

@@ -12,7 +12,8 @@ import stat
 
 import pytest
 
-from conftest import ROOT, snapshot, vethctl
+from tests.support.cli import ROOT, vethctl
+from tests.support.netstate import snapshot
 
 FAKE = r"""#!/usr/bin/env python3
 import json, os, sys

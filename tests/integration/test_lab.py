@@ -7,7 +7,8 @@ import re
 import secrets
 import subprocess
 
-from conftest import ip_json, vethctl
+from tests.support.cli import vethctl
+from tests.support.netstate import ip_json
 
 
 def netns_names() -> set[str]:

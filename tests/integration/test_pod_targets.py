@@ -11,27 +11,11 @@ import shutil
 
 import pytest
 
-from conftest import VETHCTL, snapshot, vethctl
-from kubeapi import kube_api  # noqa: F401 - the fixture
+from tests.support.cli import VETHCTL, vethctl
+from tests.support.kubeapi import serve
+from tests.support.netstate import snapshot
 
 pytestmark = pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
-
-
-def serve(api, fixture, *, name, namespace, node, ip=None, host_network=False):
-    pod = json.loads((api_fixtures() / fixture).read_text())
-    pod["metadata"] |= {"name": name, "namespace": namespace}
-    pod["spec"]["nodeName"] = node
-    pod["spec"]["hostNetwork"] = host_network
-    if ip:
-        pod["status"]["podIP"] = ip
-        pod["status"]["podIPs"] = [{"ip": ip}]
-    return api.add_pod(pod)
-
-
-def api_fixtures():
-    from kubeapi import FIXTURES
-
-    return FIXTURES
 
 
 def test_run_a_pod_by_name(kube_api, lab, pod, state):  # noqa: F811

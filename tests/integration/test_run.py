@@ -7,7 +7,8 @@ import re
 import shlex
 import subprocess
 
-from conftest import snapshot, tagged_links, vethctl
+from tests.support.cli import vethctl
+from tests.support.netstate import snapshot, tagged_links
 
 WHO_HAS = re.compile(r"Request who-has (\S+) tell (\S+),")
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 
-from conftest import VETHCTL, vethctl
-from kubeapi import kube_api  # noqa: F401 - the fixture
-from test_pod_targets import serve
+from tests.support.cli import VETHCTL, vethctl
+from tests.support.kubeapi import serve
 
 
 def label(api, name, node, ip, labels):

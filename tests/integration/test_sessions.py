@@ -7,7 +7,8 @@ import secrets
 import subprocess
 from pathlib import Path
 
-from conftest import snapshot, tagged_links, vethctl
+from tests.support.cli import vethctl
+from tests.support.netstate import snapshot, tagged_links
 
 
 def status():

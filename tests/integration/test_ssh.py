@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import snapshot, tagged_links
-from sshd import sshd  # noqa: F401 - the fixture
+from tests.support.netstate import snapshot, tagged_links
 
 
 def test_find_over_ssh(sshd, lab, pod):  # noqa: F811

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from conftest import vethctl
+from tests.support.cli import vethctl
 
 OUTSIDE = "203.0.113.7"
 

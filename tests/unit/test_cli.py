@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sh
 
-from conftest import VETHCTL
+from tests.support.cli import VETHCTL
 
 vethctl = sh.Command(VETHCTL)
 

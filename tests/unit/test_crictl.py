@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
+from tests.support.fakes import FakeExecutor, Res
+from tests.support.paths import FIXTURES
 from vethctl.errors import BadInput, CommandFailed, MissingPrerequisite, TargetNotFound
 from vethctl.resolve import crictl
 from vethctl.resolve.crictl import ContainerInfo, SandboxInfo, get_container, parse_inspect, parse_inspectp
 
-from fakes import FakeExecutor, Res
-
-FIX = Path(__file__).resolve().parent.parent / "fixtures" / "crictl"
+FIX = FIXTURES / "crictl"
 CONTAINER = "7d6ad449ae76b3166d44ccb50db26fca776353225381820a16dbad3dbbe5861b"
 SANDBOX = "cb07c78e242382171ac035d9b888454f71bb393e788f7feaa7ee13d4ead5cb34"
 

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import json
 import string
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.support.fakes import FakeExecutor, Res
+from tests.support.paths import FIXTURES
 from vethctl.errors import BadInput, CommandFailed, MissingPrerequisite, TargetNotFound
 from vethctl.resolve import kube
 from vethctl.resolve.kube import PodInfo, get_pod, get_pod_argv, kubectl_error, parse_pod, refusal
 
-from fakes import FakeExecutor, Res
-
-FIX = Path(__file__).resolve().parent.parent / "fixtures" / "kubectl"
+FIX = FIXTURES / "kubectl"
 
 
 def text(name: str) -> str:

@@ -45,22 +45,15 @@ import os
 import socket
 import struct
 import subprocess
-from pathlib import Path
 
 import dpkt
 import pytest
 
 import vethctl.parsers.tcpdump as tcpdump_parser
+from tests.support import paths
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "linux"
-# tcpdump's regression captures: $VETHCTL_TCPDUMP_CORPUS, else shared/ beside the work tree (as on CI), else
-# /work/shared; read in place, never copied into the project
-_CORPUS_CANDIDATES = [
-    os.environ.get("VETHCTL_TCPDUMP_CORPUS", ""),
-    str(Path(__file__).resolve().parents[3] / "shared" / "corpus" / "tcpdump-tests"),
-    "/work/shared/corpus/tcpdump-tests",
-]
-CORPUS = next((Path(c) for c in _CORPUS_CANDIDATES if c and Path(c).is_dir()), Path(_CORPUS_CANDIDATES[-1]))
+FIXTURES = paths.FIXTURES / "linux"
+CORPUS = paths.CORPUS
 TCPDUMP = "tcpdump"
 
 LAB_PCAPS = sorted(FIXTURES.glob("tcpdump-*.pcap"))

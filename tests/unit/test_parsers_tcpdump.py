@@ -9,7 +9,6 @@ import contextlib
 import json
 import os
 import subprocess
-from pathlib import Path
 
 import jc
 import pytest
@@ -20,17 +19,11 @@ from jc.exceptions import ParseError
 import vethctl.parsers._tcpdump_common as common
 import vethctl.parsers.tcpdump as tcpdump
 import vethctl.parsers.tcpdump_s as tcpdump_s
+from tests.support import paths
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "linux"
+FIXTURES = paths.FIXTURES / "linux"
+CORPUS = paths.CORPUS
 CASES = sorted(p.name[len("tcpdump-") : -len(".out")] for p in FIXTURES.glob("tcpdump-*.out"))
-# tcpdump's regression captures: $VETHCTL_TCPDUMP_CORPUS, else shared/ beside the work tree (as on CI), else
-# /work/shared; read in place, never copied into the project
-_CORPUS_CANDIDATES = [
-    os.environ.get("VETHCTL_TCPDUMP_CORPUS", ""),
-    str(Path(__file__).resolve().parents[3] / "shared" / "corpus" / "tcpdump-tests"),
-    "/work/shared/corpus/tcpdump-tests",
-]
-CORPUS = next((Path(c) for c in _CORPUS_CANDIDATES if c and Path(c).is_dir()), Path(_CORPUS_CANDIDATES[-1]))
 
 
 def text_of(case):

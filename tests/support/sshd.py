@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import VETHCTL
+from tests.support.cli import VETHCTL
 
 SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
 

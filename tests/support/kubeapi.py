@@ -29,7 +29,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "kubectl"
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "kubectl"
 
 # The API's answer to a GET of a pod that does not exist, as recorded in kubernetes/community's
 # api-conventions.md (see fixtures/kubectl/SOURCES.md); only name and namespace are filled in.
@@ -226,3 +226,15 @@ def kube_api(tmp_path, monkeypatch):
         yield api
     finally:
         api.stop()
+
+
+def serve(api: KubeAPI, fixture, *, name, namespace, node, ip=None, host_network=False):
+    """A recorded pod, re-pointed: its name, namespace, node and IP as the test needs them."""
+    pod = json.loads((FIXTURES / fixture).read_text())
+    pod["metadata"] |= {"name": name, "namespace": namespace}
+    pod["spec"]["nodeName"] = node
+    pod["spec"]["hostNetwork"] = host_network
+    if ip:
+        pod["status"]["podIP"] = ip
+        pod["status"]["podIPs"] = [{"ip": ip}]
+    return api.add_pod(pod)
