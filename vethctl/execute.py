@@ -24,9 +24,11 @@ from plumbum import local
 from plumbum.commands.processes import CommandNotFound, run_proc
 
 from vethctl import audit
+from vethctl.commands import on_node
 from vethctl.errors import CommandFailed, MissingPrerequisite
 from vethctl.model import Netns, Node
 from vethctl.plan import Plan, Step
+from vethctl.render import command_text
 
 # Which package gives each tool we drive (Debian/Ubuntu names).
 TOOL_PACKAGES = {
@@ -108,7 +110,7 @@ class Executor:
         node = self.node
         if node.sudo and not self.host.remote and os.geteuid() == 0:
             node = dataclasses.replace(node, sudo=False)
-        return node.argv(step.argv, step.netns)
+        return on_node(node.netns, node.sudo, step.argv, step.netns)
 
     def _node_label(self) -> str:
         where = f"netns:{self.node.netns}" if self.node.netns else "local"
@@ -139,7 +141,13 @@ class Executor:
         result = Result(step, argv, rc, out, err, duration, started)
         self._record(result)
         if rc not in step.ok_codes:
-            raise CommandFailed(argv, rc, err, where=f"pod netns {step.netns}" if step.netns else "node")
+            raise CommandFailed(
+                argv,
+                rc,
+                err,
+                shown=command_text(argv),
+                where=f"pod netns {step.netns}" if step.netns else "node",
+            )
         return result
 
     def _run_streaming(self, cmd, key: str, isolate: bool) -> tuple[int, str, str]:
@@ -204,7 +212,8 @@ class Executor:
             if not ok:
                 self.stop(job)
                 res = job.result
-                raise CommandFailed(argv, res.rc if res and res.rc is not None else -1,
+                raise CommandFailed(argv, res.rc if res and res.rc is not None else -1, shown=command_text(argv),
+                                    stderr=
                                     "\n".join(job.stderr_lines) or f"did not print {step.ready!r} in {ready_timeout:g}s",
                                     where=f"pod netns {step.netns}" if step.netns else "node")  # fmt: skip
         return job
@@ -640,7 +649,8 @@ class RemoteHost(Host):
             'mkdir -p "$(dirname "$1")" && cat > "$1.tmp" && mv "$1.tmp" "$1"', path, stdin=text
         )
         if rc != 0:
-            raise CommandFailed(("sh", "-c", "write", path), rc, err, where=self.label)
+            argv = ("sh", "-c", "write", path)
+            raise CommandFailed(argv, rc, err, shown=command_text(argv), where=self.label)
 
     def remove(self, path):
         self._sh('rm -f "$1"', path)

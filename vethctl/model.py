@@ -218,9 +218,3 @@ class Node:
     def label(self) -> str:
         where = f"netns {self.netns}" if self.netns else ("this machine" if not self.host else "the host")
         return f"{where} on {self.host}" if self.host else where
-
-    def argv(self, argv: tuple[str, ...], netns: Netns | None) -> tuple[str, ...]:
-        from vethctl.commands import in_netns
-
-        full = in_netns(netns if netns is not None else self.netns, argv)
-        return ("sudo", *full) if self.sudo else full

@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from vethctl import commands
-from vethctl.commands import Argv
+from vethctl.commands import Argv, in_netns, ip, probe, tcpdump
 from vethctl.model import Attachment, IPAddress, Netns
 
 PHASES = ("attach", "observe", "capture", "probe", "teardown", "lab")
@@ -35,7 +34,7 @@ class Step:
 
     @property
     def argv_in_netns(self) -> Argv:
-        return commands.in_netns(self.netns, self.argv)
+        return in_netns(self.netns, self.argv)
 
 
 @dataclass(frozen=True)
@@ -58,34 +57,34 @@ class Plan:
 def attach_steps(att: Attachment) -> list[Step]:
     host, pod = att.host_end, att.pod_end
     delete = Step(
-        commands.link_del(host.name),
+        ip.link_del(host.name),
         purpose=f"remove the veth pair (deleting {host.name} removes {pod.name} too)",
         phase="teardown",
         quiet_fail=True,
     )
     return [
         Step(
-            commands.veth_add(host.name, pod.name, pod.netns, mtu=att.mtu),
+            ip.veth_add(host.name, pod.name, pod.netns, mtu=att.mtu),
             purpose=f"create the veth pair, {pod.name} straight into the pod's netns",
             undo=(delete,),
             key="veth_add",
         ),
-        Step(commands.link_tag_up(host.name, att.tag), purpose=f"tag the host end {att.tag} and bring it up"
+        Step(ip.link_tag_up(host.name, att.tag), purpose=f"tag the host end {att.tag} and bring it up"
              " (no IPv6 link-local: no DAD)"),
-        Step(commands.link_tag_up(pod.name, att.tag), pod.netns, purpose="tag the pod end and bring it up"),
-        Step(commands.addr_add(pod.address, pod.name), pod.netns, purpose="address the pod end"),
-        Step(commands.addr_add(host.address, host.name), purpose="address the host end"),
+        Step(ip.link_tag_up(pod.name, att.tag), pod.netns, purpose="tag the pod end and bring it up"),
+        Step(ip.addr_add(pod.address, pod.name), pod.netns, purpose="address the pod end"),
+        Step(ip.addr_add(host.address, host.name), purpose="address the host end"),
     ]  # fmt: skip
 
 
 def observe_steps(att: Attachment, destinations: Iterable[IPAddress]) -> list[Step]:
     steps = [
-        Step(commands.route_show(), att.pod_end.netns, purpose="the pod's routes, with the new connected one",
+        Step(ip.route_show(), att.pod_end.netns, purpose="the pod's routes, with the new connected one",
              phase="observe", key="pod_routes"),
     ]  # fmt: skip
     for dst in destinations:
         steps.append(
-            Step(commands.route_get_json(dst), att.pod_end.netns, purpose=f"which interface {dst} leaves the pod by",
+            Step(ip.route_get_json(dst), att.pod_end.netns, purpose=f"which interface {dst} leaves the pod by",
                  phase="observe", key=f"route_get:{dst}")
         )  # fmt: skip
     return steps
@@ -95,7 +94,7 @@ def capture_steps(iface: str, filter_expr: str, pcap: str | None, *, key: str = 
                   netns: Netns | None = None, count: int | None = None) -> tuple[Step, Step]:  # fmt: skip
     """Start tcpdump and, later, stop it: the two are separate steps with the probe between them."""
     start = Step(
-        commands.tcpdump(iface, filter_expr=filter_expr, pcap=pcap, count=count),
+        tcpdump.capture(iface, filter_expr=filter_expr, pcap=pcap, count=count),
         netns,
         purpose=f"capture on {iface}; wait until tcpdump says it is listening",
         phase="capture",
@@ -111,7 +110,7 @@ def capture_steps(iface: str, filter_expr: str, pcap: str | None, *, key: str = 
 def ping_step(netns: Netns | None, dst: IPAddress, *, count: int, interval: float, key: str = "ping",
               wait: int | None = None) -> Step:  # fmt: skip
     return Step(
-        commands.ping(dst, count=count, interval=interval, wait=wait),
+        probe.ping(dst, count=count, interval=interval, wait=wait),
         netns,
         purpose=f"ping {dst} from the pod ({count} × every {interval:g} s)",
         phase="probe",
@@ -141,9 +140,7 @@ def build_up(att: Attachment) -> Plan:
 
 def build_down(host_names: Iterable[str]) -> Plan:
     steps = [
-        Step(
-            commands.link_del(name), purpose=f"remove {name} and its peer", phase="teardown", quiet_fail=True
-        )
+        Step(ip.link_del(name), purpose=f"remove {name} and its peer", phase="teardown", quiet_fail=True)
         for name in host_names
     ]
     return Plan(tuple(steps), keep=True, title="down")

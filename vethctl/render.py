@@ -5,12 +5,18 @@ from __future__ import annotations
 import shlex
 from datetime import UTC, datetime
 
+from vethctl.commands import on_node
 from vethctl.model import Node
 from vethctl.plan import Plan, Step
 
 
+def command_text(argv: tuple[str, ...]) -> str:
+    """An argv as a person types it: shell-quoted where it must be."""
+    return shlex.join(argv)
+
+
 def command_line(step: Step, node: Node) -> str:
-    return shlex.join(node.argv(step.argv, step.netns))
+    return command_text(on_node(node.netns, node.sudo, step.argv, step.netns))
 
 
 def dry_run(plan: Plan, node: Node) -> str:

@@ -10,6 +10,7 @@ import pytest
 
 from vethctl import plan as plans
 from vethctl import render
+from vethctl.commands import on_node
 from vethctl.model import Attachment, Netns, Node, VethEnd
 
 POD = Netns.named("cni-1234")
@@ -95,7 +96,7 @@ def test_hostile_values_are_quoted_once():
     steps = [s for s in plan.all_steps() if not s.stops]
     assert len(lines) == len(steps) + 1
     for line, step in zip([x for x in lines if not x.startswith("kill")], steps, strict=True):
-        assert shlex.split(line.removesuffix(" &")) == list(node.argv(step.argv, step.netns))
+        assert shlex.split(line.removesuffix(" &")) == list(on_node(node.netns, node.sudo, step.argv, step.netns))
 
 
 def test_transcript_is_valid_bash_with_cleanup_and_teardown(tmp_path):

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from loguru import logger
 
-from vethctl import commands
+from vethctl.commands import ip, probe
 from vethctl.errors import TargetNotFound
 from vethctl.execute import Executor
 from vethctl.model import IPAddress, Netns
@@ -48,7 +48,7 @@ def _json(ex: Executor, argv, netns=None, purpose="", ok=ANY_EXIT) -> list:
 
 def find_by_ip(ex: Executor, address: IPAddress) -> Found:
     path: list[str] = []
-    route = _json(ex, commands.route_get_json(address), purpose=f"which device {address} is behind")
+    route = _json(ex, ip.route_get_json(address), purpose=f"which device {address} is behind")
     if not route:
         raise TargetNotFound(f"{address} has no route on this node", hint="is it a pod IP of this node?")
     route = route[0]
@@ -78,7 +78,7 @@ def find_by_ip(ex: Executor, address: IPAddress) -> Found:
 
 
 def _link(ex: Executor, dev: str) -> dict:
-    got = _json(ex, commands.link_show_json(dev), purpose=f"what {dev} is")
+    got = _json(ex, ip.link_show_json(dev), purpose=f"what {dev} is")
     return got[0] if got else {}
 
 
@@ -86,11 +86,11 @@ def _bridge_port(ex: Executor, address: IPAddress, bridge: str, path: list[str])
     """neigh -> MAC -> fdb -> port. The neighbour entry outlives the bridge's learned entry (300 s), so an
     idle pod can have a MAC but no fdb entry: one probe ping refreshes both."""
     for attempt in (1, 2):
-        neigh = [n for n in _json(ex, commands.neigh_show_json(address), purpose="the pod's MAC")
+        neigh = [n for n in _json(ex, ip.neigh_show_json(address), purpose="the pod's MAC")
                  if n.get("lladdr") and "FAILED" not in n.get("state", [])]  # fmt: skip
         mac = neigh[0]["lladdr"] if neigh else None
         if mac:
-            fdb = _json(ex, commands.fdb_get_json(mac, bridge), purpose=f"which port of {bridge} has {mac}")
+            fdb = _json(ex, ip.fdb_get_json(mac, bridge), purpose=f"which port of {bridge} has {mac}")
             port = next((e.get("ifname") for e in fdb if e.get("ifname") and e.get("ifname") != bridge), None)
             if port:
                 path.append(f"neigh {mac} -> fdb port {port}")
@@ -102,7 +102,7 @@ def _bridge_port(ex: Executor, address: IPAddress, bridge: str, path: list[str])
                 else f"{mac} not in {bridge}'s fdb: one probe ping"
             )
             ex.read(
-                commands.probe(address),
+                probe.neighbour(address),
                 None,
                 purpose="make the kernel resolve the pod's MAC",
                 ok_codes=ANY_EXIT,
@@ -112,7 +112,7 @@ def _bridge_port(ex: Executor, address: IPAddress, bridge: str, path: list[str])
 
 
 def _by_nsid(ex: Executor, address: IPAddress, veth: dict, path: list[str]) -> Found | None:
-    ids = _json(ex, commands.netns_list_id(veth["link_netnsid"]), purpose="the name of that netns id")
+    ids = _json(ex, ip.netns_list_id(veth["link_netnsid"]), purpose="the name of that netns id")
     name = next((i.get("name") for i in ids if i.get("nsid") == veth["link_netnsid"]), None)
     path.append(
         f"{veth['ifname']}: peer ifindex {veth.get('link_index')}, netnsid {veth['link_netnsid']} -> {name}"
@@ -131,7 +131,7 @@ def _verify(
     ex: Executor, netns: Netns, address: IPAddress, peer_index: int | None
 ) -> tuple[str | None, list]:
     """The interface of `netns` that holds `address` (and is the veth's peer, when we know the peer)."""
-    links = _json(ex, commands.addr_show_json(), netns, purpose=f"verify {address} in {netns}")
+    links = _json(ex, ip.addr_show_json(), netns, purpose=f"verify {address} in {netns}")
     for link in links:
         holds = any(a.get("local") == str(address) for a in link.get("addr_info", []))
         if holds and (peer_index is None or link.get("ifindex") == peer_index):

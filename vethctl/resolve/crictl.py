@@ -165,7 +165,9 @@ def crictl_error(stderr: str, argv: tuple[str, ...], rc: int, *, what: str = "co
         where = f" at {endpoint.group(1)}" if endpoint else ""
         return MissingPrerequisite(f"crictl cannot reach the container runtime's CRI socket{where}",
                                    hint=RUNTIME_HINT)  # fmt: skip
-    return CommandFailed(argv, rc, stderr)
+    from vethctl.render import command_text
+
+    return CommandFailed(argv, rc, stderr, shown=command_text(argv))
 
 
 # -- running it -------------------------------------------------------------------------------------

@@ -338,7 +338,9 @@ def kubectl_error(stderr: str, argv: tuple[str, ...], rc: int, *, name: str, nam
     last = _last_line(stderr)
     if any(word in last for word in _NETWORK):
         return MissingPrerequisite(f"cannot reach the Kubernetes API server: {last}", hint=REACH_HINT)
-    return CommandFailed(argv, rc, stderr)
+    from vethctl.render import command_text
+
+    return CommandFailed(argv, rc, stderr, shown=command_text(argv))
 
 
 # -- running it -------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import threading
 from dataclasses import dataclass
 
 from vethctl import plan as plans
+from vethctl.commands import tcpdump
 from vethctl.errors import BadInput, TargetNotFound
 from vethctl.execute import Executor
 from vethctl.model import Netns, Node, validate_ifname
@@ -94,8 +95,7 @@ def capture(opts: CaptureOptions, out=sys.stdout) -> dict:
     if opts.read:
         ex = Executor(Node())
         check_filter(ex, opts.filter)
-        argv = ("tcpdump", "-r", os.path.abspath(opts.read), "-nn", "-tt", "-e",
-                *(("-c", str(opts.count)) if opts.count else ()), *((opts.filter,) if opts.filter else ()))  # fmt: skip
+        argv = tcpdump.read(os.path.abspath(opts.read), filter_expr=opts.filter, count=opts.count)
         res = ex.run(plans.Step(argv, purpose="read the pcap", phase="capture"))
         packets = jc.parse(parser, res.stdout, quiet=True)
         if opts.output == "ndjson":
@@ -149,8 +149,9 @@ def capture(opts: CaptureOptions, out=sys.stdout) -> dict:
     res = ex.by_key["capture"]
     if res.rc not in (0, None, -2, 130) and stopped_by != "Ctrl-C":
         from vethctl.errors import CommandFailed
+        from vethctl.render import command_text
 
-        raise CommandFailed(res.argv, res.rc, res.stderr)
+        raise CommandFailed(res.argv, res.rc, res.stderr, shown=command_text(res.argv))
     packets = jc.parse(parser, res.stdout, quiet=True)
     return _summary(opts, iface, netns, packets, tcpdump_counters(res.stderr), ex, stopped_by=stopped_by)
 

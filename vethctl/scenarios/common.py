@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from loguru import logger
 
-from vethctl import commands
+from vethctl.commands import ip
 from vethctl.errors import MissingPrerequisite
 from vethctl.execute import Executor
 from vethctl.model import IPAddress, IPNetwork, Netns, Node
@@ -117,10 +117,10 @@ def require_root(node: Node) -> None:
 def look(ex: Executor, netns: Netns | None, what: str, links: list[dict] | None = None) -> NetView:
     if links is None:
         links = json.loads(
-            ex.read(commands.addr_show_json(), netns, purpose=f"{what}: links and addresses").stdout or "[]"
+            ex.read(ip.addr_show_json(), netns, purpose=f"{what}: links and addresses").stdout or "[]"
         )
     routes = json.loads(
-        ex.read(commands.route_show_json(), netns, purpose=f"{what}: routes, all tables").stdout or "[]"
+        ex.read(ip.route_show_json(), netns, purpose=f"{what}: routes, all tables").stdout or "[]"
     )
     return NetView(links, routes)
 
@@ -138,7 +138,7 @@ def node_of(ex: Executor, pod: PodView, requested: Node, explicit: bool) -> Node
     link = pod.primary
     if not link or link.get("link_netnsid") is None:
         return requested
-    ids = json.loads(ex.read(commands.netns_list_id(link["link_netnsid"]), pod.netns,
+    ids = json.loads(ex.read(ip.netns_list_id(link["link_netnsid"]), pod.netns,
                              purpose="which namespace holds the pod's peer").stdout or "[]")  # fmt: skip
     name = next((i.get("name") for i in ids if i.get("nsid") == link["link_netnsid"]), None)
     if name and name != pod.netns.name:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from vethctl import commands
 from vethctl import plan as plans
+from vethctl.commands import ip
 from vethctl.model import parse_address
 from vethctl.scenarios.common import check_pings, parse_ping
 from vethctl.scenarios.locate import KubeScope, host_veth_of, locate
@@ -29,12 +29,10 @@ def routes(
 ) -> dict:
     dst = parse_address(to, "--to") if to else None
     located, netns, ex = _target(target, via, kube)
-    table = json.loads(ex.read(commands.route_show(), netns, purpose="the pod's routes").stdout or "[]")
+    table = json.loads(ex.read(ip.route_show(), netns, purpose="the pod's routes").stdout or "[]")
     result = {"target": located.as_json(), "routes": table, "to": None}
     if dst is not None:
-        res = ex.read(
-            commands.route_get_json(dst), netns, purpose=f"which way {dst} leaves", ok_codes={0, 1, 2}
-        )
+        res = ex.read(ip.route_get_json(dst), netns, purpose=f"which way {dst} leaves", ok_codes={0, 1, 2})
         got = json.loads(res.stdout or "[]") if res.rc == 0 else []
         route = got[0] if got else None
         sentence = route_sentence(str(dst), route)
@@ -50,9 +48,7 @@ def ping(target: str, address: str, *, count: int = 3, interval: float = 1.0, vi
     dst = parse_address(address, "ADDR")
     check_pings(count, interval)
     located, netns, ex = _target(target, via, kube)
-    route_res = ex.read(
-        commands.route_get_json(dst), netns, purpose=f"which way {dst} leaves", ok_codes={0, 1, 2}
-    )
+    route_res = ex.read(ip.route_get_json(dst), netns, purpose=f"which way {dst} leaves", ok_codes={0, 1, 2})
     got = json.loads(route_res.stdout or "[]") if route_res.rc == 0 else []
     res = ex.run(plans.ping_step(netns, dst, count=count, interval=interval))
     parsed, lines = parse_ping(res.stdout)

@@ -17,7 +17,8 @@ import re
 import shutil
 import uuid
 
-from vethctl import commands
+from vethctl.commands import ip, node
+from vethctl.commands.cni import invoke as cni_invoke
 from vethctl.errors import BadInput, MissingPrerequisite
 from vethctl.execute import Executor
 from vethctl.model import Netns, Node
@@ -30,9 +31,7 @@ DEFAULT_POD_CIDR = "198.18.0.0/24"
 BRIDGE = "cni0"
 LAB_TAG = "vethctl-lab:"
 CNI_DIRS = ("/opt/cni/bin", "/usr/lib/cni", "/usr/libexec/cni")
-# A lab is quiet on purpose: without DAD, IPv6 link-local addresses (and their routes) are final at once,
-# so a snapshot taken right after `lab up` stays true.
-NO_DAD = ("sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0")
+NO_DAD = node.NO_DAD
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,30}$")
 
 
@@ -116,12 +115,12 @@ def pod_steps(
     path = f"/var/run/netns/{pod}"
 
     def plugin(p: str, cmd: str, ifname: str, conf: str, **kw) -> Step:
-        return Step(commands.cni(os.path.join(cni_dir, p), cmd, container_id=pod_uuid, netns_path=path,
+        return Step(cni_invoke(os.path.join(cni_dir, p), cmd, container_id=pod_uuid, netns_path=path,
                                  ifname=ifname, cni_path=cni_dir), node, stdin=conf, phase="lab", **kw)  # fmt: skip
 
-    delete = Step(commands.netns_del(pod), purpose=f"remove the pod {pod}", phase="lab", quiet_fail=True)
+    delete = Step(ip.netns_del(pod), purpose=f"remove the pod {pod}", phase="lab", quiet_fail=True)
     return [
-        Step(commands.netns_add(pod), purpose=f"a pod sandbox, named as containerd names it: {pod}", phase="lab",
+        Step(ip.netns_add(pod), purpose=f"a pod sandbox, named as containerd names it: {pod}", phase="lab",
              undo=(delete,)),
         Step(NO_DAD, Netns.named(pod), phase="lab", purpose="no IPv6 DAD: the lab's state settles at once"),
         plugin(cni, "ADD", "eth0", network_conf(name, pod_cidr, cni), key=f"cni:{pod}",
@@ -150,7 +149,7 @@ def outside_name(name: str) -> str:
     return f"{name}-out"[:31]
 
 
-def uplink_steps(name: str, node: Netns, pod_cidr: str) -> list[Step]:
+def uplink_steps(name: str, node_ns: Netns, pod_cidr: str) -> list[Step]:
     """The shape of a real node's egress: an uplink to an 'outside' namespace holding a test address,
     forwarding on, and MASQUERADE for the pods' traffic leaving by the uplink."""
     out = outside_name(name)
@@ -159,21 +158,20 @@ def uplink_steps(name: str, node: Netns, pod_cidr: str) -> list[Step]:
     node_ip, out_ip = net.network_address + 1, net.network_address + 254
     lab_step = lambda argv, ns=None, purpose="", **kw: Step(argv, ns, purpose=purpose, phase="lab", **kw)  # noqa: E731
     return [
-        lab_step(commands.netns_add(out), purpose=f"the outside: {out}, holding {OUTSIDE_ADDRESS}",
-                 undo=(lab_step(commands.netns_del(out), quiet_fail=True),)),
-        lab_step(("ip", "link", "add", UPLINK, "type", "veth", "peer", "name", "eth0", "netns", out), node,
+        lab_step(ip.netns_add(out), purpose=f"the outside: {out}, holding {OUTSIDE_ADDRESS}",
+                 undo=(lab_step(ip.netns_del(out), quiet_fail=True),)),
+        lab_step(ip.veth_pair(UPLINK, "eth0", out), node_ns,
                  purpose="the node's uplink"),
-        lab_step(("ip", "addr", "add", f"{node_ip}/{net.prefixlen}", "dev", UPLINK), node),
-        lab_step(("ip", "link", "set", "dev", UPLINK, "up"), node),
-        lab_step(("ip", "addr", "add", f"{out_ip}/{net.prefixlen}", "dev", "eth0"), outside),
-        lab_step(("ip", "addr", "add", f"{OUTSIDE_ADDRESS}/32", "dev", "lo"), outside),
-        lab_step(("ip", "link", "set", "dev", "eth0", "up"), outside),
-        lab_step(("ip", "link", "set", "dev", "lo", "up"), outside),
-        lab_step(("ip", "route", "add", "default", "via", str(out_ip), "dev", UPLINK), node,
-                 purpose="the node's default route, by the uplink"),
-        lab_step(("sysctl", "-qw", "net.ipv4.ip_forward=1"), node, purpose="forwarding on, as on any node"),
-        lab_step(("iptables", "-t", "nat", "-A", "POSTROUTING", "-s", pod_cidr, "-o", UPLINK, "-j", "MASQUERADE"),
-                 node, purpose="the pods' traffic leaves with the node's address"),
+        lab_step(ip.addr_add_text(f"{node_ip}/{net.prefixlen}", UPLINK), node_ns),
+        lab_step(ip.link_up(UPLINK), node_ns),
+        lab_step(ip.addr_add_text(f"{out_ip}/{net.prefixlen}", "eth0"), outside),
+        lab_step(ip.addr_add_text(f"{OUTSIDE_ADDRESS}/32", "lo"), outside),
+        lab_step(ip.link_up("eth0"), outside),
+        lab_step(ip.link_up("lo"), outside),
+        lab_step(ip.route_add_default(str(out_ip), UPLINK), node_ns, purpose="the node's default route, by the uplink"),
+        lab_step(node.sysctl_set("net.ipv4.ip_forward", "1"), node_ns, purpose="forwarding on, as on any node"),
+        lab_step(node.iptables_masquerade(pod_cidr, UPLINK), node_ns,
+                 purpose="the pods' traffic leaves with the node's address"),
     ]  # fmt: skip
 
 
@@ -204,9 +202,9 @@ def up(name: str = DEFAULT_LAB, pods: int = 2, pod_cidr: str | None = None, cni:
     if not node_up:
         rec = None
         steps += [
-            Step(commands.netns_add(name), purpose=f"the lab node {name}: a namespace attached to nothing real",
-                 phase="lab", undo=(Step(commands.netns_del(name), purpose=f"remove the lab node {name}", phase="lab"),)),
-            Step(("ip", "link", "set", "dev", "lo", "alias", f"{LAB_TAG}{name}", "up"), node_ns, phase="lab",
+            Step(ip.netns_add(name), purpose=f"the lab node {name}: a namespace attached to nothing real",
+                 phase="lab", undo=(Step(ip.netns_del(name), purpose=f"remove the lab node {name}", phase="lab"),)),
+            Step(ip.link_alias_up("lo", f"{LAB_TAG}{name}"), node_ns, phase="lab",
                  purpose="lo up, tagged so that `lab down` knows this node is a lab's"),
             Step(NO_DAD, node_ns, phase="lab", purpose="no IPv6 DAD: the lab's state settles at once"),
         ]  # fmt: skip
@@ -248,16 +246,14 @@ def up(name: str = DEFAULT_LAB, pods: int = 2, pod_cidr: str | None = None, cni:
 def _lab_pods_from_kernel(ex: Executor, name: str) -> list[str]:
     """Pods whose eth0 peer is on the lab node, by their netns names: works even if the record is gone."""
     node = Netns.named(name)
-    links = json.loads(
-        ex.read(("ip", "-j", "link", "show", "type", "veth"), node, ok_codes={0, 1}).stdout or "[]"
-    )
-    ids = json.loads(ex.read(commands.netns_list_json(), node).stdout or "[]")
+    links = json.loads(ex.read(ip.veths_json(), node, ok_codes={0, 1}).stdout or "[]")
+    ids = json.loads(ex.read(ip.netns_list_json(), node).stdout or "[]")
     names = {i["id"]: i.get("name") for i in ids if "id" in i}
     return sorted({names.get(link.get("link_netnsid")) for link in links} - {None})
 
 
 def _is_lab_node(ex: Executor, name: str) -> bool:
-    res = ex.read(("ip", "-j", "link", "show", "dev", "lo"), Netns.named(name), ok_codes={0, 1})
+    res = ex.read(ip.link_json("lo"), Netns.named(name), ok_codes={0, 1})
     links = json.loads(res.stdout or "[]")
     return bool(links) and links[0].get("ifalias") == f"{LAB_TAG}{name}"
 
@@ -272,7 +268,7 @@ def down(name: str = DEFAULT_LAB) -> dict:
             _forget(name)
             # the node is gone; pods of the record may remain
             left = [p["netns"] for p in rec["pods"] if _netns_exists(p["netns"])]
-            plan = Plan(tuple(Step(commands.netns_del(p), phase="lab", purpose=f"remove the pod {p}") for p in left),
+            plan = Plan(tuple(Step(ip.netns_del(p), phase="lab", purpose=f"remove the pod {p}") for p in left),
                         keep=True)  # fmt: skip
             ex.execute(plan)
             return {"name": name, "removed": left, "commands": [r.as_json() for r in ex.results]}
@@ -285,12 +281,12 @@ def down(name: str = DEFAULT_LAB) -> dict:
     if rec:
         pods |= {p["netns"] for p in rec["pods"] if _netns_exists(p["netns"])}
     pods = {p for p in pods if p.startswith("cni-")}
-    steps = [Step(commands.netns_del(p), phase="lab", purpose=f"remove the pod {p}") for p in sorted(pods)]
+    steps = [Step(ip.netns_del(p), phase="lab", purpose=f"remove the pod {p}") for p in sorted(pods)]
     out = (rec or {}).get("outside") or outside_name(name)
     if _netns_exists(out) and _holds_uplink_peer(ex, name, out):
-        steps.append(Step(commands.netns_del(out), phase="lab", purpose=f"remove the outside {out}"))
+        steps.append(Step(ip.netns_del(out), phase="lab", purpose=f"remove the outside {out}"))
         pods.add(out)
-    steps.append(Step(commands.netns_del(name), phase="lab", purpose=f"remove the lab node {name}"))
+    steps.append(Step(ip.netns_del(name), phase="lab", purpose=f"remove the lab node {name}"))
     ex.execute(Plan(tuple(steps), keep=True))
     _forget(name)
     return {"name": name, "removed": sorted(pods) + [name], "commands": [r.as_json() for r in ex.results]}
@@ -298,13 +294,11 @@ def down(name: str = DEFAULT_LAB) -> dict:
 
 def _holds_uplink_peer(ex: Executor, name: str, out: str) -> bool:
     """The outside namespace is ours only if the lab node's uplink leads into it."""
-    links = json.loads(ex.read(("ip", "-j", "link", "show", "dev", UPLINK), Netns.named(name), ok_codes={0, 1}).stdout
+    links = json.loads(ex.read(ip.link_json(UPLINK), Netns.named(name), ok_codes={0, 1}).stdout
                        or "[]")  # fmt: skip
     if not links or links[0].get("link_netnsid") is None:
         return False
-    ids = json.loads(
-        ex.read(commands.netns_list_id(links[0]["link_netnsid"]), Netns.named(name)).stdout or "[]"
-    )
+    ids = json.loads(ex.read(ip.netns_list_id(links[0]["link_netnsid"]), Netns.named(name)).stdout or "[]")
     return any(i.get("nsid") == links[0]["link_netnsid"] and i.get("name") == out for i in ids)
 
 

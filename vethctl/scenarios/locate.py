@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from loguru import logger
 
-from vethctl import commands
+from vethctl.commands import ip
 from vethctl.errors import BadInput, TargetNotFound
 from vethctl.execute import Executor
 from vethctl.model import Netns, Node, parse_address
@@ -175,9 +175,7 @@ def host_veth_of(ex: Executor, located: Located, node_links: list[dict] | None =
     if primary.get("link_index") is None or primary.get("link_netnsid") is None:
         return None
     if node_links is None:
-        node_links = json.loads(
-            ex.read(commands.link_show_json(), None, purpose="the node's links").stdout or "[]"
-        )
+        node_links = json.loads(ex.read(ip.link_show_json(), None, purpose="the node's links").stdout or "[]")
     peer = next((x for x in node_links if x.get("ifindex") == primary["link_index"]), None)
     located.host_veth = peer.get("ifname") if peer else None
     return located.host_veth

@@ -78,9 +78,9 @@ def check_filter(ex: Executor, filter_expr: str, always: bool = False) -> None:
         filter_expr == DEFAULT_FILTER and not always
     ):  # the default compiles: save a process
         return
-    from vethctl import commands
+    from vethctl.commands import tcpdump
 
-    res = ex.read(commands.tcpdump_check_filter(filter_expr), None, purpose="compile the capture filter",
+    res = ex.read(tcpdump.check_filter(filter_expr), None, purpose="compile the capture filter",
                   ok_codes={0, 1})  # fmt: skip
     if res.rc != 0:
         msg = next((line for line in res.stderr.splitlines() if "tcpdump:" in line), res.stderr.strip())

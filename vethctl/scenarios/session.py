@@ -16,8 +16,8 @@ import json
 import signal
 import time
 
-from vethctl import commands
 from vethctl import plan as plans
+from vethctl.commands import ip
 from vethctl.errors import BadInput
 from vethctl.execute import Executor
 from vethctl.model import Netns, Node, parse_tag
@@ -79,7 +79,7 @@ def tagged(via: str | None = None, records: list[dict] | None = None) -> tuple[l
     for node in _nodes(via, records):
         ex = Executor(node)
         executors.append(ex)
-        links = json.loads(ex.read(commands.link_show_json(), None, purpose="tagged links").stdout or "[]")
+        links = json.loads(ex.read(ip.link_show_json(), None, purpose="tagged links").stdout or "[]")
         ids = None
         for link in links:
             tag = parse_tag(link.get("ifalias"))
@@ -87,7 +87,7 @@ def tagged(via: str | None = None, records: list[dict] | None = None) -> tuple[l
                 continue
             if ids is None:
                 ids = {i["id"]: i.get("name") for i in
-                       json.loads(ex.read(commands.netns_list_json(), None, purpose="netns names").stdout or "[]")
+                       json.loads(ex.read(ip.netns_list_json(), None, purpose="netns names").stdout or "[]")
                        if "id" in i}  # fmt: skip
             rec = by_session.get(tag["session"], {})
             peer_ns = ids.get(link.get("link_netnsid")) if link.get("link_netnsid") is not None else None

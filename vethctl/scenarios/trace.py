@@ -14,8 +14,8 @@ import json
 import statistics
 from dataclasses import dataclass, field
 
-from vethctl import commands
 from vethctl import plan as plans
+from vethctl.commands import ip, node
 from vethctl.errors import BadInput
 from vethctl.execute import Executor
 from vethctl.model import IPAddress, Netns, parse_address
@@ -52,7 +52,7 @@ def _json(ex: Executor, argv, netns=None, purpose="") -> tuple[list, str]:
 def derive_path(ex: Executor, located: Located, dst: IPAddress) -> tuple[list[Hop], dict]:
     """The hops, in path order, from the routing tables; and what the routing said on the way."""
     facts: dict = {}
-    got, err = _json(ex, commands.route_get_json(dst), located.netns, purpose=f"the pod's route to {dst}")
+    got, err = _json(ex, ip.route_get_json(dst), located.netns, purpose=f"the pod's route to {dst}")
     if not got:
         raise BadInput(f"the pod has no route to {dst}: {err or 'no answer'}", hint="see `vethctl routes`")
     pod_route = facts["pod_route"] = got[0]
@@ -62,7 +62,7 @@ def derive_path(ex: Executor, located: Located, dst: IPAddress) -> tuple[list[Ho
     if pod_link.get("link_index") is None or pod_link.get("link_netnsid") is None:
         facts["end"] = f"{pod_dev} has no peer on the node: the path cannot be followed further"
         return hops, facts
-    node_links, _ = _json(ex, commands.link_show_json(), None, purpose="the node's links")
+    node_links, _ = _json(ex, ip.link_show_json(), None, purpose="the node's links")
     peer = next((x for x in node_links if x.get("ifindex") == pod_link["link_index"]), None)
     if peer is None:
         facts["end"] = f"the peer of {pod_dev} is not on this node"
@@ -75,11 +75,11 @@ def derive_path(ex: Executor, located: Located, dst: IPAddress) -> tuple[list[Ho
             Hop(None, in_dev, "bridge", True, note=f"{peer['ifname']} is a port of the bridge {in_dev}")
         )
     src = pod_route.get("prefsrc") or (str(located.pod.pod_ip) if located.pod.pod_ip else None)
-    argv = ("ip", "-j", "route", "get", str(dst), *(("from", src) if src else ()), "iif", in_dev)
+    argv = ip.route_get_from_json(dst, src, in_dev)
     node_route, err = _json(ex, argv, None, purpose=f"the node's route for the pod's packet to {dst}")
     if not node_route:
         facts["node_route_error"] = err or "no answer"
-        plain, _ = _json(ex, commands.route_get_json(dst), None, purpose=f"the node's own route to {dst}")
+        plain, _ = _json(ex, ip.route_get_json(dst), None, purpose=f"the node's own route to {dst}")
         if plain and plain[0].get("dev") and plain[0].get("type") != "local":
             facts["would_leave_by"] = plain[0]
             if plain[0]["dev"] not in (in_dev, peer["ifname"]):
@@ -220,7 +220,7 @@ def _node_diagnostics(ex: Executor, diagnostics: dict) -> list[str]:
     """Read-only looks at what usually stops forwarding on a node: ip_forward, the FORWARD chain."""
     causes = []
     res = ex.read(
-        ("sysctl", "-n", "net.ipv4.ip_forward"), None, purpose="is forwarding on?", ok_codes=ANY_EXIT
+        node.sysctl_get("net.ipv4.ip_forward"), None, purpose="is forwarding on?", ok_codes=ANY_EXIT
     )
     if res.rc == 0:
         diagnostics["ip_forward"] = res.stdout.strip()
@@ -229,7 +229,7 @@ def _node_diagnostics(ex: Executor, diagnostics: dict) -> list[str]:
     import shutil
 
     if shutil.which("iptables"):
-        res = ex.read(("iptables", "-S", "FORWARD"), None, purpose="the FORWARD chain", ok_codes=ANY_EXIT)
+        res = ex.read(node.iptables_rules("FORWARD"), None, purpose="the FORWARD chain", ok_codes=ANY_EXIT)
         if res.rc == 0:
             rules = res.stdout.splitlines()
             diagnostics["forward_chain"] = rules

@@ -1,0 +1,25 @@
+"""The node's own settings: sysctl and iptables, read (diagnostics) and written (the lab)."""
+
+from __future__ import annotations
+
+from vethctl.commands import Argv
+
+# A lab is quiet on purpose: without DAD, IPv6 link-local addresses (and their routes) are final at once,
+# so a snapshot taken right after `lab up` stays true.
+NO_DAD: Argv = ("sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0")
+
+
+def sysctl_get(key: str) -> Argv:
+    return ("sysctl", "-n", key)
+
+
+def sysctl_set(key: str, value: str) -> Argv:
+    return ("sysctl", "-qw", f"{key}={value}")
+
+
+def iptables_rules(chain: str, table: str | None = None) -> Argv:
+    return ("iptables", *(("-t", table) if table else ()), "-S", chain)
+
+
+def iptables_masquerade(source: str, out_dev: str) -> Argv:
+    return ("iptables", "-t", "nat", "-A", "POSTROUTING", "-s", source, "-o", out_dev, "-j", "MASQUERADE")
