@@ -792,7 +792,8 @@ class KubectlDebugHost(RemoteHost):
     def __init__(self, url: str):
         from urllib.parse import parse_qs, urlsplit
 
-        from vethctl.resolve import kube
+        from vethctl.commands import kubectl as kube
+        from vethctl.parsers.kube import parse_debug_created
 
         parts = urlsplit(url)
         query = parse_qs(parts.query)
@@ -805,7 +806,7 @@ class KubectlDebugHost(RemoteHost):
         self._kube = kube
         out = self._kubectl(kube.debug_node_argv(self.node_name, image=self.image, namespace=self.namespace,
                                                  context=self.context), "start a node debugging pod")  # fmt: skip
-        self.pod, self.container, _ = kube.parse_debug_created(out)
+        self.pod, self.container, _ = parse_debug_created(out)
         self._kubectl(kube.debug_wait_argv(self.pod, namespace=self.namespace, context=self.context),
                       "wait for the debugging pod")  # fmt: skip
 

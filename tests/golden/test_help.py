@@ -31,7 +31,9 @@ def _check(name: str, text: str) -> None:
 @pytest.mark.parametrize("words", SCREENS, ids=["-".join(w) or "top" for w in SCREENS])
 def test_help_is_unchanged(words):
     env = {**os.environ, "COLUMNS": "100"}
-    out = subprocess.run([VETHCTL, *words, "--help"], capture_output=True, text=True, env=env, check=True).stdout
+    out = subprocess.run(
+        [VETHCTL, *words, "--help"], capture_output=True, text=True, env=env, check=True
+    ).stdout
     _check("help-" + ("-".join(words) or "top"), out)
 
 

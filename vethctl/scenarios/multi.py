@@ -22,12 +22,13 @@ MAX_PARALLEL = 8
 
 def select(selector: str, kube: KubeScope, via: str | None) -> tuple[list, list[dict]]:
     """The matching pods this node (or the --via host) can reach, and the others with why not."""
+    from vethctl.parsers.kube import refusal
     from vethctl.resolve import kube as k8s
     from vethctl.scenarios import lab
     from vethctl.scenarios.common import parse_via
 
     node, _ = parse_via(via, False)
-    pods = k8s.list_pods(selector, kube.namespace, kube.context, executor=Executor(Node()))
+    pods = k8s.list_pods(selector, kube.namespace, kube.context, Executor(Node()))
     if not pods:
         ns = kube.namespace or "the current namespace"
         raise TargetNotFound(f"no pod matches -l {selector} in {ns}", hint="kubectl get pods -l ... -n ...")
@@ -43,7 +44,7 @@ def select(selector: str, kube: KubeScope, via: str | None) -> tuple[list, list[
     runnable, skipped = [], []
     for pod in pods:
         this = pod.node_name if pod.node_name in here else (here[0] if here else "")
-        why = k8s.refusal(pod, this)
+        why = refusal(pod, this)
         if why:
             skipped.append({"pod": pod.ref, "node": pod.node_name, "why": why})
         else:

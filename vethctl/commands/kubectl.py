@@ -1,0 +1,118 @@
+"""kubectl's commands, as a person types them, and the checks that keep what goes into them well-formed:
+`get pod`, `get pods -l`, and the node debugging pod of `--via kubectl-debug` (debug, wait, exec, delete)."""
+
+from __future__ import annotations
+
+import re
+
+from vethctl.errors import BadInput
+
+# RFC 1123: a DNS subdomain (pod names) and a DNS label (namespaces), as the API server checks them.
+_LABEL = r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?"
+
+
+DNS1123_SUBDOMAIN = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
+
+
+DNS1123_LABEL = re.compile(_LABEL)
+
+
+SUBDOMAIN_MAX, LABEL_MAX, CONTEXT_MAX = 253, 63, 512
+
+
+def check_pod_name(name: str) -> str:
+    if not isinstance(name, str) or not name:
+        raise BadInput("the pod name is empty", hint="write pod/NAME")
+    if len(name) > SUBDOMAIN_MAX or not DNS1123_SUBDOMAIN.fullmatch(name):
+        raise BadInput(f"{name!r} is not a valid pod name",
+                       hint="pod names are lower-case letters, digits, '-' and '.', starting and ending with a "
+                            "letter or digit (RFC 1123), at most 253 characters")  # fmt: skip
+    return name
+
+
+def check_namespace(namespace: str) -> str:
+    if not isinstance(namespace, str) or len(namespace) > LABEL_MAX or not DNS1123_LABEL.fullmatch(namespace):
+        raise BadInput(f"{namespace!r} is not a valid namespace name",
+                       hint="namespaces are lower-case letters, digits and '-', starting and ending with a letter "
+                            "or digit (RFC 1123 label), at most 63 characters")  # fmt: skip
+    return namespace
+
+
+def check_context(context: str) -> str:
+    """Context names are free-form in a kubeconfig (`arn:aws:eks:...:cluster/x`, `gke_p_z_c`, `kind-kind`), so
+    only what cannot be one is refused: empty, blank, control characters, a leading '-' (it would read as a flag)."""
+    if (not isinstance(context, str) or not context.strip() or len(context) > CONTEXT_MAX or context.startswith("-")
+            or any(c.isspace() or not c.isprintable() for c in context)):  # fmt: skip
+        raise BadInput(f"{context!r} is not a plausible kubeconfig context name",
+                       hint="`kubectl config get-contexts` lists the names")  # fmt: skip
+    return context
+
+
+def get_pod_argv(name: str, namespace: str | None = None, context: str | None = None) -> tuple[str, ...]:
+    """The command a person types: `kubectl [--context C] get pod NAME [-n NS] -o json`."""
+    check_pod_name(name)
+    if namespace is not None:
+        check_namespace(namespace)
+    if context is not None:
+        check_context(context)
+    return (
+        "kubectl", *(("--context", context) if context else ()),
+        "get", "pod", name, *(("-n", namespace) if namespace else ()), "-o", "json",
+    )  # fmt: skip
+
+
+_SELECTOR = re.compile(r"^[A-Za-z0-9_./=!,() -]+$")
+
+
+def list_pods_argv(
+    selector: str, namespace: str | None = None, context: str | None = None
+) -> tuple[str, ...]:
+    """`kubectl [--context C] get pods -l SELECTOR [-n NS] -o json`."""
+    if not selector or not selector.strip() or not _SELECTOR.match(selector):
+        raise BadInput(
+            f"-l {selector!r} is not a label selector", hint="e.g. -l app=web or -l 'tier in (web,api)'"
+        )
+    if namespace is not None:
+        check_namespace(namespace)
+    if context is not None:
+        check_context(context)
+    return ("kubectl", *(("--context", context) if context else ()), "get", "pods", "-l", selector,
+            *(("-n", namespace) if namespace else ()), "-o", "json")  # fmt: skip
+
+
+DEBUG_IMAGE = "busybox:1.36"  # only needs chroot: the node's own ip, tcpdump and ping do the work
+
+
+DEBUG_NAMESPACE = "default"
+
+
+DEBUG_LIFETIME_S = 3600  # the pod's own command: it ends by itself even if nothing deletes it
+
+
+def debug_node_argv(node: str, *, image: str = DEBUG_IMAGE, namespace: str = DEBUG_NAMESPACE,
+                    context: str | None = None) -> tuple[str, ...]:  # fmt: skip
+    """A privileged pod in the node's namespaces with its filesystem at /host (kubectl's sysadmin profile)."""
+    check_pod_name(node)
+    check_namespace(namespace)
+    return ("kubectl", *(("--context", context) if context else ()), "debug", f"node/{node}", "-n", namespace,
+            "--image", image, "--profile=sysadmin", "--attach=false", "--", "sleep", str(DEBUG_LIFETIME_S))  # fmt: skip
+
+
+def debug_wait_argv(pod: str, *, namespace: str = DEBUG_NAMESPACE, context: str | None = None,
+                    timeout_s: int = 120) -> tuple[str, ...]:  # fmt: skip
+    return ("kubectl", *(("--context", context) if context else ()), "wait", "-n", namespace,
+            "--for=condition=Ready", f"pod/{pod}", f"--timeout={timeout_s}s")  # fmt: skip
+
+
+def debug_exec_argv(pod: str, container: str, argv: tuple[str, ...], *, namespace: str = DEBUG_NAMESPACE,
+                    context: str | None = None, stdin: bool = False) -> tuple[str, ...]:  # fmt: skip
+    """The node's own tools, through the debugging pod: `kubectl exec POD -- chroot /host ARGV...`."""
+    return ("kubectl", *(("--context", context) if context else ()), "exec", *(("-i",) if stdin else ()),
+            "-n", namespace, pod, "-c", container, "--", "chroot", "/host", *argv)  # fmt: skip
+
+
+def debug_delete_argv(
+    pod: str, *, namespace: str = DEBUG_NAMESPACE, context: str | None = None
+) -> tuple[str, ...]:
+    return ("kubectl", *(("--context", context) if context else ()), "delete", "pod", pod, "-n", namespace,
+            "--wait=false")  # fmt: skip

@@ -1,0 +1,226 @@
+"""What kubectl prints, read: a Pod (or a List of them) as PodInfo, the debugging pod it created, its errors
+as the project's errors (one line naming the problem and the fix), and why a pod cannot be targeted."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+from vethctl.errors import BadInput, CommandFailed, MissingPrerequisite, TargetNotFound, VethctlError
+
+REACH_HINT = (
+    "kubectl must work from this node: set KUBECONFIG or --context so that `kubectl get pods` succeeds here"
+)
+
+
+@dataclass(frozen=True)
+class PodInfo:
+    name: str
+    namespace: str
+    uid: str
+    pod_ip: str | None
+    pod_ips: tuple[str, ...]  # every address of status.podIPs: IPv4 and IPv6 on a dual-stack cluster
+    node_name: str | None
+    host_network: bool
+    phase: str
+    container_ids: tuple[
+        str, ...
+    ]  # runtime prefix stripped: containers, init containers, ephemeral containers
+    runtime: str | None  # the prefix that was stripped: "containerd", "cri-o", "docker"
+    containers: tuple[str, ...]  # spec.containers' names
+    ready: bool
+
+    @property
+    def ref(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+def parse_pod_list(text: str) -> list[PodInfo]:
+    """`kubectl get pods -o json` prints a List (or the API's PodList) of Pods."""
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadInput(f"kubectl did not print a JSON document ({exc.msg})", hint="run with -v") from None
+    if not isinstance(obj, dict) or obj.get("kind") not in ("List", "PodList"):
+        raise BadInput(f"kubectl printed a {obj.get('kind') if isinstance(obj, dict) else 'non-object'}, not a list",
+                       hint="`kubectl get pods -l SELECTOR -o json` prints a List")  # fmt: skip
+    return [_pod_info(item | {"kind": "Pod"}) for item in obj.get("items") or ()]
+
+
+_CREATED = re.compile(r"Creating debugging pod (\S+) with container (\S+) on node (\S+?)\.?$", re.M)
+
+
+def parse_debug_created(text: str) -> tuple[str, str, str]:
+    """(pod, container, node) from `Creating debugging pod P with container C on node N.`"""
+    m = _CREATED.search(text or "")
+    if not m:
+        raise BadInput(
+            "kubectl debug did not say which pod it created", hint="run `kubectl debug node/NODE` by hand"
+        )
+    return m.group(1), m.group(2), m.group(3)
+
+
+def _strip_runtime(container_id: str) -> tuple[str | None, str]:
+    runtime, sep, rest = container_id.partition("://")
+    return (runtime, rest) if sep else (None, container_id)
+
+
+def parse_pod(text: str) -> PodInfo:
+    """`kubectl get pod -o json` (or the API's Pod) -> PodInfo. Anything but a Pod is BadInput."""
+    if not isinstance(text, str | bytes):
+        raise BadInput("kubectl printed nothing", hint="run the command with -v to see what kubectl printed")
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadInput(f"kubectl did not print a JSON document ({exc.msg} at line {exc.lineno})",
+                       hint="run the command with -v to see what kubectl printed") from None  # fmt: skip
+    if not isinstance(obj, dict) or obj.get("kind") != "Pod":
+        kind = obj.get("kind") if isinstance(obj, dict) else type(obj).__name__
+        raise BadInput(f"kubectl printed a {kind or 'document without a kind'}, not a Pod",
+                       hint="`kubectl get pod NAME -o json` prints one Pod")  # fmt: skip
+    return _pod_info(obj)
+
+
+def _pod_info(obj: dict) -> PodInfo:
+    """A Pod object (already decoded) -> PodInfo."""
+    meta = obj.get("metadata") or {}
+    spec = obj.get("spec") or {}
+    status = obj.get("status") or {}
+    if not meta.get("name"):
+        raise BadInput("kubectl printed a Pod without metadata.name", hint="is this kubectl's own output?")
+    pod_ips = tuple(
+        str(entry["ip"])
+        for entry in status.get("podIPs") or ()
+        if isinstance(entry, dict) and entry.get("ip")
+    )
+    pod_ip = status.get("podIP") or (pod_ips[0] if pod_ips else None)
+    if pod_ip and not pod_ips:  # an API server before dual-stack (1.16) has podIP only
+        pod_ips = (pod_ip,)
+    ids: list[str] = []
+    runtime = None
+    for key in ("containerStatuses", "initContainerStatuses", "ephemeralContainerStatuses"):
+        for cs in status.get(key) or ():
+            raw = (cs or {}).get("containerID")
+            if not raw:  # a container still waiting has no id yet
+                continue
+            prefix, cid = _strip_runtime(raw)
+            runtime = runtime or prefix
+            if cid and cid not in ids:
+                ids.append(cid)
+    ready = any(
+        c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or ()
+    )
+    return PodInfo(
+        name=meta["name"],
+        namespace=meta.get("namespace") or "default",
+        uid=meta.get("uid") or "",
+        pod_ip=pod_ip,
+        pod_ips=pod_ips,
+        node_name=spec.get("nodeName") or None,
+        host_network=bool(spec.get("hostNetwork")),
+        phase=status.get("phase") or "Unknown",
+        container_ids=tuple(ids),
+        runtime=runtime,
+        containers=tuple(c.get("name", "") for c in spec.get("containers") or ()),
+        ready=ready,
+    )
+
+
+_NOT_FOUND = re.compile(r'Error from server \(NotFound\): (\w[\w.]*) "([^"]*)" not found')
+
+
+_FORBIDDEN = re.compile(r"Error from server \(Forbidden\): (.*)")
+
+
+_USER = re.compile(r'User "([^"]*)" cannot (\w+) resource "([^"]*)"')
+
+
+_REFUSED = re.compile(r"The connection to the server (\S+) was refused")
+
+
+_UNABLE = re.compile(r"Unable to connect to the server: (.*)")
+
+
+_NO_CONTEXT = re.compile(
+    r'context was not found for specified context: (\S+)|context "([^"]+)" does not exist'
+)
+
+
+_EXEC_PLUGIN = re.compile(r"exec: executable (\S+) not found|exec plugin: .*?executable (\S+) not found")
+
+
+_NETWORK = ("connection refused", "no such host", "i/o timeout", "timeout", "deadline exceeded", "no route to host",
+            "network is unreachable", "connection reset", "EOF", "x509:", "tls:")  # fmt: skip
+
+
+def _last_line(stderr: str) -> str:
+    lines = [ln.strip() for ln in stderr.strip().splitlines() if ln.strip()]
+    return lines[-1] if lines else "no error output"
+
+
+def kubectl_error(stderr: str, argv: tuple[str, ...], rc: int, *, name: str, namespace: str | None,
+                  context: str | None = None, shown: str) -> VethctlError:  # fmt: skip
+    """What a failed `kubectl get pod` means, as the project's error: one line naming the problem and the fix."""
+    ns = f'namespace "{namespace}"' if namespace else "kubectl's current namespace"
+    ns_flag = f" -n {namespace}" if namespace else ""
+    if m := _NOT_FOUND.search(stderr):
+        kind, what = m.groups()
+        if kind == "namespaces":
+            return TargetNotFound(f'namespace "{what}" does not exist in the cluster',
+                                  hint="`kubectl get namespaces` lists them; give the right one with -n")  # fmt: skip
+        return TargetNotFound(f'pod "{name}" not found in {ns}',
+                              hint=f"`kubectl get pods{ns_flag}` lists the pods there; "
+                                   f"`kubectl get pods -A | grep {name}` finds it in another namespace")  # fmt: skip
+    if m := _FORBIDDEN.search(stderr):
+        who = _USER.search(m.group(1))
+        subject = f'user "{who.group(1)}" ' if who else "the credentials in the kubeconfig "
+        return MissingPrerequisite(f"{subject}may not get pods in {ns} (Forbidden)",
+                                   hint=f"grant the permission `get` on `pods` (RBAC Role and RoleBinding; "
+                                        f"`kubectl auth can-i get pods{ns_flag}` checks it), or use another "
+                                        f"--context / KUBECONFIG")  # fmt: skip
+    if "(Unauthorized)" in stderr or "You must be logged in to the server" in stderr:
+        return MissingPrerequisite("the API server refused kubectl's credentials (Unauthorized)",
+                                   hint=f"renew the credentials in the kubeconfig; {REACH_HINT}")  # fmt: skip
+    if m := _NO_CONTEXT.search(stderr):
+        missing = m.group(1) or m.group(2) or context
+        return BadInput(f'the kubeconfig has no context "{missing}"',
+                        hint="`kubectl config get-contexts` lists them; KUBECONFIG chooses the file")  # fmt: skip
+    if m := _EXEC_PLUGIN.search(stderr):
+        plugin = m.group(1) or m.group(2)
+        return MissingPrerequisite(f"kubectl's credential plugin {plugin} is not installed on this node",
+                                   hint=f"install it (the kubeconfig's users[].user.exec names it); {REACH_HINT}")  # fmt: skip
+    if ("no configuration has been provided" in stderr or "Missing or incomplete configuration" in stderr
+            or re.search(r"server localhost:8080 was refused", stderr)):  # fmt: skip
+        return MissingPrerequisite("kubectl has no cluster configured on this node (it fell back to localhost:8080)",
+                                   hint=f"point KUBECONFIG at a kubeconfig (or copy one to ~/.kube/config); {REACH_HINT}")  # fmt: skip
+    if m := _REFUSED.search(stderr):
+        return MissingPrerequisite(f"cannot reach the Kubernetes API server: the connection to {m.group(1)} was refused",
+                                   hint=REACH_HINT)  # fmt: skip
+    if m := _UNABLE.search(stderr):
+        return MissingPrerequisite(
+            f"cannot reach the Kubernetes API server: {m.group(1).strip()}", hint=REACH_HINT
+        )
+    last = _last_line(stderr)
+    if any(word in last for word in _NETWORK):
+        return MissingPrerequisite(f"cannot reach the Kubernetes API server: {last}", hint=REACH_HINT)
+    return CommandFailed(argv, rc, stderr, shown=shown)
+
+
+def refusal(pod: PodInfo, this_node: str) -> str | None:
+    """Why this pod cannot be targeted from here, as one line; None when it can."""
+    who = f"pod {pod.ref}"
+    if pod.host_network:
+        return (f"{who} uses hostNetwork: it shares the node's network namespace, so there is no pod namespace "
+                f"to attach to; debug the node's own interfaces instead")  # fmt: skip
+    if pod.phase in ("Succeeded", "Failed"):
+        return f"{who} has finished (phase {pod.phase}): its network namespace is gone; target a running pod"
+    if pod.phase != "Running" or not pod.pod_ip:
+        where = f" on node {pod.node_name}" if pod.node_name else ", not scheduled on a node yet,"
+        return (f"{who} is {pod.phase}{where} and has no IP yet: wait until it runs "
+                f"(`kubectl get pod {pod.name} -n {pod.namespace} -w`)")  # fmt: skip
+    if pod.node_name and pod.node_name != this_node:
+        node = pod.node_name
+        return (f"{who} runs on node {node}, not on this node ({this_node or 'unknown'}): run vethctl on {node}, "
+                f"or use --via ssh://{node} or --via kubectl-debug")  # fmt: skip
+    return None

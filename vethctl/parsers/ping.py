@@ -1,0 +1,29 @@
+"""What ping printed, read with jc: its `ping` schema, with the error lines jc's batch parser leaves out."""
+
+from __future__ import annotations
+
+import jc
+
+
+def parse_ping(text: str) -> tuple[dict | None, list[str]]:
+    """jc's `ping` result, with the error lines jc's batch parser leaves out (Destination Host Unreachable)
+    added to `responses` from jc's streaming parser, in the same schema."""
+    lines = [line for line in text.splitlines()]
+    if not any(line.startswith("PING ") for line in lines):
+        return None, lines
+    result = jc.parse("ping", text, quiet=True)
+    if not result:
+        return None, lines
+    seen = {(r.get("type"), r.get("icmp_seq")) for r in result.get("responses", [])}
+    extra = []
+    for rec in jc.parse("ping_s", lines, quiet=True, ignore_exceptions=True):
+        kind = rec.get("type")
+        if kind in (None, "summary", "reply", "timeout") or (kind, rec.get("icmp_seq")) in seen:
+            continue
+        extra.append({"type": kind, "timestamp": rec.get("timestamp"), "response_ip": rec.get("response_ip"),
+                      "icmp_seq": rec.get("icmp_seq")})  # fmt: skip
+    if extra:
+        result["responses"] = sorted(
+            result.get("responses", []) + extra, key=lambda r: r.get("icmp_seq") or 0
+        )
+    return result, [line for line in lines if line.strip()]
