@@ -8,10 +8,13 @@ import subprocess
 
 import pytest
 
-from vethctl import plan as plans
 from vethctl import render
 from vethctl.commands import on_node
 from vethctl.model import Attachment, Netns, Node, VethEnd
+from vethctl.plan import Plan, Step
+from vethctl.plan.probe import ping_step
+from vethctl.plan.run import build_run
+from vethctl.plan.session import build_up
 
 POD = Netns.named("cni-1234")
 
@@ -26,10 +29,10 @@ def attachment(pod=POD, session="0123abcd", mtu=1450) -> Attachment:
     )
 
 
-def run_plan(att=None, **kw) -> plans.Plan:
+def run_plan(att=None, **kw) -> Plan:
     args = dict(ping_addr=ipaddress.ip_address("203.0.113.101"), count=3, interval=1.0, filter_expr="arp or icmp",
                 pcap=None, keep=False) | kw  # fmt: skip
-    return plans.build_run(att or attachment(), **args)
+    return build_run(att or attachment(), **args)
 
 
 def test_run_plan_is_the_walkthrough_in_order():
@@ -52,7 +55,7 @@ def test_run_plan_is_the_walkthrough_in_order():
 def test_keep_has_no_teardown_and_up_keeps():
     assert run_plan(keep=True).teardown() == ()
     assert not any("link del" in line for line in render.dry_run(run_plan(keep=True), Node()).splitlines())
-    assert plans.build_up(attachment()).keep
+    assert build_up(attachment()).keep
 
 
 def test_every_created_thing_has_its_undo():
@@ -118,12 +121,12 @@ def test_transcript_keeps_ping_exit_1_as_an_answer():
 
 
 def test_transcript_heredoc_for_stdin():
-    step = plans.Step(("env", "CNI_COMMAND=ADD", "/usr/lib/cni/bridge"), stdin='{"a": 1}\n', phase="lab")
-    script = render.transcript(plans.Plan((step,)), Node(), header="")
+    step = Step(("env", "CNI_COMMAND=ADD", "/usr/lib/cni/bridge"), stdin='{"a": 1}\n', phase="lab")
+    script = render.transcript(Plan((step,)), Node(), header="")
     assert "env CNI_COMMAND=ADD /usr/lib/cni/bridge <<'VETHCTL_EOF'\n{\"a\": 1}\nVETHCTL_EOF" in script
 
 
 @pytest.mark.parametrize("count,interval,expected", [(1, 0.2, "-c 1 -i 0.2"), (10, 2.0, "-c 10 -i 2")])
 def test_ping_arguments(count, interval, expected):
-    step = plans.ping_step(POD, ipaddress.ip_address("192.0.2.1"), count=count, interval=interval)
+    step = ping_step(POD, ipaddress.ip_address("192.0.2.1"), count=count, interval=interval)
     assert expected in shlex.join(step.argv) and step.ok_codes == {0, 1}

@@ -14,11 +14,12 @@ import sys
 import threading
 from dataclasses import dataclass
 
-from vethctl import plan as plans
 from vethctl.commands import tcpdump
 from vethctl.errors import BadInput, TargetNotFound
 from vethctl.execute import Executor
 from vethctl.model import Netns, Node, validate_ifname
+from vethctl.plan import Step
+from vethctl.plan.capture import capture_steps
 from vethctl.scenarios.common import parse_via, require_root, require_tools
 from vethctl.scenarios.observe import tcpdump_counters
 
@@ -96,7 +97,7 @@ def capture(opts: CaptureOptions, out=sys.stdout) -> dict:
         ex = Executor(Node())
         check_filter(ex, opts.filter)
         argv = tcpdump.read(os.path.abspath(opts.read), filter_expr=opts.filter, count=opts.count)
-        res = ex.run(plans.Step(argv, purpose="read the pcap", phase="capture"))
+        res = ex.run(Step(argv, purpose="read the pcap", phase="capture"))
         packets = jc.parse(parser, res.stdout, quiet=True)
         if opts.output == "ndjson":
             for p in packets:
@@ -127,7 +128,7 @@ def capture(opts: CaptureOptions, out=sys.stdout) -> dict:
 
     ex = Executor(node, on_line=on_line)
     check_filter(ex, opts.filter)
-    start, _ = plans.capture_steps(iface, opts.filter, opts.pcap and os.path.abspath(opts.pcap), netns=netns,
+    start, _ = capture_steps(iface, opts.filter, opts.pcap and os.path.abspath(opts.pcap), netns=netns,
                                    count=opts.count)  # fmt: skip
     stopped_by = "count" if opts.count else "duration"
     job = None

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from vethctl import plan as plans
 from vethctl.commands import ip
 from vethctl.model import parse_address
+from vethctl.plan.probe import ping_step
 from vethctl.scenarios.common import check_pings, parse_ping
 from vethctl.scenarios.locate import KubeScope, host_veth_of, locate
 from vethctl.scenarios.observe import route_sentence
@@ -50,7 +50,7 @@ def ping(target: str, address: str, *, count: int = 3, interval: float = 1.0, vi
     located, netns, ex = _target(target, via, kube)
     route_res = ex.read(ip.route_get_json(dst), netns, purpose=f"which way {dst} leaves", ok_codes={0, 1, 2})
     got = json.loads(route_res.stdout or "[]") if route_res.rc == 0 else []
-    res = ex.run(plans.ping_step(netns, dst, count=count, interval=interval))
+    res = ex.run(ping_step(netns, dst, count=count, interval=interval))
     parsed, lines = parse_ping(res.stdout)
     return {
         "target": located.as_json(),

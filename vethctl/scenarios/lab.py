@@ -17,21 +17,29 @@ import re
 import shutil
 import uuid
 
-from vethctl.commands import ip, node
-from vethctl.commands.cni import invoke as cni_invoke
+from vethctl.commands import ip
 from vethctl.errors import BadInput, MissingPrerequisite
 from vethctl.execute import Executor
 from vethctl.model import Netns, Node
 from vethctl.plan import Plan, Step
+from vethctl.plan.lab import (
+    BRIDGE,
+    CNI_KINDS,
+    LAB_TAG,
+    OUTSIDE_ADDRESS,
+    UPLINK,
+    node_steps,
+    outside_name,
+    pod_steps,
+    remove_steps,
+    uplink_steps,
+)
 from vethctl.scenarios.common import require_root, require_tools
 from vethctl.sessions import STATE_DIR
 
 DEFAULT_LAB = "vethlab"
 DEFAULT_POD_CIDR = "198.18.0.0/24"
-BRIDGE = "cni0"
-LAB_TAG = "vethctl-lab:"
 CNI_DIRS = ("/opt/cni/bin", "/usr/lib/cni", "/usr/libexec/cni")
-NO_DAD = node.NO_DAD
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,30}$")
 
 
@@ -57,29 +65,6 @@ def validate_name(name: str) -> str:
         raise BadInput(f"lab name {name!r} is not usable as a namespace name",
                        hint="1 to 31 letters, digits, '_', '.' or '-', starting with a letter or digit")  # fmt: skip
     return name
-
-
-CNI_KINDS = ("bridge", "ptp")
-
-
-def network_conf(name: str, pod_cidr: str, cni: str = "bridge") -> str:
-    """bridge: pods on one L2 bridge (flannel, kubenet, the default CNI); ptp: routed, a /32 route per pod
-    to its host veth (the shape of Calico and other routed CNIs)."""
-    net = ipaddress.ip_network(pod_cidr)
-    ipam = {"type": "host-local", "ranges": [[{"subnet": str(net)}]], "routes": [{"dst": "0.0.0.0/0"}],
-            "dataDir": os.path.join(lab_dir(), name, "ipam")}  # fmt: skip
-    if cni == "ptp":
-        return json.dumps(
-            {"cniVersion": "1.0.0", "name": name, "type": "ptp", "ipMasq": False, "ipam": ipam}, indent=1
-        )
-    return json.dumps({
-        "cniVersion": "1.0.0", "name": name, "type": "bridge", "bridge": BRIDGE, "isGateway": True,
-        "ipMasq": False, "hairpinMode": True, "ipam": ipam,
-    }, indent=1)  # fmt: skip
-
-
-def loopback_conf(name: str) -> str:
-    return json.dumps({"cniVersion": "1.0.0", "name": f"{name}-lo", "type": "loopback"})
 
 
 def read_record(name: str, host=None) -> dict | None:
@@ -108,29 +93,6 @@ def _netns_exists(name: str, host=None) -> bool:
     return (host or _local()).exists(f"/var/run/netns/{name}")
 
 
-def pod_steps(
-    name: str, node: Netns, cni_dir: str, pod_cidr: str, pod_uuid: str, cni: str = "bridge"
-) -> list[Step]:
-    pod = f"cni-{pod_uuid}"
-    path = f"/var/run/netns/{pod}"
-
-    def plugin(p: str, cmd: str, ifname: str, conf: str, **kw) -> Step:
-        return Step(cni_invoke(os.path.join(cni_dir, p), cmd, container_id=pod_uuid, netns_path=path,
-                                 ifname=ifname, cni_path=cni_dir), node, stdin=conf, phase="lab", **kw)  # fmt: skip
-
-    delete = Step(ip.netns_del(pod), purpose=f"remove the pod {pod}", phase="lab", quiet_fail=True)
-    return [
-        Step(ip.netns_add(pod), purpose=f"a pod sandbox, named as containerd names it: {pod}", phase="lab",
-             undo=(delete,)),
-        Step(NO_DAD, Netns.named(pod), phase="lab", purpose="no IPv6 DAD: the lab's state settles at once"),
-        plugin(cni, "ADD", "eth0", network_conf(name, pod_cidr, cni), key=f"cni:{pod}",
-               purpose=f"CNI {cni} + host-local: eth0 in the pod, its peer on the node, an address, a default route",
-               undo=(plugin(cni, "DEL", "eth0", network_conf(name, pod_cidr, cni), purpose="release the pod's address",
-                            quiet_fail=True),)),
-        plugin("loopback", "ADD", "lo", loopback_conf(name), purpose="CNI loopback: lo up in the pod"),
-    ]  # fmt: skip
-
-
 def free_pod_cidr() -> str:
     """198.18.N.0/24, N the first no other lab uses: each lab's pod IPs then name one pod only."""
     used = {r["pod_cidr"] for r in status() if r.get("up")}
@@ -138,41 +100,6 @@ def free_pod_cidr() -> str:
         if f"198.18.{n}.0/24" not in used:
             return f"198.18.{n}.0/24"
     return DEFAULT_POD_CIDR
-
-
-UPLINK = "uplink0"
-UPLINK_NET = "198.51.100.0/24"  # node .1, outside .254
-OUTSIDE_ADDRESS = "203.0.113.7"  # "somewhere on the internet", held by the outside namespace
-
-
-def outside_name(name: str) -> str:
-    return f"{name}-out"[:31]
-
-
-def uplink_steps(name: str, node_ns: Netns, pod_cidr: str) -> list[Step]:
-    """The shape of a real node's egress: an uplink to an 'outside' namespace holding a test address,
-    forwarding on, and MASQUERADE for the pods' traffic leaving by the uplink."""
-    out = outside_name(name)
-    outside = Netns.named(out)
-    net = ipaddress.ip_network(UPLINK_NET)
-    node_ip, out_ip = net.network_address + 1, net.network_address + 254
-    lab_step = lambda argv, ns=None, purpose="", **kw: Step(argv, ns, purpose=purpose, phase="lab", **kw)  # noqa: E731
-    return [
-        lab_step(ip.netns_add(out), purpose=f"the outside: {out}, holding {OUTSIDE_ADDRESS}",
-                 undo=(lab_step(ip.netns_del(out), quiet_fail=True),)),
-        lab_step(ip.veth_pair(UPLINK, "eth0", out), node_ns,
-                 purpose="the node's uplink"),
-        lab_step(ip.addr_add_text(f"{node_ip}/{net.prefixlen}", UPLINK), node_ns),
-        lab_step(ip.link_up(UPLINK), node_ns),
-        lab_step(ip.addr_add_text(f"{out_ip}/{net.prefixlen}", "eth0"), outside),
-        lab_step(ip.addr_add_text(f"{OUTSIDE_ADDRESS}/32", "lo"), outside),
-        lab_step(ip.link_up("eth0"), outside),
-        lab_step(ip.link_up("lo"), outside),
-        lab_step(ip.route_add_default(str(out_ip), UPLINK), node_ns, purpose="the node's default route, by the uplink"),
-        lab_step(node.sysctl_set("net.ipv4.ip_forward", "1"), node_ns, purpose="forwarding on, as on any node"),
-        lab_step(node.iptables_masquerade(pod_cidr, UPLINK), node_ns,
-                 purpose="the pods' traffic leaves with the node's address"),
-    ]  # fmt: skip
 
 
 def up(name: str = DEFAULT_LAB, pods: int = 2, pod_cidr: str | None = None, cni: str = "bridge",
@@ -201,13 +128,7 @@ def up(name: str = DEFAULT_LAB, pods: int = 2, pod_cidr: str | None = None, cni:
     steps: list[Step] = []
     if not node_up:
         rec = None
-        steps += [
-            Step(ip.netns_add(name), purpose=f"the lab node {name}: a namespace attached to nothing real",
-                 phase="lab", undo=(Step(ip.netns_del(name), purpose=f"remove the lab node {name}", phase="lab"),)),
-            Step(ip.link_alias_up("lo", f"{LAB_TAG}{name}"), node_ns, phase="lab",
-                 purpose="lo up, tagged so that `lab down` knows this node is a lab's"),
-            Step(NO_DAD, node_ns, phase="lab", purpose="no IPv6 DAD: the lab's state settles at once"),
-        ]  # fmt: skip
+        steps += node_steps(name)
     elif not rec:
         raise BadInput(
             f"a network namespace named {name!r} exists and is not a vethctl lab",
@@ -224,7 +145,9 @@ def up(name: str = DEFAULT_LAB, pods: int = 2, pod_cidr: str | None = None, cni:
         steps += uplink_steps(name, node_ns, pod_cidr)
     new_pods = [str(uuid.uuid4()) for _ in range(max(0, pods - len(existing)))]
     for pod_uuid in new_pods:
-        steps += pod_steps(name, node_ns, cni_dir, pod_cidr, pod_uuid, cni)
+        steps += pod_steps(
+            name, node_ns, cni_dir, pod_cidr, pod_uuid, cni, os.path.join(lab_dir(), name, "ipam")
+        )
     plan = Plan(tuple(steps), keep=True, title=f"lab up {name}")
     ex.execute(plan)
     made = []
@@ -268,9 +191,7 @@ def down(name: str = DEFAULT_LAB) -> dict:
             _forget(name)
             # the node is gone; pods of the record may remain
             left = [p["netns"] for p in rec["pods"] if _netns_exists(p["netns"])]
-            plan = Plan(tuple(Step(ip.netns_del(p), phase="lab", purpose=f"remove the pod {p}") for p in left),
-                        keep=True)  # fmt: skip
-            ex.execute(plan)
+            ex.execute(Plan(tuple(remove_steps(left, None, None)), keep=True))
             return {"name": name, "removed": left, "commands": [r.as_json() for r in ex.results]}
         return {"name": name, "removed": [], "commands": [], "note": f"no lab named {name}: nothing to do"}
     if not _is_lab_node(ex, name):
@@ -281,13 +202,11 @@ def down(name: str = DEFAULT_LAB) -> dict:
     if rec:
         pods |= {p["netns"] for p in rec["pods"] if _netns_exists(p["netns"])}
     pods = {p for p in pods if p.startswith("cni-")}
-    steps = [Step(ip.netns_del(p), phase="lab", purpose=f"remove the pod {p}") for p in sorted(pods)]
     out = (rec or {}).get("outside") or outside_name(name)
-    if _netns_exists(out) and _holds_uplink_peer(ex, name, out):
-        steps.append(Step(ip.netns_del(out), phase="lab", purpose=f"remove the outside {out}"))
+    ours = _netns_exists(out) and _holds_uplink_peer(ex, name, out)
+    ex.execute(Plan(tuple(remove_steps(sorted(pods), out if ours else None, name)), keep=True))
+    if ours:
         pods.add(out)
-    steps.append(Step(ip.netns_del(name), phase="lab", purpose=f"remove the lab node {name}"))
-    ex.execute(Plan(tuple(steps), keep=True))
     _forget(name)
     return {"name": name, "removed": sorted(pods) + [name], "commands": [r.as_json() for r in ex.results]}
 

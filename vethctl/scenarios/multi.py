@@ -86,9 +86,9 @@ def capture_many(selector: str, opts, kube: KubeScope) -> dict:
 
     import jc
 
-    from vethctl import plan as plans
     from vethctl.parsers import tcpdump as parser
     from vethctl.pcapmerge import merge
+    from vethctl.plan.capture import capture_steps
     from vethctl.report import format_packet, packet_of_line
     from vethctl.scenarios.capture import check_filter, validate
     from vethctl.scenarios.common import parse_via
@@ -126,7 +126,7 @@ def capture_many(selector: str, opts, kube: KubeScope) -> dict:
     steps = []
     for i, (_pod, loc) in enumerate(located):
         pcap = os.path.join(tmpdir, f"pod{i}.pcap") if tmpdir else None
-        start, _stop = plans.capture_steps(loc.pod.primary["ifname"], opts.filter, pcap, key=f"pod{i}",
+        start, _stop = capture_steps(loc.pod.primary["ifname"], opts.filter, pcap, key=f"pod{i}",
                                            netns=loc.netns, count=opts.count)  # fmt: skip
         steps.append(start)
     stopped_by = "duration"

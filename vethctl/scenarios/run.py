@@ -11,10 +11,10 @@ import time
 from dataclasses import dataclass, field
 
 from vethctl import audit, render
-from vethctl import plan as plans
 from vethctl.errors import BadInput
 from vethctl.execute import Executor
 from vethctl.model import parse_address
+from vethctl.plan.run import build_run
 from vethctl.scenarios import observe
 from vethctl.scenarios.allocate import AllocationLock, EndsRequest, allocate, default_ping, validate_request
 from vethctl.scenarios.common import check_pings, look, parse_ping, parse_via, require_tools
@@ -104,7 +104,7 @@ def run(opts: RunOptions, *, on_line=None) -> RunOutcome:
         att = allocate(opts.ends, pod, node_view, mode="up" if opts.keep else ("ssh" if node.host else "run"))
         ex.session = att.session
         ping_addr = parse_address(opts.ping, "--ping") if opts.ping else default_ping(att)
-        plan = plans.build_run(att, ping_addr=ping_addr, count=opts.count, interval=opts.interval,
+        plan = build_run(att, ping_addr=ping_addr, count=opts.count, interval=opts.interval,
                                filter_expr=opts.filter, pcap=opts.pcap and os.path.abspath(opts.pcap),
                                keep=opts.keep)  # fmt: skip
         outcome = RunOutcome()

@@ -16,11 +16,11 @@ import json
 import signal
 import time
 
-from vethctl import plan as plans
 from vethctl.commands import ip
 from vethctl.errors import BadInput
 from vethctl.execute import Executor
 from vethctl.model import Netns, Node, parse_tag
+from vethctl.plan.session import build_down, build_up
 from vethctl.scenarios.allocate import AllocationLock, EndsRequest, allocate, validate_request
 from vethctl.scenarios.common import look, parse_via, require_root, require_tools
 from vethctl.scenarios.locate import KubeScope, locate
@@ -39,7 +39,7 @@ def up(target: str, ends: EndsRequest, *, via: str | None = None, sudo: bool = F
         rec = session_record(att, spec, node)
         write_record(rec, node)
         try:
-            ex.execute(plans.build_up(att))
+            ex.execute(build_up(att))
         except BaseException:
             forget(att.session, node)
             raise
@@ -124,7 +124,7 @@ def _take_down(entry: dict, executors: list[Executor]) -> list[str]:
     """Delete a tagged host end (its peer goes with it); the links removed."""
     ex = Executor(entry_node(entry), session=entry["session"])
     executors.append(ex)
-    ex.execute(plans.build_down([entry["host_if"]]))
+    ex.execute(build_down([entry["host_if"]]))
     return [entry["host_if"]]
 
 

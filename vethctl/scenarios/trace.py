@@ -14,11 +14,11 @@ import json
 import statistics
 from dataclasses import dataclass, field
 
-from vethctl import plan as plans
 from vethctl.commands import ip, node
 from vethctl.errors import BadInput
 from vethctl.execute import Executor
 from vethctl.model import IPAddress, Netns, parse_address
+from vethctl.plan.trace import build_trace
 from vethctl.resolve.byip import ANY_EXIT
 from vethctl.scenarios.common import check_pings, parse_ping, parse_via, require_tools
 from vethctl.scenarios.locate import KubeScope, Located, locate
@@ -124,14 +124,8 @@ def trace(target: str, to: str, *, count: int = 3, interval: float = 0.2, via: s
     if facts["pod_route"].get("prefsrc"):
         neighbours.add(facts["pod_route"]["prefsrc"])
     filt = flow_filter(dst, neighbours)
-    steps, stops = [], []
-    for i, hop in enumerate(hops):
-        start, stop = plans.capture_steps(hop.interface, filt, None, key=f"hop{i}",
-                                          netns=None if hop.node_side else hop.netns)  # fmt: skip
-        steps.append(start)
-        stops.append(stop)
-    ping = plans.ping_step(located.netns, dst, count=count, interval=interval, wait=2)
-    plan = plans.Plan((*steps, ping, *stops), title=f"trace to {dst}")
+    plan = build_trace([(h.interface, None if h.node_side else h.netns) for h in hops], filt, located.netns,
+                       dst, count=count, interval=interval)  # fmt: skip
     ex.execute(plan)
     for i, hop in enumerate(hops):
         import jc

@@ -1,0 +1,53 @@
+"""Plans: the steps a scenario will take, as values, before anything runs.
+
+A Step is one command (or the stop of a background one), where it runs, why, and how to undo it.
+build_* functions are pure: the same inputs give the same plan, which tests compare as golden lists,
+`--dry-run` prints and `--transcript` writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from vethctl.commands import Argv, in_netns
+from vethctl.model import Netns
+
+PHASES = ("attach", "observe", "capture", "probe", "teardown", "lab")
+
+
+@dataclass(frozen=True)
+class Step:
+    argv: Argv
+    netns: Netns | None = None  # None: on the node
+    purpose: str = ""
+    phase: str = "attach"
+    undo: tuple[Step, ...] = ()
+    key: str | None = None  # name under which the scenario finds this step's result
+    background: bool = False  # a process that runs alongside the next steps (tcpdump)
+    ready: str | None = None  # what a background process prints on stderr once it is ready
+    stops: str | None = None  # this step stops the background step with this key (argv is empty)
+    ok_codes: frozenset[int] = frozenset({0})
+    stdin: str | None = None
+    stream: bool = False  # a foreground command whose lines are shown as they come (ping)
+    quiet_fail: bool = False  # an undo that may find nothing to undo (already gone) is not an error
+
+    @property
+    def argv_in_netns(self) -> Argv:
+        return in_netns(self.netns, self.argv)
+
+
+@dataclass(frozen=True)
+class Plan:
+    steps: tuple[Step, ...]
+    keep: bool = False  # leave what was attached in place (no teardown)
+    title: str = ""
+    notes: tuple[str, ...] = field(default=())
+
+    def teardown(self) -> tuple[Step, ...]:
+        """What undoes the whole plan once every step has run: the undos, last first."""
+        if self.keep:
+            return ()
+        return tuple(u for s in reversed(self.steps) for u in reversed(s.undo))
+
+    def all_steps(self) -> tuple[Step, ...]:
+        return self.steps + self.teardown()

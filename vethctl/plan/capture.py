@@ -1,0 +1,24 @@
+"""A capture in a plan: tcpdump started in the background (ready once it says it listens), stopped later."""
+
+from __future__ import annotations
+
+from vethctl.commands import tcpdump
+from vethctl.model import Netns
+from vethctl.plan import Step
+
+
+def capture_steps(iface: str, filter_expr: str, pcap: str | None, *, key: str = "capture",
+                  netns: Netns | None = None, count: int | None = None) -> tuple[Step, Step]:  # fmt: skip
+    """Start tcpdump and, later, stop it: the two are separate steps with the probe between them."""
+    start = Step(
+        tcpdump.capture(iface, filter_expr=filter_expr, pcap=pcap, count=count),
+        netns,
+        purpose=f"capture on {iface}; wait until tcpdump says it is listening",
+        phase="capture",
+        key=key,
+        background=True,
+        ready="listening on ",
+    )
+    stop = Step((), netns, purpose=f"stop the capture on {iface} once every packet is printed", phase="capture",
+                stops=key)  # fmt: skip
+    return start, stop

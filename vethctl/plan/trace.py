@@ -1,0 +1,23 @@
+"""trace's plan: a capture on every hop of the path at once, the pod's pings, then every capture stopped."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from vethctl.model import IPAddress, Netns
+from vethctl.plan import Plan
+from vethctl.plan.capture import capture_steps
+from vethctl.plan.probe import ping_step
+
+
+def build_trace(hops: Sequence[tuple[str, Netns | None]], filter_expr: str, pod_netns: Netns, dst: IPAddress, *,
+                count: int, interval: float) -> Plan:  # fmt: skip
+    """hops: (interface, the namespace it is in: None for the node's own) in path order; hop i's capture has
+    the key `hop{i}`."""
+    starts, stops = [], []
+    for i, (interface, netns) in enumerate(hops):
+        start, stop = capture_steps(interface, filter_expr, None, key=f"hop{i}", netns=netns)
+        starts.append(start)
+        stops.append(stop)
+    ping = ping_step(pod_netns, dst, count=count, interval=interval, wait=2)
+    return Plan((*starts, ping, *stops), title=f"trace to {dst}")
