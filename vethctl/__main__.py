@@ -1,3 +1,3 @@
-from vethctl.cli import main
+from vethctl.cli.main import main
 
 raise SystemExit(main())

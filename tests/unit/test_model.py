@@ -6,10 +6,12 @@ import ipaddress
 
 import pytest
 
+from vethctl.allocate import EndsRequest, validate_request
 from vethctl.errors import BadInput, TargetNotFound
+from vethctl.execute.hosts.local import LocalHost
 from vethctl.model import choose_subnet, is_public, parse_interface, parse_tag, session_tag, validate_ifname
-from vethctl.resolve import parse_target, resolve_netns
-from vethctl.scenarios.allocate import EndsRequest, validate_request
+from vethctl.resolve.files import resolve_netns
+from vethctl.resolve.target import parse_target
 
 net = ipaddress.ip_network
 
@@ -82,12 +84,12 @@ def test_parse_target_refuses(text):
 
 def test_resolve_refuses_missing_and_non_netns_files(tmp_path):
     with pytest.raises(TargetNotFound):
-        resolve_netns(parse_target("netns/vt-surely-absent"))
+        resolve_netns(parse_target("netns/vt-surely-absent"), LocalHost())
     with pytest.raises(TargetNotFound):
-        resolve_netns(parse_target(f"nspath/{tmp_path}/absent"))
+        resolve_netns(parse_target(f"nspath/{tmp_path}/absent"), LocalHost())
     plain = tmp_path / "plain"
     plain.write_text("x")
     with pytest.raises(BadInput, match="not a network namespace"):
-        resolve_netns(parse_target(f"nspath/{plain}"))
+        resolve_netns(parse_target(f"nspath/{plain}"), LocalHost())
     with pytest.raises(BadInput):
-        resolve_netns(parse_target("pid/abc"))
+        resolve_netns(parse_target("pid/abc"), LocalHost())

@@ -7,8 +7,12 @@ import ipaddress
 import json
 from dataclasses import dataclass
 
-from vethctl.errors import BadInput
+from vethctl.errors import VethctlError
 from vethctl.model import IPAddress, IPNetwork, Netns
+
+
+class NotJson(VethctlError):
+    """A command that should print JSON printed something else (exit 1)."""
 
 
 def decode(stdout: str, what: str = "ip -j") -> list:
@@ -16,7 +20,7 @@ def decode(stdout: str, what: str = "ip -j") -> list:
     try:
         got = json.loads(stdout or "[]", strict=False)
     except json.JSONDecodeError as exc:
-        raise BadInput(f"{what} printed something that is not JSON ({exc.msg})", hint="run with -v") from None
+        raise NotJson(f"{what} printed something that is not JSON ({exc.msg})", hint="run with -v") from None
     return got if isinstance(got, list) else []
 
 

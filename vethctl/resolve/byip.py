@@ -13,15 +13,17 @@ When a step has no answer it falls back: a neighbour probe, then a scan of every
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 from loguru import logger
 
 from vethctl.commands import ip, probe
 from vethctl.errors import TargetNotFound
-from vethctl.execute import Executor
+from vethctl.execute.executor import Executor
+from vethctl.execute.facts import ANY_EXIT, lookup_json
 from vethctl.model import IPAddress, Netns
+from vethctl.parsers.ipjson import netns_name_of
+from vethctl.resolve.files import candidate_namespaces
 
 
 @dataclass
@@ -33,17 +35,8 @@ class Found:
     links: list[dict] | None = None  # the namespace's `ip -j addr`, read while verifying
 
 
-ANY_EXIT = frozenset(range(256))  # a lookup that finds nothing is an answer, not a failure
-
-
-def _json(ex: Executor, argv, netns=None, purpose="", ok=ANY_EXIT) -> list:
-    res = ex.read(argv, netns, purpose=purpose, ok_codes=ok)
-    if res.rc != 0:
-        return []
-    try:
-        return json.loads(res.stdout or "[]")
-    except json.JSONDecodeError:
-        return []
+def _json(ex: Executor, argv, netns=None, purpose="") -> list:
+    return lookup_json(ex, argv, netns, purpose=purpose)[0]
 
 
 def find_by_ip(ex: Executor, address: IPAddress) -> Found:
@@ -113,7 +106,7 @@ def _bridge_port(ex: Executor, address: IPAddress, bridge: str, path: list[str])
 
 def _by_nsid(ex: Executor, address: IPAddress, veth: dict, path: list[str]) -> Found | None:
     ids = _json(ex, ip.netns_list_id(veth["link_netnsid"]), purpose="the name of that netns id")
-    name = next((i.get("name") for i in ids if i.get("nsid") == veth["link_netnsid"]), None)
+    name = netns_name_of(ids, veth["link_netnsid"])
     path.append(
         f"{veth['ifname']}: peer ifindex {veth.get('link_index')}, netnsid {veth['link_netnsid']} -> {name}"
     )
@@ -137,12 +130,6 @@ def _verify(
         if holds and (peer_index is None or link.get("ifindex") == peer_index):
             return link.get("ifname"), links
     return None, links
-
-
-def candidate_namespaces(host) -> list[Netns]:
-    """Every network namespace of the node, once each: named ones, then unnamed ones held by a process."""
-    named = [Netns.named(name) for name in host.listdir("/var/run/netns")]
-    return named + [Netns(name=None, path=path, pid=pid) for path, pid in host.netns_holders()]
 
 
 def _scan(ex: Executor, address: IPAddress, path: list[str]) -> Found:

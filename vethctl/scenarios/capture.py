@@ -1,27 +1,44 @@
 """`vethctl capture`: tcpdump on a session's host end, on any interface, or over a pcap file; packets as data.
+And `capture -l`: in every matching pod at once, one stream, one merged pcap.
 
-Text shows each packet as it arrives with a running count; ndjson prints each record as it arrives; json
-prints one document at the end. Ctrl-C ends a live capture the way it ends tcpdump: cleanly, with a summary.
+Packets reach the caller live through `on_line` (output/live.py shows them); the result holds them all,
+parsed at the end. Ctrl-C ends a live capture the way it ends tcpdump: cleanly, with a summary.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import subprocess
-import sys
-import threading
+import tempfile
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+
+import jc
 
 from vethctl.commands import tcpdump
 from vethctl.errors import BadInput, TargetNotFound
-from vethctl.execute import Executor
+from vethctl.execute.executor import Executor
+from vethctl.execute.hosts.registry import Hosts
+from vethctl.execute.preflight import check_filter, check_writable, require_root, require_tools
 from vethctl.model import Netns, Node, validate_ifname
+from vethctl.parsers import tcpdump as tcpdump_parser
+from vethctl.parsers.tcpdump_stats import counters as tcpdump_counters
+from vethctl.pcap import merge
 from vethctl.plan import Step
 from vethctl.plan.capture import capture_steps
-from vethctl.scenarios.common import parse_via, require_root, require_tools
-from vethctl.scenarios.observe import tcpdump_counters
+from vethctl.resolve.files import resolve_netns
+from vethctl.resolve.kube import KubeScope
+from vethctl.resolve.locate import locate
+from vethctl.resolve.select import select
+from vethctl.resolve.target import TargetSpec
+from vethctl.resolve.via import parse_via
+from vethctl.results import CaptureResult, CaptureSummary, ManyCaptureSummary, PodCapture
+from vethctl.state.sessions import all_records
+from vethctl.state.tagged import entry_node, tagged
+
+Notify = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -48,96 +65,68 @@ def validate(opts: CaptureOptions) -> None:
         raise BadInput("--netns goes with --iface", hint="vethctl capture --iface NAME --netns NS")
     if opts.iface:
         validate_ifname(opts.iface, "--iface")
+    _check_limits(opts)
+    if opts.read and not os.path.isfile(opts.read):
+        raise TargetNotFound(f"--read {opts.read}: no such file", hint="give a pcap file")
+
+
+def _check_limits(opts: CaptureOptions) -> None:
     if opts.count is not None and not 1 <= opts.count <= 10_000_000:
         raise BadInput(f"--count {opts.count} is out of range", hint="give 1 or more packets")
     if opts.duration is not None and not 0 < opts.duration <= 86400:
         raise BadInput(f"--duration {opts.duration:g} is out of range", hint="give seconds, up to a day")
-    if opts.read and not os.path.isfile(opts.read):
-        raise TargetNotFound(f"--read {opts.read}: no such file", hint="give a pcap file")
     if opts.pcap:
-        from vethctl.scenarios.run import _check_writable
-
-        _check_writable("--pcap", opts.pcap)
+        check_writable("--pcap", opts.pcap)
 
 
-def _where(opts: CaptureOptions) -> tuple[str, Node, Netns | None]:
+def _where(
+    opts: CaptureOptions, ex: Executor, requested: Node, explicit: bool
+) -> tuple[str, Node, Netns | None]:
     """The interface, the node it is on, and the namespace it is in (None: the node's own)."""
-    node, _ = parse_via(opts.via, False)
     if opts.session:
-        from vethctl.scenarios.session import entry_node, tagged
-
-        found, _ = tagged(opts.via)
-        mine = [e for e in found if e["session"] == opts.session]
+        found = tagged(ex, requested, explicit, all_records(ex.host))
+        mine = [e for e in found if e.session == opts.session]
         if not mine:
             raise TargetNotFound(f"no session {opts.session} has links", hint="`vethctl status` lists them")
-        return mine[0]["host_if"], entry_node(mine[0]), None
+        return mine[0].host_if, entry_node(mine[0], requested), None
     netns = None
     if opts.netns:
-        from vethctl.resolve import TargetSpec, resolve_netns
-
-        netns = resolve_netns(TargetSpec("nspath" if opts.netns.startswith("/") else "netns", opts.netns))
-    return opts.iface, node, netns
-
-
-def check_filter(ex: Executor, filter_expr: str) -> None:
-    from vethctl.scenarios.run import check_filter as check
-
-    check(ex, filter_expr, always=True)
+        spec = TargetSpec("nspath" if opts.netns.startswith("/") else "netns", opts.netns)
+        netns = resolve_netns(spec, ex.host)
+    return opts.iface, requested, netns
 
 
-def capture(opts: CaptureOptions, out=sys.stdout) -> dict:
+def capture(
+    opts: CaptureOptions, hosts: Hosts, *, on_line=None, notify: Notify | None = None
+) -> CaptureResult:
     validate(opts)
-    require_tools("tcpdump", node=parse_via(opts.via, False)[0])
-    import jc
-
-    from vethctl.parsers import tcpdump as parser
-    from vethctl.report import format_packet, packet_of_line
-
+    requested, explicit = parse_via(opts.via, False)
+    if requested.host != "kubectl-debug":
+        require_tools(hosts.get(requested), "tcpdump")
     if opts.read:
-        ex = Executor(Node())
-        check_filter(ex, opts.filter)
+        ex = Executor(hosts.local, Node(), on_line=on_line)
+        check_filter(ex, opts.filter, always=True)
         argv = tcpdump.read(os.path.abspath(opts.read), filter_expr=opts.filter, count=opts.count)
-        res = ex.run(Step(argv, purpose="read the pcap", phase="capture"))
-        packets = jc.parse(parser, res.stdout, quiet=True)
-        if opts.output == "ndjson":
-            for p in packets:
-                out.write(json.dumps(p) + "\n")
-        elif opts.output == "text":
-            for i, p in enumerate(packets, 1):
-                out.write(f"[{i:>5}] {format_packet(p)}\n")
-        return _summary(
+        res = ex.run(Step(argv, purpose="read the pcap", phase="capture", key="capture", stream=True))
+        packets = jc.parse(tcpdump_parser, res.stdout, quiet=True)
+        return _result(
             opts, opts.read, None, packets, tcpdump_counters(res.stderr), ex, stopped_by="end of file"
         )
 
-    iface, node, netns = _where(opts)
-    require_root(node)
-    lock = threading.Lock()
-    seen = [0]
-
-    def on_line(key: str, line: str) -> None:
-        packet = packet_of_line(line)
-        if packet is None:
-            return
-        with lock:
-            seen[0] += 1
-            if opts.output == "text":
-                out.write(f"[{seen[0]:>5}] {format_packet(packet)}\n")
-            elif opts.output == "ndjson":
-                out.write(json.dumps(packet) + "\n")
-            out.flush()
-
-    ex = Executor(node, on_line=on_line)
-    check_filter(ex, opts.filter)
+    ex = Executor(hosts.get(requested), requested, on_line=on_line)
+    iface, node, netns = _where(opts, ex, requested, explicit)
+    require_root(ex.host)
+    ex = ex.on(node)
+    check_filter(ex, opts.filter, always=True)
     start, _ = capture_steps(iface, opts.filter, opts.pcap and os.path.abspath(opts.pcap), netns=netns,
-                                   count=opts.count)  # fmt: skip
+                             count=opts.count)  # fmt: skip
     stopped_by = "count" if opts.count else "duration"
     job = None
     try:
         job = ex.start(start)
-        if not opts.quiet:  # after tcpdump said it is listening: a script can wait for this line
+        if notify:  # after tcpdump said it is listening: a script can wait for this line
             where = f" in netns {netns}" if netns else (f" on {node.label}" if node.netns else "")
-            print(f"capturing on {iface}{where} ({opts.filter or 'no filter'}); Ctrl-C to stop", file=sys.stderr,
-                  flush=True)  # fmt: skip
+            notify(f"capturing on {iface}{where} ({opts.filter or 'no filter'}); Ctrl-C to stop")
         with contextlib.suppress(subprocess.TimeoutExpired):  # the duration is up; Ctrl-C still interrupts
             job.proc.wait(timeout=opts.duration or None)
         if job.proc.returncode is not None and not opts.count:
@@ -149,25 +138,84 @@ def capture(opts: CaptureOptions, out=sys.stdout) -> dict:
             ex.stop(job)
     res = ex.by_key["capture"]
     if res.rc not in (0, None, -2, 130) and stopped_by != "Ctrl-C":
-        from vethctl.errors import CommandFailed
-        from vethctl.render import command_text
-
-        raise CommandFailed(res.argv, res.rc, res.stderr, shown=command_text(res.argv))
-    packets = jc.parse(parser, res.stdout, quiet=True)
-    return _summary(opts, iface, netns, packets, tcpdump_counters(res.stderr), ex, stopped_by=stopped_by)
+        raise ex.failure(res)
+    packets = jc.parse(tcpdump_parser, res.stdout, quiet=True)
+    return _result(opts, iface, netns, packets, tcpdump_counters(res.stderr), ex, stopped_by=stopped_by)
 
 
-def _summary(opts, iface, netns, packets, counters, ex, *, stopped_by) -> dict:
-    return {
-        "capture": {
-            "interface": iface,
-            "netns": str(netns) if netns else None,
-            "filter": opts.filter,
-            "pcap": os.path.abspath(opts.pcap) if opts.pcap else None,
-            "read": opts.read,
-            "counters": counters,
-            "stopped_by": stopped_by,
-            "packets": packets,
-        },  # fmt: skip
-        "commands": [r.as_json() for r in ex.results],
-    }
+def _result(opts, iface, netns, packets, counters, ex: Executor, *, stopped_by) -> CaptureResult:
+    summary = CaptureSummary(
+        interface=iface,
+        netns=str(netns) if netns else None,
+        filter=opts.filter,
+        pcap=os.path.abspath(opts.pcap) if opts.pcap else None,
+        read=opts.read,
+        counters=counters,
+        stopped_by=stopped_by,
+        packets=tuple(packets),
+    )
+    return CaptureResult(summary, commands=tuple(ex.journal.as_json()))
+
+
+def capture_many(selector: str, opts: CaptureOptions, kube: KubeScope, hosts: Hosts, *, on_line=None,
+                 labels: dict[str, str] | None = None, notify: Notify | None = None) -> CaptureResult:  # fmt: skip
+    """`capture -l`: tcpdump in every matching pod at once (its eth0, from inside), one stream of packets.
+    `labels` (the live view's) learns which pod each capture key (pod0, pod1...) is before any starts."""
+    if opts.session or opts.iface or opts.read:
+        raise BadInput(
+            "-l picks the pods: no SESSION, --iface or --read with it", hint="vethctl capture -l app=web"
+        )
+    _check_limits(opts)
+    pods, skipped = select(selector, kube, opts.via, hosts, Executor(hosts.local, Node()))
+    located = [(pod, locate(f"ip/{pod.pod_ip}", hosts=hosts, via=opts.via)[0]) for pod in pods]
+    if labels is not None:
+        labels.update({f"pod{i}": pod.ref for i, (pod, _) in enumerate(located)})
+    requested, _ = parse_via(opts.via, False)
+    ex = Executor(hosts.get(requested), requested, on_line=on_line)
+    check_filter(ex, opts.filter, always=True)
+    tmpdir = tempfile.mkdtemp(prefix="vethctl-capture-") if opts.pcap else None
+    steps = []
+    for i, (_pod, loc) in enumerate(located):
+        pcap = os.path.join(tmpdir, f"pod{i}.pcap") if tmpdir else None
+        start, _stop = capture_steps(loc.pod.primary["ifname"], opts.filter, pcap, key=f"pod{i}", netns=loc.netns,
+                                     count=opts.count)  # fmt: skip
+        steps.append(start)
+    stopped_by = "duration"
+    try:
+        for step in steps:
+            ex.start(step)
+        if notify:
+            notify(f"capturing in {len(steps)} pod(s) matching {selector}; Ctrl-C to stop")
+        deadline = time.monotonic() + opts.duration if opts.duration else None
+        for job in ex.jobs.values():  # each in turn: all have ended (count) or the time is up (duration)
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            try:
+                job.proc.wait(timeout=remaining)
+            except subprocess.TimeoutExpired:
+                break
+        else:
+            stopped_by = "count" if opts.count else "tcpdump ended"
+    except KeyboardInterrupt:
+        stopped_by = "Ctrl-C"
+    finally:
+        ex.stop_jobs()
+    packets, per_pod = [], []
+    for i, (pod, loc) in enumerate(located):
+        res = ex.by_key[f"pod{i}"]
+        recs = [p | {"pod": pod.ref} for p in jc.parse(tcpdump_parser, res.stdout, quiet=True)]
+        packets += recs
+        per_pod.append(PodCapture(pod.ref, str(loc.netns), loc.pod.primary["ifname"], len(recs),
+                                  tcpdump_counters(res.stderr)))  # fmt: skip
+    packets.sort(key=lambda p: p.get("timestamp") or 0)
+    merged = None
+    if tmpdir:
+        files = [os.path.join(tmpdir, f) for f in sorted(os.listdir(tmpdir))]
+        merge(files, opts.pcap)
+        merged = os.path.abspath(opts.pcap)
+        for f in files:
+            os.unlink(f)
+        os.rmdir(tmpdir)
+    summary = ManyCaptureSummary(selector=selector, filter=opts.filter, pcap=merged, read=None,
+                                 interface="eth0 of each pod", counters={}, stopped_by=stopped_by,
+                                 pods=tuple(per_pod), packets=tuple(packets))  # fmt: skip
+    return CaptureResult(summary, skipped=tuple(skipped), commands=tuple(ex.journal.as_json()))

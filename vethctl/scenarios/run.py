@@ -1,27 +1,41 @@
-"""`vethctl run`: the walkthrough, end to end.
+"""`vethctl run`: the walkthrough, end to end (and `run -l`: in every matching pod at once).
 
-target -> look (read-only) -> allocate -> plan -> [render] -> execute -> parse -> report
+target -> look (read-only) -> allocate -> plan -> [render] -> execute -> parse -> explain -> report
 """
 
 from __future__ import annotations
 
-import json
+import dataclasses
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from vethctl import audit, render
-from vethctl.errors import BadInput
-from vethctl.execute import Executor
-from vethctl.model import parse_address
-from vethctl.plan.run import build_run
-from vethctl.scenarios import observe
-from vethctl.scenarios.allocate import AllocationLock, EndsRequest, allocate, default_ping, validate_request
-from vethctl.scenarios.common import check_pings, look, parse_ping, parse_via, require_tools
-from vethctl.scenarios.locate import KubeScope, host_veth_of, locate
-from vethctl.sessions import forget, session_record, write_record
+import jc
 
-DEFAULT_FILTER = "arp or icmp"
+from vethctl import audit, render
+from vethctl.allocate import EndsRequest, allocate, default_ping, validate_request
+from vethctl.errors import BadInput, VethctlError
+from vethctl.execute.executor import Executor
+from vethctl.execute.facts import look
+from vethctl.execute.hosts.registry import Hosts
+from vethctl.execute.preflight import DEFAULT_FILTER, check_filter, check_writable, require_tools
+from vethctl.explain.run import explain_run
+from vethctl.model import Attachment, Node, check_pings, parse_address
+from vethctl.parsers import tcpdump as tcpdump_parser
+from vethctl.parsers.ipjson import decode
+from vethctl.parsers.ping import parse_ping
+from vethctl.parsers.tcpdump_stats import counters as tcpdump_counters
+from vethctl.plan.run import build_run
+from vethctl.resolve.kube import KubeScope
+from vethctl.resolve.locate import Located, host_veth_of, locate
+from vethctl.resolve.select import select
+from vethctl.resolve.via import parse_via
+from vethctl.results import End, ManyRunResult, PodRun, RunCapture, RunReport, Teardown, Veth
+from vethctl.state.lock import AllocationLock
+from vethctl.state.sessions import forget, session_record, write_record
+
+MAX_PARALLEL = 8
 
 
 @dataclass(frozen=True)
@@ -45,7 +59,7 @@ class RunOptions:
 class RunOutcome:
     """What `run` produced: a report, or (with --dry-run) the plan's command lines."""
 
-    report: dict | None = None
+    report: RunReport | None = None
     dry_run: str | None = None
     transcript_path: str | None = None
 
@@ -59,54 +73,31 @@ def validate(opts: RunOptions) -> None:
     remote = bool(opts.via and opts.via.startswith("ssh://"))  # --pcap is then written on that host
     for option, path in (("--pcap", None if remote else opts.pcap), ("--transcript", opts.transcript)):
         if path is not None:
-            _check_writable(option, path)
+            check_writable(option, path)
 
 
-def _check_writable(option: str, path: str) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise BadInput(f"{option} {path}: the directory {directory} does not exist", hint="create it first")
-    if os.path.isdir(path):
-        raise BadInput(f"{option} {path} is a directory", hint="give a file name")
-    if not os.access(directory, os.W_OK):
-        raise BadInput(f"{option} {path}: cannot write in {directory}", hint="choose a writable directory")
-
-
-def check_filter(ex: Executor, filter_expr: str, always: bool = False) -> None:
-    """Compile the filter with `tcpdump -d`: a bad one is exit 2 before anything is created."""
-    if not filter_expr or (
-        filter_expr == DEFAULT_FILTER and not always
-    ):  # the default compiles: save a process
-        return
-    from vethctl.commands import tcpdump
-
-    res = ex.read(tcpdump.check_filter(filter_expr), None, purpose="compile the capture filter",
-                  ok_codes={0, 1})  # fmt: skip
-    if res.rc != 0:
-        msg = next((line for line in res.stderr.splitlines() if "tcpdump:" in line), res.stderr.strip())
-        raise BadInput(f"--filter {filter_expr!r} does not compile: {msg.replace('tcpdump: ', '')}",
-                       hint="see `man pcap-filter`, e.g. 'arp or icmp'")  # fmt: skip
-
-
-def run(opts: RunOptions, *, on_line=None) -> RunOutcome:
+def run(opts: RunOptions, hosts: Hosts, *, on_line=None) -> RunOutcome:
     validate(opts)
-    require_tools("ip", "tcpdump", "ping", node=parse_via(opts.via, opts.sudo)[0])
+    requested, _ = parse_via(opts.via, opts.sudo)
+    if requested.host != "kubectl-debug":  # that node is not known yet: locate() checks once it is
+        require_tools(hosts.get(requested), "ip", "tcpdump", "ping")
     with (
         AllocationLock() as lock
     ):  # from the first look to the last address: no other run allocates meanwhile
-        located, ex = locate(opts.target, via=opts.via, sudo=opts.sudo, kube=opts.kube)
+        located, ex = locate(opts.target, hosts=hosts, via=opts.via, sudo=opts.sudo, kube=opts.kube)
         ex.on_line = on_line
-        pod, node = located.pod, located.node
+        node = located.node
         node_view = look(ex, None, "the node")
         host_veth_of(ex, located, node_view.links)
         check_filter(ex, opts.filter)
         # kept: lives with the pod; driven over ssh: no local pid means anything there
-        att = allocate(opts.ends, pod, node_view, mode="up" if opts.keep else ("ssh" if node.host else "run"))
+        att = allocate(
+            opts.ends, located.pod, node_view, mode="up" if opts.keep else ("ssh" if node.host else "run")
+        )
         ex.session = att.session
         ping_addr = parse_address(opts.ping, "--ping") if opts.ping else default_ping(att)
-        plan = build_run(att, ping_addr=ping_addr, count=opts.count, interval=opts.interval,
-                               filter_expr=opts.filter, pcap=opts.pcap and os.path.abspath(opts.pcap),
-                               keep=opts.keep)  # fmt: skip
+        plan = build_run(att, ping_addr=ping_addr, count=opts.count, interval=opts.interval, filter_expr=opts.filter,
+                         pcap=opts.pcap and os.path.abspath(opts.pcap), keep=opts.keep)  # fmt: skip
         outcome = RunOutcome()
         if opts.transcript:
             header = f"vethctl run {opts.target}: session {att.session}, node {node.label}\n{_ends_line(att)}"
@@ -119,7 +110,7 @@ def run(opts: RunOptions, *, on_line=None) -> RunOutcome:
             return outcome
         last_attach = [s for s in plan.steps if s.phase == "attach"][-1]
         record = session_record(att, located.spec, node)
-        write_record(record, node)
+        write_record(record, ex.host)
 
         def after_step(step):
             if step is last_attach:
@@ -127,78 +118,89 @@ def run(opts: RunOptions, *, on_line=None) -> RunOutcome:
             if step.background:  # gc can stop the capture of a run that was killed
                 job = ex.jobs[step.key]
                 record["jobs"].append({"pid": job.remote_pid or job.proc.pid, "argv": list(job.argv)})
-                write_record(record, node)
+                write_record(record, ex.host)
 
         try:
             ex.execute(plan, after_step=after_step)
         finally:
             if not opts.keep and ex.torn_down:
-                forget(att.session, node)
+                forget(att.session, ex.host)
 
-    outcome.report = _report(opts, located, att, ping_addr, ex, plan)
+    outcome.report = _report(opts, located, att, ping_addr, ex)
     return outcome
 
 
-def _ends_line(att) -> str:
+def _ends_line(att: Attachment) -> str:
     return (f"host end {att.host_end.name} {att.host_end.address}, pod end {att.pod_end.name}"
             f" {att.pod_end.address} in {att.pod_end.netns}")  # fmt: skip
 
 
-def _report(opts, located, att, ping_addr, ex: Executor, plan) -> dict:
-    routes = json.loads(ex.by_key["pod_routes"].stdout or "[]")
-    route_get = json.loads(ex.by_key[f"route_get:{ping_addr}"].stdout or "[]")
+def _report(opts: RunOptions, located: Located, att: Attachment, ping_addr, ex: Executor) -> RunReport:
+    routes = decode(ex.by_key["pod_routes"].stdout)
+    route_get = decode(ex.by_key[f"route_get:{ping_addr}"].stdout)
     route = route_get[0] if route_get else None
     ping_res = ex.by_key.get("ping")
     ping, ping_lines = parse_ping(ping_res.stdout) if ping_res else (None, [])
-    import jc
-
-    from vethctl.parsers import tcpdump as tcpdump_parser
-
     cap = ex.by_key["capture"]
     packets = jc.parse(tcpdump_parser, cap.stdout, quiet=True)
-    counters = observe.tcpdump_counters(cap.stderr)
-    host = {"name": att.host_end.name, "address": str(att.host_end.address)}
-    pod_end = {"name": att.pod_end.name, "address": str(att.pod_end.address)}
+    counters = tcpdump_counters(cap.stderr)
+    host = End(att.host_end.name, str(att.host_end.address))
+    pod_end = End(att.pod_end.name, str(att.pod_end.address))
     vanished = bool(ex.already_gone) and not opts.keep
-    report = {
-        "target": located.as_json(),
-        "resolved_by": located.path,
-        "node": located.node.label,
-        "session": att.session,
-        "veth": {"host": host, "pod": pod_end, "mtu": att.mtu, "tag": att.tag},
-        "routes": routes,
-        "route_to_ping": route,
-        "ping_target": str(ping_addr),
-        "ping": ping,
-        "ping_lines": ping_lines,
-        "capture": {
-            "interface": att.host_end.name,
-            "filter": opts.filter,
-            "pcap": os.path.abspath(opts.pcap) if opts.pcap else None,
-            "counters": counters,
-            "packets": packets,
-        },
-        "commands": [r.as_json() for r in ex.results],
-        "elapsed_s": round(time.time() - ex.results[0].started, 3) if ex.results else 0.0,
-        "observations": observe.explain_run(
-            ping_addr=str(ping_addr),
-            pod_end=pod_end,
-            host_end=host,
-            route=route,
-            ping=ping,
-            packets=packets,
-            counters=counters,
-            filter_expr=opts.filter,
-        ),  # fmt: skip
-        "teardown": {
-            "done": ex.torn_down and not opts.keep,
-            "removed": att.host_end.name if not opts.keep and not vanished else None,
-            "already_gone": [att.host_end.name] if vanished else [],
-            "how": None if not opts.keep else f"vethctl down {att.session}",
-        },
-        "audit_log": str(audit.audit_path()),
-    }
+    observations = explain_run(ping_addr=str(ping_addr), pod_end=pod_end.to_json(), host_end=host.to_json(),
+                               route=route, ping=ping, packets=packets, counters=counters, filter_expr=opts.filter)  # fmt: skip
     if vanished:
-        report["observations"].append(f"The pair {att.host_end.name} <-> {att.pod_end.name} was already gone at teardown:"
-                                      " something else removed it (or the pod's namespace) during the run.")  # fmt: skip
-    return report
+        observations.append(f"The pair {att.host_end.name} <-> {att.pod_end.name} was already gone at teardown:"
+                            " something else removed it (or the pod's namespace) during the run.")  # fmt: skip
+    return RunReport(
+        target=located.target(),
+        resolved_by=tuple(located.path),
+        node=located.node.label,
+        session=att.session,
+        veth=Veth(host, pod_end, att.mtu, att.tag),
+        routes=tuple(routes),
+        route_to_ping=route,
+        ping_target=str(ping_addr),
+        ping=ping,
+        ping_lines=tuple(ping_lines),
+        capture=RunCapture(
+            att.host_end.name,
+            opts.filter,
+            os.path.abspath(opts.pcap) if opts.pcap else None,
+            counters,
+            tuple(packets),
+        ),  # fmt: skip
+        commands=tuple(ex.journal.as_json()),
+        elapsed_s=round(time.time() - ex.results[0].started, 3) if ex.results else 0.0,
+        observations=tuple(observations),
+        teardown=Teardown(
+            done=ex.torn_down and not opts.keep,
+            removed=att.host_end.name if not opts.keep and not vanished else None,
+            already_gone=(att.host_end.name,) if vanished else (),
+            how=None if not opts.keep else f"vethctl down {att.session}",
+        ),
+        audit_log=str(audit.audit_path()),
+    )
+
+
+def run_many(selector: str, opts: RunOptions, hosts: Hosts) -> ManyRunResult:
+    """`run -l`: the walkthrough in every matching pod at once (each its own veth, subnet and capture)."""
+    if opts.transcript:
+        raise BadInput("--transcript writes one pod's run", hint="give one pod, or drop --transcript")
+    if opts.ends.host_if or opts.ends.pod_if or opts.ends.host_addr or opts.ends.pod_addr:
+        raise BadInput(
+            "--host-if/--pod-if/--host-addr/--pod-addr name one pair", hint="let -l choose them per pod"
+        )
+    pods, skipped = select(selector, opts.kube, opts.via, hosts, Executor(hosts.local, Node()))
+
+    def one(pod) -> PodRun:
+        o = dataclasses.replace(opts, target=f"ip/{pod.pod_ip}", kube=KubeScope())
+        try:
+            out = run(o, hosts)
+            return PodRun(pod.ref, pod.node_name, report=out.report, dry_run=out.dry_run)
+        except VethctlError as exc:
+            return PodRun(pod.ref, pod.node_name, error=str(exc), exit_code=int(exc.exit_code))
+
+    with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(pods))) as pool:
+        results = tuple(pool.map(one, pods))
+    return ManyRunResult(selector, results, tuple(skipped))

@@ -1,29 +1,10 @@
-"""From what was captured and what ping said, to sentences a person reads.
+"""The walkthrough's observations: from what was captured and what ping said, to sentences a person reads.
 
 Pure functions over parsed data: packet records (the tcpdump parser's schema), jc's ping result, and
-`ip -j route get`. Each returns plain sentences; report.py lays them out.
+`ip -j route get`. Each returns plain sentences; output/ lays them out.
 """
 
 from __future__ import annotations
-
-import re
-
-_STATS = re.compile(
-    r"(\d+) packets? captured|(\d+) packets? received by filter|(\d+) packets? dropped by kernel"
-)
-
-
-def tcpdump_counters(stderr: str) -> dict[str, int]:
-    """tcpdump's closing counters: captured, received by filter, dropped by kernel (the last ones printed)."""
-    out: dict[str, int] = {}
-    for m in _STATS.finditer(stderr):
-        if m.group(1):
-            out["captured"] = int(m.group(1))
-        elif m.group(2):
-            out["received_by_filter"] = int(m.group(2))
-        elif m.group(3):
-            out["dropped_by_kernel"] = int(m.group(3))
-    return out
 
 
 def route_sentence(dst: str, route: dict | None) -> str:

@@ -1,14 +1,12 @@
 """Choosing the two ends: names, a free subnet, addresses; validating what the user gave instead.
 
-Allocation runs under a lock (/run/vethctl/alloc.lock) held until the addresses are in the kernel, so
-concurrent runs never pick the same names or subnet.
+Pure: it decides from views of the pod and the node (read before). Callers hold the allocation lock
+(state/lock.py) until the addresses are in the kernel, so concurrent runs never pick the same ones.
 """
 
 from __future__ import annotations
 
-import fcntl
 import ipaddress
-import os
 from dataclasses import dataclass
 
 from vethctl.errors import BadInput
@@ -29,8 +27,7 @@ from vethctl.model import (
     parse_interface,
     validate_ifname,
 )
-from vethctl.scenarios.common import NetView, PodView
-from vethctl.sessions import STATE_DIR
+from vethctl.parsers.ipjson import NetView, PodView
 
 
 @dataclass(frozen=True)
@@ -80,28 +77,6 @@ def _other_end(given: IPInterface, offset: int) -> IPInterface:
         if addr != given.ip:
             return ipaddress.ip_interface(f"{addr}/{net.prefixlen}")
     raise BadInput(f"{net} has no room for a second end", hint="use a shorter prefix")
-
-
-class AllocationLock:
-    """An flock(2) on a file under the state dir: released by the kernel if the process dies."""
-
-    def __init__(self):
-        self.fd: int | None = None
-
-    def __enter__(self):
-        os.makedirs(STATE_DIR, mode=0o755, exist_ok=True)
-        self.fd = os.open(os.path.join(STATE_DIR, "alloc.lock"), os.O_RDWR | os.O_CREAT, 0o600)
-        fcntl.flock(self.fd, fcntl.LOCK_EX)
-        return self
-
-    def release(self) -> None:
-        if self.fd is not None:
-            fcntl.flock(self.fd, fcntl.LOCK_UN)
-            os.close(self.fd)
-            self.fd = None
-
-    def __exit__(self, *exc):
-        self.release()
 
 
 def allocate(req: EndsRequest, pod: PodView, node: NetView, *, mode: str = "run") -> Attachment:

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from vethctl.execute import deferred_signals, owned_child
+from vethctl.execute.processes import deferred_signals, owned_child
 
 
 @pytest.fixture

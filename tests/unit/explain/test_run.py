@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from vethctl.report import format_packet, format_route
-from vethctl.scenarios.common import parse_ping
-from vethctl.scenarios.observe import explain_run, route_sentence, tcpdump_counters
+from vethctl.explain.run import explain_run, route_sentence
+from vethctl.output.text import format_packet, format_route
+from vethctl.parsers.ping import parse_ping
+from vethctl.parsers.tcpdump_stats import counters as tcpdump_counters
 
 UNREACHABLE_PING = """PING 192.0.2.101 (192.0.2.101) 56(84) bytes of data.
 [1795681483.873459] From 192.0.2.100 icmp_seq=1 Destination Host Unreachable

@@ -1,23 +1,19 @@
-"""Thin: arguments -> a call into the scenarios -> output and exit code. No logic here.
-
-Imports are lazy so that `vethctl --help` and quick commands do not pay for what they do not use.
-"""
+"""The command line's grammar: every command, its options, the global options (added once to each command),
+and the exit code 2 for what argparse refuses. Nothing here runs anything."""
 
 from __future__ import annotations
 
 import argparse
-import signal
+import os
 import sys
 
 from vethctl import __version__
-from vethctl.errors import VethctlError
-
-EXIT_OK, EXIT_BAD_INPUT = 0, 2
+from vethctl.errors import ExitCode
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, exit 2, like every other bad input
-        self.exit(EXIT_BAD_INPUT, f"vethctl: error: {message} (see `{self.prog} --help`)\n")
+        self.exit(ExitCode.BAD_INPUT, f"vethctl: error: {message} (see `{self.prog} --help`)\n")
 
 
 def _globals(parser: argparse.ArgumentParser, suppress: bool) -> None:
@@ -59,12 +55,6 @@ def _target(p: argparse.ArgumentParser, selector: bool = False) -> None:
     k.add_argument("--context", help="the kubeconfig context to ask")
 
 
-def _kube(args):
-    from vethctl.scenarios.locate import KubeScope
-
-    return KubeScope(getattr(args, "namespace", None), getattr(args, "context", None))
-
-
 def _attach_options(p: argparse.ArgumentParser) -> None:
     a = p.add_argument_group("attach options")
     a.add_argument("--host-if", metavar="NAME", help="host end name (default vh-SESSION)")
@@ -75,12 +65,6 @@ def _attach_options(p: argparse.ArgumentParser) -> None:
     a.add_argument("--pod-addr", metavar="CIDR", help="pod end address (default .100 of the same /24)")
     a.add_argument("--mtu", type=_positive_int, help="MTU of both ends (default: the pod's eth0 MTU)")
     a.add_argument("--allow-public", action="store_true", help="allow public address space for the ends")
-
-
-def _ends(args):
-    from vethctl.scenarios.allocate import EndsRequest
-
-    return EndsRequest(args.host_if, args.pod_if, args.host_addr, args.pod_addr, args.mtu, args.allow_public)
 
 
 def _positive_int(text: str) -> int:
@@ -97,15 +81,13 @@ def _number(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
 
 
-def _prog() -> str:
+def prog_name() -> str:
     """`kubectl veth ...` runs this program as kubectl-veth: it then calls itself that."""
-    import os
-
     return "kubectl-veth" if os.path.basename(sys.argv[0]) == "kubectl-veth" else "vethctl"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="kubectl veth" if _prog() == "kubectl-veth" else "vethctl", description="Attach a veth to a pod's network namespace, capture on the host "
+    parser = _Parser(prog="kubectl veth" if prog_name() == "kubectl-veth" else "vethctl", description="Attach a veth to a pod's network namespace, capture on the host "
                      "end, ping from the pod, and explain what happened.")  # fmt: skip
     parser.add_argument("--version", action="version", version=f"vethctl {__version__}")
     _globals(parser, suppress=False)
@@ -132,41 +114,34 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--keep", action="store_true", help="leave the veth in place afterwards")
     run.add_argument("--dry-run", action="store_true", help="print the commands, change nothing")
     _output(run)
-    _globals(run, suppress=True)
 
     up = sub.add_parser("up", help="attach and leave in place; prints the session id")
     _target(up)
     _attach_options(up)
     up.add_argument("--sudo", action="store_true", help="prefix every command with sudo")
     _output(up)
-    _globals(up, suppress=True)
 
     down = sub.add_parser("down", help="detach sessions; idempotent")
     down.add_argument("sessions", nargs="*", metavar="SESSION")
     down.add_argument("--all", action="store_true", help="every `up` session")
     _output(down)
-    _globals(down, suppress=True)
 
     status = sub.add_parser("status", help="sessions and the links they own (from the kernel's tags)")
     _output(status)
-    _globals(status, suppress=True)
 
     gc = sub.add_parser("gc", help="remove every link (and capture) a dead session left")
     _output(gc)
-    _globals(gc, suppress=True)
 
     find = sub.add_parser(
         "find", help="where the target's netns is, its pod IP and host-side veth; nothing changed"
     )
     _target(find)
     _output(find)
-    _globals(find, suppress=True)
 
     routes = sub.add_parser("routes", help="the pod's routes; which interface ADDR leaves by")
     _target(routes)
     routes.add_argument("--to", metavar="ADDR", help="say which interface and gateway ADDR leaves the pod by")
     _output(routes)
-    _globals(routes, suppress=True)
 
     ping = sub.add_parser("ping", help="ping ADDR from inside the pod")
     _target(ping)
@@ -174,7 +149,6 @@ def build_parser() -> argparse.ArgumentParser:
     ping.add_argument("--count", type=_positive_int, default=3)
     ping.add_argument("--interval", type=_number, default=1.0)
     _output(ping)
-    _globals(ping, suppress=True)
 
     trace = sub.add_parser("trace", help="which interfaces a pod's packet crosses on its way out, hop by hop")
     _target(trace)
@@ -182,7 +156,6 @@ def build_parser() -> argparse.ArgumentParser:
     trace.add_argument("--count", type=_positive_int, default=3, help="pings to send (default 3)")
     trace.add_argument("--interval", type=_number, default=0.2, help="seconds between pings (default 0.2)")
     _output(trace)
-    _globals(trace, suppress=True)
 
     cap = sub.add_parser(
         "capture", help="tcpdump on a session's host end, any interface, or a pcap; packets as data"
@@ -203,7 +176,6 @@ def build_parser() -> argparse.ArgumentParser:
     cap.add_argument("-n", "--namespace", help="the pods' Kubernetes namespace, with -l")
     cap.add_argument("--context", help="the kubeconfig context, with -l")
     _output(cap, ("text", "json", "ndjson"))
-    _globals(cap, suppress=True)
 
     lab = sub.add_parser("lab", help="a lab node (a namespace) with pods made by the real CNI plugins")
     lab_sub = lab.add_subparsers(dest="lab_command", metavar="up|down|status", parser_class=_Parser)
@@ -228,183 +200,16 @@ def build_parser() -> argparse.ArgumentParser:
     _output(lab_down)
     lab_status = lab_sub.add_parser("status", help="labs and their pods")
     _output(lab_status)
-    for p in (lab_up, lab_down, lab_status):
-        _globals(p, suppress=True)
 
     comp = sub.add_parser("completion", help="print a shell completion script: bash, zsh or fish")
     comp.add_argument("shell", choices=("bash", "zsh", "fish"))
 
-    demo = sub.add_parser("demo", help="lab up, run against its first pod, lab down")
-    _globals(demo, suppress=True)
+    sub.add_parser("demo", help="lab up, run against its first pod, lab down")
+    # the global options, once, at the end of every command's own (completion takes none)
+    for name, p in sub.choices.items():
+        if name == "lab":
+            for lab_p in lab_sub.choices.values():
+                _globals(lab_p, suppress=True)
+        elif name != "completion":
+            _globals(p, suppress=True)
     return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.command == "completion":  # no audit log, no root: a script on stdout
-        return _dispatch(args)
-    from vethctl import audit
-
-    audit.setup(args.verbose or 0, args.audit_log, bool(args.quiet))
-    signal.signal(signal.SIGTERM, _terminate)
-    try:
-        return _finish(_dispatch, args)
-    except VethctlError as exc:
-        print(f"vethctl: error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        from vethctl.errors import Interrupted
-
-        print(f"vethctl: {Interrupted()}", file=sys.stderr)
-        return Interrupted.exit_code
-    except BrokenPipeError:
-        return EXIT_OK
-
-
-def _finish(fn, args) -> int:
-    """Whatever happens, the things made only to reach a node (a debugging pod) go at the end."""
-    try:
-        return fn(args)
-    finally:
-        if "vethctl.execute" in sys.modules:
-            from vethctl.execute import close_hosts
-
-            close_hosts()
-
-
-def _terminate(signum, frame):
-    raise KeyboardInterrupt
-
-
-def _dispatch(args) -> int:
-    from vethctl import report
-
-    if args.command == "run":
-        from vethctl.scenarios.run import RunOptions, run
-
-        if bool(args.target) == bool(args.selector):
-            from vethctl.errors import BadInput
-
-            raise BadInput(
-                "run takes a TARGET or -l SELECTOR", hint="e.g. vethctl run pod/web-0, or -l app=web"
-            )
-        opts = RunOptions(
-            target=args.target,
-            ends=_ends(args),
-            ping=args.ping, count=args.count, interval=args.interval, filter=args.filter, pcap=args.pcap,
-            transcript=args.transcript, sudo=args.sudo, keep=args.keep, dry_run=args.dry_run, via=args.via,
-            kube=_kube(args),
-        )  # fmt: skip
-        if args.selector:
-            from vethctl.scenarios.multi import run_many
-
-            combined = run_many(args.selector, opts)
-            if args.dry_run:
-                for r in combined["pods"]:
-                    sys.stdout.write(
-                        f"# {r['pod']}\n{r.get('dry_run') or '# ' + r.get('error', '') + chr(10)}"
-                    )
-            else:
-                _emit(combined, args.output, report.many_text)
-            return max([r.get("exit_code", 0) for r in combined["pods"]], default=0)
-        live = (
-            report.LiveView(sys.stderr)
-            if args.output == "text" and not args.quiet and not args.dry_run
-            else None
-        )
-        try:
-            outcome = run(opts, on_line=live.on_line if live else None)
-        finally:
-            if live:
-                live.close()
-        if outcome.dry_run is not None:
-            sys.stdout.write(outcome.dry_run)
-        else:
-            _emit(outcome.report, args.output, report.run_text)
-        if outcome.transcript_path and not args.quiet:
-            print(f"vethctl: transcript written to {outcome.transcript_path}", file=sys.stderr)
-        return EXIT_OK
-    if args.command in ("up", "down", "status", "gc"):
-        from vethctl.scenarios import session
-
-        if args.command == "up":
-            r = session.up(args.target, _ends(args), via=args.via, sudo=args.sudo, kube=_kube(args))
-            _emit(r, args.output, report.up_text)
-        elif args.command == "down":
-            _emit(
-                session.down(args.sessions, all_sessions=args.all, via=args.via),
-                args.output,
-                report.down_text,
-            )
-        elif args.command == "status":
-            _emit(session.status(via=args.via), args.output, report.status_text)
-        else:
-            _emit(session.gc(via=args.via), args.output, report.gc_text)
-        return EXIT_OK
-    if args.command in ("routes", "ping", "find"):
-        from vethctl.scenarios import inspect
-
-        if args.command == "find":
-            _emit(inspect.find(args.target, via=args.via, kube=_kube(args)), args.output, report.find_text)
-        elif args.command == "routes":
-            r = inspect.routes(args.target, to=args.to, via=args.via, kube=_kube(args))
-            _emit(r, args.output, report.routes_text)
-        else:
-            r = inspect.ping(args.target, args.address, count=args.count, interval=args.interval, via=args.via,
-                             kube=_kube(args))  # fmt: skip
-            _emit(r, args.output, report.ping_text)
-        return EXIT_OK
-    if args.command == "trace":
-        from vethctl.scenarios.trace import trace
-
-        r = trace(
-            args.target, args.to, count=args.count, interval=args.interval, via=args.via, kube=_kube(args)
-        )
-        _emit(r, args.output, report.trace_text)
-        return EXIT_OK
-    if args.command == "capture":
-        from vethctl.scenarios.capture import CaptureOptions, capture
-
-        opts = CaptureOptions(args.session, args.iface, args.netns, args.read, args.filter, args.count, args.duration,
-                              args.pcap, args.output, args.via, bool(args.quiet))  # fmt: skip
-        if args.selector:
-            from vethctl.scenarios.multi import capture_many
-
-            result = capture_many(args.selector, opts, _kube(args))
-        else:
-            result = capture(opts)
-        if args.output == "json":
-            print(report.to_json(result))
-        elif args.output == "text":
-            sys.stdout.write(report.capture_summary(result))
-        return EXIT_OK
-    if args.command == "lab":
-        from vethctl.scenarios import lab
-
-        if args.lab_command == "up":
-            _emit(
-                lab.up(args.name, args.pods, args.pod_cidr, args.cni, args.uplink),
-                args.output,
-                report.lab_up_text,
-            )
-        elif args.lab_command == "down":
-            _emit(lab.down(args.name), args.output, report.lab_down_text)
-        else:
-            _emit(lab.status(), args.output, report.lab_status_text)
-        return EXIT_OK
-    if args.command == "completion":
-        from vethctl.completion import SHELLS
-
-        sys.stdout.write(SHELLS[args.shell](build_parser(), _prog()))
-        return EXIT_OK
-    if args.command == "demo":
-        from vethctl.scenarios import demo
-
-        return demo.demo(quiet=bool(args.quiet))
-    raise AssertionError(args.command)
-
-
-def _emit(result, output: str, text) -> None:
-    from vethctl import report
-
-    sys.stdout.write(report.to_json(result) + "\n" if output == "json" else text(result))

@@ -1,0 +1,63 @@
+"""`vethctl demo`: the walkthrough on a lab pod, start to finish, leaving nothing behind.
+
+A presentation of other commands (lab up, run twice, lab down), so it lives beside the command line and not
+among the scenarios, which never call each other."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+
+from vethctl.commands import ip
+from vethctl.execute.executor import Executor
+from vethctl.execute.facts import read_json
+from vethctl.model import Node
+from vethctl.output import text
+from vethctl.scenarios import lab
+from vethctl.scenarios.run import RunOptions, run
+
+
+def _say(line: str = "") -> None:
+    print(line, flush=True)
+
+
+def demo(hosts, quiet: bool = False) -> int:
+    name = f"demo-{secrets.token_hex(2)}"
+    _say(f"$ vethctl lab up --name {name} --pods 2")
+    try:
+        up = lab.up(hosts, name, 2)
+        sys.stdout.write(text.lab_up_text(up))
+        pod = up.record["pods"][0]
+        target = f"netns/{pod['netns']}"
+
+        _say(f"\n$ vethctl run {target}")
+        _say("  (pings an unused address of the veth subnet: the unreachable neighbour)\n")
+        first = run(RunOptions(target=target), hosts).report
+        sys.stdout.write(text.run_text(first))
+
+        host_ip = first.veth.host.address.split("/")[0]
+        _say(f"\n$ vethctl run {target} --ping {host_ip}")
+        _say("  (pings the host end: ARP is answered, then ICMP echo request and reply)\n")
+        second = run(RunOptions(target=target, ping=host_ip), hosts).report
+        sys.stdout.write(text.run_text(second))
+    finally:
+        _say(f"\n$ vethctl lab down --name {name}")
+        sys.stdout.write(text.lab_down_text(lab.down(hosts, name)))
+    leftovers = _leftovers(Executor(hosts.local, Node()), name)
+    _say(
+        "\nleft behind: "
+        + (", ".join(leftovers) if leftovers else "nothing (no lab namespace, no vethctl-tagged link)")
+    )
+    return 1 if leftovers else 0
+
+
+def _leftovers(ex: Executor, name: str) -> list[str]:
+    """What a person would check: the namespaces, and the links for our tags (through the executor, so the
+    audit log has them too)."""
+    left = [
+        n["name"]
+        for n in read_json(ex, ip.netns_list_json(), purpose="is the lab node gone?")
+        if n.get("name") == name
+    ]
+    links = read_json(ex, ip.link_show_json(), purpose="is any vethctl-tagged link left?")
+    return left + [x["ifname"] for x in links if (x.get("ifalias") or "").startswith("vethctl:")]

@@ -1,0 +1,46 @@
+"""The process: arguments parsed, the audit log set up, signals turned into the clean-up path, the command
+dispatched, and every expected error turned into one line and its exit code (the contract's table)."""
+
+from __future__ import annotations
+
+import signal
+import sys
+
+from vethctl.errors import ExitCode, Interrupted, VethctlError
+
+
+def main(argv: list[str] | None = None, *, hosts=None) -> int:
+    """`hosts`: where commands run (execute.hosts.registry.Hosts); one is made here unless given (tests
+    give one whose local machine answers from a recording)."""
+    from vethctl.cli.handlers import HANDLERS
+    from vethctl.cli.parser import build_parser
+
+    args = build_parser().parse_args(argv)
+    handler = HANDLERS[args.command]
+    if args.command == "completion":  # no audit log, no root: a script on stdout
+        return handler(args, None)
+    from vethctl import audit
+
+    audit.setup(args.verbose or 0, args.audit_log, bool(args.quiet))
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        if hosts is None:
+            from vethctl.execute.hosts.registry import Hosts
+
+            hosts = Hosts()
+        try:
+            return int(handler(args, hosts))
+        finally:
+            hosts.close()  # the things made only to reach a node (a debugging pod) go at the end
+    except VethctlError as exc:
+        print(f"vethctl: error: {exc}", file=sys.stderr)
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        print(f"vethctl: {Interrupted()}", file=sys.stderr)
+        return int(ExitCode.INTERRUPTED)
+    except BrokenPipeError:
+        return int(ExitCode.OK)
+
+
+def _terminate(signum, frame):
+    raise KeyboardInterrupt

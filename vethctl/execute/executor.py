@@ -1,0 +1,356 @@
+"""Runs plan steps on a host, journals what happened, and undoes.
+
+The executor owns the undo stack. A step that succeeded pushes its undo; any failure, exception or signal
+unwinds the stack in reverse (stopping background processes first), so a failure half-way leaves the node
+and the pod as they were. Commands are argv lists handed to plumbum: never a shell.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import functools
+import json
+import os
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from loguru import logger
+
+from vethctl import audit
+from vethctl.commands import on_node
+from vethctl.errors import CommandFailed
+from vethctl.execute import stopping
+from vethctl.execute.hosts.base import Host
+from vethctl.execute.hosts.remote import announced_pid
+from vethctl.execute.processes import deferred_signals, owned_child, run_owned
+from vethctl.model import Netns, Node
+from vethctl.plan import Plan, Step
+from vethctl.render import command_text
+
+
+@dataclass
+class Result:
+    step: Step
+    argv: tuple[str, ...]
+    rc: int | None
+    stdout: str
+    stderr: str
+    duration_s: float
+    started: float  # wall-clock time.time()
+
+    def as_json(self) -> dict:
+        return {
+            "argv": list(self.argv),
+            "started": round(self.started, 6),
+            "netns": str(self.step.netns) if self.step.netns else None,
+            "phase": self.step.phase,
+            "rc": self.rc,
+            "duration_s": round(self.duration_s, 6),
+        }
+
+
+@dataclass
+class Job:
+    """A background process (tcpdump): its lines as they arrive, and how to stop it without losing any."""
+
+    step: Step
+    argv: tuple[str, ...]
+    proc: subprocess.Popen
+    started: float
+    t0: float
+    stdout_lines: list[str] = field(default_factory=list)
+    stderr_lines: list[str] = field(default_factory=list)
+    changed: threading.Condition = field(default_factory=threading.Condition)
+    threads: list[threading.Thread] = field(default_factory=list)
+    result: Result | None = None
+    remote_pid: int | None = None
+
+
+class Journal:
+    """Every command one invocation ran, in the order they started (a background job is recorded when it
+    ends, shown where it began), and the result of each keyed step. Shared by the executors of one
+    invocation, whichever node each runs on."""
+
+    def __init__(self) -> None:
+        self.results: list[Result] = []
+        self.by_key: dict[str, Result] = {}
+
+    def record(self, result: Result) -> None:
+        bisect.insort_right(self.results, result, key=lambda r: r.started)
+        if result.step.key:
+            self.by_key[result.step.key] = result
+
+    def as_json(self) -> list[dict]:
+        return [r.as_json() for r in self.results]
+
+
+@functools.cache
+def _test_hook() -> dict | None:
+    """VETHCTL_TEST_HOOK, read once, when the first step runs (never at import)."""
+    text = os.environ.get("VETHCTL_TEST_HOOK")
+    return json.loads(text) if text else None
+
+
+_GONE = ("Cannot find device", "No such file or directory", "does not exist", "not found")
+
+
+def already_gone(stderr: str) -> bool:
+    """An undo that finds nothing to undo (the pod's namespace took the pair with it) is not a failure."""
+    return any(text in stderr for text in _GONE)
+
+
+class Executor:
+    def __init__(self, host: Host, node: Node, *, session: str | None = None,
+                 on_line: Callable[[str, str], None] | None = None, journal: Journal | None = None):  # fmt: skip
+        self.host = host
+        self.node = node  # the node as rendered; as root there is no need to actually go through sudo
+        self.session = session
+        self.on_line = on_line
+        self.journal = journal if journal is not None else Journal()
+        self.jobs: dict[str, Job] = {}
+        self.undo_stack: list[Step] = []
+        self.torn_down = False
+        self.already_gone: list[Step] = []  # undos that found nothing left to undo
+        self._phase_counts: dict[str, int] = {}
+
+    def on(self, node: Node, host: Host | None = None, *, session: str | None = None) -> Executor:
+        """An executor for another node (or the same node's machine through another host), writing into the
+        same journal: what an invocation ran is one list, wherever it ran."""
+        return Executor(host or self.host, node, session=session or self.session, on_line=self.on_line,
+                        journal=self.journal)  # fmt: skip
+
+    @property
+    def results(self) -> list[Result]:
+        return self.journal.results
+
+    @property
+    def by_key(self) -> dict[str, Result]:
+        return self.journal.by_key
+
+    # -- running one command ------------------------------------------------------------------------
+
+    def _argv(self, step: Step) -> tuple[str, ...]:
+        node = self.node
+        if node.sudo and not self.host.remote and os.geteuid() == 0:
+            node = dataclasses.replace(node, sudo=False)
+        return on_node(node.netns, node.sudo, step.argv, step.netns)
+
+    def _where(self, step: Step) -> str:
+        return f"pod netns {step.netns}" if step.netns else "node"
+
+    def failure(self, result: Result) -> CommandFailed:
+        """The error for a command that exited with a code its step does not expect."""
+        return CommandFailed(result.argv, result.rc if result.rc is not None else -1, result.stderr,
+                             shown=command_text(result.argv), where=self._where(result.step))  # fmt: skip
+
+    def run(self, step: Step, *, isolate: bool = False) -> Result:
+        """Run a foreground step; raise CommandFailed unless its exit code is one it expects.
+
+        isolate: in a session of its own, so that a Ctrl-C sent to our process group (as a terminal does)
+        cannot kill a clean-up command half-way."""
+        self._hook(step)
+        argv = self._argv(step)
+        where = str(step.netns) if step.netns else None
+        label = self.node.audit_label
+        audit.command_started(argv, netns=where, node=label, session=self.session, shown=command_text(argv))
+        cmd = self.host.command(argv)
+        if step.stdin is not None:
+            cmd = cmd << step.stdin
+        started, t0 = time.time(), time.perf_counter()
+        if step.stream and self.on_line is not None and step.stdin is None:
+            rc, out, err = self._run_streaming(cmd, step.key or "", isolate)
+        else:
+            rc, out, err = run_owned(cmd, new_session=isolate)
+        duration = time.perf_counter() - t0
+        audit.command_finished(
+            argv, netns=where, node=label, session=self.session, rc=rc, duration_s=duration
+        )
+        result = Result(step, argv, rc, out, err, duration, started)
+        self.journal.record(result)
+        if rc not in step.ok_codes:
+            raise self.failure(result)
+        return result
+
+    def _run_streaming(self, cmd, key: str, isolate: bool) -> tuple[int, str, str]:
+        """Like run(), with each stdout line handed to on_line as it arrives (ping's replies, live)."""
+
+        def spawn():
+            return cmd.popen(stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                             new_session=isolate)  # fmt: skip
+
+        with owned_child(spawn) as proc:
+            err: list[bytes] = []
+            reader = threading.Thread(target=lambda: err.append(proc.stderr.read()), daemon=True)
+            reader.start()
+            lines = []
+            for raw in iter(proc.stdout.readline, b""):
+                line = raw.decode("utf-8", "replace").rstrip("\n")
+                lines.append(line)
+                self.on_line(key, line)
+            rc = proc.wait()
+            reader.join()
+        return rc, "\n".join(lines) + ("\n" if lines else ""), b"".join(err).decode("utf-8", "replace")
+
+    def read(self, argv: tuple[str, ...], netns: Netns | None = None, *, purpose: str = "",
+             ok_codes=frozenset({0})) -> Result:  # fmt: skip
+        """A read-only look (ip -j ...); it runs in --dry-run too, and is recorded like any command."""
+        return self.run(Step(argv, netns, purpose=purpose, phase="inspect", ok_codes=frozenset(ok_codes)))
+
+    # -- background processes -----------------------------------------------------------------------
+
+    def start(self, step: Step, ready_timeout: float = 10.0) -> Job:
+        self._hook(step)
+        argv = self._argv(step)
+        where = str(step.netns) if step.netns else None
+        audit.command_started(argv, netns=where, node=self.node.audit_label, session=self.session,
+                              shown=command_text(argv) + " &")  # fmt: skip
+        cmd = self.host.command(self.host.background_argv(argv))
+        with deferred_signals():  # a signal now waits until the job is known, so that clean-up stops it
+            proc = cmd.popen(stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+            job = Job(step, argv, proc, time.time(), time.perf_counter())
+            self.jobs[step.key] = job
+            for stream, sink, live in (
+                (proc.stdout, job.stdout_lines, True),
+                (proc.stderr, job.stderr_lines, False),
+            ):
+                t = threading.Thread(target=self._pump, args=(job, stream, sink, live), daemon=True)
+                t.start()
+                job.threads.append(t)
+        if self.host.remote:  # its pid over there, to signal it: the wrapper prints it first
+            self._wait_for(job, lambda: announced_pid(job.stderr_lines) is not None, ready_timeout)
+            job.remote_pid = announced_pid(job.stderr_lines)
+        if step.ready:
+            ok = self._wait_for(
+                job, lambda: any(step.ready in line for line in job.stderr_lines), ready_timeout
+            )
+            if not ok:
+                res = self.stop(job)
+                stderr = "\n".join(job.stderr_lines) or f"did not print {step.ready!r} in {ready_timeout:g}s"
+                raise self.failure(dataclasses.replace(res, stderr=stderr))
+        return job
+
+    def _pump(self, job: Job, stream, sink: list[str], live: bool) -> None:
+        for raw in iter(stream.readline, b""):
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            with job.changed:
+                sink.append(line)
+                job.changed.notify_all()
+            if live and self.on_line:
+                self.on_line(job.step.key, line)
+        with job.changed:
+            job.changed.notify_all()
+
+    def _wait_for(self, job: Job, predicate: Callable[[], bool], timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        with job.changed:
+            while not predicate():
+                if job.proc.poll() is not None and not any(t.is_alive() for t in job.threads):
+                    return predicate()
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                job.changed.wait(min(remaining, 0.2))
+        return True
+
+    def stop(self, job: Job, timeout: float = 5.0) -> Result:
+        """Stop a background job without losing its last lines (execute/stopping.py); its result."""
+        if job.result is not None:
+            return job.result
+
+        def send(sig: int) -> None:
+            if job.remote_pid is not None:
+                self.host.kill(job.remote_pid, sig)
+            else:
+                job.proc.send_signal(sig)
+
+        if job.proc.poll() is None and job.step.ready:
+            stopping.drain(send, job.stderr_lines, lambda pred, t: self._wait_for(job, pred, t))
+        rc = stopping.end(job.proc, send, timeout)
+        for t in job.threads:
+            t.join(timeout)
+        duration = time.perf_counter() - job.t0
+        audit.command_finished(job.argv, netns=str(job.step.netns) if job.step.netns else None,
+                               node=self.node.audit_label, session=self.session, rc=rc, duration_s=duration)  # fmt: skip
+        job.result = Result(job.step, job.argv, rc, "\n".join(job.stdout_lines), "\n".join(job.stderr_lines),
+                            duration, job.started)  # fmt: skip
+        self.journal.record(job.result)
+        return job.result
+
+    # -- plans --------------------------------------------------------------------------------------
+
+    def execute(self, plan: Plan, after_step: Callable[[Step], object] | None = None) -> None:
+        """Run every step; on any failure or interruption, undo what was done and re-raise.
+        Without plan.keep, tear down at the end."""
+        try:
+            for step in plan.steps:
+                try:
+                    if step.stops:
+                        self._hook(step)
+                        self.stop(self.jobs[step.stops])
+                    elif step.background:
+                        self.start(step)
+                    else:
+                        self.run(step)
+                except CommandFailed:
+                    raise  # it did not happen: nothing of it to undo
+                except BaseException:
+                    self.undo_stack.extend(step.undo)  # interrupted half-way: it may have happened
+                    raise
+                self.undo_stack.extend(step.undo)
+                if after_step:
+                    after_step(step)
+        except BaseException:
+            try:
+                self.unwind()
+            except Exception as exc:  # the first failure is the one to report; this one is logged
+                logger.warning("clean-up after the failure also failed: {}", exc)
+            raise
+        if plan.keep:
+            self.stop_jobs()
+            self.undo_stack.clear()
+        else:
+            self.unwind()
+
+    def stop_jobs(self) -> None:
+        for job in list(self.jobs.values()):
+            if job.result is None:
+                self.stop(job)
+
+    def unwind(self) -> None:
+        """Stop background processes, then undo in reverse. Runs to the end even if a step fails; a Ctrl-C
+        or SIGTERM that arrives meanwhile is held until the end, then raised (exit 130)."""
+        with deferred_signals():
+            self.stop_jobs()
+            errors = []
+            while self.undo_stack:
+                step = self.undo_stack.pop()
+                try:
+                    self.run(step, isolate=True)
+                except CommandFailed as exc:
+                    if step.quiet_fail and already_gone(exc.stderr):
+                        self.already_gone.append(step)
+                    else:
+                        errors.append(exc)
+            self.torn_down = True
+            if errors:
+                raise errors[0]
+
+    # -- a seam for fault-injection tests -----------------------------------------------------------
+
+    def _hook(self, step: Step) -> None:
+        """VETHCTL_TEST_HOOK='{"before": "attach:1", "run": [[argv...], ...]}' runs those commands (argv,
+        no shell) just before the plan's step of that phase and index. For tests that inject faults
+        (a name taken, a namespace deleted) or signals at an exact point; unset, it costs one lookup."""
+        spec = _test_hook()
+        if spec is None:
+            return
+        n = self._phase_counts.get(step.phase, 0)
+        self._phase_counts[step.phase] = n + 1
+        if spec.get("before") == f"{step.phase}:{n}":
+            for argv in spec.get("run", []):
+                with owned_child(lambda argv=argv: subprocess.Popen(argv)) as proc:
+                    proc.wait()

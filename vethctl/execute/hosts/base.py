@@ -1,0 +1,64 @@
+"""The machine a node's commands run on, and everything vethctl reads of a node's files and processes:
+the same code then works on this machine and on one reached over SSH or through a debugging pod."""
+
+from __future__ import annotations
+
+
+class Host:
+    url: str | None = None
+    remote = False
+    label = "this machine"
+
+    # -- running commands --------------------------------------------------------------------------
+    def command(self, argv: tuple[str, ...], stdin: bool = False):
+        """A plumbum command for argv there. stdin: the caller will feed it input."""
+        raise NotImplementedError
+
+    def background_argv(self, argv: tuple[str, ...]) -> tuple[str, ...]:
+        """How a background command is started there (remotely: wrapped so that it says its pid first)."""
+        return argv
+
+    def kill(self, pid: int, sig: int) -> None:
+        raise NotImplementedError
+
+    # -- files, as the node sees them --------------------------------------------------------------
+    def exists(self, path: str) -> bool:
+        raise NotImplementedError
+
+    def read_text(self, path: str) -> str | None:
+        raise NotImplementedError
+
+    def write_text(self, path: str, text: str) -> None:
+        raise NotImplementedError
+
+    def remove(self, path: str) -> None:
+        raise NotImplementedError
+
+    def listdir(self, path: str) -> list[str]:
+        raise NotImplementedError
+
+    def is_netns_file(self, path: str) -> bool:
+        raise NotImplementedError
+
+    # -- the machine -------------------------------------------------------------------------------
+    def caps(self) -> tuple[int, int]:
+        """(euid, effective capability mask) of a process started there."""
+        raise NotImplementedError
+
+    def which(self, tool: str) -> bool:
+        raise NotImplementedError
+
+    def cmdline(self, pid: int) -> list[str] | None:
+        raise NotImplementedError
+
+    def hostname(self) -> str:
+        raise NotImplementedError
+
+    def netns_inodes(self) -> list[tuple[str, str]]:
+        """(path, "DEV:INODE") of every network namespace file there: /proc/self/ns/net first, then
+        /var/run/netns/*, then /proc/PID/ns/net of every process (in pid order). A namespace's identity is its
+        (device, inode); one pass over /proc (one round trip for a remote host), so it is a primitive here."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Remove what reaching the machine created (a debugging pod); nothing for most hosts."""

@@ -1,0 +1,105 @@
+"""A host reached through some channel (ssh, kubectl exec): its files are read with small commands (argv;
+the few that need a shell pass their values as positional parameters, never inside the script)."""
+
+from __future__ import annotations
+
+import re
+import signal
+
+from vethctl.errors import CommandFailed
+from vethctl.execute.hosts.base import Host
+from vethctl.execute.processes import audited_run
+from vethctl.render import command_text
+
+# A background command over a remote channel is wrapped so that it first says its pid (then execs the
+# command itself): the pid is how it is signalled later, since signals do not travel through ssh.
+_ANNOUNCE_PID = 'echo "vethctl-pid $$" >&2; exec "$@"'
+_PID_LINE = re.compile(r"^vethctl-pid (\d+)$")
+
+
+def announced_pid(stderr_lines: list[str]) -> int | None:
+    """The pid a wrapped background command announced on its first stderr lines."""
+    for line in stderr_lines[:3]:
+        if m := _PID_LINE.match(line):
+            return int(m.group(1))
+    return None
+
+
+class RemoteHost(Host):
+    remote = True
+
+    def _sh(self, script: str, *args: str, stdin: str | None = None) -> tuple[int, str, str]:
+        argv = ("sh", "-c", script, "sh", *args)
+
+        def make_cmd():
+            cmd = self.command(argv, stdin=stdin is not None)
+            return cmd if stdin is None else cmd << stdin
+
+        return audited_run(make_cmd, argv, self.label)
+
+    def background_argv(self, argv):
+        return ("sh", "-c", _ANNOUNCE_PID, "sh", *argv)
+
+    def exists(self, path):
+        return self._sh('test -e "$1"', path)[0] == 0
+
+    def read_text(self, path):
+        rc, out, _ = self._sh('cat "$1" 2>/dev/null', path)
+        return out if rc == 0 else None
+
+    def write_text(self, path, text):
+        rc, _, err = self._sh(
+            'mkdir -p "$(dirname "$1")" && cat > "$1.tmp" && mv "$1.tmp" "$1"', path, stdin=text
+        )
+        if rc != 0:
+            argv = ("sh", "-c", "write", path)
+            raise CommandFailed(argv, rc, err, shown=command_text(argv), where=self.label)
+
+    def remove(self, path):
+        self._sh('rm -f "$1"', path)
+
+    def listdir(self, path):
+        rc, out, _ = self._sh('ls -1 "$1" 2>/dev/null', path)
+        return sorted(out.split()) if rc == 0 else []
+
+    def is_netns_file(self, path):
+        rc, out, _ = self._sh('stat -L -f -c %T "$1"', path)
+        return rc == 0 and out.strip() == "nsfs"
+
+    def caps(self):
+        rc, out, _ = self._sh("id -u; grep '^CapEff:' /proc/self/status")
+        lines = out.split()
+        if rc != 0 or len(lines) < 3:
+            return -1, 0
+        return int(lines[0]), int(lines[2], 16)
+
+    def which(self, tool):
+        return self._sh('command -v "$1"', tool)[0] == 0
+
+    def kill(self, pid, sig):
+        rc, _, err = self._sh('kill -s "$1" "$2"', signal.Signals(sig).name[3:], str(pid))
+        if rc != 0 and "No such process" in err:
+            raise ProcessLookupError(pid)
+
+    def cmdline(self, pid):
+        rc, out, _ = self._sh('tr "\\0" "\\n" < "/proc/$1/cmdline"', str(pid))
+        return out.splitlines() if rc == 0 and out else None
+
+    def hostname(self):
+        rc, out, _ = self._sh("hostname 2>/dev/null || cat /proc/sys/kernel/hostname")
+        return out.strip()
+
+    def netns_inodes(self):
+        script = (
+            "for f in /proc/self/ns/net /var/run/netns/*; do "
+            'k=$(stat -L -c %d:%i "$f" 2>/dev/null) && echo "$k $f"; done; '
+            "for f in /proc/[0-9]*/ns/net; do "
+            'k=$(stat -L -c %d:%i "$f" 2>/dev/null) && echo "$k $f"; done'
+        )
+        _, out, _ = self._sh(script)
+        pairs = []
+        for line in out.splitlines():
+            key, _, path = line.partition(" ")
+            if path:
+                pairs.append((path, key))
+        return pairs

@@ -1,0 +1,63 @@
+"""The checks before anything changes: the tools a plan drives are there, the privileges are there, the
+capture filter compiles, the output files can be written. Each failure is one line and its exit code."""
+
+from __future__ import annotations
+
+import os
+
+from vethctl.commands import tcpdump
+from vethctl.errors import BadInput, MissingPrerequisite
+from vethctl.execute.executor import Executor
+from vethctl.execute.hosts.base import Host
+from vethctl.execute.tools import missing_tool
+
+CAP_NET_ADMIN, CAP_SYS_ADMIN = 12, 21
+DEFAULT_FILTER = "arp or icmp"
+
+
+def require_tools(host: Host, *tools: str) -> None:
+    """Every tool the plan drives is on PATH there (exit 4 naming it and its package otherwise)."""
+    where = f" on {host.label}" if host.remote else ""
+    for tool in tools:
+        if not host.which(tool):
+            raise missing_tool(tool, where)
+
+
+def require_root(host: Host, sudo: bool = False) -> None:
+    """CAP_NET_ADMIN to make links, CAP_SYS_ADMIN to enter namespaces: root has both, a container may not."""
+    if sudo and not host.remote and os.geteuid() != 0:
+        return
+    euid, caps = host.caps()
+    missing = [name for bit, name in ((CAP_NET_ADMIN, "CAP_NET_ADMIN"), (CAP_SYS_ADMIN, "CAP_SYS_ADMIN"))
+               if not caps & (1 << bit)]  # fmt: skip
+    if missing:
+        who = "root" if euid == 0 else f"user {euid}"
+        where = f" on {host.label}" if host.remote else ""
+        raise MissingPrerequisite(f"vethctl needs root with {' and '.join(missing)}{where} ({who} lacks it)",
+                                  hint="connect as root (ssh://root@HOST)" if host.remote else
+                                  "run it with sudo, or pass --sudo to prefix each command with sudo")  # fmt: skip
+
+
+def check_filter(ex: Executor, filter_expr: str, always: bool = False) -> None:
+    """Compile the filter with `tcpdump -d`: a bad one is exit 2 before anything is created. The default
+    filter compiles: unless `always`, it saves a process."""
+    if not filter_expr or (filter_expr == DEFAULT_FILTER and not always):
+        return
+    res = ex.read(
+        tcpdump.check_filter(filter_expr), None, purpose="compile the capture filter", ok_codes={0, 1}
+    )
+    if res.rc != 0:
+        msg = next((line for line in res.stderr.splitlines() if "tcpdump:" in line), res.stderr.strip())
+        raise BadInput(f"--filter {filter_expr!r} does not compile: {msg.replace('tcpdump: ', '')}",
+                       hint="see `man pcap-filter`, e.g. 'arp or icmp'")  # fmt: skip
+
+
+def check_writable(option: str, path: str) -> None:
+    """An output file of this machine (--pcap, --transcript): its directory exists and is writable."""
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise BadInput(f"{option} {path}: the directory {directory} does not exist", hint="create it first")
+    if os.path.isdir(path):
+        raise BadInput(f"{option} {path} is a directory", hint="give a file name")
+    if not os.access(directory, os.W_OK):
+        raise BadInput(f"{option} {path}: cannot write in {directory}", hint="choose a writable directory")

@@ -1,0 +1,80 @@
+"""Children that are ours from the moment they exist, and signals held while clean-up runs.
+
+A SIGINT or SIGTERM landing half-way through spawning a child would leave a child nobody waits for or
+stops; one landing during clean-up would cut it short. Both are held here, and raised afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+
+from plumbum.commands.processes import run_proc
+
+from vethctl import audit
+from vethctl.render import command_text
+
+_held: list[list[int]] = []  # the signals held by the deferred_signals() block in force, if any
+
+
+@contextlib.contextmanager
+def deferred_signals():
+    """Hold SIGINT and SIGTERM while clean-up runs; raise KeyboardInterrupt afterwards if one came.
+    Nested in another, it holds them for the outer one, which raises at its own end."""
+    if threading.current_thread() is not threading.main_thread() or _held:
+        yield
+        return
+    arrived: list[int] = []
+    _held.append(arrived)
+    previous = {
+        sig: signal.signal(sig, lambda signum, frame: arrived.append(signum))
+        for sig in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        _held.clear()
+    if arrived:
+        raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def owned_child(spawn: Callable[[], subprocess.Popen]):
+    """A child process that is ours from the moment it exists. It is spawned with SIGINT and SIGTERM held:
+    a signal landing half-way through spawning would leave a child that nobody waits for or stops, still
+    running (and maybe still changing the node) after the clean-up. If anything interrupts us while it
+    runs, it is killed and reaped before the interruption goes on."""
+    proc = None
+    try:
+        with deferred_signals():
+            proc = spawn()
+        yield proc
+    except BaseException:
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        raise
+
+
+def run_owned(cmd, **popen_kw) -> tuple[int, str, str]:
+    """plumbum's cmd.run(retcode=None), with the child owned from its spawn (owned_child)."""
+    with owned_child(lambda: cmd.popen(**popen_kw)) as proc:
+        return run_proc(proc, None)
+
+
+def audited_run(make_cmd: Callable, argv: tuple[str, ...], label: str, shown: str | None = None,
+                **popen_kw) -> tuple[int, str, str]:  # fmt: skip
+    """A command a host runs for itself (reading a file, connecting, a debugging pod), not a plan step:
+    logged before and after like every command vethctl drives."""
+    audit.command_started(argv, netns=None, node=label, session=None, shown=shown or command_text(argv))
+    t0 = time.perf_counter()
+    rc, out, err = run_owned(make_cmd(), **popen_kw)
+    audit.command_finished(argv, netns=None, node=label, session=None, rc=rc,
+                           duration_s=time.perf_counter() - t0)  # fmt: skip
+    return rc, out, err

@@ -1,0 +1,23 @@
+"""Which package brings each tool vethctl drives (Debian/Ubuntu names), for the exit-4 message."""
+
+from __future__ import annotations
+
+from vethctl.errors import MissingPrerequisite
+
+TOOL_PACKAGES = {
+    "ip": "iproute2",
+    "bridge": "iproute2",
+    "tcpdump": "tcpdump",
+    "ping": "iputils-ping",
+    "nsenter": "util-linux",
+    "sudo": "sudo",
+    "env": "coreutils",
+    "sysctl": "procps",
+    "iptables": "iptables",
+}
+
+
+def missing_tool(tool: str, where: str = "") -> MissingPrerequisite:
+    pkg = TOOL_PACKAGES.get(tool, tool)
+    return MissingPrerequisite(f"{tool} is not installed or not on PATH{where}",
+                               hint=f"apt-get install {pkg}, or run `make install`")  # fmt: skip

@@ -1,0 +1,271 @@
+"""The human text of each result: rendered from the same values the JSON documents come from."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from vethctl.render import command_text
+from vethctl.results import (
+    CaptureResult,
+    DownResult,
+    FindResult,
+    GcResult,
+    LabDownResult,
+    LabStatusResult,
+    LabUpResult,
+    ManyRunResult,
+    PingResult,
+    RoutesResult,
+    RunReport,
+    StatusResult,
+    TraceResult,
+    UpResult,
+    Veth,
+)
+
+_ROUTE_KEYS = (("gateway", "via"), ("dev", "dev"), ("protocol", "proto"), ("scope", "scope"), ("prefsrc", "src"),
+               ("metric", "metric"))  # fmt: skip
+
+
+def format_route(route: dict) -> str:
+    """One `ip -j route` entry as `ip route` prints it."""
+    parts = [route["type"]] if route.get("type") not in (None, "unicast") else []
+    parts.append(route.get("dst", "?"))
+    for key, word in _ROUTE_KEYS:
+        if route.get(key) not in (None, ""):
+            parts += [word, str(route[key])]
+    parts += [f for f in route.get("flags", [])]
+    return " ".join(parts)
+
+
+def format_time(ts: float | None) -> str:
+    if ts is None:
+        return "-"
+    return datetime.fromtimestamp(ts).strftime("%H:%M:%S.%f")
+
+
+def format_packet(p: dict) -> str:
+    """A packet record in one short line: what it is, between whom."""
+    t = format_time(p.get("timestamp"))
+    if p.get("arp_op") == "request":
+        what = f"ARP request  who-has {p.get('target_ip')} tell {p.get('sender_ip')}"
+    elif p.get("arp_op") == "reply":
+        what = f"ARP reply    {p.get('sender_ip')} is-at {p.get('sender_mac')}"
+    elif p.get("src_ip"):
+        proto = (p.get("protocol") or "ip").upper()
+        src, dst = p.get("src_ip"), p.get("dst_ip")
+        if p.get("src_port") is not None:
+            src, dst = f"{src}.{p['src_port']}", f"{dst}.{p.get('dst_port')}"
+        detail = p.get("icmp_type") or p.get("tcp_flags") and f"[{p['tcp_flags']}]" or ""
+        if p.get("icmp_seq") is not None:
+            detail += f" id {p.get('icmp_id')} seq {p['icmp_seq']}"
+        what = f"{proto:<5}        {src} > {dst} {detail}".rstrip()
+    else:
+        what = f"{p.get('ethertype') or '?'} {p.get('unparsed') or ''}".rstrip()
+    macs = f"   ({p.get('src_mac')} > {p.get('dst_mac')})" if p.get("src_mac") else ""
+    return f"{t}  {what}{macs}"
+
+
+def _veth_line(veth: Veth) -> str:
+    h, p = veth.host, veth.pod
+    return f"{h.name} {h.address} (node)  <->  {p.name} {p.address} (pod)"
+
+
+def run_text(r: RunReport) -> str:
+    t = r.target
+    lines = [
+        f"vethctl run {t.text}  (node: {r.node})",
+        f"  pod   netns {t.netns or t.netns_path}, {t.pod_if or 'eth0'} {t.pod_ip}, mtu {t.mtu}",
+        f"  veth  {_veth_line(r.veth)}, mtu {r.veth.mtu}, session {r.session}",
+        "",
+        "pod routes after attaching (+ new):",
+    ]
+    for route in r.routes:
+        mark = "+" if route.get("dev") == r.veth.pod.name else " "
+        lines.append(f"  {mark} {format_route(route)}")
+    lines += ["", f"ping {r.ping_target} from the pod:"]
+    for raw in r.ping_lines:
+        lines.append(f"    {raw}")
+    cap = r.capture
+    lines += ["", f"capture on {cap.interface} ({cap.filter or 'no filter'}): {len(cap.packets)} packet(s)"
+              + (f", saved to {cap.pcap}" if cap.pcap else "")]  # fmt: skip
+    for p in cap.packets:
+        lines.append(f"    {format_packet(p)}")
+    lines += ["", "what happened:"]
+    lines += [f"  - {o}" for o in r.observations]
+    cmds = r.commands
+    lines += [
+        "",
+        f"ran {len(cmds)} commands in {r.elapsed_s:.2f} s (each one is in the audit log {r.audit_log}):",
+    ]
+    for c in cmds:
+        lines.append(f"  [{c['phase']:<8}] {command_text(c['argv'])}")
+    td = r.teardown
+    if td.already_gone:
+        lines.append(f"teardown: {', '.join(td.already_gone)} was already gone; nothing left.")
+    elif td.done:
+        lines.append(
+            f"teardown: removed {td.removed} (its peer {r.veth.pod.name} went with it); nothing left."
+        )
+    else:
+        lines.append(f"kept: {_veth_line(r.veth)}; remove with: {td.how}")
+    return "\n".join(lines) + "\n"
+
+
+def routes_text(r: RoutesResult) -> str:
+    lines = [f"routes of {r.target.text} (netns {r.target.netns or r.target.netns_path}):"]
+    lines += [f"  {format_route(route)}" for route in r.routes]
+    if r.to:
+        lines += ["", r.to.sentence]
+    return "\n".join(lines) + "\n"
+
+
+def ping_text(r: PingResult) -> str:
+    lines = [f"ping {r.destination} from {r.target.text}:"]
+    lines += [f"    {raw}" for raw in r.ping_lines]
+    if r.route:
+        lines.append(r.route_sentence)
+    return "\n".join(lines) + "\n"
+
+
+def lab_up_text(result: LabUpResult) -> str:
+    r = result.record
+    net = (
+        f"bridge {r['bridge']} {r['gateway']}"
+        if r.get("bridge")
+        else f"routed ({r.get('cni')}), gateway {r['gateway']}"
+    )
+    lines = [f"lab node {r['name']} (netns {r['node_netns']}, {net}, pods {r['pod_cidr']})"]
+    for p in r["pods"]:
+        new = "  (new)" if p["netns"] in result.created else ""
+        lines.append(f"  pod netns/{p['netns']}  eth0 {p['ip']}  host veth {p['host_veth']}{new}")
+    if r.get("outside"):
+        lines.append(f"  uplink0 198.51.100.1 -> outside netns {r['outside']} holding {r['outside_address']}"
+                     " (forwarding on, MASQUERADE)")  # fmt: skip
+    lines.append(f"try: vethctl run netns/{r['pods'][0]['netns']}")
+    return "\n".join(lines) + "\n"
+
+
+def lab_down_text(r: LabDownResult) -> str:
+    if not r.removed:
+        return f"{r.note or 'nothing to remove'}\n"
+    pods = [p for p in r.removed if p.startswith("cni-")]
+    others = [p for p in r.removed if p != r.name and not p.startswith("cni-")]
+    shown = ", ".join(pods[:4]) + (f" and {len(pods) - 4} more" if len(pods) > 4 else "")
+    node = f"node {r.name} and " if r.name in r.removed else ""
+    extra = f", and {', '.join(others)}" if others else ""
+    return f"lab {r.name} removed: {node}{len(pods)} pod(s) ({shown}){extra}\n"
+
+
+def lab_status_text(r: LabStatusResult) -> str:
+    if not r.labs:
+        return "no lab is up (vethctl lab up)\n"
+    lines = []
+    for lab in r.labs:
+        state = "up" if lab["up"] else "DOWN (its namespace is gone; `vethctl lab down` forgets it)"
+        lines.append(f"lab {lab['name']}: {state}, {len(lab['pods'])} pod(s) in {lab['pod_cidr']}")
+        for p in lab["pods"]:
+            lines.append(f"  netns/{p['netns']}  {p['ip']}  {'' if p['present'] else '(gone)'}".rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def up_text(result: UpResult) -> str:
+    r = result.record
+    return (f"{r['session']}\n  {r['host']['name']} {r['host']['address']} (node)  <->  {r['pod']['name']}"
+            f" {r['pod']['address']} (pod {r['pod_netns'] or r['pod_netns_path']}); remove with: vethctl down {r['session']}\n")  # fmt: skip
+
+
+def down_text(r: DownResult) -> str:
+    lines = [f"{x.session}: removed {', '.join(x.links)}" for x in r.removed]
+    lines += [f"{s}: already gone" for s in r.already_gone]
+    return "\n".join(lines) + "\n"
+
+
+def find_text(r: FindResult) -> str:
+    t = r.target
+    lines = [
+        f"{t.text}",
+        f"  netns       {t.netns or '(no name)'}",
+        f"  netns_path  {t.netns_path}",
+        f"  pid         {t.pid if t.pid is not None else '-'}",
+        f"  pod_ip      {t.pod_ip or '-'}  ({t.pod_if or '?'}, mtu {t.mtu})",
+        f"  host_veth   {t.host_veth or '-'}",
+        f"  node        {t.node}",
+    ]
+    if r.resolved_by:
+        lines += ["  found by:"] + [f"    {step}" for step in r.resolved_by]
+    return "\n".join(lines) + "\n"
+
+
+def status_text(r: StatusResult) -> str:
+    if not r.sessions:
+        lines = ["no vethctl session has links"]
+    else:
+        lines = [f"{'SESSION':<9} {'MODE':<4} {'STATE':<5} {'NODE':<22} {'HOST END':<28} POD END"]
+        for s in r.sessions:
+            host = f"{s.host_if} {s.host_addr or ''}".strip()
+            pod = f"{s.pod_if or '?'} {s.pod_addr or ''} in {s.pod_netns or '?'}"
+            state = "alive" if s.alive else "DEAD"
+            lines.append(f"{s.session:<9} {s.mode:<4} {state:<5} {s.node:<22} {host:<28} {pod}")
+        if any(not s.alive for s in r.sessions):
+            lines.append("dead sessions: `vethctl gc` removes them")
+    if r.records_without_links:
+        lines.append(f"records without links (gc forgets them): {', '.join(r.records_without_links)}")
+    return "\n".join(lines) + "\n"
+
+
+def gc_text(r: GcResult) -> str:
+    lines = [f"{x.session}: removed {', '.join(x.links)} ({x.why})" for x in r.removed]
+    lines += [f"{x.session}: stopped pid {x.pid} ({' '.join(x.argv[:4])} ...)" for x in r.stopped]
+    if not lines:
+        lines.append("nothing to collect")
+    if r.kept_alive:
+        lines.append(f"alive, left alone: {', '.join(r.kept_alive)}")
+    return "\n".join(lines) + "\n"
+
+
+def capture_text(r: CaptureResult) -> str:
+    cap = r.capture
+    c = cap.counters or {}
+    counts = (f" (tcpdump: {c.get('captured', '?')} captured, {c.get('received_by_filter', '?')} received by filter,"
+              f" {c.get('dropped_by_kernel', 0)} dropped by kernel)") if c else ""  # fmt: skip
+    saved = f"; saved to {cap.pcap}" if cap.pcap else ""
+    lines = [
+        f"{len(cap.packets)} packet(s) from {cap.read or cap.interface}{counts}; stopped by {cap.stopped_by}{saved}"
+    ]
+    lines += [
+        f"  {p.pod}: {p.packets} packet(s) on {p.interface} in {p.netns}" for p in getattr(cap, "pods", ())
+    ]
+    lines += [f"  skipped {s.pod}: {s.why}" for s in r.skipped or ()]
+    return "\n".join(lines) + "\n"
+
+
+def trace_text(r: TraceResult) -> str:
+    t = r.target
+    lines = [f"trace {t.text} -> {r.to}  (pod {t.netns or t.netns_path}, {t.pod_ip}; node: {t.node})",
+             f"  {'#':<2} {'side':<5} {'interface':<16} {'role':<10} {'req':>3} {'rep':>3}  {'first seen':<15}  "
+             f"{'src > dst, as seen there':<34} {'delay':>9}"]  # fmt: skip
+    for i, h in enumerate(r.hops, 1):
+        flow = f"{h.src_ip} > {h.dst_ip}" if h.src_ip else "-"
+        delay = f"+{h.delay_from_previous_us:.0f} us" if h.delay_from_previous_us is not None else ""
+        lines.append(f"  {i:<2} {h.side:<5} {h.interface:<16} {h.role:<10} {h.requests:>3} {h.replies:>3}"
+                     f"  {format_time(h.first_seen) if h.first_seen else '-':<15}  {flow:<34} {delay:>9}")  # fmt: skip
+    lines += ["", "what happened:"] + [f"  - {o}" for o in r.observations]
+    return "\n".join(lines) + "\n"
+
+
+def many_text(r: ManyRunResult) -> str:
+    out = []
+    for entry in r.pods:
+        out.append(f"===== {entry.pod} (node {entry.node})")
+        out.append(run_text(entry.report).rstrip() if entry.report else f"error: {entry.error}")
+        out.append("")
+    for s in r.skipped:
+        out.append(f"skipped {s.pod}: {s.why}")
+    ok = sum(1 for e in r.pods if e.report)
+    out.append(f"{ok} of {len(r.pods)} pod(s) ran; {len(r.skipped)} skipped (-l {r.selector})")
+    return "\n".join(out) + "\n"
+
+
+def many_dry_run(r: ManyRunResult) -> str:
+    return "".join(f"# {e.pod}\n{e.dry_run or '# ' + (e.error or '') + chr(10)}" for e in r.pods)

@@ -1,0 +1,187 @@
+"""Every target kind, to one thing: the pod's netns, the node it hangs off, and the pod's host-side veth.
+
+netns/ nspath/ pid/   the filesystem names the namespace; the node is where eth0's peer lives
+ip/                   resolve/byip.py, on the node (a lab node when the address is in a lab's pod CIDR)
+pod/                  kubectl get pod -o json -> its IP (refused: hostNetwork, another node) -> ip/
+container/            crictl inspect -> the netns path or the pid
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from loguru import logger
+
+from vethctl.commands import ip
+from vethctl.errors import BadInput, TargetNotFound
+from vethctl.execute.executor import Executor, Journal
+from vethctl.execute.facts import look_at_pod, netns_name, read_json
+from vethctl.execute.hosts.registry import Hosts
+from vethctl.execute.preflight import require_root, require_tools
+from vethctl.model import KubectlDebug, Netns, Node, Ssh, parse_address
+from vethctl.parsers.ipjson import PodView, peer_of
+from vethctl.parsers.kube import refusal
+from vethctl.resolve import crictl
+from vethctl.resolve import kube as k8s
+from vethctl.resolve.byip import find_by_ip
+from vethctl.resolve.files import resolve_netns
+from vethctl.resolve.kube import KubeScope
+from vethctl.resolve.target import TargetSpec, parse_target
+from vethctl.resolve.via import parse_via
+from vethctl.results import Target
+from vethctl.state import labs
+
+
+@dataclass
+class Located:
+    spec: TargetSpec
+    netns: Netns
+    node: Node
+    pod: PodView
+    host_veth: str | None = None
+    path: list[str] = field(default_factory=list)
+
+    def target(self) -> Target:
+        primary = self.pod.primary or {}
+        return Target(
+            text=str(self.spec),
+            kind=self.spec.kind,
+            netns=self.netns.name,
+            netns_path=self.netns.path,
+            pid=self.netns.pid,
+            pod_ip=str(self.pod.pod_ip) if self.pod.pod_ip else None,
+            pod_if=primary.get("ifname"),
+            mtu=self.pod.mtu,
+            host_veth=self.host_veth,
+            node=self.node.label,
+        )
+
+
+def locate(target: str, *, hosts: Hosts, via: str | None = None, sudo: bool = False,
+           kube: KubeScope | None = None, journal: Journal | None = None) -> tuple[Located, Executor]:  # fmt: skip
+    """Where the target is; the executor returned runs on its node, and its journal holds every command
+    that finding it took."""
+    spec = parse_target(target)
+    if kube and (kube.namespace or kube.context) and spec.kind != "pod":
+        raise BadInput(f"-n/--namespace and --context apply to pod/ targets, not {spec.kind}/",
+                       hint="write pod/NAME, or drop them")  # fmt: skip
+    requested, explicit = parse_via(via, sudo)
+    debug_node = isinstance(requested.machine, KubectlDebug)
+    if debug_node and spec.kind != "pod":
+        raise BadInput("--via kubectl-debug needs a pod/ target (it debugs the pod's node)",
+                       hint=f"vethctl ... pod/NAME --via kubectl-debug, not {spec.kind}/")  # fmt: skip
+    journal = journal if journal is not None else Journal()
+    if not debug_node:
+        require_root(hosts.get(requested), requested.sudo)
+    path: list[str] = []
+    host_veth, links = None, None
+    if spec.kind in ("netns", "nspath", "pid"):
+        ex = Executor(hosts.get(requested), requested, journal=journal)
+        netns = resolve_netns(spec, ex.host)
+    elif spec.kind == "container":
+        ex = Executor(hosts.get(requested), requested, journal=journal)
+        # crictl talks to the runtime of the node's machine, from its own namespace
+        info = crictl.get_container(spec.value, ex.on(Node(machine=requested.machine)))
+        if info.netns_path:
+            netns = resolve_netns(TargetSpec("nspath", info.netns_path), ex.host)
+        elif info.pid:
+            netns = resolve_netns(TargetSpec("pid", str(info.pid)), ex.host)
+        else:
+            raise BadInput(f"crictl inspect {spec.value} gives neither a netns path nor a pid",
+                           hint="is the container running? `crictl ps`")  # fmt: skip
+        path.append(f"crictl inspect {spec.value}: {netns}")
+    else:
+        if spec.kind == "pod":
+            address, requested, ex = _pod(
+                spec, kube or KubeScope(), requested, explicit, hosts, journal, path
+            )
+        else:
+            ex = Executor(hosts.get(requested), requested, journal=journal)
+            address = parse_address(spec.value, "ip/")
+            if not explicit and (lab_node := labs.node_for_address(address, ex.host, requested)):
+                ex = ex.on(lab_node)
+                requested = lab_node
+                path.append(f"{address} is in the pod CIDR of lab node {lab_node.netns}")
+        found = find_by_ip(ex, address)
+        netns, host_veth, links = found.netns, found.host_veth, found.links
+        path += found.path
+        explicit = True  # the node is the one the address was found on
+    pod = look_at_pod(ex, netns, links)
+    node = node_of(ex, pod, requested, explicit)
+    ex = ex.on(node)
+    for step in path:
+        logger.debug("resolve {}: {}", spec, step)
+    return Located(spec, netns, node, pod, host_veth, path), ex
+
+
+def _pod(spec: TargetSpec, scope: KubeScope, requested: Node, explicit: bool, hosts: Hosts, journal: Journal,
+         path: list[str]):  # fmt: skip
+    """pod/NAME: kubectl says its IP and node; refused when it cannot be reached from here. Its address, the
+    node to look on and an executor there."""
+    debug_node = isinstance(requested.machine, KubectlDebug)
+    # kubectl runs in this machine's own namespace, whatever the node is
+    kube_pod = k8s.get_pod(
+        spec.value, scope.namespace, scope.context, Executor(hosts.local, Node(), journal=journal)
+    )
+    if debug_node:  # the pod's node, through a debugging pod there: wherever it is, it is "here"
+        requested = Node(sudo=requested.sudo, machine=KubectlDebug(kube_pod.node_name or "", scope.context))
+    ex = None if debug_node else Executor(hosts.get(requested), requested, journal=journal)
+    lab_node = None if explicit or debug_node else labs.node_named(kube_pod.node_name, ex.host, requested)
+    if debug_node:
+        here = [kube_pod.node_name or ""]
+    elif isinstance(
+        requested.machine, Ssh
+    ):  # over ssh, "here" is that host: its name, and the name in the URL
+        here = [ex.host.hostname(), requested.machine.host]
+        here += [h.split(".")[0] for h in here]
+    else:
+        here = k8s.this_node_name()
+    here += [kube_pod.node_name] if lab_node else []
+    if explicit and requested.netns:
+        here.append(requested.netns.name)
+    this = kube_pod.node_name if kube_pod.node_name in here else (here[0] if here else "")
+    why = refusal(kube_pod, this)
+    if why:  # another node: not found here (3); hostNetwork or no IP yet: cannot be done (2)
+        on_other_node = kube_pod.node_name and kube_pod.node_name != this and not kube_pod.host_network
+        raise TargetNotFound(why) if on_other_node else BadInput(why)
+    address = parse_address(kube_pod.pod_ip, "pod IP")
+    path.append(
+        f"kubectl: pod {kube_pod.namespace}/{kube_pod.name} has IP {address} on node {kube_pod.node_name}"
+    )
+    if lab_node:
+        ex, requested = ex.on(lab_node), lab_node
+    if debug_node:
+        host = hosts.get(requested)
+        ex = Executor(host, requested, journal=journal)
+        require_root(host, requested.sudo)
+        require_tools(host, "ip", "tcpdump", "ping")  # the node's own, through chroot /host
+    return address, requested, ex
+
+
+def node_of(ex: Executor, pod: PodView, requested: Node, explicit: bool) -> Node:
+    """The node is where the pod's eth0 peer lives. On a real node that is this machine's namespace; for a
+    lab pod (or a kind node) it is a named namespace, and node-side commands must run in there."""
+    if explicit:
+        return requested
+    link = pod.primary
+    if not link or link.get("link_netnsid") is None:
+        return requested
+    name = netns_name(ex, link["link_netnsid"], pod.netns, purpose="which namespace holds the pod's peer")
+    if name and name != pod.netns.name:
+        logger.debug("the pod's {} peer lives in netns {}: that is its node", link.get("ifname"), name)
+        return Node(netns=Netns.named(name), sudo=requested.sudo, machine=requested.machine)
+    return requested
+
+
+def host_veth_of(ex: Executor, located: Located, node_links: list[dict] | None = None) -> str | None:
+    """The node-side peer of the pod's eth0, when the node holds it: the link whose ifindex eth0 names."""
+    if located.host_veth:
+        return located.host_veth
+    primary = located.pod.primary or {}
+    if primary.get("link_index") is None or primary.get("link_netnsid") is None:
+        return None
+    if node_links is None:
+        node_links = read_json(ex, ip.link_show_json(), None, purpose="the node's links")
+    peer = peer_of(node_links, primary["link_index"])
+    located.host_veth = peer.get("ifname") if peer else None
+    return located.host_veth

@@ -1,0 +1,41 @@
+"""`vethctl down SESSION... | --all`: remove each session's pair. Idempotent: a session already gone is
+reported as such, not as an error. Only a link whose tag names the session is ever deleted."""
+
+from __future__ import annotations
+
+from vethctl.errors import BadInput
+from vethctl.execute.executor import Executor
+from vethctl.execute.hosts.registry import Hosts
+from vethctl.execute.preflight import require_root
+from vethctl.resolve.via import parse_via
+from vethctl.results import DownResult, Removal
+from vethctl.state.sessions import all_records, forget
+from vethctl.state.tagged import tagged, take_down
+
+
+def down(
+    sessions: list[str], hosts: Hosts, *, all_sessions: bool = False, via: str | None = None
+) -> DownResult:
+    if all_sessions and sessions:
+        raise BadInput("give sessions or --all, not both", hint="vethctl down --all")
+    if not sessions and not all_sessions:
+        raise BadInput("name at least one session, or --all", hint="`vethctl status` lists them")
+    requested, explicit = parse_via(via, False)
+    ex = Executor(hosts.get(requested), requested)
+    require_root(ex.host)
+    records = all_records(ex.host)
+    found = tagged(ex, requested, explicit, records)
+    if all_sessions:
+        sessions = sorted(
+            {e.session for e in found if e.mode == "up"}
+            | {r["session"] for r in records if r["mode"] == "up"}
+        )
+    removed, absent = [], []
+    for session in sessions:
+        mine = [e for e in found if e.session == session]
+        if not mine:
+            absent.append(session)
+        for entry in mine:
+            removed.append(Removal(session, take_down(ex, entry, requested)))
+        forget(session, ex.host)
+    return DownResult(tuple(removed), tuple(absent), tuple(ex.journal.as_json()))

@@ -1,0 +1,86 @@
+"""Lab records under STATE/lab/ (a lab node is a namespace of this machine): read, written, forgotten, and
+the registry the resolver asks: which lab node holds an address's pod CIDR, which one a pod's node name is."""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import os
+import shutil
+
+from vethctl.execute.hosts.base import Host
+from vethctl.model import IPAddress, Netns, Node
+from vethctl.state import records, state_dir
+
+DEFAULT_POD_CIDR = "198.18.0.0/24"
+
+
+def lab_dir() -> str:
+    return os.path.join(state_dir(), "lab")
+
+
+def record_path(name: str) -> str:
+    return os.path.join(lab_dir(), f"{name}.json")
+
+
+def ipam_dir(name: str) -> str:
+    """Where the lab's host-local IPAM keeps its reservations."""
+    return os.path.join(lab_dir(), name, "ipam")
+
+
+def read_record(name: str, host: Host) -> dict | None:
+    return records.read(host, record_path(name))
+
+
+def write_record(rec: dict, host: Host) -> None:
+    records.write(host, record_path(rec["name"]), rec)
+
+
+def forget(name: str) -> None:
+    """The record and the IPAM directory (a lab lives on this machine)."""
+    shutil.rmtree(os.path.join(lab_dir(), name), ignore_errors=True)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(record_path(name))
+
+
+def netns_exists(name: str, host: Host) -> bool:
+    return host.exists(f"/var/run/netns/{name}")
+
+
+def all_labs(host: Host) -> list[dict]:
+    """The labs of a machine, from their records, each checked against the kernel (`up`, each pod's
+    `present`)."""
+    labs = []
+    present = None
+    for name in records.names(host, lab_dir()):
+        if rec := read_record(name, host):
+            rec["up"] = netns_exists(rec["name"], host)
+            if present is None:  # once, not once a lab (over ssh each is a round trip)
+                present = set(host.listdir("/var/run/netns"))
+            for p in rec["pods"]:
+                p["present"] = p["netns"] in present
+            labs.append(rec)
+    return labs
+
+
+def free_pod_cidr(host: Host) -> str:
+    """198.18.N.0/24, N the first no other lab uses: each lab's pod IPs then name one pod only."""
+    used = {r["pod_cidr"] for r in all_labs(host) if r.get("up")}
+    for n in range(256):
+        if f"198.18.{n}.0/24" not in used:
+            return f"198.18.{n}.0/24"
+    return DEFAULT_POD_CIDR
+
+
+def node_for_address(address: IPAddress, host: Host, requested: Node) -> Node | None:
+    """A lab node whose pod CIDR holds the address: the lab is that machine's node for its pods."""
+    for rec in all_labs(host):
+        if rec.get("up") and address in ipaddress.ip_network(rec["pod_cidr"]):
+            return Node(netns=Netns.named(rec["node_netns"]), sudo=requested.sudo, machine=requested.machine)
+    return None
+
+
+def node_named(name: str | None, host: Host, requested: Node) -> Node | None:
+    """The lab node a pod's nodeName names (a lab stands in for a node of that name)."""
+    return next((Node(netns=Netns.named(r["node_netns"]), sudo=requested.sudo, machine=requested.machine)
+                 for r in all_labs(host) if r.get("up") and r["name"] == name), None)  # fmt: skip

@@ -1,0 +1,106 @@
+"""What the kernel says about sessions: every vethctl-tagged host end on a machine's nodes (its own
+namespace, every lab node, every node a record names), whether its session is alive, and taking one down.
+
+Liveness (what `gc` removes):
+  run  the vethctl process that made it (the pid in the tag) is gone
+  ssh  a run driven from another machine: alive while its capture on this node runs (or, just started,
+       before its capture does)
+  up   the pod's network namespace is gone: the host end has lost its peer, or the recorded netns
+       file no longer exists
+"""
+
+from __future__ import annotations
+
+import time
+
+from vethctl.commands import ip
+from vethctl.execute.executor import Executor
+from vethctl.execute.facts import read_json
+from vethctl.model import Netns, Node, parse_tag
+from vethctl.parsers.ipjson import netns_names
+from vethctl.plan.session import build_down
+from vethctl.results import TaggedLink
+from vethctl.state.labs import all_labs
+from vethctl.state.sessions import all_records, job_alive, vethctl_alive
+
+REMOTE_RUN_GRACE_S = 60  # a run driven over ssh counts as alive this long before its capture starts
+
+
+def nodes_to_look(ex: Executor, requested: Node, explicit: bool, records: list[dict]) -> list[Node]:
+    """Where tagged links can be: the machine's own namespace, every lab node, every node a record names."""
+    if explicit:
+        return [requested]
+    names = {r["node_netns"] for r in records if r.get("node_netns")}
+    names |= {r["node_netns"] for r in all_labs(ex.host) if r.get("up")}
+    present = set(ex.host.listdir("/var/run/netns"))
+    return [requested] + [
+        Node(netns=Netns.named(n), machine=requested.machine) for n in sorted(names) if n in present
+    ]
+
+
+def tagged(ex: Executor, requested: Node, explicit: bool, records: list[dict]) -> list[TaggedLink]:
+    """Every vethctl-tagged host end, from the kernel, with what the session records add."""
+    by_session = {r["session"]: r for r in records}
+    found = []
+    for node in nodes_to_look(ex, requested, explicit, records):
+        on_node = ex.on(node)
+        links = read_json(on_node, ip.link_show_json(), None, purpose="tagged links")
+        ids = None
+        for link in links:
+            tag = parse_tag(link.get("ifalias"))
+            if not tag or (link.get("linkinfo") or {}).get("info_kind") != "veth":
+                continue
+            if ids is None:
+                ids = netns_names(read_json(on_node, ip.netns_list_json(), None, purpose="netns names"))
+            rec = by_session.get(tag["session"], {})
+            peer_ns = ids.get(link.get("link_netnsid")) if link.get("link_netnsid") is not None else None
+            found.append(TaggedLink(
+                session=tag["session"], mode=tag["mode"], pid=tag["pid"], node=node.label,
+                node_netns=node.netns.name if node.netns else None, host=node.host, host_if=link["ifname"],
+                pod_netns=peer_ns or rec.get("pod_netns") or rec.get("pod_netns_path"),
+                has_peer=link.get("link_netnsid") is not None and "NO-CARRIER" not in link.get("flags", []),
+                host_addr=(rec.get("host") or {}).get("address"), pod_if=(rec.get("pod") or {}).get("name"),
+                pod_addr=(rec.get("pod") or {}).get("address"), created=rec.get("created"),
+                target=rec.get("target"), jobs=tuple(rec.get("jobs", [])), recorded=bool(rec),
+            ))  # fmt: skip
+    return found
+
+
+def entry_node(entry: TaggedLink, requested: Node) -> Node:
+    """The node (and its namespace) that holds a tagged host end that tagged() found."""
+    return Node(netns=Netns.named(entry.node_netns) if entry.node_netns else None, machine=requested.machine)
+
+
+def alive(mode: str, pid: int | None, has_peer: bool, rec: dict | None, ex: Executor) -> bool:
+    if mode == "run":
+        return vethctl_alive(pid, ex.host)
+    if mode == "ssh":  # driven from elsewhere: alive while its capture on this node runs
+        jobs = (rec or {}).get("jobs", [])
+        young = rec is not None and time.time() - rec.get("created", 0) < REMOTE_RUN_GRACE_S
+        return any(job_alive(j, ex.host) for j in jobs) or (young and not jobs)
+    if not has_peer:
+        return False
+    path = (rec or {}).get("pod_netns_path")
+    return path is None or ex.host.exists(path)
+
+
+def why_dead(entry: TaggedLink) -> str:
+    if entry.mode == "run":
+        return f"the vethctl run (pid {entry.pid}) that made it is gone"
+    return "the pod's network namespace is gone"
+
+
+def take_down(ex: Executor, entry: TaggedLink, requested: Node) -> tuple[str, ...]:
+    """Delete a tagged host end (its peer goes with it); the links removed."""
+    ex.on(entry_node(entry, requested), session=entry.session).execute(build_down([entry.host_if]))
+    return (entry.host_if,)
+
+
+def with_liveness(ex: Executor, requested: Node, explicit: bool) -> tuple[list[dict], list[TaggedLink]]:
+    """For status and gc: the machine's session records (read once) and the tagged links, each with
+    `alive`."""
+    records = all_records(ex.host)
+    by_session = {r["session"]: r for r in records}
+    found = [e.but(alive=alive(e.mode, e.pid, e.has_peer, by_session.get(e.session), ex))
+             for e in tagged(ex, requested, explicit, records)]  # fmt: skip
+    return records, found
