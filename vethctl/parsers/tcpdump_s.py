@@ -91,7 +91,7 @@ from jc.streaming import (
     streaming_line_input_type_check,
 )
 
-from vethctl.parsers._tcpdump_common import LineParser, process
+from vethctl.parsers._tcpdump import LineParser, process
 
 
 class info:

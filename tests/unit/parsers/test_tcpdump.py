@@ -16,10 +16,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jc.exceptions import ParseError
 
-import vethctl.parsers._tcpdump_common as common
+import vethctl.parsers._tcpdump.lines as lines
 import vethctl.parsers.tcpdump as tcpdump
 import vethctl.parsers.tcpdump_s as tcpdump_s
 from tests.support import paths
+from vethctl.parsers._tcpdump import LineParser, process
+from vethctl.parsers._tcpdump.patterns import FAST_ECHO_RE
+from vethctl.parsers._tcpdump.records import ALWAYS_KEYS
 
 FIXTURES = paths.FIXTURES / "linux"
 CORPUS = paths.CORPUS
@@ -144,12 +147,12 @@ def test_streaming_agrees_with_batch_everywhere(corpus_texts):
 @contextlib.contextmanager
 def reference_parser_only():
     """disable the ICMP echo fast paths (regex and flow templates): every line takes the general path"""
-    saved = common._fast_echo, common._ECHO_TEMPLATES
-    common._fast_echo, common._ECHO_TEMPLATES = (lambda line: None), {}
+    saved = lines._fast_echo, lines._ECHO_TEMPLATES
+    lines._fast_echo, lines._ECHO_TEMPLATES = (lambda line: None), {}
     try:
         yield
     finally:
-        common._fast_echo, common._ECHO_TEMPLATES = saved
+        lines._fast_echo, lines._ECHO_TEMPLATES = saved
 
 
 def flood_text(n=300, start=0):
@@ -187,16 +190,16 @@ def test_hot_flows_agree_with_reference_parser():
         return (f"1795682803.{i:06d} {mac[kind]}, ethertype IPv4 (0x0800), length 98: {ips[kind]}: "
                 f"ICMP echo {kind}, id {ident}, seq {i // 2 if seq is None else seq}, length {plen}{tail}")  # fmt: skip
 
-    flood = [line(i, ("request", "reply")[i % 2]) for i in range(2 * common._HOT_AFTER + 10)]
+    flood = [line(i, ("request", "reply")[i % 2]) for i in range(2 * lines._HOT_AFTER + 10)]
     n = len(flood)
     near = [line(n, "request", plen="56"), line(n + 1, "reply", ident=8), line(n + 2, "request", seq="x"),
             line(n + 3, "reply", tail=" extra"), line(n + 4, "request", seq="١٢"), line(n + 5, "reply") + "\n",
             "1795682803.x" + line(n + 6, "request")[17:], line(n + 7, "reply")]  # fmt: skip
     text = "\n".join(flood + near)
-    parser = common.LineParser(process=common.process)
+    parser = LineParser(process=process)
     for each in flood:
         parser.push(each)
-    assert len(parser.hot) == common._HOT_MAX  # the fastest path was taken
+    assert len(parser.hot) == lines._HOT_MAX  # the fastest path was taken
     opts = {"quiet": True, "ignore_exceptions": True}  # the lines that are not tcpdump's become errors
     fast = (stream(text.splitlines(), **opts), stream(text.splitlines(), raw=True, **opts))
     mixed = stream(flood + near, **opts)  # lines that keep their \n
@@ -596,7 +599,7 @@ def test_truncated_and_odd_lines_keep_what_they_can():
 # --------------------------------------------------------------------------- properties
 
 REAL_LINES = [line for case in CASES for line in text_of(case).splitlines() if line.strip()]
-ECHO_LINES = [line for line in REAL_LINES if common.FAST_ECHO_RE.match(line)]
+ECHO_LINES = [line for line in REAL_LINES if FAST_ECHO_RE.match(line)]
 PROPS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -644,10 +647,10 @@ def test_any_line_gives_records_or_a_parse_error(line):
 def test_quiet_and_ignore_exceptions_never_raise(lines):
     text = "\n".join(lines)
     recs = batch(text, quiet=True)
-    assert all(set(common.ALWAYS_KEYS) <= set(r) for r in recs)
+    assert all(set(ALWAYS_KEYS) <= set(r) for r in recs)
     srecs = stream(lines, quiet=True, ignore_exceptions=True)
     good = [r for r in srecs if r["_jc_meta"]["success"]]
-    assert all(set(common.ALWAYS_KEYS) <= set(r) for r in good)
+    assert all(set(ALWAYS_KEYS) <= set(r) for r in good)
     json.dumps(recs)
     json.dumps(srecs)
 
@@ -675,13 +678,13 @@ def test_fast_paths_equal_general_path_on_mutated_echo_lines(line, i, junk):
     for first in (False, True):  # the second time the line's flow template is known
         got = {}
         for typed in (False, True):
-            parser = common.LineParser(lenient=True, process=common.process if typed else None)
+            parser = LineParser(lenient=True, process=process if typed else None)
             parser.push(line)
             got[typed] = parser.flush()
         with reference_parser_only():
             want = {}
             for typed in (False, True):
-                parser = common.LineParser(lenient=True, process=common.process if typed else None)
+                parser = LineParser(lenient=True, process=process if typed else None)
                 parser.push(line)
                 want[typed] = parser.flush()
         assert got == want, first
