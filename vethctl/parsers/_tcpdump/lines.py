@@ -16,26 +16,22 @@ timestamp also continues the packet above it (VXLAN and other tunnels print the 
 its own). Any other line is not tcpdump output (ParseError).
 """
 
-import re
 from collections.abc import Callable
 
 from jc.exceptions import ParseError
 
+from vethctl.parsers._tcpdump.fastpath import FastPaths
 from vethctl.parsers._tcpdump.patterns import (
     ANY_ETH_RE,
     ANY_RE,
     DIRECTIONS,
-    ECHO_KIND,
     ETH_RE,
-    FAST_ECHO_RE,
     FAST_HDR_RE,
-    FNUM,
     INNER_ET_RE,
     NOE_TAG_RE,
     SKIP_RE,
     TS_RE,
     VLAN_RE,
-    ascii_re,
 )
 from vethctl.parsers._tcpdump.protocols import (
     parse_arp,
@@ -242,57 +238,6 @@ def _parse_general(line: str) -> tuple[dict, int] | None:
 # line state machine
 # ---------------------------------------------------------------------------
 
-_fast_echo = FAST_ECHO_RE.match
-# TIMESTAMP, the text up to ", seq " (the template key), SEQ, LENGTH (a trailing \n is allowed by $)
-_echo_tail = ascii_re(f"({FNUM}\\.{FNUM})( .*), seq ({FNUM}), length ({FNUM})$").match
-# text between the timestamp and ", seq " of an ICMP echo line -> (typed record, raw record, length)
-_ECHO_TEMPLATES: dict[str, tuple[dict, dict, str]] = {}
-_ECHO_TEMPLATES_MAX = 4096
-# A flow a parser has seen this often gets a regex of its own: the line's text as a literal but for the
-# timestamp and the sequence number. It matches in half the time of the template lookup above and builds no
-# key string. At most two per parser (a flood's requests and replies), so that other lines pay little.
-_HOT_AFTER = 64
-_HOT_MAX = 2
-
-
-def _hot_pattern(key: str, plen: str) -> Callable[[str], re.Match | None]:
-    return ascii_re(f"({FNUM}\\.{FNUM}){re.escape(key)}, seq ({FNUM}), length {re.escape(plen)}$").match
-
-
-def _raw_template(m: re.Match) -> dict:
-    ts, smac, dmac, ln, sip, dip, kind, iid, seq, plen = m.groups()
-    return {
-        "timestamp": ts,
-        "src_mac": smac,
-        "dst_mac": dmac,
-        "ethertype": "ipv4",
-        "length": ln,
-        "src_ip": sip,
-        "dst_ip": dip,
-        "protocol": "icmp",
-        "icmp_type": ECHO_KIND[kind],
-        "icmp_id": iid,
-        "icmp_seq": seq,
-        "payload_length": plen,
-    }
-
-
-def _typed_template(raw: dict) -> dict:
-    return {
-        "timestamp": float(raw["timestamp"]),
-        "src_mac": raw["src_mac"],
-        "dst_mac": raw["dst_mac"],
-        "ethertype": "ipv4",
-        "length": int(raw["length"]),
-        "src_ip": raw["src_ip"],
-        "dst_ip": raw["dst_ip"],
-        "protocol": "icmp",
-        "icmp_type": raw["icmp_type"],
-        "icmp_id": int(raw["icmp_id"]),
-        "icmp_seq": int(raw["icmp_seq"]),
-        "payload_length": int(raw["payload_length"]),
-    }
-
 
 class LineParser:
     """
@@ -319,8 +264,8 @@ class LineParser:
         "process",
         "typed",
         "steady",
-        "hot",
-        "hits",
+        "fast",
+        "fast_record",
     )
 
     def __init__(self, lenient: bool = False, process: Callable[[dict], dict] | None = None) -> None:
@@ -335,62 +280,15 @@ class LineParser:
         # steady: the pending record came from the fast path and needs nothing more (no processing,
         # mode NONE, timestamped capture), so the next fast-path line can simply replace it
         self.steady = False
-        # this parser's hot flows: (match, flow template); template key -> times seen
-        self.hot: list[tuple[Callable[[str], re.Match | None], tuple[dict, dict, str]]] = []
-        self.hits: dict[str, int] = {}
+        # the flood fast paths and what they learnt, this parser's alone; push() calls the bound method
+        self.fast = FastPaths(self.typed)
+        self.fast_record = self.fast.record
 
     def push(self, line: str) -> dict | None:
-        # fastest path: an ICMP echo line of a hot flow (see _HOT_AFTER)
-        tpl = None
-        hot = self.hot
-        for entry in hot:
-            m = entry[0](line)
-            if m is not None:
-                if entry is hot[0] and len(hot) == 2:
-                    hot.reverse()  # a flood alternates request and reply: try the other flow first next time
-                ts, seq = m.groups()
-                tpl = entry[1]
-                break
-        else:
-            # next: an ICMP echo whose text between the timestamp and ", seq " was seen before (a flood
-            # repeats it: MACs, addresses, id); only the timestamp and the sequence number are new.
-            # One regex splits and checks the line (cheaper than find/rfind/partition and three checks).
-            if _ECHO_TEMPLATES:
-                m = _echo_tail(line)
-                if m is None:  # not an echo line: FAST_ECHO_RE, a narrower pattern, cannot match it either
-                    return self._push(line)
-                ts, key, seq, plen = m.groups()
-                tpl = _ECHO_TEMPLATES.get(key)
-                if tpl is not None and plen != tpl[2]:
-                    tpl = None
-                elif tpl is not None and len(hot) < _HOT_MAX:
-                    seen = self.hits[key] = self.hits.get(key, 0) + 1
-                    if seen == _HOT_AFTER:
-                        hot.append((_hot_pattern(key, plen), tpl))
-        if tpl is not None:
-            if self.typed:
-                rec = tpl[0].copy()
-                rec["timestamp"] = float(ts)
-                rec["icmp_seq"] = int(seq)
-            else:
-                rec = tpl[1].copy()
-                rec["timestamp"] = ts
-                rec["icmp_seq"] = seq
-            out = self.pending
-            self.pending = rec
-            if self.steady:
-                return out
-            return self._fast_swap(out)
-        m = _fast_echo(line)
-        if m is None:
+        # an ICMP echo line of a flood: the fast paths build the record (see fastpath)
+        rec = self.fast_record(line)
+        if rec is None:
             return self._push(line)
-        # fast path: the whole record from one regex; its flow becomes the template of the lines after it
-        raw = _raw_template(m)
-        rec = _typed_template(raw) if self.typed else raw
-        if len(_ECHO_TEMPLATES) < _ECHO_TEMPLATES_MAX:
-            key = line[m.end(1) : m.start(9) - 6]
-            if key not in _ECHO_TEMPLATES:
-                _ECHO_TEMPLATES[key] = (_typed_template(raw), raw.copy(), raw["payload_length"])
         out = self.pending
         self.pending = rec
         if self.steady:
