@@ -50,17 +50,10 @@ from vethctl.parsers._tcpdump.records import (
     new_record,
 )
 
-_ET_CACHE: dict[str, str] = {}
-
 
 def _ethertype(name: str, hexval: str) -> str:
     """tcpdump's ethertype name, lowercased; the hex value when tcpdump has no name"""
-    key = name + hexval
-    et = _ET_CACHE.get(key)
-    if et is None:
-        et = hexval if name.startswith("Unknown") else name.lower()
-        _ET_CACHE[key] = et
-    return et
+    return hexval if name.startswith("Unknown") else name.lower()
 
 
 # ---------------------------------------------------------------------------
