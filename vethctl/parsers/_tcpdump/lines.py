@@ -241,6 +241,10 @@ class LineParser:
     a record of its own with the text in `unparsed` instead. flush() returns
     the last pending record at the end of the input.
 
+    A rejected line ends the packet above it: after push() raised,
+    take_pending() hands that packet over (finished), so that a caller that
+    goes on can give it before the error, in the input's order.
+
     Records are raw (strings) when `process` is None; otherwise each is
     passed through `process` (the parser's `_process`) when finished, except
     the fast-path ICMP echo records, built with typed values in the first
@@ -259,6 +263,7 @@ class LineParser:
         "steady",
         "fast",
         "fast_record",
+        "rejected_above",
     )
 
     def __init__(self, lenient: bool = False, process: Callable[[dict], dict] | None = None) -> None:
@@ -273,9 +278,11 @@ class LineParser:
         # steady: the pending record came from the fast path and needs nothing more (no processing,
         # mode NONE, timestamped capture), so the next fast-path line can simply replace it
         self.steady = False
-        # the flood fast paths and what they learnt, this parser's alone; push() calls the bound method
+        # the flood fast paths and what they learnt, this parser's alone
         self.fast = FastPaths(self.typed)
         self.fast_record = self.fast.record
+        # the packet the last rejected line ended, until take_pending() hands it over
+        self.rejected_above: dict | None = None
 
     def push(self, line: str) -> dict | None:
         # an ICMP echo line of a flood: the fast paths build the record (see fastpath)
@@ -328,6 +335,13 @@ class LineParser:
     def flush(self) -> dict | None:
         return self._swap(None, MODE_NONE)
 
+    def take_pending(self) -> dict | None:
+        """After push() raised ParseError: the packet that was pending above the rejected line, finished
+        (the line ended it), or None. Handed over once."""
+        rec = self.rejected_above
+        self.rejected_above = None
+        return rec
+
     def _swap(self, rec: dict | None, mode: int) -> dict | None:
         out = self.pending
         out_converted = self.converted
@@ -342,11 +356,10 @@ class LineParser:
 
     def _bad(self, line: str, why: str) -> dict | None:
         if not self.lenient:
-            # the packet above this line is complete (a line that is not tcpdump's ends it): it travels
-            # with the error, so that a streaming caller can give it first and keep the input's order
-            err = ParseError(f"{why}: {line.strip()[:200]!r}")
-            err.finished = self.flush()  # type: ignore[attr-defined]
-            raise err
+            # the packet above this line is complete (a line that is not tcpdump's ends it): it waits for
+            # take_pending(), so that a streaming caller can give it first and keep the input's order
+            self.rejected_above = self.flush()
+            raise ParseError(f"{why}: {line.strip()[:200]!r}")
         rec = new_record(None)
         rec["unparsed"] = line.strip()
         return self._swap(rec, MODE_NONE)
