@@ -195,14 +195,23 @@ def test_hot_flows_agree_with_reference_parser():
     ips = {"request": "192.0.2.1 > 192.0.2.2", "reply": "192.0.2.2 > 192.0.2.1"}
 
     def line(i, kind, ident=7, seq=None, plen="64", tail=""):
-        return (f"1795682803.{i:06d} {mac[kind]}, ethertype IPv4 (0x0800), length 98: {ips[kind]}: "
-                f"ICMP echo {kind}, id {ident}, seq {i // 2 if seq is None else seq}, length {plen}{tail}")  # fmt: skip
+        return (
+            f"1795682803.{i:06d} {mac[kind]}, ethertype IPv4 (0x0800), length 98: {ips[kind]}: "
+            f"ICMP echo {kind}, id {ident}, seq {i // 2 if seq is None else seq}, length {plen}{tail}"
+        )
 
     flood = [line(i, ("request", "reply")[i % 2]) for i in range(2 * fastpath.HOT_AFTER + 10)]
     n = len(flood)
-    near = [line(n, "request", plen="56"), line(n + 1, "reply", ident=8), line(n + 2, "request", seq="x"),
-            line(n + 3, "reply", tail=" extra"), line(n + 4, "request", seq="١٢"), line(n + 5, "reply") + "\n",
-            "1795682803.x" + line(n + 6, "request")[17:], line(n + 7, "reply")]  # fmt: skip
+    near = [
+        line(n, "request", plen="56"),
+        line(n + 1, "reply", ident=8),
+        line(n + 2, "request", seq="x"),
+        line(n + 3, "reply", tail=" extra"),
+        line(n + 4, "request", seq="١٢"),
+        line(n + 5, "reply") + "\n",
+        "1795682803.x" + line(n + 6, "request")[17:],
+        line(n + 7, "reply"),
+    ]
     text = "\n".join(flood + near)
     parser = LineParser(process=process)
     for each in flood:
@@ -216,8 +225,15 @@ def test_hot_flows_agree_with_reference_parser():
         assert stream(flood + near, **opts) == mixed
     assert fast[0][n]["payload_length"] == 56 and fast[0][n + 1]["icmp_id"] == 8
     ok = [r for r in fast[0][n:] if r["_jc_meta"]["success"]]
-    assert [r.get("unparsed") for r in ok] == [None, None, "id 7, seq x", ", length 64 extra", "id 7, seq \u0661\u0662",
-                                               None, None]  # fmt: skip
+    assert [r.get("unparsed") for r in ok] == [
+        None,
+        None,
+        "id 7, seq x",
+        ", length 64 extra",
+        "id 7, seq \u0661\u0662",
+        None,
+        None,
+    ]
     assert [r.get("icmp_seq") for r in ok] == [
         n // 2,
         n // 2,
