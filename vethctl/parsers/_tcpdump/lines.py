@@ -13,7 +13,8 @@ the payload starts with a protocol tag instead (`IP `, `IP6 `, `ARP, `...).
 LineParser turns lines into records. Lines starting with whitespace continue the packet above them
 (`-v`, `-X`, hex dumps of unknown TLVs...). Once a capture has shown timestamps, a packet line without a
 timestamp also continues the packet above it (VXLAN and other tunnels print the inner frame on a line of
-its own). Any other line is not tcpdump output (ParseError).
+its own). Any other line is not tcpdump output (ParseError). Each LineParser offers a line to its own
+FastPaths (`fastpath`) first: a flood's ICMP echo lines never reach parse_packet_line().
 """
 
 from collections.abc import Callable
@@ -162,8 +163,10 @@ def parse_packet_line(line: str) -> tuple[dict, int] | None:
     Returns (record, mode), or None if the line does not look like a packet
     line at all (no time, no link-layer header, no known protocol tag).
 
-    LineParser.push() reads the ICMP echo lines of FAST_ECHO_RE itself; the
-    result must be the same as this function's (tested).
+    The -nn -tt -e Ethernet II header of an IPv4/IPv6/ARP frame takes one
+    regex (FAST_HDR_RE) straight to the readers. The fast paths of a
+    LineParser read the ICMP echo lines of FAST_ECHO_RE without this
+    function; their records must be the same as this function's (tested).
     """
     m = FAST_HDR_RE.match(line)
     if m is not None:

@@ -1,7 +1,7 @@
 r"""The precompiled regexes and the name tables of tcpdump's text output.
 
-Everything here is immutable and compiled once, at import time; the readers in `protocols`, `icmp` and
-`lines` and the fast paths in `fastpath` use it. A tcpdump 4.x text line (`tcpdump -nn -tt -e -l`):
+Everything here is built once, at import time, and never changed after: the readers in `protocols`, `icmp`
+and `lines` and the fast paths in `fastpath` only read it. A tcpdump 4.x text line (`tcpdump -nn -tt -e -l`):
 
     TIME [IFNAME DIR [ifindex N] ]SRCMAC > DSTMAC, ethertype NAME (0xNNNN), length N: PAYLOAD
 """
