@@ -712,5 +712,5 @@ def test_fast_paths_equal_general_path_on_mutated_echo_lines(line, i, junk):
     got = {typed: twice(typed) for typed in (False, True)}
     with reference_parser_only():
         want = {typed: twice(typed) for typed in (False, True)}
-    for first in (0, 1):
-        assert [got[typed][first] for typed in got] == [want[typed][first] for typed in got], first
+    for attempt in (0, 1):
+        assert [got[typed][attempt] for typed in got] == [want[typed][attempt] for typed in got], attempt
