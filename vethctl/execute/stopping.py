@@ -12,7 +12,7 @@ import signal
 import subprocess
 from collections.abc import Callable
 
-from vethctl.parsers.tcpdump_stats import one_line_stats
+from vethctl.parsers.tcpdump_stats import last_stats
 
 MAX_ASKS = 50
 
@@ -31,11 +31,10 @@ def drain(
         answer: list[tuple[int, int, int]] = []
 
         def answered(seen=seen, answer=answer) -> bool:
-            for line in lines[seen:]:
-                if (stats := one_line_stats(line)) is not None:
-                    answer.append(stats)
-                    return True
-            return False
+            stats = last_stats(lines[seen:])
+            if stats is not None:
+                answer.append(stats)
+            return stats is not None
 
         if not wait_for(answered, 2.0) or not answer:
             return

@@ -284,7 +284,7 @@ Examples:
 import jc.utils
 from jc.exceptions import ParseError
 
-from vethctl.parsers._tcpdump_common import LineParser, process
+from vethctl.parsers._tcpdump import LineParser, process
 
 
 class info:

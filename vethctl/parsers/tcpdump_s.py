@@ -91,7 +91,7 @@ from jc.streaming import (
     streaming_line_input_type_check,
 )
 
-from vethctl.parsers._tcpdump_common import LineParser, process
+from vethctl.parsers._tcpdump import LineParser, process
 
 
 class info:
@@ -161,9 +161,9 @@ def parse(
             if record is not None:
                 yield record
         except Exception as e:
-            finished = getattr(e, "finished", None)  # the packet above the bad line, in input order
-            if finished is not None:
-                yield finished
+            above = parser.take_pending()  # the packet above a rejected line comes first, in input order
+            if above is not None:
+                yield above
             yield raise_or_yield(ignore_exceptions, e, line)
 
     try:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from vethctl.explain.run import explain_run, route_sentence
 from vethctl.output.text import format_packet, format_route
 from vethctl.parsers.ping import parse_ping
-from vethctl.parsers.tcpdump_stats import counters as tcpdump_counters
 
 UNREACHABLE_PING = """PING 192.0.2.101 (192.0.2.101) 56(84) bytes of data.
 [1795681483.873459] From 192.0.2.100 icmp_seq=1 Destination Host Unreachable
@@ -53,11 +52,6 @@ def test_route_elsewhere_is_said():
     notes = explain_run(ping_addr="198.51.100.7", pod_end=POD_END, host_end=HOST_END, route=route, ping=None,
                         packets=[], counters={"dropped_by_kernel": 2}, filter_expr="")  # fmt: skip
     assert "not by the veth vp-1" in notes[0] and any("dropped 2" in n for n in notes)
-
-
-def test_tcpdump_counters():
-    err = "listening on x\n3 packets captured\n4 packets received by filter\n1 packet dropped by kernel\n"
-    assert tcpdump_counters(err) == {"captured": 3, "received_by_filter": 4, "dropped_by_kernel": 1}
 
 
 def test_formatting():
