@@ -104,8 +104,15 @@ def already_gone(stderr: str) -> bool:
 
 
 class Executor:
-    def __init__(self, host: Host, node: Node, *, session: str | None = None,
-                 on_line: Callable[[str, str], None] | None = None, journal: Journal | None = None):  # fmt: skip
+    def __init__(
+        self,
+        host: Host,
+        node: Node,
+        *,
+        session: str | None = None,
+        on_line: Callable[[str, str], None] | None = None,
+        journal: Journal | None = None,
+    ):
         self.host = host
         self.node = node  # the node as rendered; as root there is no need to actually go through sudo
         self.session = session
@@ -120,8 +127,13 @@ class Executor:
     def on(self, node: Node, host: Host | None = None, *, session: str | None = None) -> Executor:
         """An executor for another node (or the same node's machine through another host), writing into the
         same journal: what an invocation ran is one list, wherever it ran."""
-        return Executor(host or self.host, node, session=session or self.session, on_line=self.on_line,
-                        journal=self.journal)  # fmt: skip
+        return Executor(
+            host or self.host,
+            node,
+            session=session or self.session,
+            on_line=self.on_line,
+            journal=self.journal,
+        )
 
     @property
     def results(self) -> list[Result]:
@@ -144,8 +156,13 @@ class Executor:
 
     def failure(self, result: Result) -> CommandFailed:
         """The error for a command that exited with a code its step does not expect."""
-        return CommandFailed(result.argv, result.rc if result.rc is not None else -1, result.stderr,
-                             shown=command_text(result.argv), where=self._where(result.step))  # fmt: skip
+        return CommandFailed(
+            result.argv,
+            result.rc if result.rc is not None else -1,
+            result.stderr,
+            shown=command_text(result.argv),
+            where=self._where(result.step),
+        )
 
     def run(self, step: Step, *, isolate: bool = False) -> Result:
         """Run a foreground step; raise CommandFailed unless its exit code is one it expects.
@@ -179,8 +196,9 @@ class Executor:
         """Like run(), with each stdout line handed to on_line as it arrives (ping's replies, live)."""
 
         def spawn():
-            return cmd.popen(stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                             new_session=isolate)  # fmt: skip
+            return cmd.popen(
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, new_session=isolate
+            )
 
         with owned_child(spawn) as proc:
             err: list[bytes] = []
@@ -195,8 +213,9 @@ class Executor:
             reader.join()
         return rc, "\n".join(lines) + ("\n" if lines else ""), b"".join(err).decode("utf-8", "replace")
 
-    def read(self, argv: tuple[str, ...], netns: Netns | None = None, *, purpose: str = "",
-             ok_codes=frozenset({0})) -> Result:  # fmt: skip
+    def read(
+        self, argv: tuple[str, ...], netns: Netns | None = None, *, purpose: str = "", ok_codes=frozenset({0})
+    ) -> Result:
         """A read-only look (ip -j ...); it runs in --dry-run too, and is recorded like any command."""
         return self.run(Step(argv, netns, purpose=purpose, phase="inspect", ok_codes=frozenset(ok_codes)))
 
@@ -206,8 +225,13 @@ class Executor:
         self._hook(step)
         argv = self._argv(step)
         where = str(step.netns) if step.netns else None
-        audit.command_started(argv, netns=where, node=self.node.audit_label, session=self.session,
-                              shown=command_text(argv) + " &")  # fmt: skip
+        audit.command_started(
+            argv,
+            netns=where,
+            node=self.node.audit_label,
+            session=self.session,
+            shown=command_text(argv) + " &",
+        )
         cmd = self.host.command(self.host.background_argv(argv))
         with deferred_signals():  # a signal now waits until the job is known, so that clean-up stops it
             proc = cmd.popen(stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
@@ -256,6 +280,15 @@ class Executor:
                 job.changed.wait(min(remaining, 0.2))
         return True
 
+    def wait(self, job: Job, timeout: float | None) -> bool:
+        """Wait until the job ends by itself (tcpdump -c N) or `timeout` seconds pass (None: no limit).
+        True if it has ended. Ctrl-C still interrupts."""
+        try:
+            job.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
     def stop(self, job: Job, timeout: float = 5.0) -> Result:
         """Stop a background job without losing its last lines (execute/stopping.py); its result."""
         if job.result is not None:
@@ -273,10 +306,23 @@ class Executor:
         for t in job.threads:
             t.join(timeout)
         duration = time.perf_counter() - job.t0
-        audit.command_finished(job.argv, netns=str(job.step.netns) if job.step.netns else None,
-                               node=self.node.audit_label, session=self.session, rc=rc, duration_s=duration)  # fmt: skip
-        job.result = Result(job.step, job.argv, rc, "\n".join(job.stdout_lines), "\n".join(job.stderr_lines),
-                            duration, job.started)  # fmt: skip
+        audit.command_finished(
+            job.argv,
+            netns=str(job.step.netns) if job.step.netns else None,
+            node=self.node.audit_label,
+            session=self.session,
+            rc=rc,
+            duration_s=duration,
+        )
+        job.result = Result(
+            job.step,
+            job.argv,
+            rc,
+            "\n".join(job.stdout_lines),
+            "\n".join(job.stderr_lines),
+            duration,
+            job.started,
+        )
         self.journal.record(job.result)
         return job.result
 

@@ -7,9 +7,7 @@ parsed at the end. Ctrl-C ends a live capture the way it ends tcpdump: cleanly, 
 
 from __future__ import annotations
 
-import contextlib
 import os
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable
@@ -59,8 +57,10 @@ class CaptureOptions:
 def validate(opts: CaptureOptions) -> None:
     sources = [x for x in (opts.session, opts.iface, opts.read) if x]
     if len(sources) != 1:
-        raise BadInput("capture needs exactly one of SESSION, --iface NAME or --read FILE",
-                       hint="e.g. vethctl capture 1a2b3c4d, or --iface eth0 --netns cni-...")  # fmt: skip
+        raise BadInput(
+            "capture needs exactly one of SESSION, --iface NAME or --read FILE",
+            hint="e.g. vethctl capture 1a2b3c4d, or --iface eth0 --netns cni-...",
+        )
     if opts.netns and not opts.iface:
         raise BadInput("--netns goes with --iface", hint="vethctl capture --iface NAME --netns NS")
     if opts.iface:
@@ -118,8 +118,9 @@ def capture(
     require_root(ex.host)
     ex = ex.on(node)
     check_filter(ex, opts.filter, always=True)
-    start, _ = capture_steps(iface, opts.filter, opts.pcap and os.path.abspath(opts.pcap), netns=netns,
-                             count=opts.count)  # fmt: skip
+    start, _ = capture_steps(
+        iface, opts.filter, opts.pcap and os.path.abspath(opts.pcap), netns=netns, count=opts.count
+    )
     stopped_by = "count" if opts.count else "duration"
     job = None
     try:
@@ -127,9 +128,7 @@ def capture(
         if notify:  # after tcpdump said it is listening: a script can wait for this line
             where = f" in netns {netns}" if netns else (f" on {node.label}" if node.netns else "")
             notify(f"capturing on {iface}{where} ({opts.filter or 'no filter'}); Ctrl-C to stop")
-        with contextlib.suppress(subprocess.TimeoutExpired):  # the duration is up; Ctrl-C still interrupts
-            job.proc.wait(timeout=opts.duration or None)
-        if job.proc.returncode is not None and not opts.count:
+        if ex.wait(job, opts.duration or None) and not opts.count:  # else the duration is up
             stopped_by = "tcpdump ended"
     except KeyboardInterrupt:
         stopped_by = "Ctrl-C"
@@ -157,8 +156,16 @@ def _result(opts, iface, netns, packets, counters, ex: Executor, *, stopped_by) 
     return CaptureResult(summary, commands=tuple(ex.journal.as_json()))
 
 
-def capture_many(selector: str, opts: CaptureOptions, kube: KubeScope, hosts: Hosts, *, on_line=None,
-                 labels: dict[str, str] | None = None, notify: Notify | None = None) -> CaptureResult:  # fmt: skip
+def capture_many(
+    selector: str,
+    opts: CaptureOptions,
+    kube: KubeScope,
+    hosts: Hosts,
+    *,
+    on_line=None,
+    labels: dict[str, str] | None = None,
+    notify: Notify | None = None,
+) -> CaptureResult:
     """`capture -l`: tcpdump in every matching pod at once (its eth0, from inside), one stream of packets.
     `labels` (the live view's) learns which pod each capture key (pod0, pod1...) is before any starts."""
     if opts.session or opts.iface or opts.read:
@@ -177,8 +184,9 @@ def capture_many(selector: str, opts: CaptureOptions, kube: KubeScope, hosts: Ho
     steps = []
     for i, (_pod, loc) in enumerate(located):
         pcap = os.path.join(tmpdir, f"pod{i}.pcap") if tmpdir else None
-        start, _stop = capture_steps(loc.pod.primary["ifname"], opts.filter, pcap, key=f"pod{i}", netns=loc.netns,
-                                     count=opts.count)  # fmt: skip
+        start, _stop = capture_steps(
+            loc.pod.primary["ifname"], opts.filter, pcap, key=f"pod{i}", netns=loc.netns, count=opts.count
+        )
         steps.append(start)
     stopped_by = "duration"
     try:
@@ -189,9 +197,7 @@ def capture_many(selector: str, opts: CaptureOptions, kube: KubeScope, hosts: Ho
         deadline = time.monotonic() + opts.duration if opts.duration else None
         for job in ex.jobs.values():  # each in turn: all have ended (count) or the time is up (duration)
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-            try:
-                job.proc.wait(timeout=remaining)
-            except subprocess.TimeoutExpired:
+            if not ex.wait(job, remaining):
                 break
         else:
             stopped_by = "count" if opts.count else "tcpdump ended"
@@ -204,8 +210,11 @@ def capture_many(selector: str, opts: CaptureOptions, kube: KubeScope, hosts: Ho
         res = ex.by_key[f"pod{i}"]
         recs = [p | {"pod": pod.ref} for p in jc.parse(tcpdump_parser, res.stdout, quiet=True)]
         packets += recs
-        per_pod.append(PodCapture(pod.ref, str(loc.netns), loc.pod.primary["ifname"], len(recs),
-                                  tcpdump_counters(res.stderr)))  # fmt: skip
+        per_pod.append(
+            PodCapture(
+                pod.ref, str(loc.netns), loc.pod.primary["ifname"], len(recs), tcpdump_counters(res.stderr)
+            )
+        )
     packets.sort(key=lambda p: p.get("timestamp") or 0)
     merged = None
     if tmpdir:
@@ -215,7 +224,15 @@ def capture_many(selector: str, opts: CaptureOptions, kube: KubeScope, hosts: Ho
         for f in files:
             os.unlink(f)
         os.rmdir(tmpdir)
-    summary = ManyCaptureSummary(selector=selector, filter=opts.filter, pcap=merged, read=None,
-                                 interface="eth0 of each pod", counters={}, stopped_by=stopped_by,
-                                 pods=tuple(per_pod), packets=tuple(packets))  # fmt: skip
+    summary = ManyCaptureSummary(
+        selector=selector,
+        filter=opts.filter,
+        pcap=merged,
+        read=None,
+        interface="eth0 of each pod",
+        counters={},
+        stopped_by=stopped_by,
+        pods=tuple(per_pod),
+        packets=tuple(packets),
+    )
     return CaptureResult(summary, skipped=tuple(skipped), commands=tuple(ex.journal.as_json()))

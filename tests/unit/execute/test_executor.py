@@ -1,0 +1,119 @@
+"""The executor against a host of the test's own: commands are answered by tiny real processes (sh), so the
+executor's own logic (undo order, ok codes, already-gone undos, keep, interruption, the journal) is what is
+tested, with no namespace and no root."""
+
+from __future__ import annotations
+
+import pytest
+from plumbum import local
+
+from vethctl.errors import CommandFailed
+from vethctl.execute.executor import Executor
+from vethctl.execute.hosts.base import Host
+from vethctl.model import Netns, Node
+from vethctl.plan import Plan, Step
+
+
+class ScriptedHost(Host):
+    """argv -> (rc, stdout, stderr); anything else exits 0 silently. Every argv run is kept, in order."""
+
+    def __init__(self, answers: dict | None = None, interrupt_on: tuple | None = None):
+        self.answers = answers or {}
+        self.interrupt_on = interrupt_on
+        self.ran: list[tuple] = []
+
+    def command(self, argv, stdin=False):
+        self.ran.append(tuple(argv))
+        if self.interrupt_on is not None and tuple(argv) == self.interrupt_on:
+            raise KeyboardInterrupt
+        rc, out, err = self.answers.get(tuple(argv), (0, "", ""))
+        return local["sh"]["-c", 'printf %s "$1"; printf %s "$2" >&2; exit "$3"', "sh", out, err, str(rc)]
+
+
+def step(name: str, *undo: str, **kw) -> Step:
+    return Step(
+        ("do", name), undo=tuple(Step(("undo", u), quiet_fail=True, phase="teardown") for u in undo), **kw
+    )
+
+
+def test_a_failure_undoes_what_was_done_last_first():
+    host = ScriptedHost({("do", "c"): (2, "", "boom")})
+    ex = Executor(host, Node())
+    with pytest.raises(CommandFailed) as exc:
+        ex.execute(Plan((step("a", "a"), step("b", "b1", "b2"), step("c", "c"))))
+    assert host.ran == [("do", "a"), ("do", "b"), ("do", "c"), ("undo", "b2"), ("undo", "b1"), ("undo", "a")]
+    assert exc.value.rc == 2 and "boom" in str(exc.value) and "do c" in str(exc.value)
+    assert ex.torn_down
+
+
+def test_the_end_of_a_plan_tears_down_in_reverse_and_keep_does_not():
+    host = ScriptedHost()
+    Executor(host, Node()).execute(Plan((step("a", "a"), step("b", "b"))))
+    assert host.ran[2:] == [("undo", "b"), ("undo", "a")]
+    host = ScriptedHost()
+    Executor(host, Node()).execute(Plan((step("a", "a"), step("b", "b")), keep=True))
+    assert host.ran == [("do", "a"), ("do", "b")]
+
+
+def test_an_expected_exit_code_is_an_answer_and_another_is_a_failure():
+    host = ScriptedHost({("do", "x"): (1, "no reply", "")})
+    ex = Executor(host, Node())
+    assert ex.run(Step(("do", "x"), ok_codes=frozenset({0, 1}))).stdout == "no reply"
+    with pytest.raises(CommandFailed):
+        ex.run(Step(("do", "x")))
+
+
+def test_an_undo_that_finds_nothing_counts_as_gone_and_other_undos_still_run():
+    host = ScriptedHost(
+        {("undo", "b"): (1, "", 'Cannot find device "vh-1"'), ("undo", "c"): (1, "", "EPERM")}
+    )
+    ex = Executor(host, Node())
+    ex.undo_stack = [
+        Step(("undo", "a"), quiet_fail=True),
+        Step(("undo", "b"), quiet_fail=True),
+        Step(("undo", "c"), quiet_fail=True),
+    ]
+    with pytest.raises(CommandFailed) as exc:
+        ex.unwind()
+    assert host.ran == [("undo", "c"), ("undo", "b"), ("undo", "a")]
+    assert [s.argv for s in ex.already_gone] == [("undo", "b")] and "EPERM" in str(exc.value)
+
+
+def test_an_interrupted_step_is_undone_too():
+    """Interrupted half-way, a step may have happened: its undo runs; then the interruption goes on."""
+    host = ScriptedHost(interrupt_on=("do", "b"))
+    ex = Executor(host, Node())
+    with pytest.raises(KeyboardInterrupt):
+        ex.execute(Plan((step("a", "a"), step("b", "b"))))
+    assert host.ran == [("do", "a"), ("do", "b"), ("undo", "b"), ("undo", "a")]
+
+
+def test_a_failed_step_leaves_its_own_undo_out():
+    """It did not happen: undoing it could remove a name someone else holds."""
+    host = ScriptedHost({("do", "b"): (2, "", "File exists")})
+    with pytest.raises(CommandFailed):
+        Executor(host, Node()).execute(Plan((step("a", "a"), step("b", "b"))))
+    assert ("undo", "b") not in host.ran and host.ran[-1] == ("undo", "a")
+
+
+def test_commands_run_in_their_namespace_and_sudo_is_shown():
+    host = ScriptedHost()
+    ex = Executor(host, Node(netns=Netns.named("node1"), sudo=True))
+    ex.run(Step(("ip", "link", "show"), Netns.named("pod1")))
+    ex.run(Step(("tcpdump", "-i", "eth0")))
+    expect_sudo = ("sudo",) if __import__("os").geteuid() != 0 else ()
+    assert host.ran == [
+        (*expect_sudo, "ip", "-n", "pod1", "link", "show"),
+        (*expect_sudo, "ip", "netns", "exec", "node1", "tcpdump", "-i", "eth0"),
+    ]
+
+
+def test_executors_of_one_invocation_share_one_journal_in_start_order():
+    host = ScriptedHost()
+    first = Executor(host, Node())
+    first.read(("ip", "a"), purpose="one")
+    second = first.on(Node(netns=Netns.named("lab")))
+    second.run(Step(("ip", "r"), key="routes"))
+    assert [r.argv for r in first.results] == [("ip", "a"), ("ip", "-n", "lab", "r")]
+    assert first.by_key["routes"].argv == ("ip", "-n", "lab", "r")
+    assert [c["phase"] for c in first.journal.as_json()] == ["inspect", "attach"]
