@@ -118,10 +118,26 @@ def bench_run(lab: dict, rounds: int, env) -> list[dict]:
             ("run, unreachable neighbour (3 pings, 1 s)", "192.0.2.101", [], "3", "1"),
             ("run, host end answers (3 pings, 0.2 s)", "192.0.2.200", ["--ping", "192.0.2.200"], "3", "0.2"),
         ):
-            ours = [VETHCTL, "run", f"netns/{pod}", "--host-addr", "192.0.2.200/24", "--pod-addr", "192.0.2.100/24",
-                    "--count", count, "--interval", interval, *extra, "-o", "json"]  # fmt: skip
-            for key, baseline in (("plain", "the plain shell script (tcpdump &; sleep 1; ping; sleep 1; kill)"),
-                                  ("no-sleep", "the same script waiting on tcpdump's output, no sleeps")):  # fmt: skip
+            ours = [
+                VETHCTL,
+                "run",
+                f"netns/{pod}",
+                "--host-addr",
+                "192.0.2.200/24",
+                "--pod-addr",
+                "192.0.2.100/24",
+                "--count",
+                count,
+                "--interval",
+                interval,
+                *extra,
+                "-o",
+                "json",
+            ]
+            for key, baseline in (
+                ("plain", "the plain shell script (tcpdump &; sleep 1; ping; sleep 1; kill)"),
+                ("no-sleep", "the same script waiting on tcpdump's output, no sleeps"),
+            ):
                 base = ["bash", scripts[key], node, pod, ping_to, count, interval]
                 out.append(
                     alternate(label, baseline, lambda o=ours: timed(o, env), lambda b=base: timed(b), rounds)
@@ -151,8 +167,15 @@ def bench_attach(lab: dict, rounds: int, env) -> list[dict]:
         return time.perf_counter() - t0
 
     try:
-        return [alternate("attach+detach (vethctl up + down)", "raw ip commands (7)", ours,
-                          lambda: timed(["bash", fh.name, node, pod]), rounds)]  # fmt: skip
+        return [
+            alternate(
+                "attach+detach (vethctl up + down)",
+                "raw ip commands (7)",
+                ours,
+                lambda: timed(["bash", fh.name, node, pod]),
+                rounds,
+            )
+        ]
     finally:
         os.unlink(fh.name)
 
@@ -172,8 +195,25 @@ def bench_parse(lab: dict, rounds: int, env) -> list[dict]:
     a, b = lab["pods"][0], lab["pods"][1]
     tmp = Path(tempfile.mkdtemp(prefix="vethctl-bench-"))
     pcap, text = tmp / "flood.pcap", tmp / "flood.txt"
-    cap = subprocess.Popen(["ip", "netns", "exec", lab["node_netns"], "tcpdump", "-i", a["host_veth"], "-nn", "-c",
-                            "200000", "-w", str(pcap), "icmp"], stderr=subprocess.PIPE, text=True)  # fmt: skip
+    cap = subprocess.Popen(
+        [
+            "ip",
+            "netns",
+            "exec",
+            lab["node_netns"],
+            "tcpdump",
+            "-i",
+            a["host_veth"],
+            "-nn",
+            "-c",
+            "200000",
+            "-w",
+            str(pcap),
+            "icmp",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     while "listening on" not in cap.stderr.readline():
         pass
     flood = subprocess.Popen(
@@ -191,8 +231,12 @@ def bench_parse(lab: dict, rounds: int, env) -> list[dict]:
     ours_t, base_t = [], []
     for _ in range(rounds):
         t0 = time.perf_counter()
-        subprocess.run(["tcpdump", "-r", str(pcap), "-nn", "-tt", "-e"], stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL, check=True)  # fmt: skip
+        subprocess.run(
+            ["tcpdump", "-r", str(pcap), "-nn", "-tt", "-e"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=True,
+        )
         base_t.append(time.perf_counter() - t0)
         out = subprocess.run(
             [py, "-c", PARSE, str(text)], capture_output=True, text=True, check=True
@@ -200,13 +244,23 @@ def bench_parse(lab: dict, rounds: int, env) -> list[dict]:
         ours_t.append(float(out[0]))
         assert int(out[1]) == lines, (out, lines)
     ours, base = lines / statistics.median(ours_t), lines / statistics.median(base_t)
-    print(f"parse: {lines} lines of a ping flood; streaming parser {ours:,.0f} lines/s, tcpdump -r printing "
-          f"{base:,.0f} lines/s (medians of {rounds}) -> ratio {ours / base:.2f}x (goal >= 0.5x)")  # fmt: skip
+    print(
+        f"parse: {lines} lines of a ping flood; streaming parser {ours:,.0f} lines/s, tcpdump -r printing "
+        f"{base:,.0f} lines/s (medians of {rounds}) -> ratio {ours / base:.2f}x (goal >= 0.5x)"
+    )
     for f in (pcap, text):
         f.unlink()
     tmp.rmdir()
-    return [{"name": "parse", "baseline": "tcpdump -r", "ours_lines_per_s": ours, "baseline_lines_per_s": base,
-             "ratio": ours / base, "lines": lines}]  # fmt: skip
+    return [
+        {
+            "name": "parse",
+            "baseline": "tcpdump -r",
+            "ours_lines_per_s": ours,
+            "baseline_lines_per_s": base,
+            "ratio": ours / base,
+            "lines": lines,
+        }
+    ]
 
 
 SCAN = r"""
@@ -226,12 +280,24 @@ def last_pid() -> int:
 def bench_find(pods: int, rounds: int, env) -> list[dict]:
     name = f"vb-{secrets.token_hex(3)}"
     print(f"find: building a lab node with {pods} pods ...", flush=True)
-    lab = json.loads(subprocess.run([VETHCTL, "lab", "up", "--name", name, "--pods", str(pods), "-o", "json"],
-                                    check=True, capture_output=True, text=True, env=env).stdout)  # fmt: skip
+    lab = json.loads(
+        subprocess.run(
+            [VETHCTL, "lab", "up", "--name", name, "--pods", str(pods), "-o", "json"],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=env,
+        ).stdout
+    )
     scan_script = None
     try:
-        order = [line.split()[0] for line in subprocess.run(["ip", "netns", "list"], capture_output=True,
-                                                            text=True).stdout.splitlines() if line.strip()]  # fmt: skip
+        order = [
+            line.split()[0]
+            for line in subprocess.run(
+                ["ip", "netns", "list"], capture_output=True, text=True
+            ).stdout.splitlines()
+            if line.strip()
+        ]
         ours_pods = {p["netns"]: p for p in lab["pods"]}
         last = [ns for ns in order if ns in ours_pods][-1]
         addr = ours_pods[last]["ip"]
@@ -249,10 +315,17 @@ def bench_find(pods: int, rounds: int, env) -> list[dict]:
         assert ran["scan"].strip() == last, (ran["scan"], last)  # both find the same pod, the scan's last
         mine = json.loads(ran["vethctl find"])
         assert mine["netns"] == last, mine
-        result = alternate(f"find ip/ at {pods} pods (the scan visits {visited} namespaces)", "the scan",
-                           lambda: timed(ours_cmd, env), lambda: timed(scan_cmd), rounds)  # fmt: skip
-        print(f"  processes spawned: vethctl find {procs['vethctl find']} (itself + {len(mine['commands'])} commands),"
-              f" the scan {procs['scan']}")  # fmt: skip
+        result = alternate(
+            f"find ip/ at {pods} pods (the scan visits {visited} namespaces)",
+            "the scan",
+            lambda: timed(ours_cmd, env),
+            lambda: timed(scan_cmd),
+            rounds,
+        )
+        print(
+            f"  processes spawned: vethctl find {procs['vethctl find']} (itself + {len(mine['commands'])} commands),"
+            f" the scan {procs['scan']}"
+        )
         result["processes"] = procs
         return [result]
     finally:
@@ -271,15 +344,24 @@ def main() -> int:
     if os.geteuid() != 0:
         print("bench: needs root (network namespaces)", file=sys.stderr)
         return 4
-    print(f"machine: {platform.node()}, {os.cpu_count()} cores, Linux {platform.release()},"
-          f" Python {platform.python_version()}")  # fmt: skip
+    print(
+        f"machine: {platform.node()}, {os.cpu_count()} cores, Linux {platform.release()},"
+        f" Python {platform.python_version()}"
+    )
     env = {
         **os.environ,
         "VETHCTL_AUDIT_LOG": os.path.join(tempfile.gettempdir(), "vethctl-bench-audit.jsonl"),
     }
     name = f"vb-{secrets.token_hex(3)}"
-    lab = json.loads(subprocess.run([VETHCTL, "lab", "up", "--name", name, "--pods", "2", "-o", "json"],
-                                    check=True, capture_output=True, text=True, env=env).stdout)  # fmt: skip
+    lab = json.loads(
+        subprocess.run(
+            [VETHCTL, "lab", "up", "--name", name, "--pods", "2", "-o", "json"],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=env,
+        ).stdout
+    )
     results = []
     try:
         if "run" in args.which:

@@ -26,8 +26,11 @@ VETHCTL = str(ROOT / ".venv" / "bin" / "vethctl")
 # name, args (with {pod} {pod2} {pod_ip} {gw} {lab} {lab2} {sid} filled in), what runs meanwhile
 CASES = [
     ("run-unreachable-json", "run netns/{pod} --count 2 --interval 0.2 -o json"),
-    ("run-host-end-text", "run netns/{pod} --ping 192.0.2.200 --host-addr 192.0.2.200/24 --pod-addr 192.0.2.100/24"
-                          " --count 2 --interval 0.2 --pcap <TMP>/run.pcap"),
+    (
+        "run-host-end-text",
+        "run netns/{pod} --ping 192.0.2.200 --host-addr 192.0.2.200/24 --pod-addr 192.0.2.100/24"
+        " --count 2 --interval 0.2 --pcap <TMP>/run.pcap",
+    ),
     ("run-dry-run", "run netns/{pod} --dry-run"),
     ("run-transcript-json", "run netns/{pod} --count 1 --interval 0.2 --transcript <TMP>/t.sh -o json"),
     ("run-by-ip-keep-json", "run ip/{pod_ip} --count 1 --keep -o json"),
@@ -49,7 +52,7 @@ CASES = [
     ("error-no-such-netns", "run netns/vg-no-such-namespace"),
     ("error-bad-filter", "run netns/{pod} --filter 'not a filter ((('"),
     ("error-ip-not-here", "find ip/203.0.113.99"),
-]  # fmt: skip
+]
 
 
 def sh(*argv, **kw):
@@ -65,12 +68,25 @@ def main() -> int:
     state = tempfile.mkdtemp(prefix="vethctl-golden-state-")
     tmp = tempfile.mkdtemp(prefix="vethctl-golden-tmp-")
     lab_name, lab2 = f"vg-{secrets.token_hex(3)}", f"vg-{secrets.token_hex(3)}"
-    env = {**os.environ, "VETHCTL_STATE_DIR": state, "VETHCTL_AUDIT_LOG": "/dev/null", "GOLDEN_STATE": state,
-           "GOLDEN_TMP": tmp}  # fmt: skip
-    lab = json.loads(sh(VETHCTL, "lab", "up", "--name", lab_name, "--pods", "2", "--uplink", "-o", "json",
-                        env=env).stdout)  # fmt: skip
-    values = {"pod": lab["pods"][0]["netns"], "pod2": lab["pods"][1]["netns"], "pod_ip": lab["pods"][0]["ip"],
-              "gw": lab["gateway"], "lab": lab_name, "lab2": lab2, "sid": ""}  # fmt: skip
+    env = {
+        **os.environ,
+        "VETHCTL_STATE_DIR": state,
+        "VETHCTL_AUDIT_LOG": "/dev/null",
+        "GOLDEN_STATE": state,
+        "GOLDEN_TMP": tmp,
+    }
+    lab = json.loads(
+        sh(VETHCTL, "lab", "up", "--name", lab_name, "--pods", "2", "--uplink", "-o", "json", env=env).stdout
+    )
+    values = {
+        "pod": lab["pods"][0]["netns"],
+        "pod2": lab["pods"][1]["netns"],
+        "pod_ip": lab["pods"][0]["ip"],
+        "gw": lab["gateway"],
+        "lab": lab_name,
+        "lab2": lab2,
+        "sid": "",
+    }
     pinger = None
     try:
         for name, template in CASES:
@@ -80,13 +96,19 @@ def main() -> int:
             if wanted and name not in wanted:
                 continue
             if name.startswith("capture-iface"):  # traffic to capture
-                pinger = subprocess.Popen(["ip", "netns", "exec", values["pod"], "ping", "-q", "-i", "0.2",
-                                           values["gw"]], stdout=subprocess.DEVNULL)  # fmt: skip
+                pinger = subprocess.Popen(
+                    ["ip", "netns", "exec", values["pod"], "ping", "-q", "-i", "0.2", values["gw"]],
+                    stdout=subprocess.DEVNULL,
+                )
             for f in os.listdir(tmp):
                 os.unlink(os.path.join(tmp, f))
             path = OUT / f"{name}.json"
-            subprocess.run([sys.executable, "-m", "tests.support.golden_run", "record", str(path), "--", *args],
-                           cwd=ROOT, env=env, check=True)  # fmt: skip
+            subprocess.run(
+                [sys.executable, "-m", "tests.support.golden_run", "record", str(path), "--", *args],
+                cwd=ROOT,
+                env=env,
+                check=True,
+            )
             if pinger:
                 pinger.kill()
                 pinger.wait()

@@ -56,13 +56,17 @@ def validate_request(req: EndsRequest) -> None:
         if iface and is_public(iface.network) and not req.allow_public:
             raise BadInput(
                 f"{iface.network} is public address space: someone on the internet owns it, and a route to it in the"
-                " pod hides the real one", hint="use a documentation range such as 203.0.113.0/24, or pass --allow-public")  # fmt: skip
+                " pod hides the real one",
+                hint="use a documentation range such as 203.0.113.0/24, or pass --allow-public",
+            )
 
 
 def _check_pair(host: IPInterface, pod: IPInterface) -> None:
     if host.network != pod.network:
-        raise BadInput(f"--host-addr {host} and --pod-addr {pod} are in different subnets ({host.network} vs {pod.network})",
-                       hint="give both ends the same prefix")  # fmt: skip
+        raise BadInput(
+            f"--host-addr {host} and --pod-addr {pod} are in different subnets ({host.network} vs {pod.network})",
+            hint="give both ends the same prefix",
+        )
     if host.ip == pod.ip:
         raise BadInput(
             f"--host-addr and --pod-addr are the same address {host.ip}", hint="give each end its own address"
@@ -108,8 +112,11 @@ def allocate(req: EndsRequest, pod: PodView, node: NetView, *, mode: str = "run"
     _check_pair(host, pod_end)
     clash = overlapping(pod_end.network, used)
     if clash is not None:
-        raise BadInput(f"{pod_end.network} overlaps {clash}, already routed in the pod or on the node; a veth there"
-                       " would take over that traffic", hint="pick another subnet, or omit the addresses")  # fmt: skip
+        raise BadInput(
+            f"{pod_end.network} overlaps {clash}, already routed in the pod or on the node; a veth there"
+            " would take over that traffic",
+            hint="pick another subnet, or omit the addresses",
+        )
     mtu = req.mtu or pod.mtu
     return Attachment(
         session=session,

@@ -73,8 +73,11 @@ class _Sink:
             os.write(self.fd, (line + "\n").encode())
         except OSError as exc:
             self.failed = True
-            print(f"vethctl: warning: cannot write the audit log {self.path}: {exc.strerror}"
-                  " (set --audit-log or VETHCTL_AUDIT_LOG)", file=sys.stderr)  # fmt: skip
+            print(
+                f"vethctl: warning: cannot write the audit log {self.path}: {exc.strerror}"
+                " (set --audit-log or VETHCTL_AUDIT_LOG)",
+                file=sys.stderr,
+            )
 
 
 def setup(verbosity: int = 0, audit_log: str | None = None, quiet: bool = False) -> Path:
@@ -102,12 +105,36 @@ def audit_path() -> Path | None:
 def command_started(
     argv: tuple[str, ...], *, netns: str | None, node: str, session: str | None, shown: str
 ) -> None:
-    logger.bind(audit={"event": "start", "argv": list(argv), "netns": netns, "node": node, "session": session,
-                       "pid": os.getpid()}).debug("$ {}", shown)  # fmt: skip
+    logger.bind(
+        audit={
+            "event": "start",
+            "argv": list(argv),
+            "netns": netns,
+            "node": node,
+            "session": session,
+            "pid": os.getpid(),
+        }
+    ).debug("$ {}", shown)
 
 
-def command_finished(argv: tuple[str, ...], *, netns: str | None, node: str, session: str | None, rc: int | None,
-                     duration_s: float) -> None:  # fmt: skip
-    logger.bind(audit={"event": "end", "argv": list(argv), "netns": netns, "node": node, "session": session,
-                       "pid": os.getpid(), "rc": rc, "duration_s": round(duration_s, 6)}).debug(
-        "  exit {} in {:.3f}s", rc, duration_s)  # fmt: skip
+def command_finished(
+    argv: tuple[str, ...],
+    *,
+    netns: str | None,
+    node: str,
+    session: str | None,
+    rc: int | None,
+    duration_s: float,
+) -> None:
+    logger.bind(
+        audit={
+            "event": "end",
+            "argv": list(argv),
+            "netns": netns,
+            "node": node,
+            "session": session,
+            "pid": os.getpid(),
+            "rc": rc,
+            "duration_s": round(duration_s, 6),
+        }
+    ).debug("  exit {} in {:.3f}s", rc, duration_s)

@@ -52,8 +52,10 @@ def transcript(plan: Plan, node: Node, *, header: str) -> str:
     teardown = plan.teardown()
     background = [s for s in plan.steps if s.background]
     undo_lines = [f"  {command_line(s, node)} 2>/dev/null || true" for s in teardown]
-    kill_lines = [f'  [ -n "${{{_pid_var(s.key)}:-}}" ] && {sudo}kill -INT "${{{_pid_var(s.key)}}}" 2>/dev/null || true'
-                  for s in background]  # fmt: skip
+    kill_lines = [
+        f'  [ -n "${{{_pid_var(s.key)}:-}}" ] && {sudo}kill -INT "${{{_pid_var(s.key)}}}" 2>/dev/null || true'
+        for s in background
+    ]
     if undo_lines or kill_lines:
         out += [
             "# if the script stops before its own teardown, undo what it created",

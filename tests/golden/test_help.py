@@ -15,9 +15,24 @@ from tests.support.paths import ROOT
 
 HELP = ROOT / "tests" / "golden" / "help"
 SCREENS = [
-    [], ["run"], ["up"], ["down"], ["status"], ["gc"], ["find"], ["routes"], ["ping"], ["trace"], ["capture"],
-    ["lab"], ["lab", "up"], ["lab", "down"], ["lab", "status"], ["completion"], ["demo"],
-]  # fmt: skip
+    [],
+    ["run"],
+    ["up"],
+    ["down"],
+    ["status"],
+    ["gc"],
+    ["find"],
+    ["routes"],
+    ["ping"],
+    ["trace"],
+    ["capture"],
+    ["lab"],
+    ["lab", "up"],
+    ["lab", "down"],
+    ["lab", "status"],
+    ["completion"],
+    ["demo"],
+]
 COMPLETIONS = ["bash", "zsh", "fish"]
 
 

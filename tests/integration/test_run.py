@@ -36,8 +36,17 @@ def test_unreachable_neighbour_shows_arp_who_has(lab, pod, state):
 
 
 def test_reachable_host_end_shows_arp_reply_and_echo(lab, pod, state):
-    report = run_json(pod, "--ping", "192.0.2.200", "--host-addr", "192.0.2.200/24", "--pod-addr", "192.0.2.100/24",
-                      "--interval", "0.2")  # fmt: skip
+    report = run_json(
+        pod,
+        "--ping",
+        "192.0.2.200",
+        "--host-addr",
+        "192.0.2.200/24",
+        "--pod-addr",
+        "192.0.2.100/24",
+        "--interval",
+        "0.2",
+    )
     packets = report["capture"]["packets"]
     assert [p["arp_op"] for p in packets if p.get("arp_op")][:2] == ["request", "reply"]
     reply = next(p for p in packets if p.get("arp_op") == "reply")
@@ -72,8 +81,16 @@ def test_mtu_of_both_ends_copies_the_pods_eth0(lab, pod, state):
     subprocess.run(["ip", "-n", pod["netns"], "link", "set", "eth0", "mtu", "1400"], check=True)
     try:
         r = run_json(pod, "--count", "1", "--keep")
-        node_link = next(x for x in json.loads(subprocess.run(["ip", "-n", lab["node_netns"], "-j", "link", "show",
-                         r["veth"]["host"]["name"]], capture_output=True, text=True).stdout))  # fmt: skip
+        node_link = next(
+            x
+            for x in json.loads(
+                subprocess.run(
+                    ["ip", "-n", lab["node_netns"], "-j", "link", "show", r["veth"]["host"]["name"]],
+                    capture_output=True,
+                    text=True,
+                ).stdout
+            )
+        )
         assert node_link["mtu"] == 1400 and r["veth"]["mtu"] == 1400
     finally:
         vethctl("down", r["session"])

@@ -38,12 +38,33 @@ def test_capture_every_pod_into_one_merged_pcap(kube_api, lab, tmp_path):  # noq
     label(kube_api, "api-0", lab["name"], a["ip"], {"tier": "api"})
     label(kube_api, "api-1", lab["name"], b["ip"], {"tier": "api"})
     pcap = tmp_path / "all.pcap"
-    cap = subprocess.Popen([VETHCTL, "capture", "-l", "tier=api", "-n", "shop", "--filter", "icmp",
-                            "--count", "2", "--pcap", str(pcap), "-o", "json"], stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, text=True)  # fmt: skip
+    cap = subprocess.Popen(
+        [
+            VETHCTL,
+            "capture",
+            "-l",
+            "tier=api",
+            "-n",
+            "shop",
+            "--filter",
+            "icmp",
+            "--count",
+            "2",
+            "--pcap",
+            str(pcap),
+            "-o",
+            "json",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert "capturing in 2 pod(s)" in cap.stderr.readline()
-    subprocess.run(["ip", "netns", "exec", a["netns"], "ping", "-c", "1", "-W", "1", b["ip"]], check=True,
-                   stdout=subprocess.DEVNULL)  # fmt: skip
+    subprocess.run(
+        ["ip", "netns", "exec", a["netns"], "ping", "-c", "1", "-W", "1", b["ip"]],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     out, err = cap.communicate(timeout=30)
     assert cap.returncode == 0, err
     r = json.loads(out)["capture"]

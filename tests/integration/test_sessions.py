@@ -55,13 +55,18 @@ def test_an_up_whose_pod_namespace_is_gone_is_collected(lab):
 
 def test_gc_never_touches_an_untagged_link(lab, state):
     name = f"vh-{secrets.token_hex(4)}"  # looks like ours, is not tagged
-    subprocess.run(["ip", "-n", lab["node_netns"], "link", "add", name, "type", "veth", "peer", "name", name + "p"],
-                   check=True)  # fmt: skip
+    subprocess.run(
+        ["ip", "-n", lab["node_netns"], "link", "add", name, "type", "veth", "peer", "name", name + "p"],
+        check=True,
+    )
     try:
         gc = json.loads(vethctl("gc", "-o", "json").stdout)
         assert not any(name in r["links"] for r in gc["removed"])
-        links = json.loads(subprocess.run(["ip", "-n", lab["node_netns"], "-j", "link", "show", name],
-                                          capture_output=True, text=True).stdout)  # fmt: skip
+        links = json.loads(
+            subprocess.run(
+                ["ip", "-n", lab["node_netns"], "-j", "link", "show", name], capture_output=True, text=True
+            ).stdout
+        )
         assert [x["ifname"] for x in links] == [name]
     finally:
         subprocess.run(["ip", "-n", lab["node_netns"], "link", "del", name], check=True)

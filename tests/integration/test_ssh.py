@@ -15,8 +15,20 @@ def test_find_over_ssh(sshd, lab, pod):  # noqa: F811
 
 def test_run_over_ssh_with_audit_and_transcript(sshd, lab, pod, state, tmp_path):  # noqa: F811
     audit, script = tmp_path / "audit.jsonl", tmp_path / "t.sh"
-    r = json.loads(sshd.vethctl("--audit-log", str(audit), "run", f"netns/{pod['netns']}", "--via", sshd.url,
-                                "--transcript", str(script), "-o", "json").stdout)  # fmt: skip
+    r = json.loads(
+        sshd.vethctl(
+            "--audit-log",
+            str(audit),
+            "run",
+            f"netns/{pod['netns']}",
+            "--via",
+            sshd.url,
+            "--transcript",
+            str(script),
+            "-o",
+            "json",
+        ).stdout
+    )
     assert len([p for p in r["capture"]["packets"] if p.get("arp_op") == "request"]) == 3
     assert r["teardown"]["done"] and r["veth"]["tag"].endswith(":ssh")
     entries = [json.loads(line) for line in audit.read_text().splitlines()]
@@ -28,8 +40,11 @@ def test_run_over_ssh_with_audit_and_transcript(sshd, lab, pod, state, tmp_path)
 
 
 def test_trace_over_ssh(sshd, lab, pod):  # noqa: F811
-    r = json.loads(sshd.vethctl("trace", f"netns/{pod['netns']}", "--to", lab["gateway"], "--via", sshd.url,
-                                "-o", "json").stdout)  # fmt: skip
+    r = json.loads(
+        sshd.vethctl(
+            "trace", f"netns/{pod['netns']}", "--to", lab["gateway"], "--via", sshd.url, "-o", "json"
+        ).stdout
+    )
     assert [h["interface"] for h in r["hops"]] == ["eth0", pod["host_veth"], "cni0"]
     assert [h["requests"] for h in r["hops"]] == [3, 3, 3] and r["hops"][0]["replies"] == 3
 
@@ -62,6 +77,7 @@ def test_an_unknown_host_key_is_exit_4(sshd, pod, tmp_path):  # noqa: F811
     known = tmp_path / "known_hosts"
     known.write_text("")
     opts = f"-i {sshd.key} -o StrictHostKeyChecking=yes -o UserKnownHostsFile={known}"
-    proc = sshd.vethctl("find", f"netns/{pod['netns']}", "--via", sshd.url, check=False,
-                        env={"VETHCTL_SSH_OPTS": opts})  # fmt: skip
+    proc = sshd.vethctl(
+        "find", f"netns/{pod['netns']}", "--via", sshd.url, check=False, env={"VETHCTL_SSH_OPTS": opts}
+    )
     assert proc.returncode == 4 and "host key" in proc.stderr

@@ -48,8 +48,11 @@ def test_trace_through_bridge_and_uplink_sees_the_snat(node):
     pod = node["pods"][0]
     r = trace(pod)
     assert [(h["side"], h["interface"], h["role"]) for h in r["hops"]] == [
-        ("pod", "eth0", "pod"), ("node", pod["host_veth"], "host veth"), ("node", "cni0", "bridge"),
-        ("node", "uplink0", "egress")]  # fmt: skip
+        ("pod", "eth0", "pod"),
+        ("node", pod["host_veth"], "host veth"),
+        ("node", "cni0", "bridge"),
+        ("node", "uplink0", "egress"),
+    ]
     assert all(h["requests"] == 3 and h["replies"] == 3 for h in r["hops"])
     assert [h["src_ip"] for h in r["hops"]] == [pod["ip"]] * 3 + ["198.51.100.1"]
     assert all(h["dst_ip"] == OUTSIDE for h in r["hops"])

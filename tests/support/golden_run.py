@@ -91,8 +91,21 @@ def normalise_output(text: str) -> str:
 
 # -- recording -----------------------------------------------------------------------------------------
 
-FACT_METHODS = ("exists", "read_text", "write_text", "remove", "listdir", "is_netns_file", "caps", "which",
-                "kill", "cmdline", "netns_holders", "netns_inodes", "hostname")  # fmt: skip
+FACT_METHODS = (
+    "exists",
+    "read_text",
+    "write_text",
+    "remove",
+    "listdir",
+    "is_netns_file",
+    "caps",
+    "which",
+    "kill",
+    "cmdline",
+    "netns_holders",
+    "netns_inodes",
+    "hostname",
+)
 
 
 class RecordingHost:
@@ -287,9 +300,15 @@ def record(case_path: str, argv: list[str], state: str, tmp: str) -> None:
     from vethctl.execute.hosts.local import LocalHost
 
     def on_result(result):
-        commands.append({"argv": paths.hide(list(result.argv)), "rc": result.rc,
-                         "stdout": paths.hide(result.stdout), "stderr": paths.hide(result.stderr),
-                         "background": bool(result.step.background)})  # fmt: skip
+        commands.append(
+            {
+                "argv": paths.hide(list(result.argv)),
+                "rc": result.rc,
+                "stdout": paths.hide(result.stdout),
+                "stderr": paths.hide(result.stderr),
+                "background": bool(result.step.background),
+            }
+        )
 
     real = LocalHost()
     _install(RecordingHost(real, facts, ran, paths), on_result)
@@ -298,8 +317,16 @@ def record(case_path: str, argv: list[str], state: str, tmp: str) -> None:
     for name in sorted(os.listdir(tmp)):
         if name.endswith(".sh"):  # a transcript the case wrote
             files[name] = paths.hide(Path(tmp, name).read_text())
-    case = {"args": argv, "facts": facts, "commands": commands, "ran": ran, "rc": rc, "stdout": paths.hide(out),
-            "stderr": paths.hide(err), "files": files}  # fmt: skip
+    case = {
+        "args": argv,
+        "facts": facts,
+        "commands": commands,
+        "ran": ran,
+        "rc": rc,
+        "stdout": paths.hide(out),
+        "stderr": paths.hide(err),
+        "files": files,
+    }
     Path(case_path).write_text(json.dumps(case, indent=1) + "\n")
 
 
@@ -324,8 +351,18 @@ def replay(case_path: str, out_path: str) -> None:
 
     for d in (state, tmp, scratch):
         shutil.rmtree(d, ignore_errors=True)
-    Path(out_path).write_text(json.dumps({"rc": rc, "stdout": paths.hide(out), "stderr": paths.hide(err),
-                                          "ran": host.ran, "unexpected": host.unexpected, "files": files}))  # fmt: skip
+    Path(out_path).write_text(
+        json.dumps(
+            {
+                "rc": rc,
+                "stdout": paths.hide(out),
+                "stderr": paths.hide(err),
+                "ran": host.ran,
+                "unexpected": host.unexpected,
+                "files": files,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -63,8 +63,10 @@ def _namespace_not_found(namespace: str) -> dict:
 
 def _forbidden(name: str, namespace: str, user: str) -> dict:
     status = json.loads(json.dumps(FORBIDDEN))
-    status["message"] = (f'pods "{name}" is forbidden: User "{user}" cannot get resource "pods" in API group "" '
-                         f'in the namespace "{namespace}"')  # fmt: skip
+    status["message"] = (
+        f'pods "{name}" is forbidden: User "{user}" cannot get resource "pods" in API group "" '
+        f'in the namespace "{namespace}"'
+    )
     status["details"]["name"] = name
     return status
 
@@ -128,12 +130,23 @@ class KubeAPI:
 
     def answer(self, path: str, query: dict | None = None) -> tuple[int, dict]:
         if self.unauthorized:
-            return 401, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                         "message": "Unauthorized", "reason": "Unauthorized", "code": 401}  # fmt: skip
+            return 401, {
+                "kind": "Status",
+                "apiVersion": "v1",
+                "metadata": {},
+                "status": "Failure",
+                "message": "Unauthorized",
+                "reason": "Unauthorized",
+                "code": 401,
+            }
         if path == "/api":
-            return 200, {"kind": "APIVersions", "versions": ["v1"],
-                         "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0",
-                                                         "serverAddress": f"{self.host}:{self.port}"}]}  # fmt: skip
+            return 200, {
+                "kind": "APIVersions",
+                "versions": ["v1"],
+                "serverAddressByClientCIDRs": [
+                    {"clientCIDR": "0.0.0.0/0", "serverAddress": f"{self.host}:{self.port}"}
+                ],
+            }
         if path == "/apis":
             return 200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": []}
         if path == "/api/v1":
@@ -145,9 +158,13 @@ class KubeAPI:
             namespace = parts[3]
             if namespace not in self.namespaces:
                 return 404, _namespace_not_found(namespace)
-            return 200, {"kind": "Namespace", "apiVersion": "v1",
-                         "metadata": {"name": namespace, "labels": {"kubernetes.io/metadata.name": namespace}},
-                         "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}}  # fmt: skip
+            return 200, {
+                "kind": "Namespace",
+                "apiVersion": "v1",
+                "metadata": {"name": namespace, "labels": {"kubernetes.io/metadata.name": namespace}},
+                "spec": {"finalizers": ["kubernetes"]},
+                "status": {"phase": "Active"},
+            }
         if len(parts) == 5 and parts[:3] == ["api", "v1", "namespaces"] and parts[4] == "pods":
             # GET .../pods?labelSelector=a=b,c=d: the PodList kubectl turns into `get pods -l ... -o json`
             namespace, wanted = parts[3], {}
@@ -155,8 +172,12 @@ class KubeAPI:
                 if "=" in term:
                     k, _, v = term.partition("=")
                     wanted[k.strip()] = v.strip().lstrip("=")
-            items = [p for (ns, _), p in sorted(self.pods.items()) if ns == namespace and
-                     all((p["metadata"].get("labels") or {}).get(k) == v for k, v in wanted.items())]  # fmt: skip
+            items = [
+                p
+                for (ns, _), p in sorted(self.pods.items())
+                if ns == namespace
+                and all((p["metadata"].get("labels") or {}).get(k) == v for k, v in wanted.items())
+            ]
             return 200, {
                 "kind": "PodList",
                 "apiVersion": "v1",
@@ -169,9 +190,16 @@ class KubeAPI:
                 return 403, _forbidden(name, namespace, self.user)
             pod = self.pods.get((namespace, name))
             return (200, pod) if pod is not None else (404, _not_found(name))
-        return 404, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                     "message": "the server could not find the requested resource", "reason": "NotFound",
-                     "details": {}, "code": 404}  # fmt: skip
+        return 404, {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": "the server could not find the requested resource",
+            "reason": "NotFound",
+            "details": {},
+            "code": 404,
+        }
 
     # -- life ---------------------------------------------------------------------------------------
 
@@ -190,14 +218,19 @@ class KubeAPI:
 
     def write_kubeconfig(self, path: Path, *, context: str = "standin", namespace: str | None = None) -> Path:
         ctx = {"cluster": "standin", "user": "standin"} | ({"namespace": namespace} if namespace else {})
-        path.write_text(json.dumps({
-            "apiVersion": "v1",
-            "kind": "Config",
-            "clusters": [{"name": "standin", "cluster": {"server": self.url}}],
-            "users": [{"name": "standin", "user": {}}],
-            "contexts": [{"name": context, "context": ctx}],
-            "current-context": context,
-        }, indent=2))  # fmt: skip
+        path.write_text(
+            json.dumps(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Config",
+                    "clusters": [{"name": "standin", "cluster": {"server": self.url}}],
+                    "users": [{"name": "standin", "user": {}}],
+                    "contexts": [{"name": context, "context": ctx}],
+                    "current-context": context,
+                },
+                indent=2,
+            )
+        )
         self.kubeconfig = path
         return path
 

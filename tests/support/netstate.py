@@ -25,5 +25,8 @@ def snapshot(netns: str | None) -> dict:
 
 
 def tagged_links(netns: str | None) -> list[str]:
-    return [link["ifname"] for link in ip_json("-d", "link", "show", netns=netns)
-            if (link.get("ifalias") or "").startswith("vethctl:")]  # fmt: skip
+    return [
+        link["ifname"]
+        for link in ip_json("-d", "link", "show", netns=netns)
+        if (link.get("ifalias") or "").startswith("vethctl:")
+    ]

@@ -30,14 +30,21 @@ class Sshd:
         return f"ssh://root@127.0.0.1:{self.port}"
 
     def env(self, key: Path | None = None) -> dict:
-        return {"VETHCTL_SSH_OPTS": f"-i {key or self.key} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"
-                                    " -o LogLevel=ERROR"}  # fmt: skip
+        return {
+            "VETHCTL_SSH_OPTS": f"-i {key or self.key} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"
+            " -o LogLevel=ERROR"
+        }
 
     def vethctl(self, *args, check=True, key: Path | None = None, timeout=120, env: dict | None = None):
         """vethctl as a user on another machine runs it: from the client side of the ssh connection."""
         full = {**os.environ, **self.env(key), **(env or {})}
-        proc = subprocess.run(["ip", "netns", "exec", self.netns, VETHCTL, *args], capture_output=True, text=True,
-                              env=full, timeout=timeout)  # fmt: skip
+        proc = subprocess.run(
+            ["ip", "netns", "exec", self.netns, VETHCTL, *args],
+            capture_output=True,
+            text=True,
+            env=full,
+            timeout=timeout,
+        )
         if check and proc.returncode != 0:
             raise AssertionError(
                 f"vethctl {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
@@ -73,8 +80,11 @@ StrictModes no
     proc = None
     try:
         subprocess.run(["ip", "-n", netns, "link", "set", "lo", "up"], check=True)
-        proc = subprocess.Popen(["ip", "netns", "exec", netns, SSHD, "-D", "-e", "-f", str(d / "sshd_config")],
-                                stderr=subprocess.PIPE, text=True)  # fmt: skip
+        proc = subprocess.Popen(
+            ["ip", "netns", "exec", netns, SSHD, "-D", "-e", "-f", str(d / "sshd_config")],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         line = proc.stderr.readline()
         assert "Server listening on 127.0.0.1" in line, line
         yield Sshd(netns, port, d / "client", d / "other")

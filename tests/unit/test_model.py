@@ -27,8 +27,10 @@ def test_good_interface_names(name):
     assert validate_ifname(name, "--pod-if") == name
 
 
-@pytest.mark.parametrize("text", ["203.0.113.5", "203.0.113.5/33", "nonsense/24", "203.0.113.0/24",
-                                  "203.0.113.255/24", "203.0.113.5/32"])  # fmt: skip
+@pytest.mark.parametrize(
+    "text",
+    ["203.0.113.5", "203.0.113.5/33", "nonsense/24", "203.0.113.0/24", "203.0.113.255/24", "203.0.113.5/32"],
+)
 def test_bad_addresses(text):
     with pytest.raises(BadInput):
         parse_interface(text, "--pod-addr")
@@ -68,9 +70,17 @@ def test_tags_round_trip():
     assert parse_tag("something else") is None and parse_tag(None) is None
 
 
-@pytest.mark.parametrize("text,kind,value", [("web-0", "pod", "web-0"), ("pod/web-0", "pod", "web-0"),
-                                             ("netns/cni-1", "netns", "cni-1"), ("nspath//proc/1/ns/net", "nspath", "/proc/1/ns/net"),
-                                             ("pid/42", "pid", "42"), ("ip/198.18.0.2", "ip", "198.18.0.2")])  # fmt: skip
+@pytest.mark.parametrize(
+    "text,kind,value",
+    [
+        ("web-0", "pod", "web-0"),
+        ("pod/web-0", "pod", "web-0"),
+        ("netns/cni-1", "netns", "cni-1"),
+        ("nspath//proc/1/ns/net", "nspath", "/proc/1/ns/net"),
+        ("pid/42", "pid", "42"),
+        ("ip/198.18.0.2", "ip", "198.18.0.2"),
+    ],
+)
 def test_parse_target(text, kind, value):
     spec = parse_target(text)
     assert (spec.kind, spec.value) == (kind, value)

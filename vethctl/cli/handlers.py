@@ -37,10 +37,20 @@ def run(args, hosts) -> int:
     if bool(args.target) == bool(args.selector):
         raise BadInput("run takes a TARGET or -l SELECTOR", hint="e.g. vethctl run pod/web-0, or -l app=web")
     opts = RunOptions(
-        target=args.target, ends=_ends(args), ping=args.ping, count=args.count, interval=args.interval,
-        filter=args.filter, pcap=args.pcap, transcript=args.transcript, sudo=args.sudo, keep=args.keep,
-        dry_run=args.dry_run, via=args.via, kube=_kube(args),
-    )  # fmt: skip
+        target=args.target,
+        ends=_ends(args),
+        ping=args.ping,
+        count=args.count,
+        interval=args.interval,
+        filter=args.filter,
+        pcap=args.pcap,
+        transcript=args.transcript,
+        sudo=args.sudo,
+        keep=args.keep,
+        dry_run=args.dry_run,
+        via=args.via,
+        kube=_kube(args),
+    )
     if args.selector:
         combined = run_many(args.selector, opts, hosts)
         if args.dry_run:
@@ -154,15 +164,33 @@ def capture(args, hosts) -> int:
     from vethctl.output.live import CaptureView
     from vethctl.scenarios.capture import CaptureOptions, capture, capture_many
 
-    opts = CaptureOptions(args.session, args.iface, args.netns, args.read, args.filter, args.count, args.duration,
-                          args.pcap, args.output, args.via, bool(args.quiet))  # fmt: skip
+    opts = CaptureOptions(
+        args.session,
+        args.iface,
+        args.netns,
+        args.read,
+        args.filter,
+        args.count,
+        args.duration,
+        args.pcap,
+        args.output,
+        args.via,
+        bool(args.quiet),
+    )
     labels: dict[str, str] | None = {} if args.selector else None
     live = CaptureView(sys.stdout, args.output, labels) if args.output in ("text", "ndjson") else None
     notify = None if args.quiet else (lambda message: print(message, file=sys.stderr, flush=True))
     try:
         if args.selector:
-            result = capture_many(args.selector, opts, _kube(args), hosts, on_line=live and live.on_line,
-                                  labels=labels, notify=notify)  # fmt: skip
+            result = capture_many(
+                args.selector,
+                opts,
+                _kube(args),
+                hosts,
+                on_line=live and live.on_line,
+                labels=labels,
+                notify=notify,
+            )
         else:
             result = capture(opts, hosts, on_line=live and live.on_line, notify=notify)
     finally:
@@ -206,6 +234,17 @@ def demo(args, hosts) -> int:
 
 
 HANDLERS = {
-    "run": run, "up": up, "down": down, "status": status, "gc": gc, "find": find, "routes": routes, "ping": ping,
-    "trace": trace, "capture": capture, "lab": lab, "completion": completion, "demo": demo,
-}  # fmt: skip
+    "run": run,
+    "up": up,
+    "down": down,
+    "status": status,
+    "gc": gc,
+    "find": find,
+    "routes": routes,
+    "ping": ping,
+    "trace": trace,
+    "capture": capture,
+    "lab": lab,
+    "completion": completion,
+    "demo": demo,
+}

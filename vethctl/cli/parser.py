@@ -19,11 +19,20 @@ class _Parser(argparse.ArgumentParser):
 def _globals(parser: argparse.ArgumentParser, suppress: bool) -> None:
     d = argparse.SUPPRESS if suppress else None
     g = parser.add_argument_group("global options")
-    g.add_argument("--via", default=d, metavar="WHERE",
-                   help="where node-side commands run: local (default), netns:NAME (a lab node), "
-                   "ssh://[USER@]HOST[:PORT], kubectl-debug (pod/ targets: a debugging pod on the pod's node)")  # fmt: skip
-    g.add_argument("--audit-log", default=d, metavar="FILE", help="JSON-lines audit log (default: $VETHCTL_AUDIT_LOG, "
-                   "/var/log/vethctl/audit.jsonl for root, else $XDG_STATE_HOME/vethctl/audit.jsonl)")  # fmt: skip
+    g.add_argument(
+        "--via",
+        default=d,
+        metavar="WHERE",
+        help="where node-side commands run: local (default), netns:NAME (a lab node), "
+        "ssh://[USER@]HOST[:PORT], kubectl-debug (pod/ targets: a debugging pod on the pod's node)",
+    )
+    g.add_argument(
+        "--audit-log",
+        default=d,
+        metavar="FILE",
+        help="JSON-lines audit log (default: $VETHCTL_AUDIT_LOG, "
+        "/var/log/vethctl/audit.jsonl for root, else $XDG_STATE_HOME/vethctl/audit.jsonl)",
+    )
     g.add_argument(
         "-v",
         "--verbose",
@@ -87,8 +96,11 @@ def prog_name() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="kubectl veth" if prog_name() == "kubectl-veth" else "vethctl", description="Attach a veth to a pod's network namespace, capture on the host "
-                     "end, ping from the pod, and explain what happened.")  # fmt: skip
+    parser = _Parser(
+        prog="kubectl veth" if prog_name() == "kubectl-veth" else "vethctl",
+        description="Attach a veth to a pod's network namespace, capture on the host "
+        "end, ping from the pod, and explain what happened.",
+    )
     parser.add_argument("--version", action="version", version=f"vethctl {__version__}")
     _globals(parser, suppress=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -192,8 +204,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="bridge",
         help="bridge (pods on a bridge, the default) or ptp (routed: a /32 route per pod)",
     )
-    lab_up.add_argument("--uplink", action="store_true", help="an uplink to an 'outside' namespace holding 203.0.113.7,"
-                        " with forwarding and MASQUERADE (a real node's egress)")  # fmt: skip
+    lab_up.add_argument(
+        "--uplink",
+        action="store_true",
+        help="an uplink to an 'outside' namespace holding 203.0.113.7,"
+        " with forwarding and MASQUERADE (a real node's egress)",
+    )
     _output(lab_up)
     lab_down = lab_sub.add_parser("down", help="remove the lab node and its pods")
     lab_down.add_argument("--name", default="vethlab")

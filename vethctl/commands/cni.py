@@ -10,6 +10,11 @@ def invoke(
 ) -> Argv:
     """A CNI plugin invoked exactly as a container runtime does: environment, config on stdin."""
     return (
-        "env", f"CNI_COMMAND={command}", f"CNI_CONTAINERID={container_id}", f"CNI_NETNS={netns_path}",
-        f"CNI_IFNAME={ifname}", f"CNI_PATH={cni_path}", plugin_path,
-    )  # fmt: skip
+        "env",
+        f"CNI_COMMAND={command}",
+        f"CNI_CONTAINERID={container_id}",
+        f"CNI_NETNS={netns_path}",
+        f"CNI_IFNAME={ifname}",
+        f"CNI_PATH={cni_path}",
+        plugin_path,
+    )

@@ -12,9 +12,11 @@ _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 
 def check_id(container_id: str, what: str = "container") -> str:
     if not isinstance(container_id, str) or not _ID.fullmatch(container_id):
-        raise BadInput(f"{container_id!r} is not a {what} id",
-                       hint=f"`crictl {'ps' if what == 'container' else 'pods'}` lists the ids (a unique prefix "
-                            "is enough)")  # fmt: skip
+        raise BadInput(
+            f"{container_id!r} is not a {what} id",
+            hint=f"`crictl {'ps' if what == 'container' else 'pods'}` lists the ids (a unique prefix "
+            "is enough)",
+        )
     return container_id
 
 

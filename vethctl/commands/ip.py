@@ -10,9 +10,20 @@ def veth_add(host_name: str, pod_name: str, pod_netns: Netns, *, mtu: int | None
     """Create the pair with the pod end straight inside the pod's namespace (no moment on the node)."""
     mtu_opt = ("mtu", str(mtu)) if mtu else ()
     return (
-        "ip", "link", "add", host_name, *mtu_opt,
-        "type", "veth", "peer", "name", pod_name, *mtu_opt, "netns", pod_netns.ref,
-    )  # fmt: skip
+        "ip",
+        "link",
+        "add",
+        host_name,
+        *mtu_opt,
+        "type",
+        "veth",
+        "peer",
+        "name",
+        pod_name,
+        *mtu_opt,
+        "netns",
+        pod_netns.ref,
+    )
 
 
 def link_tag_up(name: str, alias: str) -> Argv:

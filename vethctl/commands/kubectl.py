@@ -24,27 +24,38 @@ def check_pod_name(name: str) -> str:
     if not isinstance(name, str) or not name:
         raise BadInput("the pod name is empty", hint="write pod/NAME")
     if len(name) > SUBDOMAIN_MAX or not DNS1123_SUBDOMAIN.fullmatch(name):
-        raise BadInput(f"{name!r} is not a valid pod name",
-                       hint="pod names are lower-case letters, digits, '-' and '.', starting and ending with a "
-                            "letter or digit (RFC 1123), at most 253 characters")  # fmt: skip
+        raise BadInput(
+            f"{name!r} is not a valid pod name",
+            hint="pod names are lower-case letters, digits, '-' and '.', starting and ending with a "
+            "letter or digit (RFC 1123), at most 253 characters",
+        )
     return name
 
 
 def check_namespace(namespace: str) -> str:
     if not isinstance(namespace, str) or len(namespace) > LABEL_MAX or not DNS1123_LABEL.fullmatch(namespace):
-        raise BadInput(f"{namespace!r} is not a valid namespace name",
-                       hint="namespaces are lower-case letters, digits and '-', starting and ending with a letter "
-                            "or digit (RFC 1123 label), at most 63 characters")  # fmt: skip
+        raise BadInput(
+            f"{namespace!r} is not a valid namespace name",
+            hint="namespaces are lower-case letters, digits and '-', starting and ending with a letter "
+            "or digit (RFC 1123 label), at most 63 characters",
+        )
     return namespace
 
 
 def check_context(context: str) -> str:
     """Context names are free-form in a kubeconfig (`arn:aws:eks:...:cluster/x`, `gke_p_z_c`, `kind-kind`), so
     only what cannot be one is refused: empty, blank, control characters, a leading '-' (it would read as a flag)."""
-    if (not isinstance(context, str) or not context.strip() or len(context) > CONTEXT_MAX or context.startswith("-")
-            or any(c.isspace() or not c.isprintable() for c in context)):  # fmt: skip
-        raise BadInput(f"{context!r} is not a plausible kubeconfig context name",
-                       hint="`kubectl config get-contexts` lists the names")  # fmt: skip
+    if (
+        not isinstance(context, str)
+        or not context.strip()
+        or len(context) > CONTEXT_MAX
+        or context.startswith("-")
+        or any(c.isspace() or not c.isprintable() for c in context)
+    ):
+        raise BadInput(
+            f"{context!r} is not a plausible kubeconfig context name",
+            hint="`kubectl config get-contexts` lists the names",
+        )
     return context
 
 
@@ -56,9 +67,15 @@ def get_pod_argv(name: str, namespace: str | None = None, context: str | None = 
     if context is not None:
         check_context(context)
     return (
-        "kubectl", *(("--context", context) if context else ()),
-        "get", "pod", name, *(("-n", namespace) if namespace else ()), "-o", "json",
-    )  # fmt: skip
+        "kubectl",
+        *(("--context", context) if context else ()),
+        "get",
+        "pod",
+        name,
+        *(("-n", namespace) if namespace else ()),
+        "-o",
+        "json",
+    )
 
 
 _SELECTOR = re.compile(r"^[A-Za-z0-9_./=!,() -]+$")
@@ -76,8 +93,17 @@ def list_pods_argv(
         check_namespace(namespace)
     if context is not None:
         check_context(context)
-    return ("kubectl", *(("--context", context) if context else ()), "get", "pods", "-l", selector,
-            *(("-n", namespace) if namespace else ()), "-o", "json")  # fmt: skip
+    return (
+        "kubectl",
+        *(("--context", context) if context else ()),
+        "get",
+        "pods",
+        "-l",
+        selector,
+        *(("-n", namespace) if namespace else ()),
+        "-o",
+        "json",
+    )
 
 
 DEBUG_IMAGE = "busybox:1.36"  # only needs chroot: the node's own ip, tcpdump and ping do the work
@@ -89,30 +115,81 @@ DEBUG_NAMESPACE = "default"
 DEBUG_LIFETIME_S = 3600  # the pod's own command: it ends by itself even if nothing deletes it
 
 
-def debug_node_argv(node: str, *, image: str = DEBUG_IMAGE, namespace: str = DEBUG_NAMESPACE,
-                    context: str | None = None) -> tuple[str, ...]:  # fmt: skip
+def debug_node_argv(
+    node: str, *, image: str = DEBUG_IMAGE, namespace: str = DEBUG_NAMESPACE, context: str | None = None
+) -> tuple[str, ...]:
     """A privileged pod in the node's namespaces with its filesystem at /host (kubectl's sysadmin profile)."""
     check_pod_name(node)
     check_namespace(namespace)
-    return ("kubectl", *(("--context", context) if context else ()), "debug", f"node/{node}", "-n", namespace,
-            "--image", image, "--profile=sysadmin", "--attach=false", "--", "sleep", str(DEBUG_LIFETIME_S))  # fmt: skip
+    return (
+        "kubectl",
+        *(("--context", context) if context else ()),
+        "debug",
+        f"node/{node}",
+        "-n",
+        namespace,
+        "--image",
+        image,
+        "--profile=sysadmin",
+        "--attach=false",
+        "--",
+        "sleep",
+        str(DEBUG_LIFETIME_S),
+    )
 
 
-def debug_wait_argv(pod: str, *, namespace: str = DEBUG_NAMESPACE, context: str | None = None,
-                    timeout_s: int = 120) -> tuple[str, ...]:  # fmt: skip
-    return ("kubectl", *(("--context", context) if context else ()), "wait", "-n", namespace,
-            "--for=condition=Ready", f"pod/{pod}", f"--timeout={timeout_s}s")  # fmt: skip
+def debug_wait_argv(
+    pod: str, *, namespace: str = DEBUG_NAMESPACE, context: str | None = None, timeout_s: int = 120
+) -> tuple[str, ...]:
+    return (
+        "kubectl",
+        *(("--context", context) if context else ()),
+        "wait",
+        "-n",
+        namespace,
+        "--for=condition=Ready",
+        f"pod/{pod}",
+        f"--timeout={timeout_s}s",
+    )
 
 
-def debug_exec_argv(pod: str, container: str, argv: tuple[str, ...], *, namespace: str = DEBUG_NAMESPACE,
-                    context: str | None = None, stdin: bool = False) -> tuple[str, ...]:  # fmt: skip
+def debug_exec_argv(
+    pod: str,
+    container: str,
+    argv: tuple[str, ...],
+    *,
+    namespace: str = DEBUG_NAMESPACE,
+    context: str | None = None,
+    stdin: bool = False,
+) -> tuple[str, ...]:
     """The node's own tools, through the debugging pod: `kubectl exec POD -- chroot /host ARGV...`."""
-    return ("kubectl", *(("--context", context) if context else ()), "exec", *(("-i",) if stdin else ()),
-            "-n", namespace, pod, "-c", container, "--", "chroot", "/host", *argv)  # fmt: skip
+    return (
+        "kubectl",
+        *(("--context", context) if context else ()),
+        "exec",
+        *(("-i",) if stdin else ()),
+        "-n",
+        namespace,
+        pod,
+        "-c",
+        container,
+        "--",
+        "chroot",
+        "/host",
+        *argv,
+    )
 
 
 def debug_delete_argv(
     pod: str, *, namespace: str = DEBUG_NAMESPACE, context: str | None = None
 ) -> tuple[str, ...]:
-    return ("kubectl", *(("--context", context) if context else ()), "delete", "pod", pod, "-n", namespace,
-            "--wait=false")  # fmt: skip
+    return (
+        "kubectl",
+        *(("--context", context) if context else ()),
+        "delete",
+        "pod",
+        pod,
+        "-n",
+        namespace,
+        "--wait=false",
+    )

@@ -20,5 +20,13 @@ def check_filter(filter_expr: str, iface: str | None = None) -> Argv:
 
 def read(path: str, *, filter_expr: str, count: int | None = None) -> Argv:
     """A pcap file, printed as a live capture is: the same parsers read both."""
-    return ("tcpdump", "-r", path, "-nn", "-tt", "-e", *(("-c", str(count)) if count else ()),
-            *((filter_expr,) if filter_expr else ()))  # fmt: skip
+    return (
+        "tcpdump",
+        "-r",
+        path,
+        "-nn",
+        "-tt",
+        "-e",
+        *(("-c", str(count)) if count else ()),
+        *((filter_expr,) if filter_expr else ()),
+    )

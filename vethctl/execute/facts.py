@@ -17,8 +17,9 @@ def read_json(ex: Executor, argv: tuple[str, ...], netns: Netns | None = None, *
     return decode(ex.read(argv, netns, purpose=purpose).stdout)
 
 
-def lookup_json(ex: Executor, argv: tuple[str, ...], netns: Netns | None = None, *,
-                purpose: str = "") -> tuple[list, str]:  # fmt: skip
+def lookup_json(
+    ex: Executor, argv: tuple[str, ...], netns: Netns | None = None, *, purpose: str = ""
+) -> tuple[list, str]:
     """A lookup that may find nothing: its decoded output ([] on any failure) and what it said on stderr."""
     res = ex.read(argv, netns, purpose=purpose, ok_codes=ANY_EXIT)
     if res.rc != 0:
@@ -46,6 +47,9 @@ def netns_name(
 ) -> str | None:
     """The name of the namespace that netns id `nsid` means, seen from `seen_from` (ids are per namespace)."""
     argv = ip.netns_list_id(nsid)
-    ids = read_json(ex, argv, seen_from, purpose=purpose) if strict else lookup_json(ex, argv, seen_from,
-                                                                                      purpose=purpose)[0]  # fmt: skip
+    ids = (
+        read_json(ex, argv, seen_from, purpose=purpose)
+        if strict
+        else lookup_json(ex, argv, seen_from, purpose=purpose)[0]
+    )
     return netns_name_of(ids, nsid)

@@ -28,14 +28,20 @@ def require_root(host: Host, sudo: bool = False) -> None:
     if sudo and not host.remote and os.geteuid() != 0:
         return
     euid, caps = host.caps()
-    missing = [name for bit, name in ((CAP_NET_ADMIN, "CAP_NET_ADMIN"), (CAP_SYS_ADMIN, "CAP_SYS_ADMIN"))
-               if not caps & (1 << bit)]  # fmt: skip
+    missing = [
+        name
+        for bit, name in ((CAP_NET_ADMIN, "CAP_NET_ADMIN"), (CAP_SYS_ADMIN, "CAP_SYS_ADMIN"))
+        if not caps & (1 << bit)
+    ]
     if missing:
         who = "root" if euid == 0 else f"user {euid}"
         where = f" on {host.label}" if host.remote else ""
-        raise MissingPrerequisite(f"vethctl needs root with {' and '.join(missing)}{where} ({who} lacks it)",
-                                  hint="connect as root (ssh://root@HOST)" if host.remote else
-                                  "run it with sudo, or pass --sudo to prefix each command with sudo")  # fmt: skip
+        raise MissingPrerequisite(
+            f"vethctl needs root with {' and '.join(missing)}{where} ({who} lacks it)",
+            hint="connect as root (ssh://root@HOST)"
+            if host.remote
+            else "run it with sudo, or pass --sudo to prefix each command with sudo",
+        )
 
 
 def check_filter(ex: Executor, filter_expr: str, always: bool = False) -> None:
@@ -48,8 +54,10 @@ def check_filter(ex: Executor, filter_expr: str, always: bool = False) -> None:
     )
     if res.rc != 0:
         msg = next((line for line in res.stderr.splitlines() if "tcpdump:" in line), res.stderr.strip())
-        raise BadInput(f"--filter {filter_expr!r} does not compile: {msg.replace('tcpdump: ', '')}",
-                       hint="see `man pcap-filter`, e.g. 'arp or icmp'")  # fmt: skip
+        raise BadInput(
+            f"--filter {filter_expr!r} does not compile: {msg.replace('tcpdump: ', '')}",
+            hint="see `man pcap-filter`, e.g. 'arp or icmp'",
+        )
 
 
 def check_writable(option: str, path: str) -> None:

@@ -68,13 +68,15 @@ def run_owned(cmd, **popen_kw) -> tuple[int, str, str]:
         return run_proc(proc, None)
 
 
-def audited_run(make_cmd: Callable, argv: tuple[str, ...], label: str, shown: str | None = None,
-                **popen_kw) -> tuple[int, str, str]:  # fmt: skip
+def audited_run(
+    make_cmd: Callable, argv: tuple[str, ...], label: str, shown: str | None = None, **popen_kw
+) -> tuple[int, str, str]:
     """A command a host runs for itself (reading a file, connecting, a debugging pod), not a plan step:
     logged before and after like every command vethctl drives."""
     audit.command_started(argv, netns=None, node=label, session=None, shown=shown or command_text(argv))
     t0 = time.perf_counter()
     rc, out, err = run_owned(make_cmd(), **popen_kw)
-    audit.command_finished(argv, netns=None, node=label, session=None, rc=rc,
-                           duration_s=time.perf_counter() - t0)  # fmt: skip
+    audit.command_finished(
+        argv, netns=None, node=label, session=None, rc=rc, duration_s=time.perf_counter() - t0
+    )
     return rc, out, err

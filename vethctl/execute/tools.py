@@ -19,5 +19,6 @@ TOOL_PACKAGES = {
 
 def missing_tool(tool: str, where: str = "") -> MissingPrerequisite:
     pkg = TOOL_PACKAGES.get(tool, tool)
-    return MissingPrerequisite(f"{tool} is not installed or not on PATH{where}",
-                               hint=f"apt-get install {pkg}, or run `make install`")  # fmt: skip
+    return MissingPrerequisite(
+        f"{tool} is not installed or not on PATH{where}", hint=f"apt-get install {pkg}, or run `make install`"
+    )

@@ -26,8 +26,17 @@ def is_icmp_echo(p: dict, kind: str) -> bool:
     return p.get("protocol") in ("icmp", "icmp6") and p.get("icmp_type") == f"echo {kind}"
 
 
-def explain_run(*, ping_addr: str, pod_end: dict, host_end: dict, route: dict | None, ping: dict | None,
-                packets: list[dict], counters: dict[str, int], filter_expr: str) -> list[str]:  # fmt: skip
+def explain_run(
+    *,
+    ping_addr: str,
+    pod_end: dict,
+    host_end: dict,
+    route: dict | None,
+    ping: dict | None,
+    packets: list[dict],
+    counters: dict[str, int],
+    filter_expr: str,
+) -> list[str]:
     """The walkthrough's observations: by which interface the pings left, what ARP said, what came back."""
     pod_if, pod_ip = pod_end["name"], pod_end["address"].split("/")[0]
     host_if, host_ip = host_end["name"], host_end["address"].split("/")[0]
@@ -36,11 +45,15 @@ def explain_run(*, ping_addr: str, pod_end: dict, host_end: dict, route: dict | 
     leaves_by_veth = bool(route and route.get("dev") == pod_if)
     if route is not None:
         if leaves_by_veth:
-            notes.append(f"{route_sentence(ping_addr, route)}: the new veth, so every packet for it crosses {host_if}"
-                         " where the capture listens.")  # fmt: skip
+            notes.append(
+                f"{route_sentence(ping_addr, route)}: the new veth, so every packet for it crosses {host_if}"
+                " where the capture listens."
+            )
         else:
-            notes.append(f"{route_sentence(ping_addr, route)}, not by the veth {pod_if}: the capture on {host_if}"
-                         " cannot see these pings; use `vethctl trace` to follow them.")  # fmt: skip
+            notes.append(
+                f"{route_sentence(ping_addr, route)}, not by the veth {pod_if}: the capture on {host_if}"
+                " cannot see these pings; use `vethctl trace` to follow them."
+            )
 
     who_has = [p for p in packets if p.get("arp_op") == "request" and p.get("target_ip") == ping_addr]
     is_at = [p for p in packets if p.get("arp_op") == "reply" and p.get("sender_ip") == ping_addr]
@@ -53,15 +66,19 @@ def explain_run(*, ping_addr: str, pod_end: dict, host_end: dict, route: dict | 
             f" answered: no interface on this link holds {ping_addr}."
         )
         if not requests:
-            notes.append(f"Without an ARP reply the pod has no MAC to send to, so no ICMP echo request for"
-                         f" {ping_addr} ever left {pod_if}.")  # fmt: skip
+            notes.append(
+                f"Without an ARP reply the pod has no MAC to send to, so no ICMP echo request for"
+                f" {ping_addr} ever left {pod_if}."
+            )
     elif is_at:
         mac = is_at[0].get("sender_mac")
         whose = f" (the host end {host_if})" if ping_addr == host_ip else ""
         notes.append(f"{ping_addr} answered ARP: {ping_addr} is-at {mac}{whose}.")
     if requests or replies:
-        notes.append(f"{len(requests)} ICMP echo request{'s' * (len(requests) != 1)} from {pod_ip} crossed {host_if},"
-                     f" and {len(replies)} echo repl{'ies' if len(replies) != 1 else 'y'} came back.")  # fmt: skip
+        notes.append(
+            f"{len(requests)} ICMP echo request{'s' * (len(requests) != 1)} from {pod_ip} crossed {host_if},"
+            f" and {len(replies)} echo repl{'ies' if len(replies) != 1 else 'y'} came back."
+        )
 
     if ping:
         sent, got = ping.get("packets_transmitted"), ping.get("packets_received")
@@ -73,14 +90,18 @@ def explain_run(*, ping_addr: str, pod_end: dict, host_end: dict, route: dict | 
         err = f", {errors} error{'s' * (errors != 1)}{why}" if errors else ""
         notes.append(f"ping: {sent} sent, {got} received{err}, {ping.get('packet_loss_percent')}% loss.")
         if got == 0 and who_has and not is_at and errors:
-            notes.append("That is the unreachable-neighbour case: the kernel gave up after its ARP tries and"
-                         " answered ping itself with Destination Host Unreachable.")  # fmt: skip
+            notes.append(
+                "That is the unreachable-neighbour case: the kernel gave up after its ARP tries and"
+                " answered ping itself with Destination Host Unreachable."
+            )
 
     ours = {id(p) for p in who_has + is_at + requests + replies}
     other = [p for p in packets if id(p) not in ours]
     if other:
-        notes.append(f"{len(other)} other packet{'s' * (len(other) != 1)} matched the filter on {host_if}"
-                     " (not part of these pings).")  # fmt: skip
+        notes.append(
+            f"{len(other)} other packet{'s' * (len(other) != 1)} matched the filter on {host_if}"
+            " (not part of these pings)."
+        )
     if not packets and leaves_by_veth:
         notes.append(f"No packet matching {filter_expr!r} crossed {host_if}.")
     dropped = counters.get("dropped_by_kernel", 0)

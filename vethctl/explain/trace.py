@@ -71,30 +71,36 @@ def correlate(hops: list[Hop], node_netns: Netns | None) -> tuple[TraceHop, ...]
                     and before.get("timestamp") is not None
                 ):
                     delays.append((p["timestamp"] - before["timestamp"]) * 1e6)
-        out.append(TraceHop(
-            netns=str(hop.netns) if not hop.node_side else (str(node_netns) if node_netns else None),
-            side="node" if hop.node_side else "pod",
-            interface=hop.interface,
-            role=hop.role,
-            note=hop.note,
-            requests=len(req),
-            replies=len(rep),
-            request_seqs=tuple(sorted(req)),
-            reply_seqs=tuple(sorted(rep)),
-            first_seen=first,
-            src_ip=sample.get("src_ip") if sample else None,
-            dst_ip=sample.get("dst_ip") if sample else None,
-            icmp_id=sample.get("icmp_id") if sample else None,
-            reply_src_ip=rep[min(rep)].get("src_ip") if rep else None,
-            reply_dst_ip=rep[min(rep)].get("dst_ip") if rep else None,
-            delay_from_previous_us=round(statistics.median(delays), 1) if delays else None,
-            arp_requests=tuple({"who_has": p.get("target_ip"), "tell": p.get("sender_ip")} for p in arp_req),
-            arp_replies=tuple({"ip": p.get("sender_ip"), "is_at": p.get("sender_mac")} for p in arp_rep),
-            icmp_errors=tuple({"type": p.get("icmp_type"), "code": p.get("icmp_code"), "from": p.get("src_ip")}
-                              for p in errors),
-            packets=tuple(hop.packets),
-            counters=hop.counters,
-        ))  # fmt: skip
+        out.append(
+            TraceHop(
+                netns=str(hop.netns) if not hop.node_side else (str(node_netns) if node_netns else None),
+                side="node" if hop.node_side else "pod",
+                interface=hop.interface,
+                role=hop.role,
+                note=hop.note,
+                requests=len(req),
+                replies=len(rep),
+                request_seqs=tuple(sorted(req)),
+                reply_seqs=tuple(sorted(rep)),
+                first_seen=first,
+                src_ip=sample.get("src_ip") if sample else None,
+                dst_ip=sample.get("dst_ip") if sample else None,
+                icmp_id=sample.get("icmp_id") if sample else None,
+                reply_src_ip=rep[min(rep)].get("src_ip") if rep else None,
+                reply_dst_ip=rep[min(rep)].get("dst_ip") if rep else None,
+                delay_from_previous_us=round(statistics.median(delays), 1) if delays else None,
+                arp_requests=tuple(
+                    {"who_has": p.get("target_ip"), "tell": p.get("sender_ip")} for p in arp_req
+                ),
+                arp_replies=tuple({"ip": p.get("sender_ip"), "is_at": p.get("sender_mac")} for p in arp_rep),
+                icmp_errors=tuple(
+                    {"type": p.get("icmp_type"), "code": p.get("icmp_code"), "from": p.get("src_ip")}
+                    for p in errors
+                ),
+                packets=tuple(hop.packets),
+                counters=hop.counters,
+            )
+        )
         prev = req
     return tuple(out)
 
@@ -124,67 +130,100 @@ def forwarding_causes(ip_forward: str | None, forward_rules: list[str] | None) -
     return causes
 
 
-def explain(hj: tuple[TraceHop, ...], facts: dict, pod_ip: str | None, dst: IPAddress, ping: dict | None,
-            causes: list[str] | None) -> list[str]:  # fmt: skip
+def explain(
+    hj: tuple[TraceHop, ...],
+    facts: dict,
+    pod_ip: str | None,
+    dst: IPAddress,
+    ping: dict | None,
+    causes: list[str] | None,
+) -> list[str]:
     """causes: forwarding_causes() when forwarding_stopped(), else None."""
     notes = ["path: " + " -> ".join(f"{h.interface} ({h.role})" for h in hj)]
     if facts.get("end"):
         notes.append(facts["end"] + ".")
     if facts.get("node_route_error"):
-        notes.append(f"The node would not route the pod's packet: `ip route get {dst} ... iif` says"
-                     f" \"{facts['node_route_error']}\".")  # fmt: skip
+        notes.append(
+            f"The node would not route the pod's packet: `ip route get {dst} ... iif` says"
+            f' "{facts["node_route_error"]}".'
+        )
     pod_src = hj[0].src_ip if hj and hj[0].src_ip else pod_ip
     for before, after in zip(hj, hj[1:], strict=False):
         if before.src_ip and after.src_ip and before.src_ip != after.src_ip:
-            notes.append(f"The source was rewritten from {before.src_ip} to {after.src_ip} between"
-                         f" {before.interface} and {after.interface}: SNAT/masquerade on the node.")  # fmt: skip
+            notes.append(
+                f"The source was rewritten from {before.src_ip} to {after.src_ip} between"
+                f" {before.interface} and {after.interface}: SNAT/masquerade on the node."
+            )
         if before.dst_ip and after.dst_ip and before.dst_ip != after.dst_ip:
-            notes.append(f"The destination was rewritten from {before.dst_ip} to {after.dst_ip} between"
-                         f" {before.interface} and {after.interface}: DNAT on the node.")  # fmt: skip
+            notes.append(
+                f"The destination was rewritten from {before.dst_ip} to {after.dst_ip} between"
+                f" {before.interface} and {after.interface}: DNAT on the node."
+            )
     seen = [i for i, h in enumerate(hj) if h.requests]
     if not seen:
         arp_only = [h for h in hj if h.arp_requests and not h.arp_replies]
         if arp_only:
             asked = arp_only[0].arp_requests[0]
-            notes.append(f"No echo request left the pod: it asked who has {asked['who_has']} (ARP, tell {asked['tell']})"
-                         f" {len(arp_only[0].arp_requests)} time(s) on {arp_only[0].interface} and nobody"
-                         " answered.")  # fmt: skip
+            notes.append(
+                f"No echo request left the pod: it asked who has {asked['who_has']} (ARP, tell {asked['tell']})"
+                f" {len(arp_only[0].arp_requests)} time(s) on {arp_only[0].interface} and nobody"
+                " answered."
+            )
         else:
             notes.append(f"No echo request to {dst} was seen on any hop.")
     else:
         last = seen[-1]
         if last < len(hj) - 1:
             lost_at, next_hop = hj[last], hj[last + 1]
-            notes.append(f"The echo requests were last seen on {lost_at.interface} ({lost_at.role}) and never on"
-                         f" {next_hop.interface} ({next_hop.role}).")  # fmt: skip
+            notes.append(
+                f"The echo requests were last seen on {lost_at.interface} ({lost_at.role}) and never on"
+                f" {next_hop.interface} ({next_hop.role})."
+            )
             if causes is not None:
                 causes = list(causes)
                 if facts.get("node_route_error") and not causes:
                     causes.append("the node has no usable route for it")
-                notes.append("On the node, that is where forwarding happens: " + ("; ".join(causes) if causes else
-                             "ip_forward is on and no FORWARD rule drops it: look at other tables (raw, mangle), "
-                             "rp_filter, or a policy route") + ".")  # fmt: skip
+                notes.append(
+                    "On the node, that is where forwarding happens: "
+                    + (
+                        "; ".join(causes)
+                        if causes
+                        else "ip_forward is on and no FORWARD rule drops it: look at other tables (raw, mangle), "
+                        "rp_filter, or a policy route"
+                    )
+                    + "."
+                )
         else:
             notes.append(f"The echo requests crossed every hop, up to {hj[last].interface}.")
             egress = hj[last]
-            unanswered = [a for a in egress.arp_requests
-                          if not any(r["ip"] == a["who_has"] for r in egress.arp_replies)]  # fmt: skip
+            unanswered = [
+                a for a in egress.arp_requests if not any(r["ip"] == a["who_has"] for r in egress.arp_replies)
+            ]
             if unanswered and not egress.replies:
-                notes.append(f"On {egress.interface}, ARP for {unanswered[0]['who_has']} was not answered: the next hop"
-                             " is not there.")  # fmt: skip
+                notes.append(
+                    f"On {egress.interface}, ARP for {unanswered[0]['who_has']} was not answered: the next hop"
+                    " is not there."
+                )
         back = [h for h in hj if h.replies]
         if back:
             reached_pod = hj[0].replies > 0
             furthest = back[0]
-            notes.append(f"Replies came back from {hj[-1].reply_src_ip or dst}"
-                         + (f" and reached the pod ({hj[0].replies} of {hj[0].requests})." if reached_pod
-                            else f", but were last seen on {furthest.interface} and never reached the pod."))  # fmt: skip
+            notes.append(
+                f"Replies came back from {hj[-1].reply_src_ip or dst}"
+                + (
+                    f" and reached the pod ({hj[0].replies} of {hj[0].requests})."
+                    if reached_pod
+                    else f", but were last seen on {furthest.interface} and never reached the pod."
+                )
+            )
         elif seen and seen[-1] == len(hj) - 1:
             notes.append(f"No reply came back on {hj[-1].interface}: the loss is beyond this node.")
     for h in hj:
         for e in h.icmp_errors:
-            notes.append(f"{h.interface}: ICMP {e['type']}{' (' + e['code'] + ')' if e.get('code') else ''} from"
-                         f" {e['from']}.")  # fmt: skip
+            notes.append(
+                f"{h.interface}: ICMP {e['type']}{' (' + e['code'] + ')' if e.get('code') else ''} from"
+                f" {e['from']}."
+            )
     if ping:
         notes.append(
             f"ping: {ping.get('packets_transmitted')} sent, {ping.get('packets_received')} received."

@@ -87,8 +87,10 @@ class RunView(_Live):
     def _ping_record(self, rec: dict) -> None:
         kind = rec.get("type")
         if kind == "reply":
-            self.say(f"  ping  seq {rec.get('icmp_seq')}: reply from {rec.get('response_ip')}, ttl {rec.get('ttl')},"
-                     f" {rec.get('time_ms')} ms")  # fmt: skip
+            self.say(
+                f"  ping  seq {rec.get('icmp_seq')}: reply from {rec.get('response_ip')}, ttl {rec.get('ttl')},"
+                f" {rec.get('time_ms')} ms"
+            )
         elif kind == "summary":
             self.say(f"  ping  {rec.get('packets_transmitted')} sent, {rec.get('packets_received')} received")
         elif kind and kind != "timeout" and rec.get("icmp_seq") is not None:

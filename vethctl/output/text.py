@@ -23,8 +23,14 @@ from vethctl.results import (
     Veth,
 )
 
-_ROUTE_KEYS = (("gateway", "via"), ("dev", "dev"), ("protocol", "proto"), ("scope", "scope"), ("prefsrc", "src"),
-               ("metric", "metric"))  # fmt: skip
+_ROUTE_KEYS = (
+    ("gateway", "via"),
+    ("dev", "dev"),
+    ("protocol", "proto"),
+    ("scope", "scope"),
+    ("prefsrc", "src"),
+    ("metric", "metric"),
+)
 
 
 def format_route(route: dict) -> str:
@@ -87,8 +93,11 @@ def run_text(r: RunReport) -> str:
     for raw in r.ping_lines:
         lines.append(f"    {raw}")
     cap = r.capture
-    lines += ["", f"capture on {cap.interface} ({cap.filter or 'no filter'}): {len(cap.packets)} packet(s)"
-              + (f", saved to {cap.pcap}" if cap.pcap else "")]  # fmt: skip
+    lines += [
+        "",
+        f"capture on {cap.interface} ({cap.filter or 'no filter'}): {len(cap.packets)} packet(s)"
+        + (f", saved to {cap.pcap}" if cap.pcap else ""),
+    ]
     for p in cap.packets:
         lines.append(f"    {format_packet(p)}")
     lines += ["", "what happened:"]
@@ -140,8 +149,10 @@ def lab_up_text(result: LabUpResult) -> str:
         new = "  (new)" if p["netns"] in result.created else ""
         lines.append(f"  pod netns/{p['netns']}  eth0 {p['ip']}  host veth {p['host_veth']}{new}")
     if r.get("outside"):
-        lines.append(f"  uplink0 198.51.100.1 -> outside netns {r['outside']} holding {r['outside_address']}"
-                     " (forwarding on, MASQUERADE)")  # fmt: skip
+        lines.append(
+            f"  uplink0 198.51.100.1 -> outside netns {r['outside']} holding {r['outside_address']}"
+            " (forwarding on, MASQUERADE)"
+        )
     lines.append(f"try: vethctl run netns/{r['pods'][0]['netns']}")
     return "\n".join(lines) + "\n"
 
@@ -171,8 +182,10 @@ def lab_status_text(r: LabStatusResult) -> str:
 
 def up_text(result: UpResult) -> str:
     r = result.record
-    return (f"{r['session']}\n  {r['host']['name']} {r['host']['address']} (node)  <->  {r['pod']['name']}"
-            f" {r['pod']['address']} (pod {r['pod_netns'] or r['pod_netns_path']}); remove with: vethctl down {r['session']}\n")  # fmt: skip
+    return (
+        f"{r['session']}\n  {r['host']['name']} {r['host']['address']} (node)  <->  {r['pod']['name']}"
+        f" {r['pod']['address']} (pod {r['pod_netns'] or r['pod_netns_path']}); remove with: vethctl down {r['session']}\n"
+    )
 
 
 def down_text(r: DownResult) -> str:
@@ -227,8 +240,14 @@ def gc_text(r: GcResult) -> str:
 def capture_text(r: CaptureResult) -> str:
     cap = r.capture
     c = cap.counters or {}
-    counts = (f" (tcpdump: {c.get('captured', '?')} captured, {c.get('received_by_filter', '?')} received by filter,"
-              f" {c.get('dropped_by_kernel', 0)} dropped by kernel)") if c else ""  # fmt: skip
+    counts = (
+        (
+            f" (tcpdump: {c.get('captured', '?')} captured, {c.get('received_by_filter', '?')} received by filter,"
+            f" {c.get('dropped_by_kernel', 0)} dropped by kernel)"
+        )
+        if c
+        else ""
+    )
     saved = f"; saved to {cap.pcap}" if cap.pcap else ""
     lines = [
         f"{len(cap.packets)} packet(s) from {cap.read or cap.interface}{counts}; stopped by {cap.stopped_by}{saved}"
@@ -242,14 +261,18 @@ def capture_text(r: CaptureResult) -> str:
 
 def trace_text(r: TraceResult) -> str:
     t = r.target
-    lines = [f"trace {t.text} -> {r.to}  (pod {t.netns or t.netns_path}, {t.pod_ip}; node: {t.node})",
-             f"  {'#':<2} {'side':<5} {'interface':<16} {'role':<10} {'req':>3} {'rep':>3}  {'first seen':<15}  "
-             f"{'src > dst, as seen there':<34} {'delay':>9}"]  # fmt: skip
+    lines = [
+        f"trace {t.text} -> {r.to}  (pod {t.netns or t.netns_path}, {t.pod_ip}; node: {t.node})",
+        f"  {'#':<2} {'side':<5} {'interface':<16} {'role':<10} {'req':>3} {'rep':>3}  {'first seen':<15}  "
+        f"{'src > dst, as seen there':<34} {'delay':>9}",
+    ]
     for i, h in enumerate(r.hops, 1):
         flow = f"{h.src_ip} > {h.dst_ip}" if h.src_ip else "-"
         delay = f"+{h.delay_from_previous_us:.0f} us" if h.delay_from_previous_us is not None else ""
-        lines.append(f"  {i:<2} {h.side:<5} {h.interface:<16} {h.role:<10} {h.requests:>3} {h.replies:>3}"
-                     f"  {format_time(h.first_seen) if h.first_seen else '-':<15}  {flow:<34} {delay:>9}")  # fmt: skip
+        lines.append(
+            f"  {i:<2} {h.side:<5} {h.interface:<16} {h.role:<10} {h.requests:>3} {h.replies:>3}"
+            f"  {format_time(h.first_seen) if h.first_seen else '-':<15}  {flow:<34} {delay:>9}"
+        )
     lines += ["", "what happened:"] + [f"  - {o}" for o in r.observations]
     return "\n".join(lines) + "\n"
 

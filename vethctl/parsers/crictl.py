@@ -9,8 +9,10 @@ from dataclasses import dataclass
 
 from vethctl.errors import BadInput, CommandFailed, MissingPrerequisite, TargetNotFound, VethctlError
 
-RUNTIME_HINT = ("is the container runtime (containerd, CRI-O) running? set runtime-endpoint in /etc/crictl.yaml "
-                "or CONTAINER_RUNTIME_ENDPOINT, and run as root")  # fmt: skip
+RUNTIME_HINT = (
+    "is the container runtime (containerd, CRI-O) running? set runtime-endpoint in /etc/crictl.yaml "
+    "or CONTAINER_RUNTIME_ENDPOINT, and run as root"
+)
 
 
 @dataclass(frozen=True)
@@ -42,13 +44,16 @@ def _document(text: str, command: str) -> dict:
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise BadInput(f"crictl {command} did not print JSON ({exc.msg} at line {exc.lineno})",
-                       hint=f"run `crictl {command} -o json ID` to see what it prints") from None  # fmt: skip
+        raise BadInput(
+            f"crictl {command} did not print JSON ({exc.msg} at line {exc.lineno})",
+            hint=f"run `crictl {command} -o json ID` to see what it prints",
+        ) from None
     if isinstance(obj, list):  # newer crictl prints a list when asked about several ids
         obj = obj[0] if obj else {}
     if not isinstance(obj, dict) or not isinstance(obj.get("status"), dict) or not obj["status"].get("id"):
-        raise BadInput(f"crictl {command} printed JSON without status.id",
-                       hint=f"is this `crictl {command}` output?")  # fmt: skip
+        raise BadInput(
+            f"crictl {command} printed JSON without status.id", hint=f"is this `crictl {command}` output?"
+        )
     return obj
 
 
@@ -78,8 +83,12 @@ def parse_inspect(text: str) -> ContainerInfo:
     status, info = obj["status"], obj.get("info") or {}
     labels = _labels(obj)
     annotations = (info.get("runtimeSpec") or {}).get("annotations") or {}
-    sandbox = (info.get("sandboxID") or labels.get("io.kubernetes.sandbox.id")
-               or annotations.get("io.kubernetes.cri.sandbox-id") or annotations.get("io.kubernetes.cri-o.SandboxID"))  # fmt: skip
+    sandbox = (
+        info.get("sandboxID")
+        or labels.get("io.kubernetes.sandbox.id")
+        or annotations.get("io.kubernetes.cri.sandbox-id")
+        or annotations.get("io.kubernetes.cri-o.SandboxID")
+    )
     return ContainerInfo(
         id=status["id"],
         pod_sandbox_id=sandbox or None,
@@ -109,9 +118,17 @@ def parse_inspectp(text: str) -> SandboxInfo:
     )
 
 
-_UNREACHABLE = ("code = Unavailable", "connect: no such file or directory", "connection refused",
-                "context deadline exceeded", "failed to connect", "connect endpoint", "validate service connection",
-                "permission denied", "code = Unimplemented")  # fmt: skip
+_UNREACHABLE = (
+    "code = Unavailable",
+    "connect: no such file or directory",
+    "connection refused",
+    "context deadline exceeded",
+    "failed to connect",
+    "connect endpoint",
+    "validate service connection",
+    "permission denied",
+    "code = Unimplemented",
+)
 
 
 def _fatal_line(stderr: str) -> str:
@@ -120,17 +137,21 @@ def _fatal_line(stderr: str) -> str:
     return (fatal or lines or ["no error output"])[-1]
 
 
-def crictl_error(stderr: str, argv: tuple[str, ...], rc: int, *, what: str = "container",
-                 ident: str = "", shown: str) -> VethctlError:  # fmt: skip
+def crictl_error(
+    stderr: str, argv: tuple[str, ...], rc: int, *, what: str = "container", ident: str = "", shown: str
+) -> VethctlError:
     """What a failed `crictl inspect`/`inspectp` means, as the project's error."""
     line = _fatal_line(stderr)
     if "code = NotFound" in stderr or re.search(r"\bnot found\b", line) or "No such" in line:
         listing = "crictl ps -a" if what == "container" else "crictl pods"
-        return TargetNotFound(f"no {what} {ident} in this node's container runtime",
-                              hint=f"`{listing}` lists them; the id must be of a {what} on this node")  # fmt: skip
+        return TargetNotFound(
+            f"no {what} {ident} in this node's container runtime",
+            hint=f"`{listing}` lists them; the id must be of a {what} on this node",
+        )
     if any(mark in stderr for mark in _UNREACHABLE):
         endpoint = re.search(r"(unix://\S+?\.sock|/\S+?\.sock)", stderr)
         where = f" at {endpoint.group(1)}" if endpoint else ""
-        return MissingPrerequisite(f"crictl cannot reach the container runtime's CRI socket{where}",
-                                   hint=RUNTIME_HINT)  # fmt: skip
+        return MissingPrerequisite(
+            f"crictl cannot reach the container runtime's CRI socket{where}", hint=RUNTIME_HINT
+        )
     return CommandFailed(argv, rc, stderr, shown=shown)

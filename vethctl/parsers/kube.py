@@ -43,8 +43,10 @@ def parse_pod_list(text: str) -> list[PodInfo]:
     except json.JSONDecodeError as exc:
         raise BadInput(f"kubectl did not print a JSON document ({exc.msg})", hint="run with -v") from None
     if not isinstance(obj, dict) or obj.get("kind") not in ("List", "PodList"):
-        raise BadInput(f"kubectl printed a {obj.get('kind') if isinstance(obj, dict) else 'non-object'}, not a list",
-                       hint="`kubectl get pods -l SELECTOR -o json` prints a List")  # fmt: skip
+        raise BadInput(
+            f"kubectl printed a {obj.get('kind') if isinstance(obj, dict) else 'non-object'}, not a list",
+            hint="`kubectl get pods -l SELECTOR -o json` prints a List",
+        )
     return [_pod_info(item | {"kind": "Pod"}) for item in obj.get("items") or ()]
 
 
@@ -73,12 +75,16 @@ def parse_pod(text: str) -> PodInfo:
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise BadInput(f"kubectl did not print a JSON document ({exc.msg} at line {exc.lineno})",
-                       hint="run the command with -v to see what kubectl printed") from None  # fmt: skip
+        raise BadInput(
+            f"kubectl did not print a JSON document ({exc.msg} at line {exc.lineno})",
+            hint="run the command with -v to see what kubectl printed",
+        ) from None
     if not isinstance(obj, dict) or obj.get("kind") != "Pod":
         kind = obj.get("kind") if isinstance(obj, dict) else type(obj).__name__
-        raise BadInput(f"kubectl printed a {kind or 'document without a kind'}, not a Pod",
-                       hint="`kubectl get pod NAME -o json` prints one Pod")  # fmt: skip
+        raise BadInput(
+            f"kubectl printed a {kind or 'document without a kind'}, not a Pod",
+            hint="`kubectl get pod NAME -o json` prints one Pod",
+        )
     return _pod_info(obj)
 
 
@@ -150,8 +156,19 @@ _NO_CONTEXT = re.compile(
 _EXEC_PLUGIN = re.compile(r"exec: executable (\S+) not found|exec plugin: .*?executable (\S+) not found")
 
 
-_NETWORK = ("connection refused", "no such host", "i/o timeout", "timeout", "deadline exceeded", "no route to host",
-            "network is unreachable", "connection reset", "EOF", "x509:", "tls:")  # fmt: skip
+_NETWORK = (
+    "connection refused",
+    "no such host",
+    "i/o timeout",
+    "timeout",
+    "deadline exceeded",
+    "no route to host",
+    "network is unreachable",
+    "connection reset",
+    "EOF",
+    "x509:",
+    "tls:",
+)
 
 
 def _last_line(stderr: str) -> str:
@@ -159,44 +176,71 @@ def _last_line(stderr: str) -> str:
     return lines[-1] if lines else "no error output"
 
 
-def kubectl_error(stderr: str, argv: tuple[str, ...], rc: int, *, name: str, namespace: str | None,
-                  context: str | None = None, shown: str) -> VethctlError:  # fmt: skip
+def kubectl_error(
+    stderr: str,
+    argv: tuple[str, ...],
+    rc: int,
+    *,
+    name: str,
+    namespace: str | None,
+    context: str | None = None,
+    shown: str,
+) -> VethctlError:
     """What a failed `kubectl get pod` means, as the project's error: one line naming the problem and the fix."""
     ns = f'namespace "{namespace}"' if namespace else "kubectl's current namespace"
     ns_flag = f" -n {namespace}" if namespace else ""
     if m := _NOT_FOUND.search(stderr):
         kind, what = m.groups()
         if kind == "namespaces":
-            return TargetNotFound(f'namespace "{what}" does not exist in the cluster',
-                                  hint="`kubectl get namespaces` lists them; give the right one with -n")  # fmt: skip
-        return TargetNotFound(f'pod "{name}" not found in {ns}',
-                              hint=f"`kubectl get pods{ns_flag}` lists the pods there; "
-                                   f"`kubectl get pods -A | grep {name}` finds it in another namespace")  # fmt: skip
+            return TargetNotFound(
+                f'namespace "{what}" does not exist in the cluster',
+                hint="`kubectl get namespaces` lists them; give the right one with -n",
+            )
+        return TargetNotFound(
+            f'pod "{name}" not found in {ns}',
+            hint=f"`kubectl get pods{ns_flag}` lists the pods there; "
+            f"`kubectl get pods -A | grep {name}` finds it in another namespace",
+        )
     if m := _FORBIDDEN.search(stderr):
         who = _USER.search(m.group(1))
         subject = f'user "{who.group(1)}" ' if who else "the credentials in the kubeconfig "
-        return MissingPrerequisite(f"{subject}may not get pods in {ns} (Forbidden)",
-                                   hint=f"grant the permission `get` on `pods` (RBAC Role and RoleBinding; "
-                                        f"`kubectl auth can-i get pods{ns_flag}` checks it), or use another "
-                                        f"--context / KUBECONFIG")  # fmt: skip
+        return MissingPrerequisite(
+            f"{subject}may not get pods in {ns} (Forbidden)",
+            hint=f"grant the permission `get` on `pods` (RBAC Role and RoleBinding; "
+            f"`kubectl auth can-i get pods{ns_flag}` checks it), or use another "
+            f"--context / KUBECONFIG",
+        )
     if "(Unauthorized)" in stderr or "You must be logged in to the server" in stderr:
-        return MissingPrerequisite("the API server refused kubectl's credentials (Unauthorized)",
-                                   hint=f"renew the credentials in the kubeconfig; {REACH_HINT}")  # fmt: skip
+        return MissingPrerequisite(
+            "the API server refused kubectl's credentials (Unauthorized)",
+            hint=f"renew the credentials in the kubeconfig; {REACH_HINT}",
+        )
     if m := _NO_CONTEXT.search(stderr):
         missing = m.group(1) or m.group(2) or context
-        return BadInput(f'the kubeconfig has no context "{missing}"',
-                        hint="`kubectl config get-contexts` lists them; KUBECONFIG chooses the file")  # fmt: skip
+        return BadInput(
+            f'the kubeconfig has no context "{missing}"',
+            hint="`kubectl config get-contexts` lists them; KUBECONFIG chooses the file",
+        )
     if m := _EXEC_PLUGIN.search(stderr):
         plugin = m.group(1) or m.group(2)
-        return MissingPrerequisite(f"kubectl's credential plugin {plugin} is not installed on this node",
-                                   hint=f"install it (the kubeconfig's users[].user.exec names it); {REACH_HINT}")  # fmt: skip
-    if ("no configuration has been provided" in stderr or "Missing or incomplete configuration" in stderr
-            or re.search(r"server localhost:8080 was refused", stderr)):  # fmt: skip
-        return MissingPrerequisite("kubectl has no cluster configured on this node (it fell back to localhost:8080)",
-                                   hint=f"point KUBECONFIG at a kubeconfig (or copy one to ~/.kube/config); {REACH_HINT}")  # fmt: skip
+        return MissingPrerequisite(
+            f"kubectl's credential plugin {plugin} is not installed on this node",
+            hint=f"install it (the kubeconfig's users[].user.exec names it); {REACH_HINT}",
+        )
+    if (
+        "no configuration has been provided" in stderr
+        or "Missing or incomplete configuration" in stderr
+        or re.search(r"server localhost:8080 was refused", stderr)
+    ):
+        return MissingPrerequisite(
+            "kubectl has no cluster configured on this node (it fell back to localhost:8080)",
+            hint=f"point KUBECONFIG at a kubeconfig (or copy one to ~/.kube/config); {REACH_HINT}",
+        )
     if m := _REFUSED.search(stderr):
-        return MissingPrerequisite(f"cannot reach the Kubernetes API server: the connection to {m.group(1)} was refused",
-                                   hint=REACH_HINT)  # fmt: skip
+        return MissingPrerequisite(
+            f"cannot reach the Kubernetes API server: the connection to {m.group(1)} was refused",
+            hint=REACH_HINT,
+        )
     if m := _UNABLE.search(stderr):
         return MissingPrerequisite(
             f"cannot reach the Kubernetes API server: {m.group(1).strip()}", hint=REACH_HINT
@@ -211,16 +255,22 @@ def refusal(pod: PodInfo, this_node: str) -> str | None:
     """Why this pod cannot be targeted from here, as one line; None when it can."""
     who = f"pod {pod.ref}"
     if pod.host_network:
-        return (f"{who} uses hostNetwork: it shares the node's network namespace, so there is no pod namespace "
-                f"to attach to; debug the node's own interfaces instead")  # fmt: skip
+        return (
+            f"{who} uses hostNetwork: it shares the node's network namespace, so there is no pod namespace "
+            f"to attach to; debug the node's own interfaces instead"
+        )
     if pod.phase in ("Succeeded", "Failed"):
         return f"{who} has finished (phase {pod.phase}): its network namespace is gone; target a running pod"
     if pod.phase != "Running" or not pod.pod_ip:
         where = f" on node {pod.node_name}" if pod.node_name else ", not scheduled on a node yet,"
-        return (f"{who} is {pod.phase}{where} and has no IP yet: wait until it runs "
-                f"(`kubectl get pod {pod.name} -n {pod.namespace} -w`)")  # fmt: skip
+        return (
+            f"{who} is {pod.phase}{where} and has no IP yet: wait until it runs "
+            f"(`kubectl get pod {pod.name} -n {pod.namespace} -w`)"
+        )
     if pod.node_name and pod.node_name != this_node:
         node = pod.node_name
-        return (f"{who} runs on node {node}, not on this node ({this_node or 'unknown'}): run vethctl on {node}, "
-                f"or use --via ssh://{node} or --via kubectl-debug")  # fmt: skip
+        return (
+            f"{who} runs on node {node}, not on this node ({this_node or 'unknown'}): run vethctl on {node}, "
+            f"or use --via ssh://{node} or --via kubectl-debug"
+        )
     return None

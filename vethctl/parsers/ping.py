@@ -20,8 +20,14 @@ def parse_ping(text: str) -> tuple[dict | None, list[str]]:
         kind = rec.get("type")
         if kind in (None, "summary", "reply", "timeout") or (kind, rec.get("icmp_seq")) in seen:
             continue
-        extra.append({"type": kind, "timestamp": rec.get("timestamp"), "response_ip": rec.get("response_ip"),
-                      "icmp_seq": rec.get("icmp_seq")})  # fmt: skip
+        extra.append(
+            {
+                "type": kind,
+                "timestamp": rec.get("timestamp"),
+                "response_ip": rec.get("response_ip"),
+                "icmp_seq": rec.get("icmp_seq"),
+            }
+        )
     if extra:
         result["responses"] = sorted(
             result.get("responses", []) + extra, key=lambda r: r.get("icmp_seq") or 0

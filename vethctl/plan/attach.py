@@ -23,9 +23,11 @@ def attach_steps(att: Attachment) -> list[Step]:
             undo=(delete,),
             key="veth_add",
         ),
-        Step(ip.link_tag_up(host.name, att.tag), purpose=f"tag the host end {att.tag} and bring it up"
-             " (no IPv6 link-local: no DAD)"),
+        Step(
+            ip.link_tag_up(host.name, att.tag),
+            purpose=f"tag the host end {att.tag} and bring it up (no IPv6 link-local: no DAD)",
+        ),
         Step(ip.link_tag_up(pod.name, att.tag), pod.netns, purpose="tag the pod end and bring it up"),
         Step(ip.addr_add(pod.address, pod.name), pod.netns, purpose="address the pod end"),
         Step(ip.addr_add(host.address, host.name), purpose="address the host end"),
-    ]  # fmt: skip
+    ]

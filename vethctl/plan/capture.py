@@ -7,8 +7,15 @@ from vethctl.model import Netns
 from vethctl.plan import Step
 
 
-def capture_steps(iface: str, filter_expr: str, pcap: str | None, *, key: str = "capture",
-                  netns: Netns | None = None, count: int | None = None) -> tuple[Step, Step]:  # fmt: skip
+def capture_steps(
+    iface: str,
+    filter_expr: str,
+    pcap: str | None,
+    *,
+    key: str = "capture",
+    netns: Netns | None = None,
+    count: int | None = None,
+) -> tuple[Step, Step]:
     """Start tcpdump and, later, stop it: the two are separate steps with the probe between them."""
     start = Step(
         tcpdump.capture(iface, filter_expr=filter_expr, pcap=pcap, count=count),
@@ -19,6 +26,11 @@ def capture_steps(iface: str, filter_expr: str, pcap: str | None, *, key: str = 
         background=True,
         ready="listening on ",
     )
-    stop = Step((), netns, purpose=f"stop the capture on {iface} once every packet is printed", phase="capture",
-                stops=key)  # fmt: skip
+    stop = Step(
+        (),
+        netns,
+        purpose=f"stop the capture on {iface} once every packet is printed",
+        phase="capture",
+        stops=key,
+    )
     return start, stop

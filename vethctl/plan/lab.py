@@ -28,42 +28,86 @@ def network_conf(name: str, pod_cidr: str, cni: str, ipam_dir: str) -> str:
     """bridge: pods on one L2 bridge (flannel, kubenet, the default CNI); ptp: routed, a /32 route per pod
     to its host veth (the shape of Calico and other routed CNIs)."""
     net = ipaddress.ip_network(pod_cidr)
-    ipam = {"type": "host-local", "ranges": [[{"subnet": str(net)}]], "routes": [{"dst": "0.0.0.0/0"}],
-            "dataDir": ipam_dir}  # fmt: skip
+    ipam = {
+        "type": "host-local",
+        "ranges": [[{"subnet": str(net)}]],
+        "routes": [{"dst": "0.0.0.0/0"}],
+        "dataDir": ipam_dir,
+    }
     if cni == "ptp":
         return json.dumps(
             {"cniVersion": "1.0.0", "name": name, "type": "ptp", "ipMasq": False, "ipam": ipam}, indent=1
         )
-    return json.dumps({
-        "cniVersion": "1.0.0", "name": name, "type": "bridge", "bridge": BRIDGE, "isGateway": True,
-        "ipMasq": False, "hairpinMode": True, "ipam": ipam,
-    }, indent=1)  # fmt: skip
+    return json.dumps(
+        {
+            "cniVersion": "1.0.0",
+            "name": name,
+            "type": "bridge",
+            "bridge": BRIDGE,
+            "isGateway": True,
+            "ipMasq": False,
+            "hairpinMode": True,
+            "ipam": ipam,
+        },
+        indent=1,
+    )
 
 
 def loopback_conf(name: str) -> str:
     return json.dumps({"cniVersion": "1.0.0", "name": f"{name}-lo", "type": "loopback"})
 
 
-def pod_steps(name: str, node_ns: Netns, cni_dir: str, pod_cidr: str, pod_uuid: str, cni: str,
-              ipam_dir: str) -> list[Step]:  # fmt: skip
+def pod_steps(
+    name: str, node_ns: Netns, cni_dir: str, pod_cidr: str, pod_uuid: str, cni: str, ipam_dir: str
+) -> list[Step]:
     pod = f"cni-{pod_uuid}"
     path = f"/var/run/netns/{pod}"
 
     def plugin(p: str, cmd: str, ifname: str, conf: str, **kw) -> Step:
-        return Step(cni_invoke(os.path.join(cni_dir, p), cmd, container_id=pod_uuid, netns_path=path,
-                                 ifname=ifname, cni_path=cni_dir), node_ns, stdin=conf, phase="lab", **kw)  # fmt: skip
+        return Step(
+            cni_invoke(
+                os.path.join(cni_dir, p),
+                cmd,
+                container_id=pod_uuid,
+                netns_path=path,
+                ifname=ifname,
+                cni_path=cni_dir,
+            ),
+            node_ns,
+            stdin=conf,
+            phase="lab",
+            **kw,
+        )
 
     delete = Step(ip.netns_del(pod), purpose=f"remove the pod {pod}", phase="lab", quiet_fail=True)
     return [
-        Step(ip.netns_add(pod), purpose=f"a pod sandbox, named as containerd names it: {pod}", phase="lab",
-             undo=(delete,)),
+        Step(
+            ip.netns_add(pod),
+            purpose=f"a pod sandbox, named as containerd names it: {pod}",
+            phase="lab",
+            undo=(delete,),
+        ),
         Step(NO_DAD, Netns.named(pod), phase="lab", purpose="no IPv6 DAD: the lab's state settles at once"),
-        plugin(cni, "ADD", "eth0", network_conf(name, pod_cidr, cni, ipam_dir), key=f"cni:{pod}",
-               purpose=f"CNI {cni} + host-local: eth0 in the pod, its peer on the node, an address, a default route",
-               undo=(plugin(cni, "DEL", "eth0", network_conf(name, pod_cidr, cni, ipam_dir), purpose="release the pod's address",
-                            quiet_fail=True),)),
+        plugin(
+            cni,
+            "ADD",
+            "eth0",
+            network_conf(name, pod_cidr, cni, ipam_dir),
+            key=f"cni:{pod}",
+            purpose=f"CNI {cni} + host-local: eth0 in the pod, its peer on the node, an address, a default route",
+            undo=(
+                plugin(
+                    cni,
+                    "DEL",
+                    "eth0",
+                    network_conf(name, pod_cidr, cni, ipam_dir),
+                    purpose="release the pod's address",
+                    quiet_fail=True,
+                ),
+            ),
+        ),
         plugin("loopback", "ADD", "lo", loopback_conf(name), purpose="CNI loopback: lo up in the pod"),
-    ]  # fmt: skip
+    ]
 
 
 UPLINK = "uplink0"
@@ -88,33 +132,52 @@ def uplink_steps(name: str, node_ns: Netns, pod_cidr: str) -> list[Step]:
     node_ip, out_ip = net.network_address + 1, net.network_address + 254
     lab_step = lambda argv, ns=None, purpose="", **kw: Step(argv, ns, purpose=purpose, phase="lab", **kw)  # noqa: E731
     return [
-        lab_step(ip.netns_add(out), purpose=f"the outside: {out}, holding {OUTSIDE_ADDRESS}",
-                 undo=(lab_step(ip.netns_del(out), quiet_fail=True),)),
-        lab_step(ip.veth_pair(UPLINK, "eth0", out), node_ns,
-                 purpose="the node's uplink"),
+        lab_step(
+            ip.netns_add(out),
+            purpose=f"the outside: {out}, holding {OUTSIDE_ADDRESS}",
+            undo=(lab_step(ip.netns_del(out), quiet_fail=True),),
+        ),
+        lab_step(ip.veth_pair(UPLINK, "eth0", out), node_ns, purpose="the node's uplink"),
         lab_step(ip.addr_add_text(f"{node_ip}/{net.prefixlen}", UPLINK), node_ns),
         lab_step(ip.link_up(UPLINK), node_ns),
         lab_step(ip.addr_add_text(f"{out_ip}/{net.prefixlen}", "eth0"), outside),
         lab_step(ip.addr_add_text(f"{OUTSIDE_ADDRESS}/32", "lo"), outside),
         lab_step(ip.link_up("eth0"), outside),
         lab_step(ip.link_up("lo"), outside),
-        lab_step(ip.route_add_default(str(out_ip), UPLINK), node_ns, purpose="the node's default route, by the uplink"),
-        lab_step(node.sysctl_set("net.ipv4.ip_forward", "1"), node_ns, purpose="forwarding on, as on any node"),
-        lab_step(node.iptables_masquerade(pod_cidr, UPLINK), node_ns,
-                 purpose="the pods' traffic leaves with the node's address"),
-    ]  # fmt: skip
+        lab_step(
+            ip.route_add_default(str(out_ip), UPLINK),
+            node_ns,
+            purpose="the node's default route, by the uplink",
+        ),
+        lab_step(
+            node.sysctl_set("net.ipv4.ip_forward", "1"), node_ns, purpose="forwarding on, as on any node"
+        ),
+        lab_step(
+            node.iptables_masquerade(pod_cidr, UPLINK),
+            node_ns,
+            purpose="the pods' traffic leaves with the node's address",
+        ),
+    ]
 
 
 def node_steps(name: str) -> list[Step]:
     """The lab node itself: a namespace attached to nothing real, lo up and tagged as a lab's."""
     node_ns = Netns.named(name)
     return [
-        Step(ip.netns_add(name), purpose=f"the lab node {name}: a namespace attached to nothing real",
-             phase="lab", undo=(Step(ip.netns_del(name), purpose=f"remove the lab node {name}", phase="lab"),)),
-        Step(ip.link_alias_up("lo", f"{LAB_TAG}{name}"), node_ns, phase="lab",
-             purpose="lo up, tagged so that `lab down` knows this node is a lab's"),
+        Step(
+            ip.netns_add(name),
+            purpose=f"the lab node {name}: a namespace attached to nothing real",
+            phase="lab",
+            undo=(Step(ip.netns_del(name), purpose=f"remove the lab node {name}", phase="lab"),),
+        ),
+        Step(
+            ip.link_alias_up("lo", f"{LAB_TAG}{name}"),
+            node_ns,
+            phase="lab",
+            purpose="lo up, tagged so that `lab down` knows this node is a lab's",
+        ),
         Step(NO_DAD, node_ns, phase="lab", purpose="no IPv6 DAD: the lab's state settles at once"),
-    ]  # fmt: skip
+    ]
 
 
 def remove_steps(pods: list[str], outside: str | None, node: str | None) -> list[Step]:

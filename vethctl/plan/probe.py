@@ -7,8 +7,15 @@ from vethctl.model import IPAddress, Netns
 from vethctl.plan import Step
 
 
-def ping_step(netns: Netns | None, dst: IPAddress, *, count: int, interval: float, key: str = "ping",
-              wait: int | None = None) -> Step:  # fmt: skip
+def ping_step(
+    netns: Netns | None,
+    dst: IPAddress,
+    *,
+    count: int,
+    interval: float,
+    key: str = "ping",
+    wait: int | None = None,
+) -> Step:
     return Step(
         probe.ping(dst, count=count, interval=interval, wait=wait),
         netns,

@@ -14,19 +14,37 @@ from vethctl.plan.probe import ping_step
 
 def observe_steps(att: Attachment, destinations: Iterable[IPAddress]) -> list[Step]:
     steps = [
-        Step(ip.route_show(), att.pod_end.netns, purpose="the pod's routes, with the new connected one",
-             phase="observe", key="pod_routes"),
-    ]  # fmt: skip
+        Step(
+            ip.route_show(),
+            att.pod_end.netns,
+            purpose="the pod's routes, with the new connected one",
+            phase="observe",
+            key="pod_routes",
+        ),
+    ]
     for dst in destinations:
         steps.append(
-            Step(ip.route_get_json(dst), att.pod_end.netns, purpose=f"which interface {dst} leaves the pod by",
-                 phase="observe", key=f"route_get:{dst}")
-        )  # fmt: skip
+            Step(
+                ip.route_get_json(dst),
+                att.pod_end.netns,
+                purpose=f"which interface {dst} leaves the pod by",
+                phase="observe",
+                key=f"route_get:{dst}",
+            )
+        )
     return steps
 
 
-def build_run(att: Attachment, *, ping_addr: IPAddress, count: int, interval: float, filter_expr: str,
-              pcap: str | None, keep: bool) -> Plan:  # fmt: skip
+def build_run(
+    att: Attachment,
+    *,
+    ping_addr: IPAddress,
+    count: int,
+    interval: float,
+    filter_expr: str,
+    pcap: str | None,
+    keep: bool,
+) -> Plan:
     """The walkthrough: attach, look at the routes, capture on the host end, ping from the pod, tear down."""
     start, stop = capture_steps(att.host_end.name, filter_expr, pcap)
     steps = [

@@ -10,8 +10,15 @@ from vethctl.plan.capture import capture_steps
 from vethctl.plan.probe import ping_step
 
 
-def build_trace(hops: Sequence[tuple[str, Netns | None]], filter_expr: str, pod_netns: Netns, dst: IPAddress, *,
-                count: int, interval: float) -> Plan:  # fmt: skip
+def build_trace(
+    hops: Sequence[tuple[str, Netns | None]],
+    filter_expr: str,
+    pod_netns: Netns,
+    dst: IPAddress,
+    *,
+    count: int,
+    interval: float,
+) -> Plan:
     """hops: (interface, the namespace it is in: None for the node's own) in path order; hop i's capture has
     the key `hop{i}`."""
     starts, stops = [], []

@@ -50,8 +50,10 @@ def find_by_ip(ex: Executor, address: IPAddress) -> Found:
             f"{address} is an address of the node itself, not of a pod", hint="give a pod's IP"
         )
     if route.get("gateway"):
-        raise TargetNotFound(f"{address} is not on this node: it is routed via {route['gateway']} dev {route['dev']}",
-                             hint="run vethctl on the node that hosts the pod (kubectl get pod -o wide)")  # fmt: skip
+        raise TargetNotFound(
+            f"{address} is not on this node: it is routed via {route['gateway']} dev {route['dev']}",
+            hint="run vethctl on the node that hosts the pod (kubectl get pod -o wide)",
+        )
     dev = route["dev"]
     link = _link(ex, dev)
     kind = (link.get("linkinfo") or {}).get("info_kind")
@@ -79,8 +81,11 @@ def _bridge_port(ex: Executor, address: IPAddress, bridge: str, path: list[str])
     """neigh -> MAC -> fdb -> port. The neighbour entry outlives the bridge's learned entry (300 s), so an
     idle pod can have a MAC but no fdb entry: one probe ping refreshes both."""
     for attempt in (1, 2):
-        neigh = [n for n in _json(ex, ip.neigh_show_json(address), purpose="the pod's MAC")
-                 if n.get("lladdr") and "FAILED" not in n.get("state", [])]  # fmt: skip
+        neigh = [
+            n
+            for n in _json(ex, ip.neigh_show_json(address), purpose="the pod's MAC")
+            if n.get("lladdr") and "FAILED" not in n.get("state", [])
+        ]
         mac = neigh[0]["lladdr"] if neigh else None
         if mac:
             fdb = _json(ex, ip.fdb_get_json(mac, bridge), purpose=f"which port of {bridge} has {mac}")

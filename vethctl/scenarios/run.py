@@ -96,8 +96,15 @@ def run(opts: RunOptions, hosts: Hosts, *, on_line=None) -> RunOutcome:
         )
         ex.session = att.session
         ping_addr = parse_address(opts.ping, "--ping") if opts.ping else default_ping(att)
-        plan = build_run(att, ping_addr=ping_addr, count=opts.count, interval=opts.interval, filter_expr=opts.filter,
-                         pcap=opts.pcap and os.path.abspath(opts.pcap), keep=opts.keep)  # fmt: skip
+        plan = build_run(
+            att,
+            ping_addr=ping_addr,
+            count=opts.count,
+            interval=opts.interval,
+            filter_expr=opts.filter,
+            pcap=opts.pcap and os.path.abspath(opts.pcap),
+            keep=opts.keep,
+        )
         outcome = RunOutcome()
         if opts.transcript:
             header = f"vethctl run {opts.target}: session {att.session}, node {node.label}\n{_ends_line(att)}"
@@ -131,8 +138,10 @@ def run(opts: RunOptions, hosts: Hosts, *, on_line=None) -> RunOutcome:
 
 
 def _ends_line(att: Attachment) -> str:
-    return (f"host end {att.host_end.name} {att.host_end.address}, pod end {att.pod_end.name}"
-            f" {att.pod_end.address} in {att.pod_end.netns}")  # fmt: skip
+    return (
+        f"host end {att.host_end.name} {att.host_end.address}, pod end {att.pod_end.name}"
+        f" {att.pod_end.address} in {att.pod_end.netns}"
+    )
 
 
 def _report(opts: RunOptions, located: Located, att: Attachment, ping_addr, ex: Executor) -> RunReport:
@@ -147,11 +156,21 @@ def _report(opts: RunOptions, located: Located, att: Attachment, ping_addr, ex: 
     host = End(att.host_end.name, str(att.host_end.address))
     pod_end = End(att.pod_end.name, str(att.pod_end.address))
     vanished = bool(ex.already_gone) and not opts.keep
-    observations = explain_run(ping_addr=str(ping_addr), pod_end=pod_end.to_json(), host_end=host.to_json(),
-                               route=route, ping=ping, packets=packets, counters=counters, filter_expr=opts.filter)  # fmt: skip
+    observations = explain_run(
+        ping_addr=str(ping_addr),
+        pod_end=pod_end.to_json(),
+        host_end=host.to_json(),
+        route=route,
+        ping=ping,
+        packets=packets,
+        counters=counters,
+        filter_expr=opts.filter,
+    )
     if vanished:
-        observations.append(f"The pair {att.host_end.name} <-> {att.pod_end.name} was already gone at teardown:"
-                            " something else removed it (or the pod's namespace) during the run.")  # fmt: skip
+        observations.append(
+            f"The pair {att.host_end.name} <-> {att.pod_end.name} was already gone at teardown:"
+            " something else removed it (or the pod's namespace) during the run."
+        )
     return RunReport(
         target=located.target(),
         resolved_by=tuple(located.path),
@@ -169,7 +188,7 @@ def _report(opts: RunOptions, located: Located, att: Attachment, ping_addr, ex: 
             os.path.abspath(opts.pcap) if opts.pcap else None,
             counters,
             tuple(packets),
-        ),  # fmt: skip
+        ),
         commands=tuple(ex.journal.as_json()),
         elapsed_s=round(time.time() - ex.results[0].started, 3) if ex.results else 0.0,
         observations=tuple(observations),

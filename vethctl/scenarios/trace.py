@@ -58,16 +58,27 @@ def derive_path(ex: Executor, located: Located, dst: IPAddress) -> tuple[list[Ho
             Hop(None, in_dev, "bridge", True, note=f"{peer['ifname']} is a port of the bridge {in_dev}")
         )
     src = pod_route.get("prefsrc") or (str(located.pod.pod_ip) if located.pod.pod_ip else None)
-    node_route, err = lookup_json(ex, ip.route_get_from_json(dst, src, in_dev), None,
-                                  purpose=f"the node's route for the pod's packet to {dst}")  # fmt: skip
+    node_route, err = lookup_json(
+        ex,
+        ip.route_get_from_json(dst, src, in_dev),
+        None,
+        purpose=f"the node's route for the pod's packet to {dst}",
+    )
     if not node_route:
         facts["node_route_error"] = err or "no answer"
         plain, _ = lookup_json(ex, ip.route_get_json(dst), None, purpose=f"the node's own route to {dst}")
         if plain and plain[0].get("dev") and plain[0].get("type") != "local":
             facts["would_leave_by"] = plain[0]
             if plain[0]["dev"] not in (in_dev, peer["ifname"]):
-                hops.append(Hop(None, plain[0]["dev"], "egress", True,
-                                note="where the node's own route to it leads (it refused to forward)"))  # fmt: skip
+                hops.append(
+                    Hop(
+                        None,
+                        plain[0]["dev"],
+                        "egress",
+                        True,
+                        note="where the node's own route to it leads (it refused to forward)",
+                    )
+                )
         return hops, facts
     route = facts["node_route"] = node_route[0]
     if route.get("type") == "local":
@@ -96,8 +107,16 @@ def node_forwarding(ex: Executor, diagnostics: dict) -> list[str]:
     return forwarding_causes(ip_forward, rules)
 
 
-def trace(target: str, to: str, hosts: Hosts, *, count: int = 3, interval: float = 0.2, via: str | None = None,
-          kube: KubeScope | None = None) -> TraceResult:  # fmt: skip
+def trace(
+    target: str,
+    to: str,
+    hosts: Hosts,
+    *,
+    count: int = 3,
+    interval: float = 0.2,
+    via: str | None = None,
+    kube: KubeScope | None = None,
+) -> TraceResult:
     dst = parse_address(to, "--to")
     check_pings(count, interval, max_count=1000)
     requested, _ = parse_via(via, False)
@@ -114,8 +133,14 @@ def trace(target: str, to: str, hosts: Hosts, *, count: int = 3, interval: float
     if facts["pod_route"].get("prefsrc"):
         neighbours.add(facts["pod_route"]["prefsrc"])
     filt = flow_filter(dst, neighbours)
-    plan = build_trace([(h.interface, None if h.node_side else h.netns) for h in hops], filt, located.netns,
-                       dst, count=count, interval=interval)  # fmt: skip
+    plan = build_trace(
+        [(h.interface, None if h.node_side else h.netns) for h in hops],
+        filt,
+        located.netns,
+        dst,
+        count=count,
+        interval=interval,
+    )
     ex.execute(plan)
     for i, hop in enumerate(hops):
         res = ex.by_key[f"hop{i}"]

@@ -15,8 +15,15 @@ from vethctl.state.lock import AllocationLock
 from vethctl.state.sessions import forget, session_record, write_record
 
 
-def up(target: str, ends: EndsRequest, hosts: Hosts, *, via: str | None = None, sudo: bool = False,
-       kube: KubeScope | None = None) -> UpResult:  # fmt: skip
+def up(
+    target: str,
+    ends: EndsRequest,
+    hosts: Hosts,
+    *,
+    via: str | None = None,
+    sudo: bool = False,
+    kube: KubeScope | None = None,
+) -> UpResult:
     validate_request(ends)
     requested, _ = parse_via(via, sudo)
     if requested.host != "kubectl-debug":

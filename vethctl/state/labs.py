@@ -82,5 +82,11 @@ def node_for_address(address: IPAddress, host: Host, requested: Node) -> Node | 
 
 def node_named(name: str | None, host: Host, requested: Node) -> Node | None:
     """The lab node a pod's nodeName names (a lab stands in for a node of that name)."""
-    return next((Node(netns=Netns.named(r["node_netns"]), sudo=requested.sudo, machine=requested.machine)
-                 for r in all_labs(host) if r.get("up") and r["name"] == name), None)  # fmt: skip
+    return next(
+        (
+            Node(netns=Netns.named(r["node_netns"]), sudo=requested.sudo, machine=requested.machine)
+            for r in all_labs(host)
+            if r.get("up") and r["name"] == name
+        ),
+        None,
+    )

@@ -54,15 +54,27 @@ def tagged(ex: Executor, requested: Node, explicit: bool, records: list[dict]) -
                 ids = netns_names(read_json(on_node, ip.netns_list_json(), None, purpose="netns names"))
             rec = by_session.get(tag["session"], {})
             peer_ns = ids.get(link.get("link_netnsid")) if link.get("link_netnsid") is not None else None
-            found.append(TaggedLink(
-                session=tag["session"], mode=tag["mode"], pid=tag["pid"], node=node.label,
-                node_netns=node.netns.name if node.netns else None, host=node.host, host_if=link["ifname"],
-                pod_netns=peer_ns or rec.get("pod_netns") or rec.get("pod_netns_path"),
-                has_peer=link.get("link_netnsid") is not None and "NO-CARRIER" not in link.get("flags", []),
-                host_addr=(rec.get("host") or {}).get("address"), pod_if=(rec.get("pod") or {}).get("name"),
-                pod_addr=(rec.get("pod") or {}).get("address"), created=rec.get("created"),
-                target=rec.get("target"), jobs=tuple(rec.get("jobs", [])), recorded=bool(rec),
-            ))  # fmt: skip
+            found.append(
+                TaggedLink(
+                    session=tag["session"],
+                    mode=tag["mode"],
+                    pid=tag["pid"],
+                    node=node.label,
+                    node_netns=node.netns.name if node.netns else None,
+                    host=node.host,
+                    host_if=link["ifname"],
+                    pod_netns=peer_ns or rec.get("pod_netns") or rec.get("pod_netns_path"),
+                    has_peer=link.get("link_netnsid") is not None
+                    and "NO-CARRIER" not in link.get("flags", []),
+                    host_addr=(rec.get("host") or {}).get("address"),
+                    pod_if=(rec.get("pod") or {}).get("name"),
+                    pod_addr=(rec.get("pod") or {}).get("address"),
+                    created=rec.get("created"),
+                    target=rec.get("target"),
+                    jobs=tuple(rec.get("jobs", [])),
+                    recorded=bool(rec),
+                )
+            )
     return found
 
 
@@ -101,6 +113,8 @@ def with_liveness(ex: Executor, requested: Node, explicit: bool) -> tuple[list[d
     `alive`."""
     records = all_records(ex.host)
     by_session = {r["session"]: r for r in records}
-    found = [e.but(alive=alive(e.mode, e.pid, e.has_peer, by_session.get(e.session), ex))
-             for e in tagged(ex, requested, explicit, records)]  # fmt: skip
+    found = [
+        e.but(alive=alive(e.mode, e.pid, e.has_peer, by_session.get(e.session), ex))
+        for e in tagged(ex, requested, explicit, records)
+    ]
     return records, found

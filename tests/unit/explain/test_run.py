@@ -22,8 +22,16 @@ ROUTE = {"dst": "192.0.2.101", "dev": "vp-1", "prefsrc": "192.0.2.100", "flags":
 
 
 def who_has(ts):
-    return {"timestamp": ts, "src_mac": "16:d6:7e:63:9b:b3", "dst_mac": "ff:ff:ff:ff:ff:ff", "ethertype": "arp",
-            "length": 42, "arp_op": "request", "target_ip": "192.0.2.101", "sender_ip": "192.0.2.100"}  # fmt: skip
+    return {
+        "timestamp": ts,
+        "src_mac": "16:d6:7e:63:9b:b3",
+        "dst_mac": "ff:ff:ff:ff:ff:ff",
+        "ethertype": "arp",
+        "length": 42,
+        "arp_op": "request",
+        "target_ip": "192.0.2.101",
+        "sender_ip": "192.0.2.100",
+    }
 
 
 def test_ping_errors_are_kept_in_jc_schema():
@@ -36,8 +44,16 @@ def test_ping_errors_are_kept_in_jc_schema():
 
 def test_unreachable_neighbour_is_explained():
     ping, _ = parse_ping(UNREACHABLE_PING)
-    notes = explain_run(ping_addr="192.0.2.101", pod_end=POD_END, host_end=HOST_END, route=ROUTE, ping=ping,
-                        packets=[who_has(1.0), who_has(2.0), who_has(3.0)], counters={}, filter_expr="arp or icmp")  # fmt: skip
+    notes = explain_run(
+        ping_addr="192.0.2.101",
+        pod_end=POD_END,
+        host_end=HOST_END,
+        route=ROUTE,
+        ping=ping,
+        packets=[who_has(1.0), who_has(2.0), who_has(3.0)],
+        counters={},
+        filter_expr="arp or icmp",
+    )
     text = "\n".join(notes)
     assert "leaves by vp-1" in notes[0]
     assert "asked 3 times who has 192.0.2.101" in text and "nobody answered" in text
@@ -49,13 +65,31 @@ def test_route_elsewhere_is_said():
     assert (
         route_sentence("198.51.100.7", route) == "198.51.100.7 leaves by eth0 via 198.18.0.1, from 198.18.0.2"
     )
-    notes = explain_run(ping_addr="198.51.100.7", pod_end=POD_END, host_end=HOST_END, route=route, ping=None,
-                        packets=[], counters={"dropped_by_kernel": 2}, filter_expr="")  # fmt: skip
+    notes = explain_run(
+        ping_addr="198.51.100.7",
+        pod_end=POD_END,
+        host_end=HOST_END,
+        route=route,
+        ping=None,
+        packets=[],
+        counters={"dropped_by_kernel": 2},
+        filter_expr="",
+    )
     assert "not by the veth vp-1" in notes[0] and any("dropped 2" in n for n in notes)
 
 
 def test_formatting():
-    assert format_route({"dst": "192.0.2.0/24", "dev": "vp-1", "protocol": "kernel", "scope": "link",
-                         "prefsrc": "192.0.2.100", "flags": []}) == \
-        "192.0.2.0/24 dev vp-1 proto kernel scope link src 192.0.2.100"  # fmt: skip
+    assert (
+        format_route(
+            {
+                "dst": "192.0.2.0/24",
+                "dev": "vp-1",
+                "protocol": "kernel",
+                "scope": "link",
+                "prefsrc": "192.0.2.100",
+                "flags": [],
+            }
+        )
+        == "192.0.2.0/24 dev vp-1 proto kernel scope link src 192.0.2.100"
+    )
     assert "who-has 192.0.2.101 tell 192.0.2.100" in format_packet(who_has(0.5))

@@ -30,8 +30,17 @@ def attachment(pod=POD, session="0123abcd", mtu=1450) -> Attachment:
 
 
 def run_plan(att=None, **kw) -> Plan:
-    args = dict(ping_addr=ipaddress.ip_address("203.0.113.101"), count=3, interval=1.0, filter_expr="arp or icmp",
-                pcap=None, keep=False) | kw  # fmt: skip
+    args = (
+        dict(
+            ping_addr=ipaddress.ip_address("203.0.113.101"),
+            count=3,
+            interval=1.0,
+            filter_expr="arp or icmp",
+            pcap=None,
+            keep=False,
+        )
+        | kw
+    )
     return build_run(att or attachment(), **args)
 
 

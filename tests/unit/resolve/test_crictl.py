@@ -48,18 +48,27 @@ def test_bad_ids_are_bad_input(bad):
 
 def test_parse_inspect_containerd():
     assert parse_inspect(text("inspect-containerd.json")) == ContainerInfo(
-        id=CONTAINER, pod_sandbox_id=SANDBOX, pid=106728, netns_path="/proc/105758/ns/net", pod_name="nginx",
-        pod_namespace="default", state="CONTAINER_RUNNING", name="nginx",
-    )  # fmt: skip
+        id=CONTAINER,
+        pod_sandbox_id=SANDBOX,
+        pid=106728,
+        netns_path="/proc/105758/ns/net",
+        pod_name="nginx",
+        pod_namespace="default",
+        state="CONTAINER_RUNNING",
+        name="nginx",
+    )
 
 
 def test_parse_inspectp_containerd():
     assert parse_inspectp(text("inspectp-containerd.json")) == SandboxInfo(
-        id="fce6f52914c45673e3b34d9ede950fc24951c31380818f3e256e93eb0fe1f410", pid=6075,
+        id="fce6f52914c45673e3b34d9ede950fc24951c31380818f3e256e93eb0fe1f410",
+        pid=6075,
         netns_path="/var/run/netns/cni-6c2f3f24-c065-fe4d-c5d6-849f28acc7de",
-        pod_name="red-deployment-5bc7b56845-cgt7w", pod_namespace="test-ns-fc5ef8f4", state="SANDBOX_READY",
+        pod_name="red-deployment-5bc7b56845-cgt7w",
+        pod_namespace="test-ns-fc5ef8f4",
+        state="SANDBOX_READY",
         ip="10.244.0.9",
-    )  # fmt: skip
+    )
 
 
 def test_newer_crictl_prints_a_list():
@@ -92,20 +101,23 @@ def test_not_crictl_output_is_bad_input(doc):
 ARGV = ("crictl", "inspect", "558ac990df54e")
 
 
-@pytest.mark.parametrize("stderr", [
-    # CRI-O (cri-o/cri-o#4194)
-    'E0915 09:18:06.277998   62846 remote_runtime.go:295] ContainerStatus "558ac990df54e" from runtime service '
-    'failed: rpc error: code = NotFound desc = could not find container "558ac990df54e": specified container not '
-    "found: 558ac990df54e26dba04ccb2ce7cbd091a739878a8075ebbed12cfedb033dac0\n"
-    'FATA[0000] rpc error: code = NotFound desc = could not find container "558ac990df54e": specified container '
-    "not found: 558ac990df54e26dba04ccb2ce7cbd091a739878a8075ebbed12cfedb033dac0 \n",
-    # containerd (see SOURCES.md)
-    'FATA[0000] getting the status of the container "558ac990df54e": rpc error: code = NotFound desc = an error '
-    'occurred when try to find container "558ac990df54e": not found\n',
-    # older crictl on CRI-O (see SOURCES.md)
-    'FATA[0000] Getting the status of the container "558ac990df54e" failed: rpc error: code = NotFound desc = could '
-    'not find container "558ac990df54e": container with ID starting with 558ac990df54e not found: ID does not exist\n',
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "stderr",
+    [
+        # CRI-O (cri-o/cri-o#4194)
+        'E0915 09:18:06.277998   62846 remote_runtime.go:295] ContainerStatus "558ac990df54e" from runtime service '
+        'failed: rpc error: code = NotFound desc = could not find container "558ac990df54e": specified container not '
+        "found: 558ac990df54e26dba04ccb2ce7cbd091a739878a8075ebbed12cfedb033dac0\n"
+        'FATA[0000] rpc error: code = NotFound desc = could not find container "558ac990df54e": specified container '
+        "not found: 558ac990df54e26dba04ccb2ce7cbd091a739878a8075ebbed12cfedb033dac0 \n",
+        # containerd (see SOURCES.md)
+        'FATA[0000] getting the status of the container "558ac990df54e": rpc error: code = NotFound desc = an error '
+        'occurred when try to find container "558ac990df54e": not found\n',
+        # older crictl on CRI-O (see SOURCES.md)
+        'FATA[0000] Getting the status of the container "558ac990df54e" failed: rpc error: code = NotFound desc = could '
+        'not find container "558ac990df54e": container with ID starting with 558ac990df54e not found: ID does not exist\n',
+    ],
+)
 def test_not_found(stderr):
     e = crictl.crictl_error(stderr, ARGV, 1, ident="558ac990df54e", shown=" ".join(ARGV))
     assert isinstance(e, TargetNotFound) and e.exit_code == 3
@@ -115,18 +127,27 @@ def test_not_found(stderr):
     )
 
 
-@pytest.mark.parametrize("stderr, where", [
-    ('FATA[0000] listing containers: rpc error: code = Unavailable desc = connection error: desc = "transport: '
-     'Error while dialing dial unix /var/run/dockershim.sock: connect: no such file or directory"\n',
-     " at /var/run/dockershim.sock"),  # kubernetes-sigs/cri-tools#1089
-    ("FATA[0002] connect: connect endpoint 'unix:///var/run/dockershim.sock', make sure you are running as root "
-     "and the endpoint has been started: context deadline exceeded\n",
-     " at unix:///var/run/dockershim.sock"),  # kubernetes-sigs/cri-tools#845
-    ('time="2023-01-09T12:57:28Z" level=fatal msg="validate service connection: CRI v1 runtime API is not '
-     'implemented for endpoint \\"unix:///run/containerd/containerd.sock\\": rpc error: code = Unimplemented desc = '
-     'unknown service runtime.v1.RuntimeService"\n',
-     " at unix:///run/containerd/containerd.sock"),  # ondat/discoblocks#105
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "stderr, where",
+    [
+        (
+            'FATA[0000] listing containers: rpc error: code = Unavailable desc = connection error: desc = "transport: '
+            'Error while dialing dial unix /var/run/dockershim.sock: connect: no such file or directory"\n',
+            " at /var/run/dockershim.sock",
+        ),  # kubernetes-sigs/cri-tools#1089
+        (
+            "FATA[0002] connect: connect endpoint 'unix:///var/run/dockershim.sock', make sure you are running as root "
+            "and the endpoint has been started: context deadline exceeded\n",
+            " at unix:///var/run/dockershim.sock",
+        ),  # kubernetes-sigs/cri-tools#845
+        (
+            'time="2023-01-09T12:57:28Z" level=fatal msg="validate service connection: CRI v1 runtime API is not '
+            'implemented for endpoint \\"unix:///run/containerd/containerd.sock\\": rpc error: code = Unimplemented desc = '
+            'unknown service runtime.v1.RuntimeService"\n',
+            " at unix:///run/containerd/containerd.sock",
+        ),  # ondat/discoblocks#105
+    ],
+)
 def test_runtime_socket_unreachable(stderr, where):
     e = crictl.crictl_error(stderr, ARGV, 1, ident="558ac990df54e", shown=" ".join(ARGV))
     assert isinstance(e, MissingPrerequisite) and e.exit_code == 4
@@ -183,8 +204,10 @@ def test_crictl_missing_through_the_real_executor(tmp_path, monkeypatch):
 
 
 def test_container_not_found_through_get_container():
-    stderr = ('FATA[0000] getting the status of the container "7d6ad449ae76b": rpc error: code = NotFound desc = '
-              'an error occurred when try to find container "7d6ad449ae76b": not found\n')  # fmt: skip
+    stderr = (
+        'FATA[0000] getting the status of the container "7d6ad449ae76b": rpc error: code = NotFound desc = '
+        'an error occurred when try to find container "7d6ad449ae76b": not found\n'
+    )
     with pytest.raises(TargetNotFound, match="no container 7d6ad449ae76b"):
         get_container("7d6ad449ae76b", FakeExecutor([Res(1, "", stderr)]))
 

@@ -41,19 +41,40 @@ def test_argv_is_what_a_person_types():
     assert get_pod_argv("web-0") == ("kubectl", "get", "pod", "web-0", "-o", "json")
     assert get_pod_argv("web-0", "shop") == ("kubectl", "get", "pod", "web-0", "-n", "shop", "-o", "json")
     assert get_pod_argv("web-0", "shop", "prod") == (
-        "kubectl", "--context", "prod", "get", "pod", "web-0", "-n", "shop", "-o", "json")  # fmt: skip
+        "kubectl",
+        "--context",
+        "prod",
+        "get",
+        "pod",
+        "web-0",
+        "-n",
+        "shop",
+        "-o",
+        "json",
+    )
     assert get_pod_argv("web-0", context="arn:aws:eks:eu-west-1:123456789012:cluster/prod") == (
-        "kubectl", "--context", "arn:aws:eks:eu-west-1:123456789012:cluster/prod", "get", "pod", "web-0", "-o", "json")  # fmt: skip
+        "kubectl",
+        "--context",
+        "arn:aws:eks:eu-west-1:123456789012:cluster/prod",
+        "get",
+        "pod",
+        "web-0",
+        "-o",
+        "json",
+    )
 
 
-@pytest.mark.parametrize("name", ["hello-world", "kube-apiserver-ks-cloud-control-plane", "a", "web-0.shard.1",
-                                  "0abc", "x" * 253])  # fmt: skip
+@pytest.mark.parametrize(
+    "name", ["hello-world", "kube-apiserver-ks-cloud-control-plane", "a", "web-0.shard.1", "0abc", "x" * 253]
+)
 def test_valid_pod_names(name):
     assert get_pod_argv(name)[3] == name
 
 
-@pytest.mark.parametrize("name", ["", "Web-0", "web_0", "-rf", "web-", ".web", "web..0", "a b", "web/0", "x" * 254,
-                                  "ünïcode", "web-0\n"])  # fmt: skip
+@pytest.mark.parametrize(
+    "name",
+    ["", "Web-0", "web_0", "-rf", "web-", ".web", "web..0", "a b", "web/0", "x" * 254, "ünïcode", "web-0\n"],
+)
 def test_invalid_pod_names_are_bad_input_before_anything_runs(name):
     with pytest.raises(BadInput) as err:
         get_pod(name, None, None, NoExecutor())
@@ -72,8 +93,16 @@ def test_invalid_contexts(context):
         get_pod_argv("web-0", None, context)
 
 
-@pytest.mark.parametrize("context", ["kind-kind", "kubernetes-admin@kubernetes", "gke_proj_europe-west1-b_c1",
-                                     "arn:aws:eks:us-east-1:123:cluster/x", "standin"])  # fmt: skip
+@pytest.mark.parametrize(
+    "context",
+    [
+        "kind-kind",
+        "kubernetes-admin@kubernetes",
+        "gke_proj_europe-west1-b_c1",
+        "arn:aws:eks:us-east-1:123:cluster/x",
+        "standin",
+    ],
+)
 def test_plausible_contexts(context):
     assert get_pod_argv("web-0", None, context)[:3] == ("kubectl", "--context", context)
 
@@ -108,11 +137,19 @@ def test_any_text_is_either_a_name_or_bad_input(name):
 def test_running_pod():
     pod = parse_pod(text("pod-running.json"))
     assert pod == PodInfo(
-        name="hello-world", namespace="default", uid="0b295a7b-7365-44a0-a983-708112008c8b",
-        pod_ip="10.0.15.103", pod_ips=("10.0.15.103",), node_name="c1-node1", host_network=False, phase="Running",
-        container_ids=("757c70c48a431c72d2facb2a3fa91c662922687eb9264195379fde9544f38dee",), runtime="containerd",
-        containers=("hello-world",), ready=True,
-    )  # fmt: skip
+        name="hello-world",
+        namespace="default",
+        uid="0b295a7b-7365-44a0-a983-708112008c8b",
+        pod_ip="10.0.15.103",
+        pod_ips=("10.0.15.103",),
+        node_name="c1-node1",
+        host_network=False,
+        phase="Running",
+        container_ids=("757c70c48a431c72d2facb2a3fa91c662922687eb9264195379fde9544f38dee",),
+        runtime="containerd",
+        containers=("hello-world",),
+        ready=True,
+    )
     assert pod.ref == "default/hello-world"
 
 
@@ -124,12 +161,19 @@ def test_what_kubectl_prints_parses_like_what_the_api_sends():
 def test_host_network_pod():
     pod = parse_pod(text("pod-hostnetwork.json"))
     assert pod == PodInfo(
-        name="kube-apiserver-ks-cloud-control-plane", namespace="kube-system",
-        uid="6048f473-88ae-43f1-9129-08b03d99da3a", pod_ip="172.18.0.3", pod_ips=("172.18.0.3",),
-        node_name="ks-cloud-control-plane", host_network=True, phase="Running",
-        container_ids=("a29a53a840c631b3d43a18e7951b4b926003e8989f94c06ce461c53ecb35ab34",), runtime="containerd",
-        containers=("kube-apiserver",), ready=True,
-    )  # fmt: skip
+        name="kube-apiserver-ks-cloud-control-plane",
+        namespace="kube-system",
+        uid="6048f473-88ae-43f1-9129-08b03d99da3a",
+        pod_ip="172.18.0.3",
+        pod_ips=("172.18.0.3",),
+        node_name="ks-cloud-control-plane",
+        host_network=True,
+        phase="Running",
+        container_ids=("a29a53a840c631b3d43a18e7951b4b926003e8989f94c06ce461c53ecb35ab34",),
+        runtime="containerd",
+        containers=("kube-apiserver",),
+        ready=True,
+    )
 
 
 def test_pod_with_init_containers_lists_every_container_id():
@@ -141,14 +185,25 @@ def test_pod_with_init_containers_lists_every_container_id():
     )
     assert pod.containers == ("sleep",)
     assert (pod.name, pod.namespace, pod.node_name, pod.pod_ip, pod.pod_ips) == (
-        "sleep", "default", "kind-control-plane", "10.244.0.8", ("10.244.0.8",))  # fmt: skip
+        "sleep",
+        "default",
+        "kind-control-plane",
+        "10.244.0.8",
+        ("10.244.0.8",),
+    )
     assert (pod.runtime, pod.ready, pod.phase, pod.host_network) == ("containerd", True, "Running", False)
 
 
 def test_pending_pod_has_no_ip_and_no_ids_yet():
     pod = parse_pod(text("pod-pending.json"))
     assert (pod.phase, pod.pod_ip, pod.pod_ips, pod.container_ids, pod.runtime, pod.ready) == (
-        "Pending", None, (), (), None, False)  # fmt: skip
+        "Pending",
+        None,
+        (),
+        (),
+        None,
+        False,
+    )
     assert pod.node_name == "c1-node1" and pod.containers == ("hello-world",)
 
 
@@ -171,13 +226,16 @@ def test_other_runtime_prefixes_are_stripped_too():
     assert (pod.container_ids, pod.runtime) == (("0123abcd",), "cri-o")
 
 
-@pytest.mark.parametrize("doc, match", [
-    ("", "JSON"),
-    ("not json", "JSON"),
-    ("[]", "list, not a Pod"),
-    ('{"kind": "List", "items": []}', "List, not a Pod"),
-    ('{"kind": "Pod", "metadata": {}}', "metadata.name"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "doc, match",
+    [
+        ("", "JSON"),
+        ("not json", "JSON"),
+        ("[]", "list, not a Pod"),
+        ('{"kind": "List", "items": []}', "List, not a Pod"),
+        ('{"kind": "Pod", "metadata": {}}', "metadata.name"),
+    ],
+)
 def test_not_a_pod_is_bad_input(doc, match):
     with pytest.raises(BadInput, match=match) as err:
         parse_pod(doc)
@@ -215,8 +273,10 @@ def test_a_running_pod_on_this_node_is_fine():
 
 def test_pending_pod_refusal():
     why = refusal(parse_pod(text("pod-pending.json")), "c1-node1")
-    assert why == ("pod default/hello-world is Pending on node c1-node1 and has no IP yet: wait until it runs "
-                   "(`kubectl get pod hello-world -n default -w`)")  # fmt: skip
+    assert why == (
+        "pod default/hello-world is Pending on node c1-node1 and has no IP yet: wait until it runs "
+        "(`kubectl get pod hello-world -n default -w`)"
+    )
 
 
 def test_unscheduled_and_finished_pods_are_refused():
@@ -274,8 +334,10 @@ def test_missing_namespace():
 
 
 def test_forbidden_names_the_permission():
-    e = err('Error from server (Forbidden): pods "web-0" is forbidden: User "system:serviceaccount:default:default" '
-            'cannot get resource "pods" in API group "" in the namespace "shop"\n')  # fmt: skip
+    e = err(
+        'Error from server (Forbidden): pods "web-0" is forbidden: User "system:serviceaccount:default:default" '
+        'cannot get resource "pods" in API group "" in the namespace "shop"\n'
+    )
     assert isinstance(e, MissingPrerequisite) and e.exit_code == 4
     assert (
         e.message
@@ -284,21 +346,29 @@ def test_forbidden_names_the_permission():
     assert "kubectl auth can-i get pods -n shop" in e.hint
 
 
-@pytest.mark.parametrize("stderr", [
-    "error: You must be logged in to the server (Unauthorized)\n",  # kubectl 1.20
-    "error: You must be logged in to the server (the server has asked for the client to provide credentials)\n",
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "stderr",
+    [
+        "error: You must be logged in to the server (Unauthorized)\n",  # kubectl 1.20
+        "error: You must be logged in to the server (the server has asked for the client to provide credentials)\n",
+    ],
+)
 def test_unauthorized(stderr):
     e = err(stderr)
     assert isinstance(e, MissingPrerequisite) and "Unauthorized" in e.message and "KUBECONFIG" in e.hint
 
 
-@pytest.mark.parametrize("stderr, says", [
-    (REFUSED_132, "the connection to 127.0.0.1:34813 was refused"),
-    ("Unable to connect to the server: dial tcp: lookup api.example.com on 10.192.64.1:53: no such host\n",
-     "no such host"),
-    ("Unable to connect to the server: dial tcp 192.168.99.114:8443: i/o timeout\n", "i/o timeout"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "stderr, says",
+    [
+        (REFUSED_132, "the connection to 127.0.0.1:34813 was refused"),
+        (
+            "Unable to connect to the server: dial tcp: lookup api.example.com on 10.192.64.1:53: no such host\n",
+            "no such host",
+        ),
+        ("Unable to connect to the server: dial tcp 192.168.99.114:8443: i/o timeout\n", "i/o timeout"),
+    ],
+)
 def test_cannot_reach_the_api_server(stderr, says):
     e = err(stderr)
     assert isinstance(e, MissingPrerequisite)
@@ -371,8 +441,21 @@ def test_get_pod_without_kubectl_through_the_real_executor(tmp_path, monkeypatch
 def test_kubectl_debug_commands_and_their_output():
     """The exact commands of --via kubectl-debug, and the line kubectl prints (as in the Kubernetes docs)."""
     assert kcmd.debug_node_argv("worker-1", context="prod") == (
-        "kubectl", "--context", "prod", "debug", "node/worker-1", "-n", "default", "--image", "busybox:1.36",
-        "--profile=sysadmin", "--attach=false", "--", "sleep", "3600")  # fmt: skip
+        "kubectl",
+        "--context",
+        "prod",
+        "debug",
+        "node/worker-1",
+        "-n",
+        "default",
+        "--image",
+        "busybox:1.36",
+        "--profile=sysadmin",
+        "--attach=false",
+        "--",
+        "sleep",
+        "3600",
+    )
     line = "Creating debugging pod node-debugger-mynode-pdx84 with container debugger on node mynode.\n"
     assert kparse.parse_debug_created(line) == ("node-debugger-mynode-pdx84", "debugger", "mynode")
     assert kcmd.debug_exec_argv("p", "debugger", ("ip", "-j", "route"), stdin=True) == (

@@ -26,11 +26,17 @@ class KubectlDebugHost(RemoteHost):
         self.image = os.environ.get("VETHCTL_DEBUG_IMAGE") or kubectl.DEBUG_IMAGE
         self.label = f"kubectl-debug node/{self.node_name}"
         self.pod = self.container = None
-        out = self._kubectl(kubectl.debug_node_argv(self.node_name, image=self.image, namespace=self.namespace,
-                                                    context=self.context), "start a node debugging pod")  # fmt: skip
+        out = self._kubectl(
+            kubectl.debug_node_argv(
+                self.node_name, image=self.image, namespace=self.namespace, context=self.context
+            ),
+            "start a node debugging pod",
+        )
         self.pod, self.container, _ = parse_debug_created(out)
-        self._kubectl(kubectl.debug_wait_argv(self.pod, namespace=self.namespace, context=self.context),
-                      "wait for the debugging pod")  # fmt: skip
+        self._kubectl(
+            kubectl.debug_wait_argv(self.pod, namespace=self.namespace, context=self.context),
+            "wait for the debugging pod",
+        )
 
     def _kubectl(self, argv: tuple[str, ...], purpose: str) -> str:
         try:
@@ -39,14 +45,17 @@ class KubectlDebugHost(RemoteHost):
             raise missing_tool("kubectl") from None
         if rc != 0:
             self.close()
-            raise MissingPrerequisite(f"could not {purpose} on node {self.node_name}: "
-                                      f"{(err.strip().splitlines() or ['no error output'])[-1]}",
-                                      hint="kubectl debug node/NODE needs create pods and privileged pods there")  # fmt: skip
+            raise MissingPrerequisite(
+                f"could not {purpose} on node {self.node_name}: "
+                f"{(err.strip().splitlines() or ['no error output'])[-1]}",
+                hint="kubectl debug node/NODE needs create pods and privileged pods there",
+            )
         return out + err
 
     def command(self, argv, stdin: bool = False):
-        full = kubectl.debug_exec_argv(self.pod, self.container, tuple(argv), namespace=self.namespace,
-                                       context=self.context, stdin=stdin)  # fmt: skip
+        full = kubectl.debug_exec_argv(
+            self.pod, self.container, tuple(argv), namespace=self.namespace, context=self.context, stdin=stdin
+        )
         return local[full[0]][full[1:]]
 
     def close(self) -> None:

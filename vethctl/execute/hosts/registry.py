@@ -44,8 +44,10 @@ class Hosts:
             from vethctl.execute.hosts.kubectl_debug import KubectlDebugHost
 
             return KubectlDebugHost(machine)
-        raise BadInput("--via kubectl-debug needs a pod/ target (it debugs the pod's node)",
-                       hint="vethctl run pod/NAME --via kubectl-debug")  # fmt: skip
+        raise BadInput(
+            "--via kubectl-debug needs a pod/ target (it debugs the pod's node)",
+            hint="vethctl run pod/NAME --via kubectl-debug",
+        )
 
     def close(self) -> None:
         """Remove what reaching the nodes created (node debugging pods). Ctrl-C waits for it."""

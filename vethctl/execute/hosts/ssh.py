@@ -29,21 +29,38 @@ class SshHost(RemoteHost):
         # the shared connection is keyed by the options too: another identity must not ride on it
         digest = hashlib.sha256("\0".join(extra).encode()).hexdigest()[:8]
         control = os.path.join(tempfile.gettempdir(), f"vethctl-ssh-{os.getuid()}-{digest}-%C")
-        opts = ["-o", "BatchMode=yes", "-o", "ControlMaster=auto", "-o", f"ControlPath={control}",
-                "-o", "ControlPersist=30", *extra]  # fmt: skip
+        opts = [
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "ControlMaster=auto",
+            "-o",
+            f"ControlPath={control}",
+            "-o",
+            "ControlPersist=30",
+            *extra,
+        ]
         # ssh itself first: what it says on failure (refused, key, host key) is what the user must fix,
         # and it leaves the shared connection (ControlMaster) up for every command that follows
         target = f"{self.user + '@' if self.user else ''}{self.hostname_}"
-        probe = ("ssh", *opts, "-o", "ConnectTimeout=10", *(("-p", str(self.port)) if self.port else ()), target,
-                 "true")  # fmt: skip
+        probe = (
+            "ssh",
+            *opts,
+            "-o",
+            "ConnectTimeout=10",
+            *(("-p", str(self.port)) if self.port else ()),
+            target,
+            "true",
+        )
         rc, _, err = audited_run(
             lambda: local["ssh"][probe[1:]], probe, self.label, f"ssh {self.label} (connect)"
         )
         if rc != 0:
             raise ssh_error(self.label, RuntimeError(err))
         try:
-            self.machine = SshMachine(self.hostname_, user=self.user, port=self.port, ssh_opts=opts,
-                                      connect_timeout=10)  # fmt: skip
+            self.machine = SshMachine(
+                self.hostname_, user=self.user, port=self.port, ssh_opts=opts, connect_timeout=10
+            )
         except Exception as exc:  # plumbum raises several kinds; what ssh said is in the text
             raise ssh_error(self.label, exc) from None
 
@@ -56,15 +73,25 @@ class SshHost(RemoteHost):
 
 _SSH_ERRORS = (
     ("Connection refused", "the connection was refused", "is sshd running there, on that port?"),
-    ("Permission denied", "the key was rejected",
-     "give an authorized key: VETHCTL_SSH_OPTS='-i KEY' or ssh-agent"),
-    ("Host key verification failed", "the host key is not known or has changed",
-     "add it to known_hosts (ssh-keyscan), or set VETHCTL_SSH_OPTS='-o UserKnownHostsFile=...'"),
-    ("REMOTE HOST IDENTIFICATION HAS CHANGED", "the host key has changed", "check the host, then fix known_hosts"),
+    (
+        "Permission denied",
+        "the key was rejected",
+        "give an authorized key: VETHCTL_SSH_OPTS='-i KEY' or ssh-agent",
+    ),
+    (
+        "Host key verification failed",
+        "the host key is not known or has changed",
+        "add it to known_hosts (ssh-keyscan), or set VETHCTL_SSH_OPTS='-o UserKnownHostsFile=...'",
+    ),
+    (
+        "REMOTE HOST IDENTIFICATION HAS CHANGED",
+        "the host key has changed",
+        "check the host, then fix known_hosts",
+    ),
     ("Could not resolve hostname", "the host name does not resolve", "check the name"),
     ("timed out", "the connection timed out", "check the address and the network path"),
     ("No route to host", "there is no route to it", "check the address"),
-)  # fmt: skip
+)
 
 
 def ssh_error(label: str, exc: Exception) -> MissingPrerequisite:
@@ -73,5 +100,7 @@ def ssh_error(label: str, exc: Exception) -> MissingPrerequisite:
         if needle in text:
             return MissingPrerequisite(f"cannot connect to {label} over ssh: {what}", hint=fix)
     last = [line for line in text.splitlines() if line.strip()]
-    return MissingPrerequisite(f"cannot connect to {label} over ssh: {last[-1] if last else type(exc).__name__}",
-                               hint="try `ssh` by hand with the same options")  # fmt: skip
+    return MissingPrerequisite(
+        f"cannot connect to {label} over ssh: {last[-1] if last else type(exc).__name__}",
+        hint="try `ssh` by hand with the same options",
+    )

@@ -2,7 +2,7 @@
 
 Not a jc parser itself. patterns: the regexes and name tables; records: what a raw record is; protocols
 and icmp: the readers of each protocol's text; lines: the reference line parser and the LineParser state
-machine; fastpath: the flood fast paths of one LineParser; types: type conversion (`process`).
+machine; fastpath: the flood fast paths of one LineParser; convert: type conversion (`process`).
 """
 
 from vethctl.parsers._tcpdump.convert import process
