@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import signal
 import subprocess
 
 import pytest
@@ -15,6 +16,14 @@ from tests.support.cli import vethctl
 from tests.support.kubeapi import kube_api  # noqa: F401 - a fixture for every test
 from tests.support.netstate import snapshot, tagged_links
 from tests.support.sshd import sshd  # noqa: F401 - a fixture for every test
+
+
+def pytest_configure(config):
+    """Ctrl-C as a terminal sends it must reach the commands the tests start, even when the suite itself
+    was started in the background by a shell, which starts it with SIGINT ignored (a disposition children
+    inherit): the tests that send SIGINT would otherwise test nothing."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -29,6 +38,15 @@ def pytest_collection_modifyitems(config, items):
 def _audit_log(tmp_path_factory):
     path = tmp_path_factory.mktemp("audit") / "audit.jsonl"
     os.environ["VETHCTL_AUDIT_LOG"] = str(path)
+    yield path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def state_dir(tmp_path_factory):
+    """This run's session records, apart from any other run's on the machine (two suites at once, or a
+    developer's sessions): gc and status of this run see only its own."""
+    path = tmp_path_factory.mktemp("state")
+    os.environ["VETHCTL_STATE_DIR"] = str(path)
     yield path
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import subprocess
 from pathlib import Path
@@ -17,7 +18,7 @@ def status():
 
 def test_status_and_down_work_from_the_tags_when_the_records_are_gone(lab, pod, state):
     up = json.loads(vethctl("up", f"netns/{pod['netns']}", "-o", "json").stdout)
-    Path(f"/run/vethctl/sessions/{up['session']}.json").unlink()
+    Path(os.environ["VETHCTL_STATE_DIR"], "sessions", f"{up['session']}.json").unlink()
     mine = [s for s in status()["sessions"] if s["session"] == up["session"]]
     assert mine and mine[0]["recorded"] is False and mine[0]["mode"] == "up" and mine[0]["alive"]
     assert mine[0]["host_if"] == up["host"]["name"] and mine[0]["pod_netns"] == pod["netns"]

@@ -38,6 +38,7 @@ from vethctl.plan.lab import (
 )
 from vethctl.results import LabDownResult, LabStatusResult, LabUpResult
 from vethctl.state import labs
+from vethctl.state.lock import AllocationLock
 
 DEFAULT_LAB = "vethlab"
 CNI_DIRS = ("/opt/cni/bin", "/usr/lib/cni", "/usr/libexec/cni")
@@ -76,16 +77,29 @@ def up(
     if cni not in CNI_KINDS:
         raise BadInput(f"--cni {cni!r} is not a lab network", hint=f"use one of {', '.join(CNI_KINDS)}")
     host = hosts.local
+    with AllocationLock():  # the CIDR is chosen and taken (the lab made) with no other allocation meanwhile
+        return _up(host, name, pods, pod_cidr, cni, uplink)
+
+
+def _up(host, name: str, pods: int, pod_cidr: str | None, cni: str, uplink: bool) -> LabUpResult:
     rec = labs.read_record(name, host)
     node_up = labs.netns_exists(name, host)
+    ex = Executor(host, Node())
+    if not (rec and node_up):
+        routed = read_json(ex, ip.route_show_json(), None, purpose="the machine's routes: a lab's CIDR overlaps none")
+        used = labs.cidrs_in_use(host, routed)
     if pod_cidr is None:
-        pod_cidr = rec["pod_cidr"] if rec and node_up else labs.free_pod_cidr(host)
+        pod_cidr = rec["pod_cidr"] if rec and node_up else labs.free_pod_cidr(used)
     if not 1 <= pods <= 250:
         raise BadInput(f"--pods {pods} is out of range", hint="a node holds 1 to 250 pods")
     try:
         net = ipaddress.ip_network(pod_cidr)
     except ValueError as exc:
         raise BadInput(f"--pod-cidr {pod_cidr!r}: {exc}", hint="e.g. 198.18.0.0/24") from None
+    if not (rec and node_up) and (clash := next((u for u in used if u.version == net.version and u.prefixlen > 0
+                                                and net.overlaps(u)), None)):
+        raise BadInput(f"--pod-cidr {net} overlaps {clash}, already a lab's or routed here",
+                       hint="give another one, or omit --pod-cidr")
     if net.num_addresses - 3 < pods:
         raise BadInput(
             f"--pod-cidr {pod_cidr} has room for {net.num_addresses - 3} pods, not {pods}",
@@ -94,7 +108,6 @@ def up(
     node_ns = Netns.named(name)
     require_root(host)
     cni_dir = cni_bin_dir()
-    ex = Executor(host, Node())
     existing = rec["pods"] if rec and node_up else []
     steps: list[Step] = []
     if not node_up:

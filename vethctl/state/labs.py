@@ -10,13 +10,13 @@ import shutil
 
 from vethctl.execute.hosts.base import Host
 from vethctl.model import IPAddress, Netns, Node
-from vethctl.state import records, state_dir
+from vethctl.state import machine_dir, records
 
 DEFAULT_POD_CIDR = "198.18.0.0/24"
 
 
 def lab_dir() -> str:
-    return os.path.join(state_dir(), "lab")
+    return os.path.join(machine_dir(), "lab")
 
 
 def record_path(name: str) -> str:
@@ -63,12 +63,26 @@ def all_labs(host: Host) -> list[dict]:
     return labs
 
 
-def free_pod_cidr(host: Host) -> str:
-    """198.18.N.0/24, N the first no other lab uses: each lab's pod IPs then name one pod only."""
-    used = {r["pod_cidr"] for r in all_labs(host) if r.get("up")}
+def cidrs_in_use(host: Host, routed: list) -> list:
+    """What a new lab's pod CIDR must not overlap: every lab's that is up, and every prefix the machine routes
+    (`routed`: its own routes, decoded). Called under the allocation lock, so two `lab up` never agree."""
+    used = [ipaddress.ip_network(r["pod_cidr"]) for r in all_labs(host) if r.get("up")]
+    for route in routed:
+        dst = route.get("dst")
+        if dst and dst != "default" and route.get("type") not in ("broadcast", "multicast", "local"):
+            try:
+                used.append(ipaddress.ip_network(dst, strict=False))
+            except ValueError:
+                continue
+    return used
+
+
+def free_pod_cidr(used: list) -> str:
+    """198.18.N.0/24, N the first that overlaps nothing in use: each lab's pod IPs then name one pod only."""
     for n in range(256):
-        if f"198.18.{n}.0/24" not in used:
-            return f"198.18.{n}.0/24"
+        net = ipaddress.ip_network(f"198.18.{n}.0/24")
+        if not any(net.overlaps(u) for u in used if u.version == 4 and u.prefixlen > 0):
+            return str(net)
     return DEFAULT_POD_CIDR
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import fcntl
 import os
 
-from vethctl.state import state_dir
+from vethctl.state import machine_dir
 
 
 class AllocationLock:
@@ -14,8 +14,8 @@ class AllocationLock:
         self.fd: int | None = None
 
     def __enter__(self):
-        os.makedirs(state_dir(), mode=0o755, exist_ok=True)
-        self.fd = os.open(os.path.join(state_dir(), "alloc.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        os.makedirs(machine_dir(), mode=0o755, exist_ok=True)
+        self.fd = os.open(os.path.join(machine_dir(), "alloc.lock"), os.O_RDWR | os.O_CREAT, 0o600)
         fcntl.flock(self.fd, fcntl.LOCK_EX)
         return self
 
