@@ -5,7 +5,9 @@ cd "$(dirname "$0")/.."
 
 # the tools vethctl drives, then what its tests use (sshd: a real one, started by the tests in a namespace)
 apt_packages=(iproute2 tcpdump iputils-ping containernetworking-plugins util-linux procps bash iptables
-              openssh-client openssh-server)
+              openssh-client openssh-server
+              netcat-openbsd bind9-dnsutils   # probes: nc (TCP, UDP), dig (DNS)
+              dnsmasq-base socat python3)     # the lab's servers for probes
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -29,6 +29,8 @@ def dry_run(plan: Plan, node: Node) -> str:
         elif step.background:
             jobs[step.key] = len(jobs) + 1
             lines.append(command_line(step, node) + " &")
+        elif step.daemon:
+            lines.append(command_line(step, node) + " </dev/null >/dev/null 2>&1 &")
         else:
             lines.append(command_line(step, node))
     return "\n".join(lines) + "\n"

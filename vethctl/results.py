@@ -124,6 +124,9 @@ class RunReport(Document):
     observations: tuple[str, ...]
     teardown: Teardown
     audit_log: str
+    probes: tuple[ProbeOutcome, ...] | None = field(default=None, metadata=OMIT_IF_NONE)  # run --probe
+    # probes that leave the pod by another interface than the veth are captured where they leave
+    probe_captures: tuple[ProbeCapture, ...] | None = field(default=None, metadata=OMIT_IF_NONE)
 
 
 @dataclass(frozen=True)
@@ -184,6 +187,48 @@ class PingResult(Document):
     ping: dict | None
     ping_lines: tuple[str, ...]
     rc: int | None
+    commands: Commands
+
+
+# -- probes --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProbeOutcome(Document):
+    """The contract's `probe` object: what was sent, and what the packets say came of it."""
+
+    kind: str
+    address: str
+    port: int | None
+    name: str | None
+    server: str | None
+    outcome: str  # answered, refused, unreachable, no-reply, nxdomain, servfail
+    detail: str
+    answers: tuple[str, ...]
+    sent: int
+    received: int
+    argv: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ProbeCapture(Document):
+    interface: str
+    netns: str | None
+    filter: str
+    pcap: str | None
+    counters: dict
+    packets: tuple[dict, ...]
+
+
+@dataclass(frozen=True)
+class ProbeResult(Document):
+    target: Target
+    probe: ProbeOutcome
+    route: dict | None
+    route_sentence: str
+    capture: ProbeCapture
+    tool_output: tuple[str, ...]
+    observations: tuple[str, ...]
     commands: Commands
 
 

@@ -25,6 +25,7 @@ SCREENS = [
     ["routes"],
     ["ping"],
     ["trace"],
+    ["probe"],
     ["capture"],
     ["lab"],
     ["lab", "up"],

@@ -225,7 +225,9 @@ def test_after_sigkill_of_vethctl_alone_gc_stops_its_capture(lab, pod, state, tm
         {"VETHCTL_AUDIT_LOG": str(audit)},
     )
     _wait_for_line(audit, '"ping"', proc)
-    records = [json.loads(f.read_text()) for f in Path(os.environ["VETHCTL_STATE_DIR"], "sessions").glob("*.json")]
+    records = [
+        json.loads(f.read_text()) for f in Path(os.environ["VETHCTL_STATE_DIR"], "sessions").glob("*.json")
+    ]
     mine = next(r for r in records if r.get("pid") == proc.pid)
     tcpdump_pid = mine["jobs"][0]["pid"]
     proc.kill()  # only vethctl: its tcpdump and ping live on

@@ -18,6 +18,7 @@ LAYERS = {
     "errors": 0,
     "model": 0,
     "results": 0,
+    "probespec": 0,
     "__init__": 0,
     "commands": 1,
     "parsers": 1,

@@ -43,6 +43,8 @@ def run(args, hosts) -> int:
         count=args.count,
         interval=args.interval,
         filter=args.filter,
+        probes=tuple(args.probe),
+        timeout=args.timeout,
         pcap=args.pcap,
         transcript=args.transcript,
         sudo=args.sudo,
@@ -159,6 +161,34 @@ def trace(args, hosts) -> int:
     return ExitCode.OK
 
 
+def probe(args, hosts) -> int:
+    from vethctl.output import text
+    from vethctl.scenarios.probe import probe
+
+    live = None
+    if args.output == "text" and not args.quiet:
+        from vethctl.output.live import RunView
+
+        live = RunView(sys.stderr)
+    try:
+        result = probe(
+            args.target,
+            args.spec,
+            hosts,
+            count=args.count,
+            timeout=args.timeout,
+            pcap=args.pcap,
+            via=args.via,
+            kube=_kube(args),
+            on_line=live.on_line if live else None,
+        )
+    finally:
+        if live:
+            live.close()
+    emit(result, args.output, text.probe_text)
+    return ExitCode.OK
+
+
 def capture(args, hosts) -> int:
     from vethctl.output import text
     from vethctl.output.live import CaptureView
@@ -210,7 +240,9 @@ def lab(args, hosts) -> int:
     from vethctl.scenarios import lab
 
     if args.lab_command == "up":
-        result = lab.up(hosts, args.name, args.pods, args.pod_cidr, args.cni, args.uplink)
+        result = lab.up(
+            hosts, args.name, args.pods, args.pod_cidr, args.cni, args.uplink, args.servers, args.policy
+        )
         emit(result, args.output, text.lab_up_text)
     elif args.lab_command == "down":
         emit(lab.down(hosts, args.name), args.output, text.lab_down_text)
@@ -243,6 +275,7 @@ HANDLERS = {
     "routes": routes,
     "ping": ping,
     "trace": trace,
+    "probe": probe,
     "capture": capture,
     "lab": lab,
     "completion": completion,

@@ -116,9 +116,24 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--interval", type=_number, default=1.0, help="seconds between pings (default 1)")
     run.add_argument(
         "--filter",
-        default="arp or icmp",
+        default=None,
         metavar="EXPR",
         help="tcpdump filter (default 'arp or icmp'; '' for everything)",
+    )
+    run.add_argument(
+        "--probe",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="also (or, without --ping, instead) probe: icmp:ADDR, tcp:ADDR:PORT, udp:ADDR:PORT,"
+        " dns:NAME@SERVER[:PORT]; repeatable",
+    )
+    run.add_argument(
+        "--timeout",
+        type=_positive_int,
+        default=2,
+        metavar="S",
+        help="seconds each probe attempt waits for an answer (default 2)",
     )
     run.add_argument("--pcap", metavar="FILE", help="also save the raw packets to FILE")
     run.add_argument("--transcript", metavar="FILE", help="write the run as a bash script that replays it")
@@ -169,6 +184,31 @@ def build_parser() -> argparse.ArgumentParser:
     trace.add_argument("--interval", type=_number, default=0.2, help="seconds between pings (default 0.2)")
     _output(trace)
 
+    probe = sub.add_parser(
+        "probe", help="probe from the pod (tcp, udp, dns, icmp), capture where it leaves, explain"
+    )
+    _target(probe)
+    probe.add_argument(
+        "spec",
+        metavar="SPEC",
+        help="icmp:ADDR, tcp:ADDR:PORT, udp:ADDR:PORT or dns:NAME@SERVER[:PORT] (IPv6 in brackets)",
+    )
+    probe.add_argument(
+        "--count",
+        type=_positive_int,
+        default=3,
+        help="connections, datagrams, pings or DNS tries (default 3)",
+    )
+    probe.add_argument(
+        "--timeout",
+        type=_positive_int,
+        default=2,
+        metavar="S",
+        help="seconds each attempt waits for an answer (default 2)",
+    )
+    probe.add_argument("--pcap", metavar="FILE", help="also save the raw packets to FILE")
+    _output(probe)
+
     cap = sub.add_parser(
         "capture", help="tcpdump on a session's host end, any interface, or a pcap; packets as data"
     )
@@ -203,6 +243,16 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("bridge", "ptp"),
         default="bridge",
         help="bridge (pods on a bridge, the default) or ptp (routed: a /32 route per pod)",
+    )
+    lab_up.add_argument(
+        "--servers",
+        action="store_true",
+        help="servers in the last pod for probes: TCP 8080-8082, UDP echo 9000-9001, DNS (dnsmasq) for lab.example",
+    )
+    lab_up.add_argument(
+        "--policy",
+        action="store_true",
+        help="with --servers: DROP tcp 8081 and udp 9001, REJECT tcp 8082 (admin prohibited), as a policy would",
     )
     lab_up.add_argument(
         "--uplink",

@@ -1,4 +1,4 @@
-"""What the pod sends: ping, as a person types it."""
+"""What the pod sends, as a person types it: ping, nc (TCP, UDP), dig (DNS)."""
 
 from __future__ import annotations
 
@@ -22,3 +22,23 @@ def _num(value: float) -> str:
 def neighbour(address: IPAddress) -> Argv:
     """One echo request, to make the kernel resolve the neighbour (fills `ip neigh`)."""
     return ("ping", "-n", "-q", "-c", "1", "-W", "1", str(address))
+
+
+# TCP and UDP: netcat-openbsd's `nc`, as a person types it; DNS: bind9-dnsutils' `dig`.
+PROBE_TOOLS = {"icmp": "ping", "tcp": "nc", "udp": "nc", "dns": "dig"}
+UDP_PAYLOAD = "vethctl probe\n"  # what the datagram carries (fed on stdin): an echo service sends it back
+
+
+def tcp_connect(address: IPAddress, port: int, *, timeout: int) -> Argv:
+    """One TCP connection attempt, closed at once (-z); -v says how it went; -n: no DNS."""
+    return ("nc", "-z", "-v", "-n", "-w", str(timeout), str(address), str(port))
+
+
+def udp_send(address: IPAddress, port: int, *, timeout: int) -> Argv:
+    """One UDP datagram (its payload on stdin), then whatever comes back until `timeout` s of silence."""
+    return ("nc", "-u", "-n", "-w", str(timeout), str(address), str(port))
+
+
+def dns_query(name: str, server: IPAddress, port: int, qtype: str, *, timeout: int, tries: int) -> Argv:
+    """`dig @SERVER NAME TYPE`, each try waiting `timeout` s (dig's own retries are the probe's count)."""
+    return ("dig", f"@{server}", "-p", str(port), f"+time={timeout}", f"+tries={tries}", name, qtype)

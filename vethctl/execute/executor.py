@@ -8,10 +8,12 @@ and the pod as they were. Commands are argv lists handed to plumbum: never a she
 from __future__ import annotations
 
 import bisect
+import contextlib
 import dataclasses
 import functools
 import json
 import os
+import signal
 import subprocess
 import threading
 import time
@@ -119,6 +121,7 @@ class Executor:
         self.on_line = on_line
         self.journal = journal if journal is not None else Journal()
         self.jobs: dict[str, Job] = {}
+        self.daemons: dict[str, int] = {}  # key -> pid of the servers started (they outlive the plan)
         self.undo_stack: list[Step] = []
         self.torn_down = False
         self.already_gone: list[Step] = []  # undos that found nothing left to undo
@@ -145,7 +148,7 @@ class Executor:
 
     # -- running one command ------------------------------------------------------------------------
 
-    def _argv(self, step: Step) -> tuple[str, ...]:
+    def argv_of(self, step: Step) -> tuple[str, ...]:
         node = self.node
         if node.sudo and not self.host.remote and os.geteuid() == 0:
             node = dataclasses.replace(node, sudo=False)
@@ -170,7 +173,7 @@ class Executor:
         isolate: in a session of its own, so that a Ctrl-C sent to our process group (as a terminal does)
         cannot kill a clean-up command half-way."""
         self._hook(step)
-        argv = self._argv(step)
+        argv = self.argv_of(step)
         where = str(step.netns) if step.netns else None
         label = self.node.audit_label
         audit.command_started(argv, netns=where, node=label, session=self.session, shown=command_text(argv))
@@ -223,7 +226,7 @@ class Executor:
 
     def start(self, step: Step, ready_timeout: float = 10.0) -> Job:
         self._hook(step)
-        argv = self._argv(step)
+        argv = self.argv_of(step)
         where = str(step.netns) if step.netns else None
         audit.command_started(
             argv,
@@ -256,6 +259,35 @@ class Executor:
                 stderr = "\n".join(job.stderr_lines) or f"did not print {step.ready!r} in {ready_timeout:g}s"
                 raise self.failure(dataclasses.replace(res, stderr=stderr))
         return job
+
+    def daemon(self, step: Step) -> int:
+        """Start a server that outlives this invocation (a lab's listeners): detached in a session of its own,
+        no pipes kept. Its pid is kept under the step's key; a plan that fails stops it again."""
+        self._hook(step)
+        argv = self.argv_of(step)
+        where = str(step.netns) if step.netns else None
+        audit.command_started(
+            argv,
+            netns=where,
+            node=self.node.audit_label,
+            session=self.session,
+            shown=command_text(argv) + " &",
+        )
+        cmd = self.host.command(argv)
+        with deferred_signals():
+            proc = cmd.popen(
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                new_session=True,
+            )
+            self.daemons[step.key or f"daemon{len(self.daemons)}"] = proc.pid
+        # started: its exit code is not known, and is none of our business while it serves
+        self.journal.record(Result(step, argv, None, "", "", 0.0, time.time()))
+        audit.command_finished(
+            argv, netns=where, node=self.node.audit_label, session=self.session, rc=None, duration_s=0.0
+        )
+        return proc.pid
 
     def _pump(self, job: Job, stream, sink: list[str], live: bool) -> None:
         for raw in iter(stream.readline, b""):
@@ -339,6 +371,8 @@ class Executor:
                         self.stop(self.jobs[step.stops])
                     elif step.background:
                         self.start(step)
+                    elif step.daemon:
+                        self.daemon(step)
                     else:
                         self.run(step)
                 except CommandFailed:
@@ -371,6 +405,10 @@ class Executor:
         or SIGTERM that arrives meanwhile is held until the end, then raised (exit 130)."""
         with deferred_signals():
             self.stop_jobs()
+            for pid in self.daemons.values():  # servers of a plan that did not finish
+                with contextlib.suppress(ProcessLookupError):
+                    self.host.kill(pid, signal.SIGTERM)
+            self.daemons.clear()
             errors = []
             while self.undo_stack:
                 step = self.undo_stack.pop()

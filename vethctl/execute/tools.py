@@ -14,6 +14,11 @@ TOOL_PACKAGES = {
     "env": "coreutils",
     "sysctl": "procps",
     "iptables": "iptables",
+    "nc": "netcat-openbsd",
+    "dig": "bind9-dnsutils",
+    "socat": "socat",
+    "dnsmasq": "dnsmasq-base",
+    "python3": "python3",
 }
 
 

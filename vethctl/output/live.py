@@ -75,7 +75,7 @@ class RunView(_Live):
         self.count = 0
 
     def _make(self, key: str) -> _Stream:
-        if key == "ping":
+        if key == "ping" or key.startswith("probe"):  # ping's own lines (a probe that streams is a ping)
             return _Stream("ping_s", self._ping_record)
         return _Stream(tcpdump_s, self._packet)
 

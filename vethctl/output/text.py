@@ -15,6 +15,7 @@ from vethctl.results import (
     LabUpResult,
     ManyRunResult,
     PingResult,
+    ProbeResult,
     RoutesResult,
     RunReport,
     StatusResult,
@@ -89,9 +90,12 @@ def run_text(r: RunReport) -> str:
     for route in r.routes:
         mark = "+" if route.get("dev") == r.veth.pod.name else " "
         lines.append(f"  {mark} {format_route(route)}")
-    lines += ["", f"ping {r.ping_target} from the pod:"]
-    for raw in r.ping_lines:
-        lines.append(f"    {raw}")
+    if r.ping_target is not None:
+        lines += ["", f"ping {r.ping_target} from the pod:"]
+        for raw in r.ping_lines:
+            lines.append(f"    {raw}")
+    for p in r.probes or ():
+        lines += ["", f"probe {_spec_text(p)} from the pod: {p.outcome} ({p.detail})"]
     cap = r.capture
     lines += [
         "",
@@ -153,6 +157,13 @@ def lab_up_text(result: LabUpResult) -> str:
             f"  uplink0 198.51.100.1 -> outside netns {r['outside']} holding {r['outside_address']}"
             " (forwarding on, MASQUERADE)"
         )
+    if r.get("servers"):
+        s = r["servers"]
+        lines.append(
+            f"  servers in netns/{s['pod']} ({s['ip']}): tcp 8080 8081 8082, udp echo 9000 9001, dns lab.example"
+            + ("; policy: DROP tcp 8081 and udp 9001, REJECT tcp 8082" if s.get("policy") else "")
+        )
+        lines.append(f"try: vethctl probe netns/{r['pods'][0]['netns']} tcp:{s['ip']}:8080")
     lines.append(f"try: vethctl run netns/{r['pods'][0]['netns']}")
     return "\n".join(lines) + "\n"
 
@@ -292,3 +303,33 @@ def many_text(r: ManyRunResult) -> str:
 
 def many_dry_run(r: ManyRunResult) -> str:
     return "".join(f"# {e.pod}\n{e.dry_run or '# ' + (e.error or '') + chr(10)}" for e in r.pods)
+
+
+def probe_text(r: ProbeResult) -> str:
+    t, p, cap = r.target, r.probe, r.capture
+    lines = [
+        f"probe {t.text} -> {_spec_text(p)}  (pod {t.netns or t.netns_path}, {t.pod_ip}; node: {t.node})",
+        f"  outcome  {p.outcome}: {p.detail}",
+        f"  sent {p.sent}, received {p.received}"
+        + (f"; answers: {', '.join(p.answers)}" if p.answers else ""),
+    ]
+    if r.tool_output:
+        lines += ["", f"{p.argv[0] if p.argv else 'the probe'} said:"] + [
+            f"    {line}" for line in r.tool_output
+        ]
+    if cap.interface:
+        lines += [
+            "",
+            f"capture on {cap.interface} in the pod ({cap.filter}): {len(cap.packets)} packet(s)"
+            + (f", saved to {cap.pcap}" if cap.pcap else ""),
+        ]
+        lines += [f"    {format_packet(pk)}" for pk in cap.packets]
+    lines += ["", "what happened:"] + [f"  - {o}" for o in r.observations]
+    return "\n".join(lines) + "\n"
+
+
+def _spec_text(p) -> str:
+    addr = f"[{p.address}]" if ":" in p.address else p.address
+    if p.kind == "dns":
+        return f"dns:{p.name}@{addr}"
+    return f"{p.kind}:{addr}" + (f":{p.port}" if p.port is not None else "")

@@ -26,6 +26,9 @@ class Step:
     background: bool = False  # a process that runs alongside the next steps (tcpdump)
     ready: str | None = None  # what a background process prints on stderr once it is ready
     stops: str | None = None  # this step stops the background step with this key (argv is empty)
+    daemon: bool = (
+        False  # a server that outlives the plan (a lab's listeners): started detached, its pid kept
+    )
     ok_codes: frozenset[int] = frozenset({0})
     stdin: str | None = None
     stream: bool = False  # a foreground command whose lines are shown as they come (ping)

@@ -188,3 +188,101 @@ def remove_steps(pods: list[str], outside: str | None, node: str | None) -> list
     if node:
         steps.append(Step(ip.netns_del(node), phase="lab", purpose=f"remove the lab node {node}"))
     return steps
+
+
+# -- servers for probes (`lab up --servers`), and the rules a NetworkPolicy would add (`--policy`) ----------
+# In the lab's last pod. TCP: nc listens on 8080 (open), 8081 and 8082 (behind --policy's DROP and REJECT);
+# nothing on 8090 (refused). UDP: socat echoes on 9000 (open) and 9001 (behind DROP); nothing on 9002.
+# DNS: dnsmasq on the pod's address answers the zone lab.example (web, www -> web); other names are
+# REFUSED (it has no upstream); broken.lab.example goes to an upstream that answers SERVFAIL.
+DNS_ZONE = "lab.example"
+TCP_OPEN, TCP_DROPPED, TCP_REJECTED, TCP_CLOSED = 8080, 8081, 8082, 8090
+UDP_ECHO, UDP_DROPPED, UDP_CLOSED = 9000, 9001, 9002
+BROKEN_UPSTREAM = ("127.0.0.2", 5353)
+POLICY_COMMENT = "vethctl-lab policy"
+# A DNS server that answers everything with SERVFAIL (rcode 2): the broken upstream of broken.lab.example.
+SERVFAIL_SERVER = (
+    "import socket, sys\n"
+    "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+    "s.bind((sys.argv[1], int(sys.argv[2])))\n"
+    "while True:\n"
+    "    q, a = s.recvfrom(4096)\n"
+    "    if len(q) >= 12:\n"
+    "        s.sendto(q[:2] + bytes([q[2] | 0x80, (q[3] & 0xF0) | 2]) + q[4:], a)\n"
+)
+
+
+def server_steps(pod: Netns, pod_ip: str) -> list[Step]:
+    """The servers, each a real program started detached in the pod (their pids go into the lab's record)."""
+    host, port = BROKEN_UPSTREAM
+
+    def serve(key: str, argv: tuple[str, ...], what: str) -> Step:
+        return Step(argv, pod, purpose=what, phase="lab", daemon=True, key=key)
+
+    steps = [
+        serve(f"tcp:{p}", ("nc", "-lk", str(p)), f"TCP listener on {p}")
+        for p in (TCP_OPEN, TCP_DROPPED, TCP_REJECTED)
+    ]
+    steps += [
+        serve(f"udp:{p}", ("socat", f"UDP-RECVFROM:{p},fork", "EXEC:cat"), f"UDP echo on {p}")
+        for p in (UDP_ECHO, UDP_DROPPED)
+    ]
+    steps.append(
+        serve(
+            "dns:upstream",
+            ("python3", "-c", SERVFAIL_SERVER, host, str(port)),
+            f"a broken upstream DNS server on {host}:{port} (always SERVFAIL)",
+        )
+    )
+    steps.append(
+        serve(
+            "dns:53",
+            (
+                "dnsmasq",
+                "--keep-in-foreground",
+                "--conf-file=/dev/null",
+                "--no-resolv",
+                "--no-hosts",
+                "--bind-interfaces",
+                f"--listen-address={pod_ip}",
+                "--port=53",
+                f"--local=/{DNS_ZONE}/",
+                f"--host-record=web.{DNS_ZONE},{pod_ip}",
+                f"--cname=www.{DNS_ZONE},web.{DNS_ZONE}",
+                f"--server=/broken.{DNS_ZONE}/{host}#{port}",
+                "--pid-file=",
+                "--log-facility=/dev/null",
+            ),
+            f"dnsmasq answering {DNS_ZONE} on {pod_ip}:53",
+        )
+    )
+    return steps
+
+
+def policy_steps(pod: Netns) -> list[Step]:
+    """Rules where a NetworkPolicy's would drop or reject the traffic, in the server pod's own INPUT chain (the
+    lab's pods share a bridge, so pod-to-pod traffic crosses no chain of the node)."""
+
+    def rule(proto: str, port: int, *target: str) -> Step:
+        argv = (
+            "iptables",
+            "-A",
+            "INPUT",
+            "-p",
+            proto,
+            "--dport",
+            str(port),
+            "-m",
+            "comment",
+            "--comment",
+            POLICY_COMMENT,
+            "-j",
+            *target,
+        )
+        return Step(argv, pod, purpose=f"policy: {' '.join(target)} {proto} {port}", phase="lab")
+
+    return [
+        rule("tcp", TCP_DROPPED, "DROP"),
+        rule("tcp", TCP_REJECTED, "REJECT", "--reject-with", "icmp-admin-prohibited"),
+        rule("udp", UDP_DROPPED, "DROP"),
+    ]

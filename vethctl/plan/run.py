@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 
 from vethctl.commands import ip
 from vethctl.model import Attachment, IPAddress
 from vethctl.plan import Plan, Step
 from vethctl.plan.attach import attach_steps
 from vethctl.plan.capture import capture_steps
-from vethctl.plan.probe import ping_step
+from vethctl.plan.probe import ping_step, probe_filter, probe_steps
+from vethctl.probespec import ProbeSpec
 
 
 def observe_steps(att: Attachment, destinations: Iterable[IPAddress]) -> list[Step]:
@@ -38,20 +39,44 @@ def observe_steps(att: Attachment, destinations: Iterable[IPAddress]) -> list[St
 def build_run(
     att: Attachment,
     *,
-    ping_addr: IPAddress,
+    ping_addr: IPAddress | None,
     count: int,
     interval: float,
     filter_expr: str,
     pcap: str | None,
     keep: bool,
+    probes: Sequence[ProbeSpec] = (),
+    timeout: int = 2,
+    pod_captures: Mapping[str, str] | None = None,
 ) -> Plan:
-    """The walkthrough: attach, look at the routes, capture on the host end, ping from the pod, tear down."""
+    """The walkthrough: attach, look at the routes, capture on the host end, ping from the pod (and send each
+    probe, key `probeJ_`...), tear down. pod_captures: {interface of the pod: filter} for probes that leave
+    the pod by another interface than the veth: captured there too (key `podcap:IFACE`)."""
     start, stop = capture_steps(att.host_end.name, filter_expr, pcap)
+    extra = [
+        capture_steps(dev, filt, None, key=f"podcap:{dev}", netns=att.pod_end.netns)
+        for dev, filt in (pod_captures or {}).items()
+    ]
+    destinations = ([ping_addr] if ping_addr is not None else []) + [p.address for p in probes]
+    sends = (
+        [ping_step(att.pod_end.netns, ping_addr, count=count, interval=interval)]
+        if ping_addr is not None
+        else []
+    )
+    for j, spec in enumerate(probes):
+        sends += probe_steps(spec, att.pod_end.netns, count=count, timeout=timeout, key=f"probe{j}_")
     steps = [
         *attach_steps(att),
-        *observe_steps(att, [ping_addr]),
+        *observe_steps(att, dict.fromkeys(destinations)),
         start,
-        ping_step(att.pod_end.netns, ping_addr, count=count, interval=interval),
+        *(s for s, _ in extra),
+        *sends,
         stop,
+        *(s for _, s in extra),
     ]
     return Plan(tuple(steps), keep=keep, title=f"run session {att.session}")
+
+
+def run_filter(base: str, probes: Sequence[ProbeSpec]) -> str:
+    """The capture filter of a run with probes: the walkthrough's (ARP, ICMP) and each probe's own."""
+    return " or ".join([f"({base})" if probes else base, *(f"({probe_filter(p)})" for p in probes)])

@@ -9,10 +9,13 @@ The node's `lo` carries the tag `vethctl-lab:NAME`, so `lab down` only removes w
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import os
 import re
+import signal
+import time
 import uuid
 
 from vethctl.commands import ip
@@ -33,12 +36,15 @@ from vethctl.plan.lab import (
     node_steps,
     outside_name,
     pod_steps,
+    policy_steps,
     remove_steps,
+    server_steps,
     uplink_steps,
 )
 from vethctl.results import LabDownResult, LabStatusResult, LabUpResult
 from vethctl.state import labs
 from vethctl.state.lock import AllocationLock
+from vethctl.state.sessions import job_alive
 
 DEFAULT_LAB = "vethlab"
 CNI_DIRS = ("/opt/cni/bin", "/usr/lib/cni", "/usr/libexec/cni")
@@ -72,21 +78,27 @@ def up(
     pod_cidr: str | None = None,
     cni: str = "bridge",
     uplink: bool = False,
+    servers: bool = False,
+    policy: bool = False,
 ) -> LabUpResult:
     validate_name(name)
     if cni not in CNI_KINDS:
         raise BadInput(f"--cni {cni!r} is not a lab network", hint=f"use one of {', '.join(CNI_KINDS)}")
     host = hosts.local
     with AllocationLock():  # the CIDR is chosen and taken (the lab made) with no other allocation meanwhile
-        return _up(host, name, pods, pod_cidr, cni, uplink)
+        return _up(host, name, pods, pod_cidr, cni, uplink, servers or policy, policy)
 
 
-def _up(host, name: str, pods: int, pod_cidr: str | None, cni: str, uplink: bool) -> LabUpResult:
+def _up(
+    host, name: str, pods: int, pod_cidr: str | None, cni: str, uplink: bool, servers: bool, policy: bool
+) -> LabUpResult:
     rec = labs.read_record(name, host)
     node_up = labs.netns_exists(name, host)
     ex = Executor(host, Node())
     if not (rec and node_up):
-        routed = read_json(ex, ip.route_show_json(), None, purpose="the machine's routes: a lab's CIDR overlaps none")
+        routed = read_json(
+            ex, ip.route_show_json(), None, purpose="the machine's routes: a lab's CIDR overlaps none"
+        )
         used = labs.cidrs_in_use(host, routed)
     if pod_cidr is None:
         pod_cidr = rec["pod_cidr"] if rec and node_up else labs.free_pod_cidr(used)
@@ -96,10 +108,15 @@ def _up(host, name: str, pods: int, pod_cidr: str | None, cni: str, uplink: bool
         net = ipaddress.ip_network(pod_cidr)
     except ValueError as exc:
         raise BadInput(f"--pod-cidr {pod_cidr!r}: {exc}", hint="e.g. 198.18.0.0/24") from None
-    if not (rec and node_up) and (clash := next((u for u in used if u.version == net.version and u.prefixlen > 0
-                                                and net.overlaps(u)), None)):
-        raise BadInput(f"--pod-cidr {net} overlaps {clash}, already a lab's or routed here",
-                       hint="give another one, or omit --pod-cidr")
+    if not (rec and node_up) and (
+        clash := next(
+            (u for u in used if u.version == net.version and u.prefixlen > 0 and net.overlaps(u)), None
+        )
+    ):
+        raise BadInput(
+            f"--pod-cidr {net} overlaps {clash}, already a lab's or routed here",
+            hint="give another one, or omit --pod-cidr",
+        )
     if net.num_addresses - 3 < pods:
         raise BadInput(
             f"--pod-cidr {pod_cidr} has room for {net.num_addresses - 3} pods, not {pods}",
@@ -157,9 +174,37 @@ def _up(host, name: str, pods: int, pod_cidr: str | None, cni: str, uplink: bool
         "gateway": str(net.network_address + 1),
         "cni_bin_dir": cni_dir,
         "pods": existing + made,
+        "servers": (rec or {}).get("servers"),
     }
+    if servers and not rec["servers"]:
+        require_tools(host, "nc", "socat", "dnsmasq", "python3", *(("iptables",) if policy else ()))
+        rec["servers"] = _start_servers(ex, rec["pods"][-1], policy)
     labs.write_record(rec, host)
     return LabUpResult(rec, tuple(p["netns"] for p in made), tuple(ex.journal.as_json()))
+
+
+def _start_servers(ex: Executor, pod: dict, policy: bool) -> dict:
+    """The probes' servers in the lab's last pod (and the policy's rules): their pids, to stop them at down."""
+    netns = Netns.named(pod["netns"])
+    steps = server_steps(netns, pod["ip"]) + (policy_steps(netns) if policy else [])
+    ex.execute(Plan(tuple(steps), keep=True, title="lab servers"))
+    running = {s.key: {"pid": ex.daemons[s.key], "argv": list(ex.argv_of(s))} for s in steps if s.daemon}
+    return {"pod": pod["netns"], "ip": pod["ip"], "policy": policy, "running": running}
+
+
+def _stop_servers(host, rec: dict | None) -> list[int]:
+    """Stop what `lab up --servers` started, each only if it is still the process that was started (same pid,
+    same command line); a pod's namespace would otherwise live on in them."""
+    stopped = []
+    for server in ((rec or {}).get("servers") or {}).get("running", {}).values():
+        if job_alive(server, host):
+            with contextlib.suppress(ProcessLookupError):
+                host.kill(server["pid"], signal.SIGTERM)
+            stopped.append(server["pid"])
+    deadline = time.monotonic() + 5
+    while stopped and time.monotonic() < deadline and any(host.exists(f"/proc/{pid}") for pid in stopped):
+        time.sleep(0.02)
+    return stopped
 
 
 def _lab_pods_from_kernel(ex: Executor, name: str) -> list[str]:
@@ -189,6 +234,7 @@ def down(hosts: Hosts, name: str = DEFAULT_LAB) -> LabDownResult:
     require_root(host)
     ex = Executor(host, Node())
     rec = labs.read_record(name, host)
+    _stop_servers(host, rec)
     if not labs.netns_exists(name, host):
         if rec:
             labs.forget(name)

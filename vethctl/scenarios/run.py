@@ -15,23 +15,28 @@ import jc
 
 from vethctl import audit, render
 from vethctl.allocate import EndsRequest, allocate, default_ping, validate_request
+from vethctl.commands import ip
+from vethctl.commands.probe import PROBE_TOOLS
 from vethctl.errors import BadInput, VethctlError
 from vethctl.execute.executor import Executor
-from vethctl.execute.facts import look
+from vethctl.execute.facts import look, lookup_json
 from vethctl.execute.hosts.registry import Hosts
 from vethctl.execute.preflight import DEFAULT_FILTER, check_filter, check_writable, require_tools
-from vethctl.explain.run import explain_run
+from vethctl.explain.probe import explain as explain_probe
+from vethctl.explain.run import explain_run, route_sentence
 from vethctl.model import Attachment, Node, check_pings, parse_address
 from vethctl.parsers import tcpdump as tcpdump_parser
 from vethctl.parsers.ipjson import decode
 from vethctl.parsers.ping import parse_ping
 from vethctl.parsers.tcpdump_stats import counters as tcpdump_counters
-from vethctl.plan.run import build_run
+from vethctl.plan.probe import probe_filter
+from vethctl.plan.run import build_run, run_filter
+from vethctl.probespec import ProbeSpec, check_probe_options, parse_probe
 from vethctl.resolve.kube import KubeScope
 from vethctl.resolve.locate import Located, host_veth_of, locate
 from vethctl.resolve.select import select
 from vethctl.resolve.via import parse_via
-from vethctl.results import End, ManyRunResult, PodRun, RunCapture, RunReport, Teardown, Veth
+from vethctl.results import End, ManyRunResult, PodRun, ProbeCapture, RunCapture, RunReport, Teardown, Veth
 from vethctl.state.lock import AllocationLock
 from vethctl.state.sessions import forget, session_record, write_record
 
@@ -45,7 +50,7 @@ class RunOptions:
     ping: str | None = None
     count: int = 3
     interval: float = 1.0
-    filter: str = DEFAULT_FILTER
+    filter: str | None = None  # None: the default (ARP and ICMP, and each probe's own flow)
     pcap: str | None = None
     transcript: str | None = None
     sudo: bool = False
@@ -53,6 +58,16 @@ class RunOptions:
     dry_run: bool = False
     via: str | None = None
     kube: KubeScope = field(default_factory=KubeScope)
+    probes: tuple[str, ...] = ()  # --probe SPEC...: in place of the default ping (beside an explicit --ping)
+    timeout: int = 2  # each probe attempt's wait
+
+    @property
+    def probe_specs(self) -> tuple[ProbeSpec, ...]:
+        return tuple(parse_probe(p) for p in self.probes)
+
+    @property
+    def capture_filter(self) -> str:
+        return self.filter if self.filter is not None else run_filter(DEFAULT_FILTER, self.probe_specs)
 
 
 @dataclass
@@ -70,6 +85,9 @@ def validate(opts: RunOptions) -> None:
     check_pings(opts.count, opts.interval)
     if opts.ping is not None:
         parse_address(opts.ping, "--ping")
+    opts.probe_specs  # noqa: B018 - every SPEC parses, or this is bad input
+    if opts.probes:
+        check_probe_options(opts.count, opts.timeout)
     remote = bool(opts.via and opts.via.startswith("ssh://"))  # --pcap is then written on that host
     for option, path in (("--pcap", None if remote else opts.pcap), ("--transcript", opts.transcript)):
         if path is not None:
@@ -80,7 +98,8 @@ def run(opts: RunOptions, hosts: Hosts, *, on_line=None) -> RunOutcome:
     validate(opts)
     requested, _ = parse_via(opts.via, opts.sudo)
     if requested.host != "kubectl-debug":  # that node is not known yet: locate() checks once it is
-        require_tools(hosts.get(requested), "ip", "tcpdump", "ping")
+        tools = dict.fromkeys(["ip", "tcpdump", "ping", *(PROBE_TOOLS[p.kind] for p in opts.probe_specs)])
+        require_tools(hosts.get(requested), *tools)
     with (
         AllocationLock() as lock
     ):  # from the first look to the last address: no other run allocates meanwhile
@@ -89,21 +108,29 @@ def run(opts: RunOptions, hosts: Hosts, *, on_line=None) -> RunOutcome:
         node = located.node
         node_view = look(ex, None, "the node")
         host_veth_of(ex, located, node_view.links)
-        check_filter(ex, opts.filter)
+        check_filter(ex, opts.capture_filter)
         # kept: lives with the pod; driven over ssh: no local pid means anything there
         att = allocate(
             opts.ends, located.pod, node_view, mode="up" if opts.keep else ("ssh" if node.host else "run")
         )
         ex.session = att.session
-        ping_addr = parse_address(opts.ping, "--ping") if opts.ping else default_ping(att)
+        ping_addr = (
+            parse_address(opts.ping, "--ping") if opts.ping else (None if opts.probes else default_ping(att))
+        )
+        pod_side = _pod_side_probes(ex, located, att, opts.probe_specs)
         plan = build_run(
             att,
             ping_addr=ping_addr,
             count=opts.count,
             interval=opts.interval,
-            filter_expr=opts.filter,
+            filter_expr=opts.capture_filter,
             pcap=opts.pcap and os.path.abspath(opts.pcap),
             keep=opts.keep,
+            probes=opts.probe_specs,
+            timeout=opts.timeout,
+            pod_captures={
+                dev: " or ".join(f"({probe_filter(s)})" for s in specs) for dev, specs in pod_side.items()
+            },
         )
         outcome = RunOutcome()
         if opts.transcript:
@@ -133,8 +160,25 @@ def run(opts: RunOptions, hosts: Hosts, *, on_line=None) -> RunOutcome:
             if not opts.keep and ex.torn_down:
                 forget(att.session, ex.host)
 
-    outcome.report = _report(opts, located, att, ping_addr, ex)
+    outcome.report = _report(opts, located, att, ping_addr, ex, pod_side)
     return outcome
+
+
+def _pod_side_probes(ex: Executor, located: Located, att: Attachment, specs) -> dict[str, list[ProbeSpec]]:
+    """{interface: probes} for the probes that leave the pod by another interface than the new veth (its
+    subnet aside, nothing is routed by the veth): the capture on the host end cannot see them, so they are
+    captured where they leave, in the pod."""
+    out: dict[str, list[ProbeSpec]] = {}
+    for spec in specs:
+        if spec.address in att.subnet:
+            continue
+        got, _ = lookup_json(
+            ex, ip.route_get_json(spec.address), located.netns, purpose=f"where {spec} leaves the pod"
+        )
+        dev = got[0].get("dev") if got else None
+        if dev and dev != att.pod_end.name:
+            out.setdefault(dev, []).append(spec)
+    return out
 
 
 def _ends_line(att: Attachment) -> str:
@@ -144,9 +188,16 @@ def _ends_line(att: Attachment) -> str:
     )
 
 
-def _report(opts: RunOptions, located: Located, att: Attachment, ping_addr, ex: Executor) -> RunReport:
+def _report(
+    opts: RunOptions,
+    located: Located,
+    att: Attachment,
+    ping_addr,
+    ex: Executor,
+    pod_side: dict[str, list[ProbeSpec]],
+) -> RunReport:
     routes = decode(ex.by_key["pod_routes"].stdout)
-    route_get = decode(ex.by_key[f"route_get:{ping_addr}"].stdout)
+    route_get = decode(ex.by_key[f"route_get:{ping_addr}"].stdout) if ping_addr is not None else []
     route = route_get[0] if route_get else None
     ping_res = ex.by_key.get("ping")
     ping, ping_lines = parse_ping(ping_res.stdout) if ping_res else (None, [])
@@ -156,16 +207,39 @@ def _report(opts: RunOptions, located: Located, att: Attachment, ping_addr, ex: 
     host = End(att.host_end.name, str(att.host_end.address))
     pod_end = End(att.pod_end.name, str(att.pod_end.address))
     vanished = bool(ex.already_gone) and not opts.keep
-    observations = explain_run(
-        ping_addr=str(ping_addr),
-        pod_end=pod_end.to_json(),
-        host_end=host.to_json(),
-        route=route,
-        ping=ping,
-        packets=packets,
-        counters=counters,
-        filter_expr=opts.filter,
-    )
+    observations = []
+    if ping_addr is not None:
+        observations = explain_run(
+            ping_addr=str(ping_addr),
+            pod_end=pod_end.to_json(),
+            host_end=host.to_json(),
+            route=route,
+            ping=ping,
+            packets=packets,
+            counters=counters,
+            filter_expr=opts.capture_filter,
+        )
+    probes, probe_captures, seen_by = [], [], {}
+    for dev, specs in pod_side.items():
+        res = ex.by_key[f"podcap:{dev}"]
+        pod_packets = jc.parse(tcpdump_parser, res.stdout, quiet=True)
+        filt = " or ".join(f"({probe_filter(s)})" for s in specs)
+        probe_captures.append(
+            ProbeCapture(
+                dev, str(att.pod_end.netns), filt, None, tcpdump_counters(res.stderr), tuple(pod_packets)
+            )
+        )
+        seen_by |= {s: (dev, pod_packets) for s in specs}
+    for j, spec in enumerate(opts.probe_specs):
+        got = decode(ex.by_key[f"route_get:{spec.address}"].stdout)
+        hop = (got[0].get("gateway") or str(spec.address)) if got else None
+        steps = [r for k, r in ex.by_key.items() if k.startswith(f"probe{j}_")]
+        where, seen = seen_by.get(spec, (att.host_end.name, packets))
+        outcome, notes = explain_probe(spec, seen, next_hop=hop, argv=steps[0].step.argv, attempts=len(steps))
+        probes.append(outcome)
+        side = "captured where it leaves the pod" if spec in seen_by else "captured on the host end"
+        route_text = route_sentence(str(spec.address), got[0] if got else None)
+        observations += [f"{route_text} ({side}, {where}).", *notes]
     if vanished:
         observations.append(
             f"The pair {att.host_end.name} <-> {att.pod_end.name} was already gone at teardown:"
@@ -179,12 +253,12 @@ def _report(opts: RunOptions, located: Located, att: Attachment, ping_addr, ex: 
         veth=Veth(host, pod_end, att.mtu, att.tag),
         routes=tuple(routes),
         route_to_ping=route,
-        ping_target=str(ping_addr),
+        ping_target=str(ping_addr) if ping_addr is not None else None,
         ping=ping,
         ping_lines=tuple(ping_lines),
         capture=RunCapture(
             att.host_end.name,
-            opts.filter,
+            opts.capture_filter,
             os.path.abspath(opts.pcap) if opts.pcap else None,
             counters,
             tuple(packets),
@@ -199,6 +273,8 @@ def _report(opts: RunOptions, located: Located, att: Attachment, ping_addr, ex: 
             how=None if not opts.keep else f"vethctl down {att.session}",
         ),
         audit_log=str(audit.audit_path()),
+        probes=tuple(probes) if opts.probes else None,
+        probe_captures=tuple(probe_captures) if probe_captures else None,
     )
 
 
