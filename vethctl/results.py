@@ -273,6 +273,7 @@ class TraceResult(Document):
     observations: tuple[str, ...]
     diagnostics: dict
     commands: Commands
+    probe: ProbeOutcome | None = field(default=None, metadata=OMIT_IF_NONE)  # trace --probe
 
 
 # -- capture -------------------------------------------------------------------------------------------

@@ -16,7 +16,9 @@ from tests.support.netstate import snapshot, tagged_links
 def servers():
     name = f"vp-{secrets.token_hex(3)}"
     rec = json.loads(
-        vethctl("lab", "up", "--name", name, "--pods", "2", "--servers", "--policy", "-o", "json").stdout
+        vethctl(
+            "lab", "up", "--name", name, "--pods", "2", "--servers", "--policy", "--uplink", "-o", "json"
+        ).stdout
     )
     try:
         yield rec
@@ -139,3 +141,44 @@ def test_bad_specs_are_exit_2_and_change_nothing(servers, spec, needle):
         assert proc.returncode == 2 and needle in proc.stderr and "Traceback" not in proc.stderr
         assert len(proc.stderr.strip().splitlines()) == 1
     assert snapshot(client) == before
+
+
+def test_trace_a_tcp_probe_out_through_snat(servers):
+    client = servers["pods"][0]["netns"]
+    r = json.loads(
+        vethctl(
+            "trace", f"netns/{client}", "--probe", "tcp:203.0.113.7:80", "--count", "2", "-o", "json"
+        ).stdout
+    )
+    assert [h["role"] for h in r["hops"]] == ["pod", "host veth", "bridge", "egress"]
+    assert all(h["requests"] == 2 and h["replies"] == 2 for h in r["hops"])  # SYNs out, RSTs back, by TCP seq
+    assert (
+        r["hops"][0]["src_ip"] == servers["pods"][0]["ip"]
+        and r["hops"][-1]["src_ip"] != r["hops"][0]["src_ip"]
+    )
+    assert r["probe"]["outcome"] == "refused" and any("SNAT" in o for o in r["observations"])
+
+
+def test_trace_a_probe_to_a_pod_answered(servers):
+    client = servers["pods"][0]["netns"]
+    r = json.loads(
+        vethctl(
+            "trace",
+            f"netns/{client}",
+            "--probe",
+            f"tcp:{servers['servers']['ip']}:8080",
+            "--count",
+            "1",
+            "-o",
+            "json",
+        ).stdout
+    )
+    assert r["probe"]["outcome"] == "answered" and r["hops"][0]["replies"] == 1
+    assert any("SYNs crossed every hop" in o for o in r["observations"])
+
+
+def test_trace_takes_to_or_probe(servers):
+    client = servers["pods"][0]["netns"]
+    for extra in ([], ["--to", "203.0.113.7", "--probe", "tcp:203.0.113.7:80"]):
+        proc = vethctl("trace", f"netns/{client}", *extra, check=False)
+        assert proc.returncode == 2 and "--to ADDR or --probe SPEC" in proc.stderr

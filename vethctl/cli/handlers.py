@@ -155,7 +155,15 @@ def trace(args, hosts) -> int:
     from vethctl.scenarios.trace import trace
 
     r = trace(
-        args.target, args.to, hosts, count=args.count, interval=args.interval, via=args.via, kube=_kube(args)
+        args.target,
+        args.to,
+        hosts,
+        count=args.count,
+        interval=args.interval,
+        via=args.via,
+        kube=_kube(args),
+        probe=args.probe,
+        timeout=args.timeout,
     )
     emit(r, args.output, text.trace_text)
     return ExitCode.OK

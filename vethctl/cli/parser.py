@@ -179,7 +179,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     trace = sub.add_parser("trace", help="which interfaces a pod's packet crosses on its way out, hop by hop")
     _target(trace)
-    trace.add_argument("--to", required=True, metavar="ADDR", help="the destination to follow")
+    trace.add_argument("--to", metavar="ADDR", help="the destination to follow (pings)")
+    trace.add_argument(
+        "--probe",
+        metavar="SPEC",
+        help="follow this probe instead of pings: tcp:ADDR:PORT,"
+        " udp:ADDR:PORT, dns:NAME@SERVER[:PORT], icmp:ADDR",
+    )
+    trace.add_argument(
+        "--timeout",
+        type=_positive_int,
+        default=2,
+        metavar="S",
+        help="seconds each probe attempt waits for an answer (default 2)",
+    )
     trace.add_argument("--count", type=_positive_int, default=3, help="pings to send (default 3)")
     trace.add_argument("--interval", type=_number, default=0.2, help="seconds between pings (default 0.2)")
     _output(trace)

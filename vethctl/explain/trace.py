@@ -42,23 +42,87 @@ def flow_filter(dst: IPAddress, neighbours: set[str]) -> str:
     )
 
 
-def _echo(packets: list[dict], kind: str) -> dict[int, dict]:
-    """Echo requests or replies by sequence number (the first one seen of each)."""
-    out: dict[int, dict] = {}
+@dataclass(frozen=True)
+class Flow:
+    """What a traced probe's packets are, hop by hop: which are its requests and which its replies, each with
+    a key that stays the same across the node (NAT rewrites addresses and ports, not these), and the words
+    the sentences use."""
+
+    kind: str  # icmp, tcp, udp, dns
+    address: str  # the destination (the DNS server)
+    port: int | None = None
+    request: str = "echo request"
+    requests: str = "echo requests"
+
+    def request_key(self, p: dict, index: int):
+        if self.kind == "icmp":
+            return p.get("icmp_seq") if p.get("icmp_type") == "echo request" else None
+        if p.get("dst_port") != self.port or p.get("protocol") not in ("tcp", "udp"):
+            return None
+        if self.kind == "tcp":
+            flags = p.get("tcp_flags") or ""
+            return p.get("tcp_seq") if "S" in flags and "." not in flags else None
+        if self.kind == "dns":
+            return p.get("dns_id") if p.get("dns_id") is not None and not p.get("dns_response") else None
+        return index  # udp: the n-th datagram (tcpdump prints no payload to tell them apart)
+
+    def reply_key(self, p: dict, index: int):
+        if self.kind == "icmp":
+            return p.get("icmp_seq") if p.get("icmp_type") == "echo reply" else None
+        if p.get("src_port") != self.port or p.get("protocol") not in ("tcp", "udp"):
+            return None
+        if self.kind == "tcp":
+            ack = p.get("tcp_ack")
+            return (
+                ack - 1
+                if ack is not None
+                and ("S" in (p.get("tcp_flags") or "") or "R" in (p.get("tcp_flags") or ""))
+                else None
+            )
+        if self.kind == "dns":
+            return p.get("dns_id") if p.get("dns_response") else None
+        return index
+
+
+ECHO = Flow("icmp", "")
+WORDS = {
+    "tcp": ("SYN", "SYNs"),
+    "udp": ("datagram", "datagrams"),
+    "dns": ("DNS query", "DNS queries"),
+    "icmp": ("echo request", "echo requests"),
+}
+
+
+def flow_of(kind: str, address: str, port: int | None) -> Flow:
+    request, requests = WORDS[kind]
+    return Flow(kind, address, port, request, requests)
+
+
+def _keyed(packets: list[dict], key) -> dict:
+    """Packets by their flow key (the first one seen of each)."""
+    out: dict = {}
+    n = 0
     for p in packets:
-        if p.get("icmp_type") == f"echo {kind}" and p.get("icmp_seq") is not None:
-            out.setdefault(p["icmp_seq"], p)
+        k = key(p, n)
+        if k is not None:
+            out.setdefault(k, p)
+            n += 1
     return out
 
 
-def correlate(hops: list[Hop], node_netns: Netns | None) -> tuple[TraceHop, ...]:
+def correlate(hops: list[Hop], node_netns: Netns | None, flow: Flow = ECHO) -> tuple[TraceHop, ...]:
     """Per hop: what was seen each way, first seen, addresses as seen there, delay from the previous hop."""
     out, prev = [], None
     for hop in hops:
-        req, rep = _echo(hop.packets, "request"), _echo(hop.packets, "reply")
+        req, rep = _keyed(hop.packets, flow.request_key), _keyed(hop.packets, flow.reply_key)
         arp_req = [p for p in hop.packets if p.get("arp_op") == "request"]
         arp_rep = [p for p in hop.packets if p.get("arp_op") == "reply"]
-        errors = [p for p in hop.packets if p.get("icmp_type") not in (None, "echo request", "echo reply")]
+        errors = [
+            p
+            for p in hop.packets
+            if p.get("icmp_type") not in (None, "echo request", "echo reply")
+            and (p.get("protocol") in ("icmp", "icmp6"))
+        ]
         first = min((p["timestamp"] for p in req.values() if p.get("timestamp") is not None), default=None)
         sample = req[min(req)] if req else None
         delays = []
@@ -137,6 +201,7 @@ def explain(
     dst: IPAddress,
     ping: dict | None,
     causes: list[str] | None,
+    flow: Flow = ECHO,
 ) -> list[str]:
     """causes: forwarding_causes() when forwarding_stopped(), else None."""
     notes = ["path: " + " -> ".join(f"{h.interface} ({h.role})" for h in hj)]
@@ -165,18 +230,18 @@ def explain(
         if arp_only:
             asked = arp_only[0].arp_requests[0]
             notes.append(
-                f"No echo request left the pod: it asked who has {asked['who_has']} (ARP, tell {asked['tell']})"
+                f"No {flow.request} left the pod: it asked who has {asked['who_has']} (ARP, tell {asked['tell']})"
                 f" {len(arp_only[0].arp_requests)} time(s) on {arp_only[0].interface} and nobody"
                 " answered."
             )
         else:
-            notes.append(f"No echo request to {dst} was seen on any hop.")
+            notes.append(f"No {flow.request} to {dst} was seen on any hop.")
     else:
         last = seen[-1]
         if last < len(hj) - 1:
             lost_at, next_hop = hj[last], hj[last + 1]
             notes.append(
-                f"The echo requests were last seen on {lost_at.interface} ({lost_at.role}) and never on"
+                f"The {flow.requests} were last seen on {lost_at.interface} ({lost_at.role}) and never on"
                 f" {next_hop.interface} ({next_hop.role})."
             )
             if causes is not None:
@@ -194,7 +259,7 @@ def explain(
                     + "."
                 )
         else:
-            notes.append(f"The echo requests crossed every hop, up to {hj[last].interface}.")
+            notes.append(f"The {flow.requests} crossed every hop, up to {hj[last].interface}.")
             egress = hj[last]
             unanswered = [
                 a for a in egress.arp_requests if not any(r["ip"] == a["who_has"] for r in egress.arp_replies)

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from vethctl.model import IPAddress, Netns
 from vethctl.plan import Plan
 from vethctl.plan.capture import capture_steps
-from vethctl.plan.probe import ping_step
+from vethctl.plan.probe import ping_step, probe_steps
+from vethctl.probespec import ProbeSpec
 
 
 def build_trace(
@@ -18,13 +19,18 @@ def build_trace(
     *,
     count: int,
     interval: float,
+    probe: ProbeSpec | None = None,
+    timeout: int = 2,
 ) -> Plan:
     """hops: (interface, the namespace it is in: None for the node's own) in path order; hop i's capture has
-    the key `hop{i}`."""
+    the key `hop{i}`. The pod pings `dst`, or sends `probe` (keys `probe...`)."""
     starts, stops = [], []
     for i, (interface, netns) in enumerate(hops):
         start, stop = capture_steps(interface, filter_expr, None, key=f"hop{i}", netns=netns)
         starts.append(start)
         stops.append(stop)
-    ping = ping_step(pod_netns, dst, count=count, interval=interval, wait=2)
-    return Plan((*starts, ping, *stops), title=f"trace to {dst}")
+    if probe is None:
+        sends = [ping_step(pod_netns, dst, count=count, interval=interval, wait=2)]
+    else:
+        sends = probe_steps(probe, pod_netns, count=count, timeout=timeout)
+    return Plan((*starts, *sends, *stops), title=f"trace to {probe or dst}")

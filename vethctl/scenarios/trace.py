@@ -13,19 +13,32 @@ from __future__ import annotations
 import jc
 
 from vethctl.commands import ip, node
+from vethctl.commands.probe import PROBE_TOOLS
 from vethctl.errors import BadInput
 from vethctl.execute.executor import Executor
 from vethctl.execute.facts import ANY_EXIT, lookup_json
 from vethctl.execute.hosts.registry import Hosts
 from vethctl.execute.preflight import require_tools
+from vethctl.explain.probe import explain as explain_probe
 from vethctl.explain.run import route_sentence
-from vethctl.explain.trace import Hop, correlate, explain, flow_filter, forwarding_causes, forwarding_stopped
+from vethctl.explain.trace import (
+    ECHO,
+    Hop,
+    correlate,
+    explain,
+    flow_filter,
+    flow_of,
+    forwarding_causes,
+    forwarding_stopped,
+)
 from vethctl.model import IPAddress, check_pings, parse_address
 from vethctl.parsers import tcpdump as tcpdump_parser
 from vethctl.parsers.ipjson import peer_of
 from vethctl.parsers.ping import parse_ping
 from vethctl.parsers.tcpdump_stats import counters as tcpdump_counters
+from vethctl.plan.probe import probe_filter
 from vethctl.plan.trace import build_trace
+from vethctl.probespec import ProbeSpec, check_probe_options, parse_probe
 from vethctl.resolve.kube import KubeScope
 from vethctl.resolve.locate import Located, locate
 from vethctl.resolve.via import parse_via
@@ -91,6 +104,14 @@ def derive_path(ex: Executor, located: Located, dst: IPAddress) -> tuple[list[Ho
     return hops, facts
 
 
+def probe_trace_filter(spec: ProbeSpec, neighbours: set[str]) -> str:
+    """A traced probe's packets on every hop: its flow and the ICMP errors about it, and ARP for the addresses
+    on the path (not every ARP of a busy bridge)."""
+    arp = " or ".join(f"host {a}" for a in sorted(neighbours))
+    flow = probe_filter(spec).rsplit(" or arp", 1)[0] if spec.address.version == 4 else probe_filter(spec)
+    return flow + (f" or (arp and ({arp}))" if arp and spec.address.version == 4 else "")
+
+
 def node_forwarding(ex: Executor, diagnostics: dict) -> list[str]:
     """Read-only looks at what usually stops forwarding on a node: ip_forward, the FORWARD chain."""
     res = ex.read(
@@ -109,19 +130,30 @@ def node_forwarding(ex: Executor, diagnostics: dict) -> list[str]:
 
 def trace(
     target: str,
-    to: str,
+    to: str | None,
     hosts: Hosts,
     *,
     count: int = 3,
     interval: float = 0.2,
     via: str | None = None,
     kube: KubeScope | None = None,
+    probe: str | None = None,
+    timeout: int = 2,
 ) -> TraceResult:
-    dst = parse_address(to, "--to")
+    """--to ADDR traces pings; --probe SPEC traces that probe's packets (TCP, UDP, DNS) instead."""
+    if (to is None) == (probe is None):
+        raise BadInput(
+            "trace follows --to ADDR or --probe SPEC (one of them)",
+            hint="e.g. --to 203.0.113.7, or --probe tcp:198.51.100.10:80",
+        )
+    spec = parse_probe(probe) if probe is not None else None
+    dst = spec.address if spec is not None else parse_address(to, "--to")
     check_pings(count, interval, max_count=1000)
+    if spec is not None:
+        check_probe_options(count, timeout)
     requested, _ = parse_via(via, False)
     if requested.host != "kubectl-debug":
-        require_tools(hosts.get(requested), "ip", "tcpdump", "ping")
+        require_tools(hosts.get(requested), "ip", "tcpdump", PROBE_TOOLS[spec.kind] if spec else "ping")
     located, ex = locate(target, hosts=hosts, via=via, kube=kube)
     hops, facts = derive_path(ex, located, dst)
     neighbours = {str(dst)}
@@ -132,7 +164,7 @@ def trace(
         neighbours.add(str(located.pod.pod_ip))
     if facts["pod_route"].get("prefsrc"):
         neighbours.add(facts["pod_route"]["prefsrc"])
-    filt = flow_filter(dst, neighbours)
+    filt = flow_filter(dst, neighbours) if spec is None else probe_trace_filter(spec, neighbours)
     plan = build_trace(
         [(h.interface, None if h.node_side else h.netns) for h in hops],
         filt,
@@ -140,18 +172,29 @@ def trace(
         dst,
         count=count,
         interval=interval,
+        probe=spec,
+        timeout=timeout,
     )
     ex.execute(plan)
     for i, hop in enumerate(hops):
         res = ex.by_key[f"hop{i}"]
         hop.packets = jc.parse(tcpdump_parser, res.stdout, quiet=True)
         hop.counters = tcpdump_counters(res.stderr)
-    ping_res, ping_lines = parse_ping(ex.by_key["ping"].stdout)
-    hop_json = correlate(hops, located.node.netns)
+    ping_res, ping_lines = parse_ping(ex.by_key["ping"].stdout) if spec is None else (None, [])
+    flow = flow_of(spec.kind, str(spec.address), spec.port) if spec is not None else ECHO
+    hop_json = correlate(hops, located.node.netns, flow)
     diagnostics: dict = {}
     causes = node_forwarding(ex, diagnostics) if forwarding_stopped(hop_json, facts) else None
     pod_ip = str(located.pod.pod_ip) if located.pod.pod_ip else None
-    observations = explain(hop_json, facts, pod_ip, dst, ping_res, causes)
+    observations = explain(hop_json, facts, pod_ip, dst, ping_res, causes, flow)
+    probe_outcome = None
+    if spec is not None:  # what came of it, read at the pod's own interface (the first hop)
+        steps = [r for k, r in ex.by_key.items() if k.startswith("probe")]
+        next_hop = facts["pod_route"].get("gateway") or str(spec.address)
+        probe_outcome, notes = explain_probe(
+            spec, hops[0].packets, next_hop=next_hop, argv=steps[0].step.argv, attempts=len(steps)
+        )
+        observations += notes
     node_label, node_is_netns = located.node.label, located.node.netns is not None
     return TraceResult(
         target=located.target(),
@@ -164,5 +207,6 @@ def trace(
         ping_lines=tuple(ping_lines),
         observations=tuple(observations),
         diagnostics=diagnostics,
+        probe=probe_outcome,
         commands=tuple(ex.journal.as_json()),
     )
