@@ -334,9 +334,51 @@ def bench_find(pods: int, rounds: int, env) -> list[dict]:
         subprocess.run([VETHCTL, "lab", "down", "--name", name], capture_output=True, env=env)
 
 
+# The probe as a person scripts it: tcpdump in the pod in the background, waiting on its output (no sleep),
+# nc, then stop tcpdump and read what it printed.
+SHELL_PROBE = r"""
+set -euo pipefail
+pod=$1 addr=$2 port=$3
+exec 3< <(exec ip netns exec "$pod" tcpdump -i eth0 -nn -tt -e -l "tcp and host $addr and port $port" 2>&1)
+tcpdump_pid=$!
+while read -r line <&3; do [[ $line == *"listening on"* ]] && break; done
+ip netns exec "$pod" nc -z -v -n -w 2 "$addr" "$port" || true
+kill -INT "$tcpdump_pid"; wait "$tcpdump_pid" || true
+cat <&3 >/dev/null
+"""
+
+
+def bench_probe(rounds: int, env) -> list[dict]:
+    """`vethctl probe POD tcp:SERVER:8080` against the hand-written script of the same capture and nc."""
+    name = f"vb-{secrets.token_hex(3)}"
+    up = [VETHCTL, "lab", "up", "--name", name, "--pods", "2", "--servers", "-o", "json"]
+    lab = json.loads(subprocess.run(up, check=True, capture_output=True, text=True, env=env).stdout)
+    script = None
+    try:
+        pod, server = lab["pods"][0]["netns"], lab["servers"]["ip"]
+        with tempfile.NamedTemporaryFile("w", suffix=".sh", delete=False) as fh:
+            fh.write(SHELL_PROBE)
+        script = fh.name
+        ours = [VETHCTL, "probe", f"netns/{pod}", f"tcp:{server}:8080", "--count", "1", "-o", "json"]
+        base = ["bash", script, pod, server, "8080"]
+        return [
+            alternate(
+                "probe, TCP answered (1 connection)",
+                "the script: tcpdump &, wait for it, nc, stop",
+                lambda: timed(ours, env),
+                lambda: timed(base),
+                rounds,
+            )
+        ]
+    finally:
+        if script:
+            os.unlink(script)
+        subprocess.run([VETHCTL, "lab", "down", "--name", name], capture_output=True, env=env)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("which", nargs="*", default=["run", "attach", "parse", "find"])
+    ap.add_argument("which", nargs="*", default=["run", "attach", "parse", "find", "probe"])
     ap.add_argument("--pods", type=int, default=250, help="pods for the find benchmark (default 250)")
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
@@ -372,6 +414,8 @@ def main() -> int:
             results += bench_parse(lab, args.rounds, env)
         if "find" in args.which:
             results += bench_find(args.pods, args.rounds, env)
+        if "probe" in args.which:
+            results += bench_probe(args.rounds, env)
     finally:
         subprocess.run([VETHCTL, "lab", "down", "--name", name], capture_output=True, env=env)
     if args.json:

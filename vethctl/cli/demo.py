@@ -1,4 +1,4 @@
-"""`vethctl demo`: the walkthrough on a lab pod, start to finish, leaving nothing behind.
+"""`vethctl demo`: the walkthrough on a lab pod, then a TCP probe, start to finish, leaving nothing behind.
 
 A presentation of other commands (lab up, run twice, lab down), so it lives beside the command line and not
 among the scenarios, which never call each other."""
@@ -14,6 +14,7 @@ from vethctl.execute.facts import read_json
 from vethctl.model import Node
 from vethctl.output import text
 from vethctl.scenarios import lab
+from vethctl.scenarios.probe import probe
 from vethctl.scenarios.run import RunOptions, run
 
 
@@ -23,9 +24,9 @@ def _say(line: str = "") -> None:
 
 def demo(hosts, quiet: bool = False) -> int:
     name = f"demo-{secrets.token_hex(2)}"
-    _say(f"$ vethctl lab up --name {name} --pods 2")
+    _say(f"$ vethctl lab up --name {name} --pods 2 --servers")
     try:
-        up = lab.up(hosts, name, 2)
+        up = lab.up(hosts, name, 2, servers=True)
         sys.stdout.write(text.lab_up_text(up))
         pod = up.record["pods"][0]
         target = f"netns/{pod['netns']}"
@@ -40,6 +41,11 @@ def demo(hosts, quiet: bool = False) -> int:
         _say("  (pings the host end: ARP is answered, then ICMP echo request and reply)\n")
         second = run(RunOptions(target=target, ping=host_ip), hosts).report
         sys.stdout.write(text.run_text(second))
+
+        spec = f"tcp:{up.record['servers']['ip']}:8080"
+        _say(f"\n$ vethctl probe {target} {spec} --count 1")
+        _say("  (a TCP connection from the pod to the lab's server pod, read from the packets)\n")
+        sys.stdout.write(text.probe_text(probe(target, spec, hosts, count=1)))
     finally:
         _say(f"\n$ vethctl lab down --name {name}")
         sys.stdout.write(text.lab_down_text(lab.down(hosts, name)))
