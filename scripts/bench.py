@@ -376,9 +376,31 @@ def bench_probe(rounds: int, env) -> list[dict]:
         subprocess.run([VETHCTL, "lab", "down", "--name", name], capture_output=True, env=env)
 
 
+def bench_trace_counters(rounds: int, env) -> list[dict]:
+    """What reading the rules' counters, conntrack and the kernel's counters (before and after) adds to a trace
+    of a TCP probe through a Service's DNAT: trace against trace --no-counters."""
+    name = f"vb-{secrets.token_hex(3)}"
+    up = [VETHCTL, "lab", "up", "--name", name, "--pods", "2", "--service", "web:80", "-o", "json"]
+    lab = json.loads(subprocess.run(up, check=True, capture_output=True, text=True, env=env).stdout)
+    try:
+        pod, cip = lab["pods"][0]["netns"], lab["services"]["services"][0]["cluster_ip"]
+        base = [VETHCTL, "trace", f"netns/{pod}", "--probe", f"tcp:{cip}:80", "--count", "1", "-o", "json"]
+        return [
+            alternate(
+                "trace through a Service's DNAT, with counters",
+                "the same trace --no-counters",
+                lambda: timed(base, env),
+                lambda: timed([*base, "--no-counters"], env),
+                rounds,
+            )
+        ]
+    finally:
+        subprocess.run([VETHCTL, "lab", "down", "--name", name], capture_output=True, env=env)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("which", nargs="*", default=["run", "attach", "parse", "find", "probe"])
+    ap.add_argument("which", nargs="*", default=["run", "attach", "parse", "find", "probe", "counters"])
     ap.add_argument("--pods", type=int, default=250, help="pods for the find benchmark (default 250)")
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
@@ -416,6 +438,8 @@ def main() -> int:
             results += bench_find(args.pods, args.rounds, env)
         if "probe" in args.which:
             results += bench_probe(args.rounds, env)
+        if "counters" in args.which:
+            results += bench_trace_counters(args.rounds, env)
     finally:
         subprocess.run([VETHCTL, "lab", "down", "--name", name], capture_output=True, env=env)
     if args.json:

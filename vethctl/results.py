@@ -274,6 +274,11 @@ class TraceResult(Document):
     diagnostics: dict
     commands: Commands
     probe: ProbeOutcome | None = field(default=None, metadata=OMIT_IF_NONE)  # trace --probe
+    nat: tuple[dict, ...] = ()  # [{kind, before, after, between, rule, chain, service, conntrack}]
+    rules_matched: tuple[
+        dict, ...
+    ] = ()  # [{where, backend, table, chain, rule, packets}]: counters that moved
+    drops: tuple[dict, ...] = ()  # [{where, rule|counter, packets}]: what counted the loss
 
 
 # -- capture -------------------------------------------------------------------------------------------

@@ -164,6 +164,7 @@ def trace(args, hosts) -> int:
         kube=_kube(args),
         probe=args.probe,
         timeout=args.timeout,
+        counters=not args.no_counters,
     )
     emit(r, args.output, text.trace_text)
     return ExitCode.OK
@@ -249,7 +250,16 @@ def lab(args, hosts) -> int:
 
     if args.lab_command == "up":
         result = lab.up(
-            hosts, args.name, args.pods, args.pod_cidr, args.cni, args.uplink, args.servers, args.policy
+            hosts,
+            args.name,
+            args.pods,
+            args.pod_cidr,
+            args.cni,
+            args.uplink,
+            args.servers,
+            args.policy,
+            tuple(args.service),
+            args.proxy_mode,
         )
         emit(result, args.output, text.lab_up_text)
     elif args.lab_command == "down":

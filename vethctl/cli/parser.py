@@ -187,6 +187,11 @@ def build_parser() -> argparse.ArgumentParser:
         " udp:ADDR:PORT, dns:NAME@SERVER[:PORT], icmp:ADDR",
     )
     trace.add_argument(
+        "--no-counters",
+        action="store_true",
+        help="read no rule counters, conntrack or kernel counters (faster on nodes with huge rule sets)",
+    )
+    trace.add_argument(
         "--timeout",
         type=_positive_int,
         default=2,
@@ -266,6 +271,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--policy",
         action="store_true",
         help="with --servers: DROP tcp 8081 and udp 9001, REJECT tcp 8082 (admin prohibited), as a policy would",
+    )
+    lab_up.add_argument(
+        "--service",
+        action="append",
+        default=[],
+        metavar="NAME:PORT[/udp][:TARGETPORT|:none]",
+        help="a ClusterIP Service as kube-proxy writes it, endpoints on the server pod (none: no endpoints); repeatable",
+    )
+    lab_up.add_argument(
+        "--proxy-mode",
+        default="iptables",
+        choices=("iptables", "iptables-legacy", "nftables"),
+        help="how --service's rules are written (default iptables)",
     )
     lab_up.add_argument(
         "--uplink",

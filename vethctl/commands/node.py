@@ -23,3 +23,33 @@ def iptables_rules(chain: str, table: str | None = None) -> Argv:
 
 def iptables_masquerade(source: str, out_dev: str) -> Argv:
     return ("iptables", "-t", "nat", "-A", "POSTROUTING", "-s", source, "-o", out_dev, "-j", "MASQUERADE")
+
+
+# Which rules a packet met: every backend's rules with their counters (iptables-legacy, iptables-nft, native nft).
+SAVE_TOOLS = {"iptables-legacy": "iptables-legacy-save", "iptables-nft": "iptables-nft-save"}
+
+
+def rules_with_counters(backend: str) -> Argv:
+    return (SAVE_TOOLS[backend], "-c")
+
+
+def nft_ruleset() -> Argv:
+    return ("nft", "-a", "list", "ruleset")
+
+
+def conntrack_entries(protocol: str, dst: str, port: int | None) -> Argv:
+    """The connection-tracking entries of one flow, by its original destination (what the pod sent to)."""
+    return (
+        "conntrack",
+        "-L",
+        "-p",
+        protocol,
+        "--orig-dst",
+        dst,
+        *(("--orig-port-dst", str(port)) if port else ()),
+    )
+
+
+def kernel_counters() -> Argv:
+    """The namespace's SNMP and extended counters, absolute values, history untouched."""
+    return ("nstat", "-asz", "--json")

@@ -19,6 +19,11 @@ TOOL_PACKAGES = {
     "socat": "socat",
     "dnsmasq": "dnsmasq-base",
     "python3": "python3",
+    "iptables-legacy-save": "iptables",
+    "iptables-nft-save": "iptables",
+    "nft": "nftables",
+    "conntrack": "conntrack",
+    "nstat": "iproute2",
 }
 
 

@@ -51,13 +51,14 @@ class Flow:
     kind: str  # icmp, tcp, udp, dns
     address: str  # the destination (the DNS server)
     port: int | None = None
+    also_ports: tuple[int, ...] = ()  # the destination ports past a DNAT (a Service's target port)
     request: str = "echo request"
     requests: str = "echo requests"
 
     def request_key(self, p: dict, index: int):
         if self.kind == "icmp":
             return p.get("icmp_seq") if p.get("icmp_type") == "echo request" else None
-        if p.get("dst_port") != self.port or p.get("protocol") not in ("tcp", "udp"):
+        if p.get("dst_port") not in (self.port, *self.also_ports) or p.get("protocol") not in ("tcp", "udp"):
             return None
         if self.kind == "tcp":
             flags = p.get("tcp_flags") or ""
@@ -69,7 +70,7 @@ class Flow:
     def reply_key(self, p: dict, index: int):
         if self.kind == "icmp":
             return p.get("icmp_seq") if p.get("icmp_type") == "echo reply" else None
-        if p.get("src_port") != self.port or p.get("protocol") not in ("tcp", "udp"):
+        if p.get("src_port") not in (self.port, *self.also_ports) or p.get("protocol") not in ("tcp", "udp"):
             return None
         if self.kind == "tcp":
             ack = p.get("tcp_ack")
@@ -93,9 +94,9 @@ WORDS = {
 }
 
 
-def flow_of(kind: str, address: str, port: int | None) -> Flow:
+def flow_of(kind: str, address: str, port: int | None, also_ports=()) -> Flow:
     request, requests = WORDS[kind]
-    return Flow(kind, address, port, request, requests)
+    return Flow(kind, address, port, tuple(also_ports), request, requests)
 
 
 def _keyed(packets: list[dict], key) -> dict:
@@ -202,7 +203,10 @@ def explain(
     ping: dict | None,
     causes: list[str] | None,
     flow: Flow = ECHO,
+    rewrites_known: bool = False,
 ) -> list[str]:
+    """rewrites_known: the NAT is explained elsewhere (conntrack, the rule: explain/nat.py); the hop table's
+    own evidence of it is then not said again."""
     """causes: forwarding_causes() when forwarding_stopped(), else None."""
     notes = ["path: " + " -> ".join(f"{h.interface} ({h.role})" for h in hj)]
     if facts.get("end"):
@@ -213,7 +217,7 @@ def explain(
             f' "{facts["node_route_error"]}".'
         )
     pod_src = hj[0].src_ip if hj and hj[0].src_ip else pod_ip
-    for before, after in zip(hj, hj[1:], strict=False):
+    for before, after in zip(hj, hj[1:], strict=False) if not rewrites_known else ():
         if before.src_ip and after.src_ip and before.src_ip != after.src_ip:
             notes.append(
                 f"The source was rewritten from {before.src_ip} to {after.src_ip} between"

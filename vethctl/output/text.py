@@ -164,6 +164,11 @@ def lab_up_text(result: LabUpResult) -> str:
             + ("; policy: DROP tcp 8081 and udp 9001, REJECT tcp 8082" if s.get("policy") else "")
         )
         lines.append(f"try: vethctl probe netns/{r['pods'][0]['netns']} tcp:{s['ip']}:8080")
+    for s in (r.get("services") or {}).get("services", []):
+        lines.append(
+            f"  service {s['name']} {s['cluster_ip']}:{s['port']}/{s['protocol']} -> "
+            f"{', '.join(s['endpoints']) or 'no endpoints'} ({r['services']['proxy_mode']})"
+        )
     lines.append(f"try: vethctl run netns/{r['pods'][0]['netns']}")
     return "\n".join(lines) + "\n"
 
@@ -274,14 +279,14 @@ def trace_text(r: TraceResult) -> str:
     t = r.target
     lines = [
         f"trace {t.text} -> {r.to}  (pod {t.netns or t.netns_path}, {t.pod_ip}; node: {t.node})",
-        f"  {'#':<2} {'side':<5} {'interface':<16} {'role':<10} {'req':>3} {'rep':>3}  {'first seen':<15}  "
+        f"  {'#':<2} {'side':<5} {'interface':<16} {'role':<12} {'req':>3} {'rep':>3}  {'first seen':<15}  "
         f"{'src > dst, as seen there':<34} {'delay':>9}",
     ]
     for i, h in enumerate(r.hops, 1):
         flow = f"{h.src_ip} > {h.dst_ip}" if h.src_ip else "-"
         delay = f"+{h.delay_from_previous_us:.0f} us" if h.delay_from_previous_us is not None else ""
         lines.append(
-            f"  {i:<2} {h.side:<5} {h.interface:<16} {h.role:<10} {h.requests:>3} {h.replies:>3}"
+            f"  {i:<2} {h.side:<5} {h.interface:<16} {h.role:<12} {h.requests:>3} {h.replies:>3}"
             f"  {format_time(h.first_seen) if h.first_seen else '-':<15}  {flow:<34} {delay:>9}"
         )
     lines += ["", "what happened:"] + [f"  - {o}" for o in r.observations]

@@ -41,6 +41,7 @@ from vethctl.plan.lab import (
     server_steps,
     uplink_steps,
 )
+from vethctl.plan.services import PROXY_MODES, assign, parse_service, service_cidr, service_steps
 from vethctl.results import LabDownResult, LabStatusResult, LabUpResult
 from vethctl.state import labs
 from vethctl.state.lock import AllocationLock
@@ -80,17 +81,47 @@ def up(
     uplink: bool = False,
     servers: bool = False,
     policy: bool = False,
+    services: tuple[str, ...] = (),
+    proxy_mode: str = "iptables",
 ) -> LabUpResult:
     validate_name(name)
+    wanted = [parse_service(s) for s in services]
+    if proxy_mode not in PROXY_MODES:
+        raise BadInput(
+            f"--proxy-mode {proxy_mode!r} is not one kube-proxy has",
+            hint=f"use one of {', '.join(PROXY_MODES)}",
+        )
+    if len({s.name for s in wanted}) != len(wanted):
+        raise BadInput("two --service have the same name", hint="give each Service its own name")
     if cni not in CNI_KINDS:
         raise BadInput(f"--cni {cni!r} is not a lab network", hint=f"use one of {', '.join(CNI_KINDS)}")
     host = hosts.local
     with AllocationLock():  # the CIDR is chosen and taken (the lab made) with no other allocation meanwhile
-        return _up(host, name, pods, pod_cidr, cni, uplink, servers or policy, policy)
+        return _up(
+            host,
+            name,
+            pods,
+            pod_cidr,
+            cni,
+            uplink,
+            servers or policy or bool(wanted),
+            policy,
+            wanted,
+            proxy_mode,
+        )
 
 
 def _up(
-    host, name: str, pods: int, pod_cidr: str | None, cni: str, uplink: bool, servers: bool, policy: bool
+    host,
+    name: str,
+    pods: int,
+    pod_cidr: str | None,
+    cni: str,
+    uplink: bool,
+    servers: bool,
+    policy: bool,
+    wanted: list,
+    proxy_mode: str,
 ) -> LabUpResult:
     rec = labs.read_record(name, host)
     node_up = labs.netns_exists(name, host)
@@ -163,6 +194,7 @@ def _up(
             }
         )
     with_uplink = uplink or has_uplink
+    prev = rec
     rec = {
         "name": name,
         "node_netns": name,
@@ -174,12 +206,31 @@ def _up(
         "gateway": str(net.network_address + 1),
         "cni_bin_dir": cni_dir,
         "pods": existing + made,
-        "servers": (rec or {}).get("servers"),
+        "servers": (prev or {}).get("servers"),
     }
-    if servers and not rec["servers"]:
-        require_tools(host, "nc", "socat", "dnsmasq", "python3", *(("iptables",) if policy else ()))
-        rec["servers"] = _start_servers(ex, rec["pods"][-1], policy)
-    labs.write_record(rec, host)
+    rec["services"] = (prev or {}).get("services")
+    labs.write_record(rec, host)  # the lab is known from here on: a failure below still finds it to remove
+    try:
+        if servers and not rec["servers"]:
+            require_tools(host, "nc", "socat", "dnsmasq", "python3", *(("iptables",) if policy else ()))
+            rec["servers"] = _start_servers(ex, rec["pods"][-1], policy)
+            labs.write_record(rec, host)
+        if wanted and not rec["services"]:
+            require_tools(host, "nft" if proxy_mode == "nftables" else proxy_mode)
+            assigned = assign(wanted, rec["pod_cidr"], rec["servers"]["ip"])
+            svc_net = str(service_cidr(rec["pod_cidr"]))
+            steps = service_steps(assigned, node_ns, proxy_mode, svc_net)
+            ex.execute(Plan(tuple(steps), keep=True, title="lab services"))
+            rec["services"] = {
+                "proxy_mode": proxy_mode,
+                "cidr": svc_net,
+                "services": [s.to_json() for s in assigned],
+            }
+            labs.write_record(rec, host)
+    except BaseException:
+        if not node_up:  # made by this invocation: a failure half-way removes all of it
+            _down(Executor(host, Node()), host, name)
+        raise
     return LabUpResult(rec, tuple(p["netns"] for p in made), tuple(ex.journal.as_json()))
 
 
@@ -232,7 +283,10 @@ def down(hosts: Hosts, name: str = DEFAULT_LAB) -> LabDownResult:
     validate_name(name)
     host = hosts.local
     require_root(host)
-    ex = Executor(host, Node())
+    return _down(Executor(host, Node()), host, name)
+
+
+def _down(ex: Executor, host, name: str) -> LabDownResult:
     rec = labs.read_record(name, host)
     _stop_servers(host, rec)
     if not labs.netns_exists(name, host):

@@ -12,18 +12,19 @@ from __future__ import annotations
 
 import jc
 
-from vethctl.commands import ip, node
+from vethctl.commands import node
 from vethctl.commands.probe import PROBE_TOOLS
 from vethctl.errors import BadInput
+from vethctl.execute import netfilter_facts
 from vethctl.execute.executor import Executor
-from vethctl.execute.facts import ANY_EXIT, lookup_json
+from vethctl.execute.facts import ANY_EXIT
 from vethctl.execute.hosts.registry import Hosts
 from vethctl.execute.preflight import require_tools
+from vethctl.explain.nat import drops, nat_entries, rules_matched
+from vethctl.explain.nat import sentences as nat_sentences
 from vethctl.explain.probe import explain as explain_probe
-from vethctl.explain.run import route_sentence
 from vethctl.explain.trace import (
     ECHO,
-    Hop,
     correlate,
     explain,
     flow_filter,
@@ -31,84 +32,28 @@ from vethctl.explain.trace import (
     forwarding_causes,
     forwarding_stopped,
 )
-from vethctl.model import IPAddress, check_pings, parse_address
+from vethctl.model import check_pings, parse_address
 from vethctl.parsers import tcpdump as tcpdump_parser
-from vethctl.parsers.ipjson import peer_of
+from vethctl.parsers.netfilter import dnat_targets, grew, moved
 from vethctl.parsers.ping import parse_ping
 from vethctl.parsers.tcpdump_stats import counters as tcpdump_counters
 from vethctl.plan.probe import probe_filter
 from vethctl.plan.trace import build_trace
 from vethctl.probespec import ProbeSpec, check_probe_options, parse_probe
 from vethctl.resolve.kube import KubeScope
-from vethctl.resolve.locate import Located, locate
+from vethctl.resolve.locate import locate
+from vethctl.resolve.path import derive_path
 from vethctl.resolve.via import parse_via
 from vethctl.results import TraceResult
 
 
-def derive_path(ex: Executor, located: Located, dst: IPAddress) -> tuple[list[Hop], dict]:
-    """The hops, in path order, from the routing tables; and what the routing said on the way."""
-    facts: dict = {}
-    got, err = lookup_json(ex, ip.route_get_json(dst), located.netns, purpose=f"the pod's route to {dst}")
-    if not got:
-        raise BadInput(f"the pod has no route to {dst}: {err or 'no answer'}", hint="see `vethctl routes`")
-    pod_route = facts["pod_route"] = got[0]
-    pod_dev = pod_route.get("dev")
-    hops = [Hop(located.netns, pod_dev, "pod", False, note=route_sentence(str(dst), pod_route))]
-    pod_link = located.pod.link(pod_dev) or {}
-    if pod_link.get("link_index") is None or pod_link.get("link_netnsid") is None:
-        facts["end"] = f"{pod_dev} has no peer on the node: the path cannot be followed further"
-        return hops, facts
-    node_links, _ = lookup_json(ex, ip.link_show_json(), None, purpose="the node's links")
-    peer = peer_of(node_links, pod_link["link_index"])
-    if peer is None:
-        facts["end"] = f"the peer of {pod_dev} is not on this node"
-        return hops, facts
-    hops.append(Hop(None, peer["ifname"], "host veth", True, note=f"the peer of the pod's {pod_dev}"))
-    in_dev = peer["ifname"]
-    if peer.get("master"):
-        in_dev = peer["master"]
-        hops.append(
-            Hop(None, in_dev, "bridge", True, note=f"{peer['ifname']} is a port of the bridge {in_dev}")
-        )
-    src = pod_route.get("prefsrc") or (str(located.pod.pod_ip) if located.pod.pod_ip else None)
-    node_route, err = lookup_json(
-        ex,
-        ip.route_get_from_json(dst, src, in_dev),
-        None,
-        purpose=f"the node's route for the pod's packet to {dst}",
-    )
-    if not node_route:
-        facts["node_route_error"] = err or "no answer"
-        plain, _ = lookup_json(ex, ip.route_get_json(dst), None, purpose=f"the node's own route to {dst}")
-        if plain and plain[0].get("dev") and plain[0].get("type") != "local":
-            facts["would_leave_by"] = plain[0]
-            if plain[0]["dev"] not in (in_dev, peer["ifname"]):
-                hops.append(
-                    Hop(
-                        None,
-                        plain[0]["dev"],
-                        "egress",
-                        True,
-                        note="where the node's own route to it leads (it refused to forward)",
-                    )
-                )
-        return hops, facts
-    route = facts["node_route"] = node_route[0]
-    if route.get("type") == "local":
-        facts["end"] = f"{dst} is an address of the node itself: the path ends on the node"
-    elif route.get("dev") not in (None, in_dev, peer["ifname"]):
-        via = f" via {route['gateway']}" if route.get("gateway") else ""
-        hops.append(
-            Hop(None, route["dev"], "egress", True, note=f"the node forwards it by {route['dev']}{via}")
-        )
-    return hops, facts
-
-
-def probe_trace_filter(spec: ProbeSpec, neighbours: set[str]) -> str:
-    """A traced probe's packets on every hop: its flow and the ICMP errors about it, and ARP for the addresses
-    on the path (not every ARP of a busy bridge)."""
-    arp = " or ".join(f"host {a}" for a in sorted(neighbours))
+def probe_trace_filter(spec: ProbeSpec, neighbours: set[str], also: list[tuple[str, int]] = ()) -> str:
+    """A traced probe's packets on every hop: its flow (and, past a DNAT, the backend's), the ICMP errors about
+    it, and ARP for the addresses on the path (not every ARP of a busy bridge)."""
+    arp = " or ".join(f"host {a}" for a in sorted(neighbours | {b for b, _ in also}))
     flow = probe_filter(spec).rsplit(" or arp", 1)[0] if spec.address.version == 4 else probe_filter(spec)
+    for backend, port in also:
+        flow = f"({spec.protocol} and host {backend} and port {port}) or " + flow
     return flow + (f" or (arp and ({arp}))" if arp and spec.address.version == 4 else "")
 
 
@@ -139,6 +84,7 @@ def trace(
     kube: KubeScope | None = None,
     probe: str | None = None,
     timeout: int = 2,
+    counters: bool = True,
 ) -> TraceResult:
     """--to ADDR traces pings; --probe SPEC traces that probe's packets (TCP, UDP, DNS) instead."""
     if (to is None) == (probe is None):
@@ -155,7 +101,22 @@ def trace(
     if requested.host != "kubectl-debug":
         require_tools(hosts.get(requested), "ip", "tcpdump", PROBE_TOOLS[spec.kind] if spec else "ping")
     located, ex = locate(target, hosts=hosts, via=via, kube=kube)
-    hops, facts = derive_path(ex, located, dst)
+    # the rules and counters before: where a DNAT sends the probe, and (after) which rules its packets hit
+    node_rules, node_backends = netfilter_facts.rules(ex, None, "node") if counters else ([], [])
+    proto = spec.protocol if spec is not None else ("icmp" if dst.version == 4 else "icmp6")
+    port = spec.port if spec is not None and spec.kind != "icmp" else None
+    dnat = dnat_targets(node_rules, str(dst), proto, port) if port is not None else []
+    hops, facts = derive_path(ex, located, dst, dnat)
+    namespaces = {"node": None, f"pod {located.netns}": located.netns}
+    namespaces |= {f"pod {h.netns}": h.netns for h in hops if not h.node_side and h.netns != located.netns}
+    if not counters:  # --no-counters: no rules, conntrack or kernel counters read
+        namespaces = {}
+    before_rules = {"node": node_rules} if counters else {}
+    backends = {"node": node_backends} if counters else {}
+    for where, netns in namespaces.items():
+        if netns is not None:
+            before_rules[where], backends[where] = netfilter_facts.rules(ex, netns, where)
+    before_kernel = {where: netfilter_facts.kernel(ex, netns, where) for where, netns in namespaces.items()}
     neighbours = {str(dst)}
     for key in ("pod_route", "node_route", "would_leave_by"):
         if facts.get(key, {}).get("gateway"):
@@ -164,7 +125,8 @@ def trace(
         neighbours.add(str(located.pod.pod_ip))
     if facts["pod_route"].get("prefsrc"):
         neighbours.add(facts["pod_route"]["prefsrc"])
-    filt = flow_filter(dst, neighbours) if spec is None else probe_trace_filter(spec, neighbours)
+    also = [(b, p) for b, p, _ in dnat[:1]]
+    filt = flow_filter(dst, neighbours) if spec is None else probe_trace_filter(spec, neighbours, also)
     plan = build_trace(
         [(h.interface, None if h.node_side else h.netns) for h in hops],
         filt,
@@ -176,17 +138,38 @@ def trace(
         timeout=timeout,
     )
     ex.execute(plan)
+    after_rules = {where: netfilter_facts.rules(ex, netns, where)[0] for where, netns in namespaces.items()}
+    grown = {
+        where: grew(before_kernel[where], netfilter_facts.kernel(ex, netns, where))
+        for where, netns in namespaces.items()
+    }
+    conntrack = (
+        netfilter_facts.conntrack(ex, proto, str(dst), port) if counters and proto in ("tcp", "udp") else []
+    )
     for i, hop in enumerate(hops):
         res = ex.by_key[f"hop{i}"]
         hop.packets = jc.parse(tcpdump_parser, res.stdout, quiet=True)
         hop.counters = tcpdump_counters(res.stderr)
     ping_res, ping_lines = parse_ping(ex.by_key["ping"].stdout) if spec is None else (None, [])
-    flow = flow_of(spec.kind, str(spec.address), spec.port) if spec is not None else ECHO
+    flow = (
+        flow_of(spec.kind, str(spec.address), spec.port, also_ports=[p for _, p in also])
+        if spec is not None
+        else ECHO
+    )
     hop_json = correlate(hops, located.node.netns, flow)
     diagnostics: dict = {}
     causes = node_forwarding(ex, diagnostics) if forwarding_stopped(hop_json, facts) else None
     pod_ip = str(located.pod.pod_ip) if located.pod.pod_ip else None
-    observations = explain(hop_json, facts, pod_ip, dst, ping_res, causes, flow)
+    moved_rules = {where: moved(before_rules[where], after_rules[where]) for where in namespaces}
+    # this probe's connections only (older ones to the same destination may still be tracked)
+    sports = {
+        str(p.get("src_port")) for p in hops[0].packets if p.get("dst_ip") == str(dst) and p.get("src_port")
+    }
+    conntrack = [e for e in conntrack if e["orig"].get("sport") in sports]
+    nat = nat_entries(
+        hop_json, conntrack, [r for rs in moved_rules.values() for r in rs], dnat, str(dst), port
+    )
+    observations = explain(hop_json, facts, pod_ip, dst, ping_res, causes, flow, rewrites_known=bool(nat))
     probe_outcome = None
     if spec is not None:  # what came of it, read at the pod's own interface (the first hop)
         steps = [r for k, r in ex.by_key.items() if k.startswith("probe")]
@@ -195,6 +178,12 @@ def trace(
             spec, hops[0].packets, next_hop=next_hop, argv=steps[0].step.argv, attempts=len(steps)
         )
         observations += notes
+    matched = rules_matched(moved_rules)
+    # lost: the destination never answered (a rule's REJECT, a routing error or silence)
+    lost = probe_outcome.outcome not in ("answered", "refused") if probe_outcome else not hop_json[0].replies
+    found_drops = drops(moved_rules, grown, lost)
+    observations += nat_sentences(nat, found_drops, backends, flow.requests)
+    diagnostics["kernel_counters"] = {w: g for w, g in grown.items() if g}
     node_label, node_is_netns = located.node.label, located.node.netns is not None
     return TraceResult(
         target=located.target(),
@@ -208,5 +197,8 @@ def trace(
         observations=tuple(observations),
         diagnostics=diagnostics,
         probe=probe_outcome,
+        nat=tuple(nat),
+        rules_matched=tuple(matched),
+        drops=tuple(found_drops),
         commands=tuple(ex.journal.as_json()),
     )
