@@ -260,6 +260,9 @@ def lab(args, hosts) -> int:
             args.policy,
             tuple(args.service),
             args.proxy_mode,
+            args.nodes,
+            args.overlay,
+            args.underlay_mtu,
         )
         emit(result, args.output, text.lab_up_text)
     elif args.lab_command == "down":

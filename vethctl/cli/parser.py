@@ -272,6 +272,20 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --servers: DROP tcp 8081 and udp 9001, REJECT tcp 8082 (admin prohibited), as a policy would",
     )
+    lab_up.add_argument("--nodes", type=_positive_int, default=1, help="a cluster of N lab nodes (default 1)")
+    lab_up.add_argument(
+        "--overlay",
+        choices=("vxlan", "routed"),
+        default="vxlan",
+        help="with --nodes: flannel-shaped VXLAN (default) or plain routes between the nodes' pod CIDRs",
+    )
+    lab_up.add_argument(
+        "--underlay-mtu",
+        type=_positive_int,
+        default=1500,
+        metavar="N",
+        help="with --nodes: the underlay's MTU",
+    )
     lab_up.add_argument(
         "--service",
         action="append",

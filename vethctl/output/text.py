@@ -143,6 +143,20 @@ def ping_text(r: PingResult) -> str:
 
 def lab_up_text(result: LabUpResult) -> str:
     r = result.record
+    if r.get("cluster"):
+        nodes = ", ".join(f"{n['name']} ({n['underlay_ip']}, pods {n['pod_cidr']})" for n in r["nodes"])
+        head = (
+            f"lab cluster {r['name']}: {len(r['nodes'])} nodes on the underlay {r['switch']} (mtu {r['underlay_mtu']}),"
+            f" {r['overlay']} overlay"
+            + (
+                f" ({r['vxlan']['dev']}, UDP {r['vxlan']['port']}, pod mtu {r['pod_mtu']})"
+                if r.get("vxlan")
+                else ""
+            )
+            + f": {nodes}"
+        )
+        parts = [lab_up_text(LabUpResult(n, result.created, ())) for n in r.get("node_records", [])]
+        return head + "\n" + "".join(parts)
     net = (
         f"bridge {r['bridge']} {r['gateway']}"
         if r.get("bridge")

@@ -24,7 +24,7 @@ NO_DAD = node.NO_DAD
 CNI_KINDS = ("bridge", "ptp")
 
 
-def network_conf(name: str, pod_cidr: str, cni: str, ipam_dir: str) -> str:
+def network_conf(name: str, pod_cidr: str, cni: str, ipam_dir: str, mtu: int | None = None) -> str:
     """bridge: pods on one L2 bridge (flannel, kubenet, the default CNI); ptp: routed, a /32 route per pod
     to its host veth (the shape of Calico and other routed CNIs)."""
     net = ipaddress.ip_network(pod_cidr)
@@ -35,9 +35,8 @@ def network_conf(name: str, pod_cidr: str, cni: str, ipam_dir: str) -> str:
         "dataDir": ipam_dir,
     }
     if cni == "ptp":
-        return json.dumps(
-            {"cniVersion": "1.0.0", "name": name, "type": "ptp", "ipMasq": False, "ipam": ipam}, indent=1
-        )
+        conf = {"cniVersion": "1.0.0", "name": name, "type": "ptp", "ipMasq": False, "ipam": ipam}
+        return json.dumps(conf | ({"mtu": mtu} if mtu else {}), indent=1)
     return json.dumps(
         {
             "cniVersion": "1.0.0",
@@ -48,7 +47,8 @@ def network_conf(name: str, pod_cidr: str, cni: str, ipam_dir: str) -> str:
             "ipMasq": False,
             "hairpinMode": True,
             "ipam": ipam,
-        },
+        }
+        | ({"mtu": mtu} if mtu else {}),
         indent=1,
     )
 
@@ -58,7 +58,14 @@ def loopback_conf(name: str) -> str:
 
 
 def pod_steps(
-    name: str, node_ns: Netns, cni_dir: str, pod_cidr: str, pod_uuid: str, cni: str, ipam_dir: str
+    name: str,
+    node_ns: Netns,
+    cni_dir: str,
+    pod_cidr: str,
+    pod_uuid: str,
+    cni: str,
+    ipam_dir: str,
+    mtu: int | None = None,
 ) -> list[Step]:
     pod = f"cni-{pod_uuid}"
     path = f"/var/run/netns/{pod}"
@@ -92,7 +99,7 @@ def pod_steps(
             cni,
             "ADD",
             "eth0",
-            network_conf(name, pod_cidr, cni, ipam_dir),
+            network_conf(name, pod_cidr, cni, ipam_dir, mtu),
             key=f"cni:{pod}",
             purpose=f"CNI {cni} + host-local: eth0 in the pod, its peer on the node, an address, a default route",
             undo=(
@@ -100,7 +107,7 @@ def pod_steps(
                     cni,
                     "DEL",
                     "eth0",
-                    network_conf(name, pod_cidr, cni, ipam_dir),
+                    network_conf(name, pod_cidr, cni, ipam_dir, mtu),
                     purpose="release the pod's address",
                     quiet_fail=True,
                 ),

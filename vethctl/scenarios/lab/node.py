@@ -1,4 +1,4 @@
-"""`vethctl lab up|down|status`: a node in a box, so vethctl works with no cluster at all.
+"""One lab node: a node in a box, so vethctl works with no cluster at all.
 
 The lab node is itself a network namespace, attached to nothing real. Its pods are made the way a kubelet
 makes them: `ip netns add cni-<uuid>`, then the real CNI `bridge` (with `host-local` IPAM) and `loopback`
@@ -42,7 +42,7 @@ from vethctl.plan.lab import (
     uplink_steps,
 )
 from vethctl.plan.services import PROXY_MODES, assign, parse_service, service_cidr, service_steps
-from vethctl.results import LabDownResult, LabStatusResult, LabUpResult
+from vethctl.results import LabDownResult, LabUpResult
 from vethctl.state import labs
 from vethctl.state.lock import AllocationLock
 from vethctl.state.sessions import job_alive
@@ -72,7 +72,7 @@ def validate_name(name: str) -> str:
     return name
 
 
-def up(
+def up_node(
     hosts: Hosts,
     name: str = DEFAULT_LAB,
     pods: int = 2,
@@ -97,7 +97,7 @@ def up(
         raise BadInput(f"--cni {cni!r} is not a lab network", hint=f"use one of {', '.join(CNI_KINDS)}")
     host = hosts.local
     with AllocationLock():  # the CIDR is chosen and taken (the lab made) with no other allocation meanwhile
-        return _up(
+        return make_node(
             host,
             name,
             pods,
@@ -111,7 +111,7 @@ def up(
         )
 
 
-def _up(
+def make_node(
     host,
     name: str,
     pods: int,
@@ -122,7 +122,10 @@ def _up(
     policy: bool,
     wanted: list,
     proxy_mode: str,
+    mtu: int | None = None,
 ) -> LabUpResult:
+    """Under the allocation lock: the node (unless it is up), its pods (those missing), and what was asked on
+    top. `mtu`: the pods' (an overlay's)."""
     rec = labs.read_record(name, host)
     node_up = labs.netns_exists(name, host)
     ex = Executor(host, Node())
@@ -177,7 +180,7 @@ def _up(
         steps += uplink_steps(name, node_ns, pod_cidr)
     new_pods = [str(uuid.uuid4()) for _ in range(max(0, pods - len(existing)))]
     for pod_uuid in new_pods:
-        steps += pod_steps(name, node_ns, cni_dir, pod_cidr, pod_uuid, cni, labs.ipam_dir(name))
+        steps += pod_steps(name, node_ns, cni_dir, pod_cidr, pod_uuid, cni, labs.ipam_dir(name), mtu)
     ex.execute(Plan(tuple(steps), keep=True, title=f"lab up {name}"))
     made = []
     for pod_uuid in new_pods:
@@ -229,7 +232,7 @@ def _up(
             labs.write_record(rec, host)
     except BaseException:
         if not node_up:  # made by this invocation: a failure half-way removes all of it
-            _down(Executor(host, Node()), host, name)
+            down_node(Executor(host, Node()), host, name)
         raise
     return LabUpResult(rec, tuple(p["netns"] for p in made), tuple(ex.journal.as_json()))
 
@@ -279,14 +282,7 @@ def _holds_uplink_peer(ex: Executor, name: str, out: str) -> bool:
     return netns_name(ex, links[0]["link_netnsid"], Netns.named(name), purpose="") == out
 
 
-def down(hosts: Hosts, name: str = DEFAULT_LAB) -> LabDownResult:
-    validate_name(name)
-    host = hosts.local
-    require_root(host)
-    return _down(Executor(host, Node()), host, name)
-
-
-def _down(ex: Executor, host, name: str) -> LabDownResult:
+def down_node(ex: Executor, host, name: str) -> LabDownResult:
     rec = labs.read_record(name, host)
     _stop_servers(host, rec)
     if not labs.netns_exists(name, host):
@@ -312,7 +308,3 @@ def _down(ex: Executor, host, name: str) -> LabDownResult:
         pods.add(out)
     labs.forget(name)
     return LabDownResult(name, tuple(sorted(pods)) + (name,), tuple(ex.journal.as_json()))
-
-
-def status(hosts: Hosts) -> LabStatusResult:
-    return LabStatusResult(tuple(labs.all_labs(hosts.local)))
