@@ -238,6 +238,7 @@ class ProbeResult(Document):
 @dataclass(frozen=True)
 class TraceHop(Document):
     netns: str | None
+    node: str  # where it was captured: this node's label, or the next node's
     side: str
     interface: str
     role: str
@@ -279,6 +280,7 @@ class TraceResult(Document):
         dict, ...
     ] = ()  # [{where, backend, table, chain, rule, packets}]: counters that moved
     drops: tuple[dict, ...] = ()  # [{where, rule|counter, packets}]: what counted the loss
+    encap: tuple[dict, ...] = ()  # [{kind, vni, outer_src, outer_dst, port, interface}]: overlays crossed
 
 
 # -- capture -------------------------------------------------------------------------------------------

@@ -95,3 +95,43 @@ StrictModes no
         subprocess.run(["ip", "netns", "del", netns], check=False)
         if made_privsep:
             shutil.rmtree("/run/sshd", ignore_errors=True)
+
+
+def keys_and_config(d: Path, address: str, port: int) -> Path:
+    """A throwaway host key and client key in `d`, and an sshd_config listening on address:port."""
+    for name in ("host", "client"):
+        if not (d / name).exists():
+            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(d / name)], check=True)
+    (d / "authorized_keys").write_text((d / "client.pub").read_text())
+    config = d / "sshd_config"
+    config.write_text(f"""Port {port}
+ListenAddress {address}
+HostKey {d / "host"}
+PidFile {d / "sshd.pid"}
+AuthorizedKeysFile {d / "authorized_keys"}
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+""")
+    return config
+
+
+def serve_in(netns: str, address: str, d: Path, port: int = 2222) -> subprocess.Popen:
+    """sshd in a namespace the test made (a lab node), on one of its addresses; the caller stops it (by pid)."""
+    config = keys_and_config(d, address, port)
+    os.makedirs("/run/sshd", mode=0o755, exist_ok=True)  # privilege separation; left for any other sshd
+    proc = subprocess.Popen(
+        ["ip", "netns", "exec", netns, SSHD, "-D", "-e", "-f", str(config)], stderr=subprocess.PIPE, text=True
+    )
+    line = proc.stderr.readline()
+    if f"Server listening on {address}" not in line:
+        proc.kill()
+        proc.wait()
+        raise AssertionError(f"sshd did not start in {netns}: {line}")
+    return proc
+
+
+def client_opts(d: Path) -> str:
+    return f"-i {d / 'client'} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"

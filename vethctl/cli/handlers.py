@@ -165,6 +165,8 @@ def trace(args, hosts) -> int:
         probe=args.probe,
         timeout=args.timeout,
         counters=not args.no_counters,
+        size=args.size,
+        nodes=tuple(args.node),
     )
     emit(r, args.output, text.trace_text)
     return ExitCode.OK

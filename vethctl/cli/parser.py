@@ -187,6 +187,19 @@ def build_parser() -> argparse.ArgumentParser:
         " udp:ADDR:PORT, dns:NAME@SERVER[:PORT], icmp:ADDR",
     )
     trace.add_argument(
+        "--size",
+        type=int,
+        metavar="N",
+        help="with --to: pings of N bytes of payload, never fragmented (MTU questions)",
+    )
+    trace.add_argument(
+        "--node",
+        action="append",
+        default=[],
+        metavar="ADDR=ssh://HOST",
+        help="the node that owns underlay address ADDR, reached over ssh, to follow the path onto it; repeatable",
+    )
+    trace.add_argument(
         "--no-counters",
         action="store_true",
         help="read no rule counters, conntrack or kernel counters (faster on nodes with huge rule sets)",

@@ -6,13 +6,17 @@ from vethctl.commands import Argv
 from vethctl.model import IPAddress
 
 
-def ping(address: IPAddress, *, count: int, interval: float, wait: int | None = None) -> Argv:
+def ping(
+    address: IPAddress, *, count: int, interval: float, wait: int | None = None, size: int | None = None
+) -> Argv:
     """The person's `ping -c N`, plus -n (no DNS) and -D (timestamps, to line ping up with the packets).
 
     No -w: with a deadline ping stops at the first error and hides the walkthrough's three
     "Destination Host Unreachable" lines."""
     wait_opt = ("-W", str(wait)) if wait else ()  # how long to wait for a late reply (ping's default: 10 s)
-    return ("ping", "-n", "-D", "-c", str(count), "-i", _num(interval), *wait_opt, str(address))
+    # a given size: that many bytes of payload, and never fragmented (-M do): the MTU question, asked
+    size_opt = ("-s", str(size), "-M", "do") if size is not None else ()
+    return ("ping", "-n", "-D", "-c", str(count), "-i", _num(interval), *wait_opt, *size_opt, str(address))
 
 
 def _num(value: float) -> str:

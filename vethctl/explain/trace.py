@@ -24,6 +24,11 @@ class Hop:
     note: str = ""
     packets: list[dict] = field(default_factory=list)
     counters: dict = field(default_factory=dict)
+    node: str | None = None  # another node's label (None: the trace's own node)
+    node_netns: Netns | None = None  # that node's namespace, when it is a lab node of this machine
+    filter: str | None = None  # a capture filter of its own (the underlay: the overlay's UDP)
+    decode_as: str | None = None  # tcpdump -T (vxlan on flannel's port 8472)
+    remote: object = None  # resolve.nextnode.RemoteNode: a node of another machine (its captures run there)
 
     def where(self, pod_netns: Netns, node_label: str, node_is_netns: bool) -> str:
         if not self.node_side:
@@ -111,7 +116,9 @@ def _keyed(packets: list[dict], key) -> dict:
     return out
 
 
-def correlate(hops: list[Hop], node_netns: Netns | None, flow: Flow = ECHO) -> tuple[TraceHop, ...]:
+def correlate(
+    hops: list[Hop], node_netns: Netns | None, flow: Flow = ECHO, node_label: str = ""
+) -> tuple[TraceHop, ...]:
     """Per hop: what was seen each way, first seen, addresses as seen there, delay from the previous hop."""
     out, prev = [], None
     for hop in hops:
@@ -138,7 +145,10 @@ def correlate(hops: list[Hop], node_netns: Netns | None, flow: Flow = ECHO) -> t
                     delays.append((p["timestamp"] - before["timestamp"]) * 1e6)
         out.append(
             TraceHop(
-                netns=str(hop.netns) if not hop.node_side else (str(node_netns) if node_netns else None),
+                netns=str(hop.netns)
+                if not hop.node_side
+                else (str(hop.node_netns) if hop.node_netns else (str(node_netns) if node_netns else None)),
+                node=hop.node or node_label,
                 side="node" if hop.node_side else "pod",
                 interface=hop.interface,
                 role=hop.role,
@@ -208,7 +218,12 @@ def explain(
     """rewrites_known: the NAT is explained elsewhere (conntrack, the rule: explain/nat.py); the hop table's
     own evidence of it is then not said again."""
     """causes: forwarding_causes() when forwarding_stopped(), else None."""
-    notes = ["path: " + " -> ".join(f"{h.interface} ({h.role})" for h in hj)]
+    multi = len({h.node for h in hj}) > 1
+
+    def at(h: TraceHop) -> str:  # an interface and its role (and its node, when the path crosses nodes)
+        return f"{h.interface} ({h.role}, {h.node})" if multi else f"{h.interface} ({h.role})"
+
+    notes = ["path: " + " -> ".join(at(h) for h in hj)]
     if facts.get("end"):
         notes.append(facts["end"] + ".")
     if facts.get("node_route_error"):
@@ -244,10 +259,7 @@ def explain(
         last = seen[-1]
         if last < len(hj) - 1:
             lost_at, next_hop = hj[last], hj[last + 1]
-            notes.append(
-                f"The {flow.requests} were last seen on {lost_at.interface} ({lost_at.role}) and never on"
-                f" {next_hop.interface} ({next_hop.role})."
-            )
+            notes.append(f"The {flow.requests} were last seen on {at(lost_at)} and never on {at(next_hop)}.")
             if causes is not None:
                 causes = list(causes)
                 if facts.get("node_route_error") and not causes:

@@ -291,16 +291,22 @@ def capture_text(r: CaptureResult) -> str:
 
 def trace_text(r: TraceResult) -> str:
     t = r.target
+    multi = (
+        len({h.node for h in r.hops}) > 1
+    )  # the path crosses nodes: a column says which one each hop is on
+    width = max((len(h.node.removeprefix("netns ")) for h in r.hops), default=4) if multi else 0
+    node_col = (lambda h: f"{h.node.removeprefix('netns '):<{width}} ") if multi else (lambda h: "")
+    header_node = f"{'node':<{width}} " if multi else ""
     lines = [
         f"trace {t.text} -> {r.to}  (pod {t.netns or t.netns_path}, {t.pod_ip}; node: {t.node})",
-        f"  {'#':<2} {'side':<5} {'interface':<16} {'role':<12} {'req':>3} {'rep':>3}  {'first seen':<15}  "
+        f"  {'#':<2} {header_node}{'side':<5} {'interface':<16} {'role':<12} {'req':>3} {'rep':>3}  {'first seen':<15}  "
         f"{'src > dst, as seen there':<34} {'delay':>9}",
     ]
     for i, h in enumerate(r.hops, 1):
         flow = f"{h.src_ip} > {h.dst_ip}" if h.src_ip else "-"
         delay = f"+{h.delay_from_previous_us:.0f} us" if h.delay_from_previous_us is not None else ""
         lines.append(
-            f"  {i:<2} {h.side:<5} {h.interface:<16} {h.role:<12} {h.requests:>3} {h.replies:>3}"
+            f"  {i:<2} {node_col(h)}{h.side:<5} {h.interface:<16} {h.role:<12} {h.requests:>3} {h.replies:>3}"
             f"  {format_time(h.first_seen) if h.first_seen else '-':<15}  {flow:<34} {delay:>9}"
         )
     lines += ["", "what happened:"] + [f"  - {o}" for o in r.observations]

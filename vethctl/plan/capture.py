@@ -15,10 +15,11 @@ def capture_steps(
     key: str = "capture",
     netns: Netns | None = None,
     count: int | None = None,
+    decode_as: str | None = None,
 ) -> tuple[Step, Step]:
     """Start tcpdump and, later, stop it: the two are separate steps with the probe between them."""
     start = Step(
-        tcpdump.capture(iface, filter_expr=filter_expr, pcap=pcap, count=count),
+        tcpdump.capture(iface, filter_expr=filter_expr, pcap=pcap, count=count, decode_as=decode_as),
         netns,
         purpose=f"capture on {iface}; wait until tcpdump says it is listening",
         phase="capture",

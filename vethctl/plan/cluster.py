@@ -1,7 +1,8 @@
 """A lab cluster's plan: N lab nodes joined by an underlay (a switch namespace holding a bridge, each node's
 eth0 a port of it), and an overlay between their pod CIDRs:
 
-  vxlan    flannel's shape: a VTEP `flannel.1` per node (VNI 1, UDP 8472), the node's pod-CIDR /32 on it, a
+  vxlan    flannel's shape: a VTEP `flannel.1` per node (VNI 1, UDP 8472, the outer header's DF copied from
+           the inner packet's, so that an MTU too small shows instead of fragmenting), the node's pod-CIDR /32 on it, a
            route to each remote pod CIDR via the remote VTEP's address (onlink), its MAC as a permanent
            neighbour, and an fdb entry sending that MAC to the remote node's underlay address
   routed   plain routes: each remote pod CIDR via the remote node's underlay address
@@ -115,6 +116,8 @@ def vxlan_steps(cluster: str, i: int, pod_cidr: str, peers: list[tuple[int, str]
                 "dstport",
                 str(VXLAN_PORT),
                 "nolearning",
+                "df",
+                "inherit",
             ),
             nd,
             f"the VTEP {VXLAN_DEV} (VNI {VXLAN_ID}, UDP {VXLAN_PORT})",
@@ -147,6 +150,17 @@ def vxlan_steps(cluster: str, i: int, pod_cidr: str, peers: list[tuple[int, str]
             _step(("bridge", "fdb", "append", vtep_mac(j), "dev", VXLAN_DEV, "dst", underlay_ip(j)), nd),
         ]
     return steps
+
+
+def underlay_mtu_steps(cluster: str, i: int, mtu: int) -> list[Step]:
+    """The underlay's MTU, set after the overlay is up (a VTEP cannot be made larger than its device allows,
+    but a device can shrink under it: the misconfiguration an overlay meets when the network's MTU is
+    smaller than the one it assumed)."""
+    sw, nd = Netns.named(switch_name(cluster)), Netns.named(node_name(cluster, i))
+    return [
+        _step(("ip", "link", "set", "dev", f"ul{i}", "mtu", str(mtu)), sw, f"the underlay's MTU: {mtu}"),
+        _step(("ip", "link", "set", "dev", UNDERLAY_DEV, "mtu", str(mtu)), nd),
+    ]
 
 
 def routed_steps(cluster: str, i: int, peers: list[tuple[int, str]]) -> list[Step]:

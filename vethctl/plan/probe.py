@@ -19,9 +19,10 @@ def ping_step(
     interval: float,
     key: str = "ping",
     wait: int | None = None,
+    size: int | None = None,
 ) -> Step:
     return Step(
-        probe.ping(dst, count=count, interval=interval, wait=wait),
+        probe.ping(dst, count=count, interval=interval, wait=wait, size=size),
         netns,
         purpose=f"ping {dst} from the pod ({count} × every {interval:g} s)",
         phase="probe",

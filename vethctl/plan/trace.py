@@ -12,7 +12,7 @@ from vethctl.probespec import ProbeSpec
 
 
 def build_trace(
-    hops: Sequence[tuple[str, Netns | None]],
+    hops: Sequence[tuple],
     filter_expr: str,
     pod_netns: Netns,
     dst: IPAddress,
@@ -21,16 +21,22 @@ def build_trace(
     interval: float,
     probe: ProbeSpec | None = None,
     timeout: int = 2,
+    size: int | None = None,
+    keys: Sequence[str] | None = None,
 ) -> Plan:
-    """hops: (interface, the namespace it is in: None for the node's own) in path order; hop i's capture has
-    the key `hop{i}`. The pod pings `dst`, or sends `probe` (keys `probe...`)."""
+    """hops: (interface, the namespace it is in: None for the node's own[, a filter of its own, tcpdump -T]) in
+    path order; hop i's capture has the key `hop{i}`. The pod pings `dst`, or sends `probe` (keys `probe...`)."""
     starts, stops = [], []
-    for i, (interface, netns) in enumerate(hops):
-        start, stop = capture_steps(interface, filter_expr, None, key=f"hop{i}", netns=netns)
+    for i, hop in enumerate(hops):
+        interface, netns = hop[0], hop[1]
+        own_filter, decode_as = (hop[2], hop[3]) if len(hop) > 2 else (None, None)
+        start, stop = capture_steps(
+            interface, own_filter or filter_expr, None, key=f"hop{i}", netns=netns, decode_as=decode_as
+        )
         starts.append(start)
         stops.append(stop)
     if probe is None:
-        sends = [ping_step(pod_netns, dst, count=count, interval=interval, wait=2)]
+        sends = [ping_step(pod_netns, dst, count=count, interval=interval, wait=2, size=size)]
     else:
         sends = probe_steps(probe, pod_netns, count=count, timeout=timeout)
     return Plan((*starts, *sends, *stops), title=f"trace to {probe or dst}")

@@ -10,6 +10,8 @@ pings, and the captures are lined up by ICMP id and sequence (explain/trace.py).
 
 from __future__ import annotations
 
+import ipaddress
+
 import jc
 
 from vethctl.commands import node
@@ -22,9 +24,11 @@ from vethctl.execute.hosts.registry import Hosts
 from vethctl.execute.preflight import require_tools
 from vethctl.explain.nat import drops, nat_entries, rules_matched
 from vethctl.explain.nat import sentences as nat_sentences
+from vethctl.explain.overlay import decapsulate, encapsulations, overlay_sentences
 from vethctl.explain.probe import explain as explain_probe
 from vethctl.explain.trace import (
     ECHO,
+    Hop,
     correlate,
     explain,
     flow_filter,
@@ -32,19 +36,22 @@ from vethctl.explain.trace import (
     forwarding_causes,
     forwarding_stopped,
 )
-from vethctl.model import check_pings, parse_address
+from vethctl.model import Node, check_pings, parse_address
 from vethctl.parsers import tcpdump as tcpdump_parser
 from vethctl.parsers.netfilter import dnat_targets, grew, moved
 from vethctl.parsers.ping import parse_ping
 from vethctl.parsers.tcpdump_stats import counters as tcpdump_counters
+from vethctl.plan.capture import capture_steps
 from vethctl.plan.probe import probe_filter
 from vethctl.plan.trace import build_trace
 from vethctl.probespec import ProbeSpec, check_probe_options, parse_probe
 from vethctl.resolve.kube import KubeScope
 from vethctl.resolve.locate import locate
+from vethctl.resolve.nextnode import egress_encap, find_node, hops_on, mtu_facts, underlay_of
 from vethctl.resolve.path import derive_path
-from vethctl.resolve.via import parse_via
+from vethctl.resolve.via import parse_ssh, parse_via
 from vethctl.results import TraceResult
+from vethctl.state.labs import all_clusters
 
 
 def probe_trace_filter(spec: ProbeSpec, neighbours: set[str], also: list[tuple[str, int]] = ()) -> str:
@@ -55,6 +62,84 @@ def probe_trace_filter(spec: ProbeSpec, neighbours: set[str], also: list[tuple[s
     for backend, port in also:
         flow = f"({spec.protocol} and host {backend} and port {port}) or " + flow
     return flow + (f" or (arp and ({arp}))" if arp and spec.address.version == 4 else "")
+
+
+def parse_node_map(nodes: tuple[str, ...]) -> dict[str, Node]:
+    """--node ADDR=ssh://HOST...: the node that owns underlay address ADDR, reached over ssh."""
+    out = {}
+    for text in nodes:
+        addr, sep, url = text.partition("=")
+        if not sep:
+            raise BadInput(
+                f"--node {text!r} is not ADDR=ssh://HOST", hint="e.g. --node 192.0.2.12=ssh://root@node2"
+            )
+        out[str(parse_address(addr, "--node"))] = Node(machine=parse_ssh(url))
+    return out
+
+
+def _next_node(
+    ex: Executor, hosts: Hosts, hops: list, facts: dict, target, src, node_map: dict, role: str
+) -> list:
+    """When the path leaves this node by an egress that leads to a node vethctl can reach: the hops there."""
+    if not hops or hops[-1].role != "egress" or "node_route" not in facts:
+        return []
+    remote_ip, encap = egress_encap(ex, hops[-1].interface, facts["node_route"])
+    if not remote_ip:
+        return []
+    remote = find_node(ex, remote_ip, all_clusters(ex.host), node_map, hosts)
+    if remote is None:
+        facts["next_node"] = {"address": remote_ip, "reachable": False}
+        return []
+    more, there = hops_on(ex, remote, remote_ip, encap, target, src, role)
+    facts["next_node"] = {"address": remote_ip, "node": remote.label, **there}
+    added = []
+    if encap is not None:
+        under = encap.underlay_dev or underlay_of(ex, encap.local)
+        outer = (
+            f"(udp and port {encap.port} and host {encap.local} and host {encap.remote}) or "
+            "(icmp and icmp[icmptype] == icmp-unreach)"
+        )
+        if under:
+            added.append(
+                Hop(
+                    None,
+                    under,
+                    "underlay",
+                    True,
+                    note=f"{encap.kind} to {remote_ip} (VNI {encap.vni}, UDP {encap.port})",
+                    filter=outer,
+                    decode_as=encap.kind,
+                )
+            )
+        for hop in more:
+            if hop.role == "underlay":
+                hop.filter, hop.decode_as = outer, encap.kind
+    return added + more
+
+
+def _start_remote_captures(ex: Executor, hops: list, filt: str) -> list:
+    """The captures on hops of another machine (a node reached over ssh): started there, each on its own
+    executor (same journal), before the local plan runs; stopped by the caller after it."""
+    jobs = []
+    try:
+        for i, hop in enumerate(hops):
+            if hop.remote is None:
+                continue
+            there = ex.on(hop.remote.node, hop.remote.host)
+            start, _ = capture_steps(
+                hop.interface,
+                hop.filter or filt,
+                None,
+                key=f"hop{i}",
+                netns=None if hop.node_side else hop.netns,
+                decode_as=hop.decode_as,
+            )
+            jobs.append((there, there.start(start)))
+    except BaseException:
+        for there, job in jobs:
+            there.stop(job)
+        raise
+    return jobs
 
 
 def node_forwarding(ex: Executor, diagnostics: dict) -> list[str]:
@@ -85,6 +170,8 @@ def trace(
     probe: str | None = None,
     timeout: int = 2,
     counters: bool = True,
+    size: int | None = None,
+    nodes: tuple[str, ...] = (),
 ) -> TraceResult:
     """--to ADDR traces pings; --probe SPEC traces that probe's packets (TCP, UDP, DNS) instead."""
     if (to is None) == (probe is None):
@@ -97,6 +184,11 @@ def trace(
     check_pings(count, interval, max_count=1000)
     if spec is not None:
         check_probe_options(count, timeout)
+    if size is not None and (spec is not None or not 0 <= size <= 65507):
+        raise BadInput(
+            f"--size {size} goes with --to (a ping's payload, 0 to 65507 bytes)", hint="e.g. --size 1422"
+        )
+    node_map = parse_node_map(nodes)
     requested, _ = parse_via(via, False)
     if requested.host != "kubectl-debug":
         require_tools(hosts.get(requested), "ip", "tcpdump", PROBE_TOOLS[spec.kind] if spec else "ping")
@@ -107,16 +199,30 @@ def trace(
     port = spec.port if spec is not None and spec.kind != "icmp" else None
     dnat = dnat_targets(node_rules, str(dst), proto, port) if port is not None else []
     hops, facts = derive_path(ex, located, dst, dnat)
-    namespaces = {"node": None, f"pod {located.netns}": located.netns}
-    namespaces |= {f"pod {h.netns}": h.netns for h in hops if not h.node_side and h.netns != located.netns}
+    src = facts["pod_route"].get("prefsrc") or (str(located.pod.pod_ip) if located.pod.pod_ip else None)
+    target = ipaddress.ip_address(dnat[0][0]) if dnat else dst
+    hops += _next_node(ex, hosts, hops, facts, target, src, node_map, "backend" if dnat else "dst")
+    # where rules and counters are read: (the executor of that machine, the namespace there)
+    places: dict[str, tuple[Executor, object]] = {
+        "node": (ex, None),
+        f"pod {located.netns}": (ex, located.netns),
+    }
+    for h in hops:
+        there = ex.on(h.remote.node, h.remote.host) if h.remote else ex
+        if h.node_side and (h.node_netns is not None or h.remote):
+            places.setdefault(h.node, (there, h.node_netns))
+        elif not h.node_side and h.netns != located.netns:
+            places.setdefault(f"pod {h.netns}" + (f" on {h.node}" if h.remote else ""), (there, h.netns))
     if not counters:  # --no-counters: no rules, conntrack or kernel counters read
-        namespaces = {}
+        places = {}
     before_rules = {"node": node_rules} if counters else {}
     backends = {"node": node_backends} if counters else {}
-    for where, netns in namespaces.items():
-        if netns is not None:
-            before_rules[where], backends[where] = netfilter_facts.rules(ex, netns, where)
-    before_kernel = {where: netfilter_facts.kernel(ex, netns, where) for where, netns in namespaces.items()}
+    for where, (there, netns) in places.items():
+        if where != "node":
+            before_rules[where], backends[where] = netfilter_facts.rules(there, netns, where)
+    before_kernel = {
+        where: netfilter_facts.kernel(there, netns, where) for where, (there, netns) in places.items()
+    }
     neighbours = {str(dst)}
     for key in ("pod_route", "node_route", "would_leave_by"):
         if facts.get(key, {}).get("gateway"):
@@ -127,8 +233,17 @@ def trace(
         neighbours.add(facts["pod_route"]["prefsrc"])
     also = [(b, p) for b, p, _ in dnat[:1]]
     filt = flow_filter(dst, neighbours) if spec is None else probe_trace_filter(spec, neighbours, also)
+    here = [i for i, h in enumerate(hops) if h.remote is None]
     plan = build_trace(
-        [(h.interface, None if h.node_side else h.netns) for h in hops],
+        [
+            (
+                hops[i].interface,
+                hops[i].node_netns if hops[i].node_side else hops[i].netns,
+                hops[i].filter,
+                hops[i].decode_as,
+            )
+            for i in here
+        ],
         filt,
         located.netns,
         dst,
@@ -136,12 +251,21 @@ def trace(
         interval=interval,
         probe=spec,
         timeout=timeout,
+        size=size,
+        keys=[f"hop{i}" for i in here],
     )
-    ex.execute(plan)
-    after_rules = {where: netfilter_facts.rules(ex, netns, where)[0] for where, netns in namespaces.items()}
+    remote_jobs = _start_remote_captures(ex, hops, filt)  # the captures on other machines start first
+    try:
+        ex.execute(plan)
+    finally:
+        for there, job in remote_jobs:
+            there.stop(job)
+    after_rules = {
+        where: netfilter_facts.rules(there, netns, where)[0] for where, (there, netns) in places.items()
+    }
     grown = {
-        where: grew(before_kernel[where], netfilter_facts.kernel(ex, netns, where))
-        for where, netns in namespaces.items()
+        where: grew(before_kernel[where], netfilter_facts.kernel(there, netns, where))
+        for where, (there, netns) in places.items()
     }
     conntrack = (
         netfilter_facts.conntrack(ex, proto, str(dst), port) if counters and proto in ("tcp", "udp") else []
@@ -149,6 +273,8 @@ def trace(
     for i, hop in enumerate(hops):
         res = ex.by_key[f"hop{i}"]
         hop.packets = jc.parse(tcpdump_parser, res.stdout, quiet=True)
+        if hop.decode_as:  # the underlay: each VXLAN packet as the packet it carries, with its outer header
+            hop.packets = decapsulate(hop.packets, hop.interface)
         hop.counters = tcpdump_counters(res.stderr)
     ping_res, ping_lines = parse_ping(ex.by_key["ping"].stdout) if spec is None else (None, [])
     flow = (
@@ -156,11 +282,11 @@ def trace(
         if spec is not None
         else ECHO
     )
-    hop_json = correlate(hops, located.node.netns, flow)
+    hop_json = correlate(hops, located.node.netns, flow, located.node.label)
     diagnostics: dict = {}
     causes = node_forwarding(ex, diagnostics) if forwarding_stopped(hop_json, facts) else None
     pod_ip = str(located.pod.pod_ip) if located.pod.pod_ip else None
-    moved_rules = {where: moved(before_rules[where], after_rules[where]) for where in namespaces}
+    moved_rules = {where: moved(before_rules[where], after_rules[where]) for where in places}
     # this probe's connections only (older ones to the same destination may still be tracked)
     sports = {
         str(p.get("src_port")) for p in hops[0].packets if p.get("dst_ip") == str(dst) and p.get("src_port")
@@ -183,6 +309,8 @@ def trace(
     lost = probe_outcome.outcome not in ("answered", "refused") if probe_outcome else not hop_json[0].replies
     found_drops = drops(moved_rules, grown, lost)
     observations += nat_sentences(nat, found_drops, backends, flow.requests)
+    encap = encapsulations(hops)
+    observations += overlay_sentences(hop_json, encap, facts, mtu_facts(ex, located, hops, facts), size)
     diagnostics["kernel_counters"] = {w: g for w, g in grown.items() if g}
     node_label, node_is_netns = located.node.label, located.node.netns is not None
     return TraceResult(
@@ -200,5 +328,6 @@ def trace(
         nat=tuple(nat),
         rules_matched=tuple(matched),
         drops=tuple(found_drops),
+        encap=tuple(encap),
         commands=tuple(ex.journal.as_json()),
     )

@@ -104,3 +104,20 @@ def node_named(name: str | None, host: Host, requested: Node) -> Node | None:
         ),
         None,
     )
+
+
+# -- lab clusters: several lab nodes on an underlay (scenarios/lab/cluster.py) --------------------------
+
+
+def cluster_path(name: str) -> str:
+    return os.path.join(lab_dir(), "clusters", f"{name}.json")
+
+
+def read_cluster(host, name: str) -> dict | None:
+    return records.read(host, cluster_path(name))
+
+
+def all_clusters(host) -> list[dict]:
+    return [
+        c for n in records.names(host, os.path.dirname(cluster_path("x"))) if (c := read_cluster(host, n))
+    ]

@@ -4,8 +4,6 @@ own lab record, so everything that finds a lab node (find ip/, trace) finds thes
 
 from __future__ import annotations
 
-import os
-
 from vethctl.errors import BadInput
 from vethctl.execute.executor import Executor
 from vethctl.model import Node
@@ -21,6 +19,7 @@ from vethctl.plan.cluster import (
     switch_name,
     switch_steps,
     underlay_ip,
+    underlay_mtu_steps,
     underlay_steps,
     vxlan_steps,
 )
@@ -28,23 +27,10 @@ from vethctl.plan.lab import remove_steps
 from vethctl.results import LabDownResult, LabUpResult
 from vethctl.scenarios.lab.node import down_node, make_node
 from vethctl.state import labs, records
+from vethctl.state.labs import cluster_path, read_cluster
 
 MAX_NODES = 8
 ASSUMED_UNDERLAY_MTU = 1500  # what the overlay's MTU is derived from, as flannel does
-
-
-def cluster_path(name: str) -> str:
-    return os.path.join(labs.lab_dir(), "clusters", f"{name}.json")
-
-
-def read_cluster(host, name: str) -> dict | None:
-    return records.read(host, cluster_path(name))
-
-
-def all_clusters(host) -> list[dict]:
-    return [
-        c for n in records.names(host, os.path.dirname(cluster_path("x"))) if (c := read_cluster(host, n))
-    ]
 
 
 def up(
@@ -92,12 +78,14 @@ def up(
         steps = []
         for i, node in enumerate(rec["nodes"], 1):
             peers = [(j, other["pod_cidr"]) for j, other in enumerate(rec["nodes"], 1) if j != i]
-            steps += underlay_steps(name, i, underlay_mtu)
-            steps += (
-                vxlan_steps(name, i, node["pod_cidr"], peers, pod_mtu)
-                if overlay == "vxlan"
-                else routed_steps(name, i, peers)
-            )
+            steps += underlay_steps(name, i, ASSUMED_UNDERLAY_MTU)
+            if overlay == "vxlan":
+                steps += vxlan_steps(name, i, node["pod_cidr"], peers, pod_mtu)
+            else:
+                steps += routed_steps(name, i, peers)
+        if underlay_mtu != ASSUMED_UNDERLAY_MTU:
+            for i in range(1, nodes + 1):
+                steps += underlay_mtu_steps(name, i, underlay_mtu)
         ex.execute(Plan(tuple(steps), keep=True, title=f"lab cluster {name}: the {overlay} overlay"))
         records.write(host, cluster_path(name), rec)
     except BaseException:
