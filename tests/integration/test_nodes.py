@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import subprocess
 
@@ -126,3 +127,16 @@ def test_the_far_node_over_ssh(tmp_path):
     assert [h["role"] for h in far] == ["underlay", "vtep", "bridge", "dst veth", "dst pod"]
     assert all(h["requests"] == 2 for h in far)
     assert any(c["argv"][:1] == ["tcpdump"] for c in r["commands"])  # captures ran there, through ssh
+
+
+def test_demo_across_two_nodes_traces_through_the_overlay_and_leaves_nothing():
+    out = vethctl("demo", "--nodes", "2").stdout
+    name = out.split("--name ", 1)[1].split()[0]
+    hops = [line.split() for line in out.splitlines() if line[:4].strip().isdigit()]
+    assert [h[1] for h in hops][0] == f"{name}-1" and [h[1] for h in hops][-1] == f"{name}-2"
+    counts = re.findall(r"\s(\d+)\s+(\d+)\s+\d\d:\d\d:\d\d\.", out)
+    assert counts == [("2", "2")] * len(hops), counts  # every hop saw both requests and both replies
+    assert "VXLAN (VNI 1, UDP 8472)" in out
+    assert out.rstrip().endswith("left behind: nothing (no lab namespace, no vethctl-tagged link)")
+    names = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    assert name not in names

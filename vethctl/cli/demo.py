@@ -16,14 +16,17 @@ from vethctl.output import text
 from vethctl.scenarios import lab
 from vethctl.scenarios.probe import probe
 from vethctl.scenarios.run import RunOptions, run
+from vethctl.scenarios.trace import trace
 
 
 def _say(line: str = "") -> None:
     print(line, flush=True)
 
 
-def demo(hosts, quiet: bool = False) -> int:
+def demo(hosts, quiet: bool = False, nodes: int = 1) -> int:
     name = f"demo-{secrets.token_hex(2)}"
+    if nodes > 1:
+        return _across_nodes(hosts, name, nodes)
     _say(f"$ vethctl lab up --name {name} --pods 2 --servers")
     try:
         up = lab.up(hosts, name, 2, servers=True)
@@ -49,6 +52,31 @@ def demo(hosts, quiet: bool = False) -> int:
     finally:
         _say(f"\n$ vethctl lab down --name {name}")
         sys.stdout.write(text.lab_down_text(lab.down(hosts, name)))
+    return _left_behind(hosts, name)
+
+
+def _across_nodes(hosts, name: str, nodes: int) -> int:
+    """A lab cluster joined by a VXLAN overlay; a trace from the first node's pod to the last node's, through
+    the overlay (each hop says its node); lab down."""
+    _say(f"$ vethctl lab up --name {name} --nodes {nodes} --pods 1")
+    try:
+        up = lab.up(hosts, name, 1, nodes=nodes)
+        sys.stdout.write(text.lab_up_text(up))
+        first, last = up.record["node_records"][0], up.record["node_records"][-1]
+        target, dst = f"netns/{first['pods'][0]['netns']}", last["pods"][0]["ip"]
+        _say(f"\n$ vethctl trace {target} --to {dst} --count 2")
+        _say(
+            f"  (a pod on {first['name']} pings a pod on {last['name']}: out through the VXLAN device,"
+            " across the underlay, decapsulated there)\n"
+        )
+        sys.stdout.write(text.trace_text(trace(target, dst, hosts, count=2)))
+    finally:
+        _say(f"\n$ vethctl lab down --name {name}")
+        sys.stdout.write(text.lab_down_text(lab.down(hosts, name)))
+    return _left_behind(hosts, name)
+
+
+def _left_behind(hosts, name: str) -> int:
     leftovers = _leftovers(Executor(hosts.local, Node()), name)
     _say(
         "\nleft behind: "
@@ -63,7 +91,7 @@ def _leftovers(ex: Executor, name: str) -> list[str]:
     left = [
         n["name"]
         for n in read_json(ex, ip.netns_list_json(), purpose="is the lab node gone?")
-        if n.get("name") == name
+        if n.get("name") == name or n.get("name", "").startswith(f"{name}-")
     ]
     links = read_json(ex, ip.link_show_json(), purpose="is any vethctl-tagged link left?")
     return left + [x["ifname"] for x in links if (x.get("ifalias") or "").startswith("vethctl:")]

@@ -285,7 +285,7 @@ def completion(args, hosts) -> int:
 def demo(args, hosts) -> int:
     from vethctl.cli.demo import demo
 
-    return demo(hosts, quiet=bool(args.quiet))
+    return demo(hosts, quiet=bool(args.quiet), nodes=args.nodes)
 
 
 HANDLERS = {

@@ -328,7 +328,14 @@ def build_parser() -> argparse.ArgumentParser:
     comp = sub.add_parser("completion", help="print a shell completion script: bash, zsh or fish")
     comp.add_argument("shell", choices=("bash", "zsh", "fish"))
 
-    sub.add_parser("demo", help="lab up, run against its first pod, lab down")
+    demo = sub.add_parser("demo", help="lab up, run against its first pod, lab down")
+    demo.add_argument(
+        "--nodes",
+        type=int,
+        choices=(1, 2),
+        default=1,
+        help="2: a two-node lab cluster, and a trace from a pod on one node to a pod on the other",
+    )
     # the global options, once, at the end of every command's own (completion takes none)
     for name, p in sub.choices.items():
         if name == "lab":
