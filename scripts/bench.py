@@ -398,9 +398,58 @@ def bench_trace_counters(rounds: int, env) -> list[dict]:
         subprocess.run([VETHCTL, "lab", "down", "--name", name], capture_output=True, env=env)
 
 
+# The cross-node trace by hand: one tcpdump per interface on the path (each in its netns: the pod, node A's
+# veth, bridge, VXLAN device and underlay, then node B's), each waited for, two pings, stop them all.
+SHELL_TRACE = r"""
+set -euo pipefail
+pod=$1 dst=$2; shift 2
+pids=()
+for where in "$@"; do
+  ns=${where%%:*} ifc=${where#*:}
+  exec {fd}< <(exec ip netns exec "$ns" tcpdump -i "$ifc" -nn -tt -e -l icmp or udp port 8472 2>&1)
+  pids+=($!)
+  while read -r line <&$fd; do [[ $line == *"listening on"* ]] && break; done
+done
+ip netns exec "$pod" ping -c 2 -i 0.2 -W 1 "$dst" >/dev/null || true
+kill -INT "${pids[@]}"; wait "${pids[@]}" || true
+"""
+
+
+def bench_nodes(rounds: int, env) -> list[dict]:
+    """`vethctl trace` from a pod on one lab node to a pod on another, through the VXLAN overlay, against the
+    hand procedure: a tcpdump on each of the ten interfaces (found by hand beforehand), two pings."""
+    name = f"vb-{secrets.token_hex(3)}"
+    up = [VETHCTL, "lab", "up", "--name", name, "--nodes", "2", "--pods", "1", "-o", "json"]
+    lab = json.loads(subprocess.run(up, check=True, capture_output=True, text=True, env=env).stdout)
+    script = None
+    try:
+        a, b = lab["node_records"]
+        pod, dst = a["pods"][0]["netns"], b["pods"][0]["ip"]
+        where = [f"{pod}:eth0", f"{a['name']}:{a['pods'][0]['host_veth']}", f"{a['name']}:cni0"]
+        where += [f"{a['name']}:flannel.1", f"{a['name']}:eth0", f"{b['name']}:eth0", f"{b['name']}:flannel.1"]
+        where += [f"{b['name']}:cni0", f"{b['name']}:{b['pods'][0]['host_veth']}", f"{b['pods'][0]['netns']}:eth0"]
+        with tempfile.NamedTemporaryFile("w", suffix=".sh", delete=False) as fh:
+            fh.write(SHELL_TRACE)
+        script = fh.name
+        ours = [VETHCTL, "trace", f"netns/{pod}", "--to", dst, "--count", "2", "-o", "json"]
+        return [
+            alternate(
+                "trace across two nodes (VXLAN, 10 hops, 2 pings)",
+                "by hand: 10 tcpdumps, each waited for, ping -c 2",
+                lambda: timed(ours, env),
+                lambda: timed(["bash", script, pod, dst, *where]),
+                rounds,
+            )
+        ]
+    finally:
+        if script:
+            os.unlink(script)
+        subprocess.run([VETHCTL, "lab", "down", "--name", name], capture_output=True, env=env)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("which", nargs="*", default=["run", "attach", "parse", "find", "probe", "counters"])
+    ap.add_argument("which", nargs="*", default=["run", "attach", "parse", "find", "probe", "counters", "nodes"])
     ap.add_argument("--pods", type=int, default=250, help="pods for the find benchmark (default 250)")
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
@@ -440,6 +489,8 @@ def main() -> int:
             results += bench_probe(args.rounds, env)
         if "counters" in args.which:
             results += bench_trace_counters(args.rounds, env)
+        if "nodes" in args.which:
+            results += bench_nodes(args.rounds, env)
     finally:
         subprocess.run([VETHCTL, "lab", "down", "--name", name], capture_output=True, env=env)
     if args.json:

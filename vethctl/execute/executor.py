@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import dataclasses
+import itertools
 import functools
 import json
 import os
@@ -70,6 +71,8 @@ class Job:
     threads: list[threading.Thread] = field(default_factory=list)
     result: Result | None = None
     remote_pid: int | None = None
+    rc: int | None = None  # once it has ended (stopped by us or by itself), before its result is recorded
+    ending: threading.Lock = field(default_factory=threading.Lock)
 
 
 class Journal:
@@ -325,16 +328,7 @@ class Executor:
         """Stop a background job without losing its last lines (execute/stopping.py); its result."""
         if job.result is not None:
             return job.result
-
-        def send(sig: int) -> None:
-            if job.remote_pid is not None:
-                self.host.kill(job.remote_pid, sig)
-            else:
-                job.proc.send_signal(sig)
-
-        if job.proc.poll() is None and job.step.ready:
-            stopping.drain(send, job.stderr_lines, lambda pred, t: self._wait_for(job, pred, t))
-        rc = stopping.end(job.proc, send, timeout)
+        rc = self._end(job, timeout)
         for t in job.threads:
             t.join(timeout)
         duration = time.perf_counter() - job.t0
@@ -358,16 +352,49 @@ class Executor:
         self.journal.record(job.result)
         return job.result
 
+    def _end(self, job: Job, timeout: float) -> int:
+        """Drain and end the process (once, whoever asks first); its exit code."""
+        with job.ending:
+            if job.rc is None:
+
+                def send(sig: int) -> None:
+                    if job.remote_pid is not None:
+                        self.host.kill(job.remote_pid, sig)
+                    else:
+                        job.proc.send_signal(sig)
+
+                if job.proc.poll() is None and job.step.ready:
+                    stopping.drain(send, job.stderr_lines, lambda pred, t: self._wait_for(job, pred, t))
+                job.rc = stopping.end(job.proc, send, timeout)
+            return job.rc
+
+    def end_together(self, jobs: list[tuple[Executor, Job]], timeout: float = 5.0) -> None:
+        """End several captures at once, as a person's `kill -INT pid1 pid2 ...` does, instead of one after
+        the other (each waits for tcpdump's last counters); their results are then recorded in order by
+        stop(). Each job is ended by the executor that started it (a remote one signals over ssh)."""
+        live = [(ex, job) for ex, job in jobs if job.rc is None and job.result is None]
+        if len(live) < 2:
+            return
+        threads = [threading.Thread(target=ex._end, args=(job, timeout), daemon=True) for ex, job in live]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
     # -- plans --------------------------------------------------------------------------------------
 
     def execute(self, plan: Plan, after_step: Callable[[Step], object] | None = None) -> None:
         """Run every step; on any failure or interruption, undo what was done and re-raise.
         Without plan.keep, tear down at the end."""
         try:
-            for step in plan.steps:
+            for i, step in enumerate(plan.steps):
                 try:
                     if step.stops:
-                        self._hook(step)
+                        if i == 0 or not plan.steps[i - 1].stops:  # the first of consecutive stops: all at once
+                            group = list(itertools.takewhile(lambda s: s.stops, plan.steps[i:]))
+                            for s in group:
+                                self._hook(s)
+                            self.end_together([(self, self.jobs[s.stops]) for s in group])
                         self.stop(self.jobs[step.stops])
                     elif step.background:
                         self.start(step)
@@ -396,6 +423,7 @@ class Executor:
             self.unwind()
 
     def stop_jobs(self) -> None:
+        self.end_together([(self, job) for job in self.jobs.values()])
         for job in list(self.jobs.values()):
             if job.result is None:
                 self.stop(job)

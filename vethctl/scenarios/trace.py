@@ -136,6 +136,7 @@ def _start_remote_captures(ex: Executor, hops: list, filt: str) -> list:
             )
             jobs.append((there, there.start(start)))
     except BaseException:
+        ex.end_together(jobs)
         for there, job in jobs:
             there.stop(job)
         raise
@@ -258,6 +259,7 @@ def trace(
     try:
         ex.execute(plan)
     finally:
+        ex.end_together(remote_jobs)
         for there, job in remote_jobs:
             there.stop(job)
     after_rules = {
