@@ -10,8 +10,8 @@ from __future__ import annotations
 import bisect
 import contextlib
 import dataclasses
-import itertools
 import functools
+import itertools
 import json
 import os
 import signal
