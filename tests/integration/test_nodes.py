@@ -140,3 +140,70 @@ def test_demo_across_two_nodes_traces_through_the_overlay_and_leaves_nothing():
     assert out.rstrip().endswith("left behind: nothing (no lab namespace, no vethctl-tagged link)")
     names = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
     assert name not in names
+
+
+def vtep_entries(node: str) -> tuple[dict, dict]:
+    """Node's neighbour and fdb entries for the remote VTEP (what flannel writes)."""
+
+    def j(*argv):
+        return json.loads(
+            subprocess.run(
+                ["ip", "netns", "exec", node, *argv], capture_output=True, check=True, text=True
+            ).stdout
+        )
+
+    neigh = next(n for n in j("ip", "-j", "neigh", "show", "dev", "flannel.1") if n.get("lladdr"))
+    fdb = next(
+        e for e in j("bridge", "-j", "fdb", "show", "dev", "flannel.1") if e.get("mac") == neigh["lladdr"]
+    )
+    return neigh, fdb
+
+
+@pytest.mark.parametrize("entry", ["fdb", "neighbour"])
+def test_a_missing_forwarding_entry_of_the_vtep_is_named(two_nodes, entry):
+    if two_nodes["overlay"] != "vxlan":
+        pytest.skip("a VXLAN overlay's entries")
+    client, dst, node_a, _ = ends(two_nodes)
+    neigh, fdb = vtep_entries(node_a)
+    if entry == "fdb":
+        remove = ["bridge", "fdb", "del", fdb["mac"], "dev", "flannel.1", "dst", fdb["dst"]]
+        restore = [
+            "bridge",
+            "fdb",
+            "append",
+            fdb["mac"],
+            "dev",
+            "flannel.1",
+            "dst",
+            fdb["dst"],
+            "self",
+            "permanent",
+        ]
+    else:
+        remove = ["ip", "neigh", "del", neigh["dst"], "dev", "flannel.1"]
+        restore = [
+            "ip",
+            "neigh",
+            "replace",
+            neigh["dst"],
+            "lladdr",
+            neigh["lladdr"],
+            "dev",
+            "flannel.1",
+            "nud",
+            "permanent",
+        ]
+    subprocess.run(["ip", "netns", "exec", node_a, *remove], check=True)
+    try:
+        r = trace(client, dst)
+    finally:
+        subprocess.run(["ip", "netns", "exec", node_a, *restore], check=True)
+    assert vtep_entries(node_a) == (neigh, fdb)  # put back as it was, for the other tests
+    said = " ".join(r["observations"])
+    if entry == "fdb":
+        assert "no forwarding entry for that MAC (bridge fdb show dev flannel.1)" in said, said
+        assert neigh["lladdr"] in said
+    else:
+        assert f"no neighbour entry for the remote VTEP {neigh['dst']}" in said, said
+    assert {h["node"] for h in r["hops"]} == {f"netns {node_a}"}  # the path stops at the VTEP
+    assert r["hops"][-1]["role"] == "egress" and r["hops"][0]["replies"] == 0

@@ -71,7 +71,12 @@ def overlay_sentences(
             f" outer {e['outer_src']} > {e['outer_dst']} on {e['interface']}."
         )
     nxt = facts.get("next_node") or {}
-    if nxt.get("reachable") is False:
+    if nxt.get("missing"):
+        notes.append(
+            f"The overlay has no way to the next node: {nxt['missing']}. The CNI's agent (flannel) writes these"
+            " entries when it learns the other nodes: look at it on this node."
+        )
+    elif nxt.get("reachable") is False:
         notes.append(
             f"The path goes on to the node at {nxt['address']}, which vethctl cannot reach from here"
             + (f" ({nxt['why']})" if nxt.get("why") else "")

@@ -32,6 +32,7 @@ class Encap:
     local: str | None  # this node's underlay address
     remote: str | None  # the other node's
     underlay_dev: str | None
+    missing: str | None = None  # why the VTEP cannot say where the packet goes: which entry it lacks
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ def egress_encap(ex: Executor, egress: str, route: dict) -> tuple[str | None, En
     info = (link.get("linkinfo") or {}).get("info_data") or {}
     if (link.get("linkinfo") or {}).get("info_kind") != "vxlan":
         return route.get("gateway"), None
-    remote = None
+    remote = missing = None
     if gw := route.get("gateway"):
         neigh, _ = lookup_json(ex, ip.neigh_show_json(gw), None, purpose=f"the MAC of the remote VTEP {gw}")
         mac = next((n.get("lladdr") for n in neigh if n.get("lladdr")), None)
@@ -65,10 +66,20 @@ def egress_encap(ex: Executor, egress: str, route: dict) -> tuple[str | None, En
                 purpose=f"where {egress} sends {mac}",
             )
             remote = next((e.get("dst") for e in fdb if e.get("mac") == mac and e.get("dst")), None)
+            if remote is None:
+                missing = (
+                    f"{egress} knows the remote VTEP {gw} as {mac} but has no forwarding entry for that MAC"
+                    f" (bridge fdb show dev {egress}): the packets are encapsulated to no node and dropped"
+                )
+        else:
+            missing = (
+                f"{egress} has no neighbour entry for the remote VTEP {gw} (ip neigh show dev {egress}):"
+                " the kernel cannot address the inner frame, and the packets go no further"
+            )
     under = info.get("link")
     if isinstance(under, int) or under is None:  # iproute2 prints the ifindex on some versions
         under = None
-    return remote, Encap("vxlan", info.get("id"), info.get("port"), info.get("local"), remote, under)
+    return remote, Encap("vxlan", info.get("id"), info.get("port"), info.get("local"), remote, under, missing)
 
 
 def find_node(
@@ -78,7 +89,9 @@ def find_node(
     if address in extra:
         node = extra[address]
         return RemoteNode(node.host or node.label, node, None, hosts.get(node) if hosts is not None else None)
-    for cluster in clusters:
+    here = ex.node.netns.name if ex.node.netns is not None else None
+    ours = [c for c in clusters if any(n.get("name") == here for n in c.get("nodes", []))]
+    for cluster in ours or clusters:  # underlay addresses repeat across lab clusters: this node's own first
         for n in cluster.get("nodes", []):
             if n.get("underlay_ip") == address:
                 ns = Netns.named(n["name"])

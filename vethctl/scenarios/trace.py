@@ -84,6 +84,8 @@ def _next_node(
     if not hops or hops[-1].role != "egress" or "node_route" not in facts:
         return []
     remote_ip, encap = egress_encap(ex, hops[-1].interface, facts["node_route"])
+    if encap is not None and encap.missing:
+        facts["next_node"] = {"address": None, "reachable": False, "missing": encap.missing}
     if not remote_ip:
         return []
     remote = find_node(ex, remote_ip, all_clusters(ex.host), node_map, hosts)
