@@ -78,6 +78,13 @@ def get_pod_argv(name: str, namespace: str | None = None, context: str | None = 
     )
 
 
+def get_nodes_argv(context: str | None = None) -> tuple[str, ...]:
+    """`kubectl [--context C] get nodes -o json`: each node's addresses (which one owns an underlay address)."""
+    if context is not None:
+        check_context(context)
+    return ("kubectl", *(("--context", context) if context else ()), "get", "nodes", "-o", "json")
+
+
 _SELECTOR = re.compile(r"^[A-Za-z0-9_./=!,() -]+$")
 
 

@@ -274,3 +274,24 @@ def refusal(pod: PodInfo, this_node: str) -> str | None:
             f"or use --via ssh://{node} or --via kubectl-debug"
         )
     return None
+
+
+def node_addresses(text: str) -> dict[str, list[str]]:
+    """`kubectl get nodes -o json`: each node's name and its addresses (InternalIP, ExternalIP; status.addresses
+    in the API's order)."""
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return {}
+    out: dict[str, list[str]] = {}
+    for item in doc.get("items", []) if isinstance(doc, dict) else []:
+        name = ((item or {}).get("metadata") or {}).get("name")
+        if not name:
+            continue
+        addrs = ((item.get("status") or {}).get("addresses")) or []
+        out[name] = [
+            a["address"]
+            for a in addrs
+            if isinstance(a, dict) and a.get("type") in ("InternalIP", "ExternalIP") and a.get("address")
+        ]
+    return out

@@ -13,9 +13,9 @@ import os
 import socket
 from dataclasses import dataclass
 
-from vethctl.commands.kubectl import get_pod_argv, list_pods_argv
+from vethctl.commands.kubectl import get_nodes_argv, get_pod_argv, list_pods_argv
 from vethctl.errors import MissingPrerequisite
-from vethctl.parsers.kube import PodInfo, kubectl_error, parse_pod, parse_pod_list
+from vethctl.parsers.kube import PodInfo, kubectl_error, node_addresses, parse_pod, parse_pod_list
 from vethctl.render import command_text
 
 KUBECTL_INSTALL = (
@@ -53,6 +53,20 @@ def get_pod(name: str, namespace: str | None, context: str | None, executor) -> 
         context=context,
     )
     return parse_pod(out)
+
+
+def node_with_address(address: str, context: str | None, executor) -> str | None:
+    """The name of the cluster's node that has `address` (an InternalIP: the underlay address an overlay's
+    forwarding entry names), or None."""
+    out = _kubectl(
+        get_nodes_argv(context),
+        f"which node has the address {address}",
+        executor,
+        name="nodes",
+        namespace=None,
+        context=context,
+    )
+    return next((name for name, addrs in node_addresses(out).items() if address in addrs), None)
 
 
 def _kubectl(

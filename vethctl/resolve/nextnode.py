@@ -20,7 +20,8 @@ from vethctl.execute.executor import Executor
 from vethctl.execute.facts import lookup_json
 from vethctl.execute.hosts.base import Host
 from vethctl.explain.trace import Hop
-from vethctl.model import Netns, Node
+from vethctl.model import KubectlDebug, Netns, Node
+from vethctl.resolve import kube as k8s
 from vethctl.resolve.byip import find_by_ip
 
 
@@ -83,12 +84,25 @@ def egress_encap(ex: Executor, egress: str, route: dict) -> tuple[str | None, En
 
 
 def find_node(
-    ex: Executor, address: str, clusters: list[dict], extra: dict[str, Node], hosts=None
+    ex: Executor,
+    address: str,
+    clusters: list[dict],
+    extra: dict[str, Node],
+    hosts=None,
+    debug: KubectlDebug | None = None,
 ) -> RemoteNode | None:
-    """The node that owns an underlay address: one given with --node (reached over ssh), or a lab cluster's."""
+    """The node that owns an underlay address: one given with --node (reached over ssh), a lab cluster's, or
+    (with --via kubectl-debug) the cluster's node with that InternalIP, through a debugging pod of its own."""
     if address in extra:
         node = extra[address]
         return RemoteNode(node.host or node.label, node, None, hosts.get(node) if hosts is not None else None)
+    if debug is not None and hosts is not None:
+        name = k8s.node_with_address(address, debug.context, ex.on(Node(), hosts.local))
+        if name is None:
+            return None
+        node = Node(machine=KubectlDebug(node=name, context=debug.context))
+        host = hosts.get(node)
+        return RemoteNode(host.label, node, None, host)
     here = ex.node.netns.name if ex.node.netns is not None else None
     ours = [c for c in clusters if any(n.get("name") == here for n in c.get("nodes", []))]
     for cluster in ours or clusters:  # underlay addresses repeat across lab clusters: this node's own first

@@ -36,7 +36,7 @@ from vethctl.explain.trace import (
     forwarding_causes,
     forwarding_stopped,
 )
-from vethctl.model import Node, check_pings, parse_address
+from vethctl.model import KubectlDebug, Node, check_pings, parse_address
 from vethctl.parsers import tcpdump as tcpdump_parser
 from vethctl.parsers.netfilter import dnat_targets, grew, moved
 from vethctl.parsers.ping import parse_ping
@@ -88,7 +88,8 @@ def _next_node(
         facts["next_node"] = {"address": None, "reachable": False, "missing": encap.missing}
     if not remote_ip:
         return []
-    remote = find_node(ex, remote_ip, all_clusters(ex.host), node_map, hosts)
+    debug = ex.node.machine if isinstance(ex.node.machine, KubectlDebug) else None
+    remote = find_node(ex, remote_ip, all_clusters(ex.host), node_map, hosts, debug)
     if remote is None:
         facts["next_node"] = {"address": remote_ip, "reachable": False}
         return []

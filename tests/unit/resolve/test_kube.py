@@ -477,3 +477,47 @@ def test_kubectl_debug_commands_and_their_output():
     assert kcmd.debug_delete_argv("p") == ("kubectl", "delete", "pod", "p", "-n", "default", "--wait=false")
     with pytest.raises(BadInput):
         kparse.parse_debug_created("error: something else")
+
+
+def test_node_addresses_reads_internal_and_external_ips_in_the_apis_order():
+    from vethctl.parsers.kube import node_addresses
+
+    doc = {
+        "apiVersion": "v1",
+        "kind": "List",
+        "items": [
+            {
+                "metadata": {"name": "ip-10-0-1-2.us-east-2.compute.internal"},
+                "status": {
+                    "addresses": [
+                        {"type": "InternalIP", "address": "10.0.1.2"},
+                        {"type": "ExternalIP", "address": "203.0.113.9"},
+                        {"type": "InternalDNS", "address": "ip-10-0-1-2.us-east-2.compute.internal"},
+                        {"type": "Hostname", "address": "ip-10-0-1-2.us-east-2.compute.internal"},
+                    ]
+                },
+            },
+            {
+                "metadata": {"name": "kind-worker"},
+                "status": {"addresses": [{"type": "InternalIP", "address": "172.18.0.3"}]},
+            },
+            {"metadata": {"name": "no-status"}},
+            {"metadata": {}},
+        ],
+        "metadata": {"resourceVersion": ""},
+    }
+    import json
+
+    assert node_addresses(json.dumps(doc)) == {
+        "ip-10-0-1-2.us-east-2.compute.internal": ["10.0.1.2", "203.0.113.9"],
+        "kind-worker": ["172.18.0.3"],
+        "no-status": [],
+    }
+    assert node_addresses("not json") == {} and node_addresses("[]") == {}
+
+
+def test_get_nodes_argv_is_what_a_person_types():
+    from vethctl.commands.kubectl import get_nodes_argv
+
+    assert get_nodes_argv() == ("kubectl", "get", "nodes", "-o", "json")
+    assert get_nodes_argv("prod") == ("kubectl", "--context", "prod", "get", "nodes", "-o", "json")
