@@ -7,13 +7,12 @@ Pure: it decides from views of the pod and the node (read before). Callers hold 
 from __future__ import annotations
 
 import ipaddress
+import itertools
 from dataclasses import dataclass
 
 from vethctl.errors import BadInput
 from vethctl.model import (
-    HOST_END_OFFSET,
-    PING_OFFSET,
-    POD_END_OFFSET,
+    OFFSETS,
     Attachment,
     IPAddress,
     IPInterface,
@@ -38,6 +37,7 @@ class EndsRequest:
     pod_addr: str | None = None
     mtu: int | None = None
     allow_public: bool = False
+    family: int | None = None  # --family 4|6; None: the family of a given end, else chosen by the pod
 
 
 def validate_request(req: EndsRequest) -> None:
@@ -48,8 +48,16 @@ def validate_request(req: EndsRequest) -> None:
         validate_ifname(req.pod_if, "--pod-if")
     if req.mtu is not None and not 68 <= req.mtu <= 65535:
         raise BadInput(f"--mtu {req.mtu} is out of range", hint="IPv4 needs 68 to 65535")
+    if req.family not in (None, 4, 6):
+        raise BadInput(f"--family {req.family} is not an address family", hint="give 4 or 6")
     host = parse_interface(req.host_addr, "--host-addr") if req.host_addr else None
     pod = parse_interface(req.pod_addr, "--pod-addr") if req.pod_addr else None
+    for option, iface in (("--host-addr", host), ("--pod-addr", pod)):
+        if iface and req.family and iface.version != req.family:
+            raise BadInput(
+                f"--family {req.family} but {option} {iface} is IPv{iface.version}",
+                hint=f"give an IPv{req.family} address, or drop --family",
+            )
     if host and pod:
         _check_pair(host, pod)
     for iface in (host, pod):
@@ -61,7 +69,22 @@ def validate_request(req: EndsRequest) -> None:
             )
 
 
+def check_family(family: int | None, address: IPAddress, option: str) -> None:
+    """--family says which family the ends and the probe use: an address of the other one contradicts it."""
+    if family and address.version != family:
+        raise BadInput(
+            f"--family {family} but {option} is an IPv{address.version} address",
+            hint=f"give an IPv{family} address, or --family {address.version}",
+        )
+
+
 def _check_pair(host: IPInterface, pod: IPInterface) -> None:
+    if host.version != pod.version:
+        raise BadInput(
+            f"--host-addr {host} is IPv{host.version} and --pod-addr {pod} is IPv{pod.version}: the two ends"
+            " of a pair are one family, on one subnet",
+            hint="give both ends IPv4 addresses or both IPv6, or omit one and it is chosen",
+        )
     if host.network != pod.network:
         raise BadInput(
             f"--host-addr {host} and --pod-addr {pod} are in different subnets ({host.network} vs {pod.network})",
@@ -73,14 +96,29 @@ def _check_pair(host: IPInterface, pod: IPInterface) -> None:
         )
 
 
+def _hosts(net):
+    """The usable addresses of a subnet, lazily (a /64 has 2**64 of them)."""
+    return iter(net.hosts() if net.num_addresses > 2 else net)
+
+
 def _other_end(given: IPInterface, offset: int) -> IPInterface:
     net = given.network
-    candidates = [host_at(net, offset)] if offset < net.num_addresses - 1 else []
-    candidates += [a for a in (net.hosts() if net.num_addresses > 2 else net)]
-    for addr in candidates:
+    preferred = [host_at(net, offset)] if offset < net.num_addresses - 1 else []
+    for addr in itertools.chain(preferred, _hosts(net)):
         if addr != given.ip:
             return ipaddress.ip_interface(f"{addr}/{net.prefixlen}")
     raise BadInput(f"{net} has no room for a second end", hint="use a shorter prefix")
+
+
+def ends_family(req: EndsRequest, pod: PodView) -> int:
+    """--family; else the family of an end the user gave; else IPv4, unless the pod has no IPv4 address:
+    an IPv6-only pod gets IPv6 ends (an IPv4 pair there would show nothing of the pod's own traffic)."""
+    if req.family:
+        return req.family
+    given = req.pod_addr or req.host_addr
+    if given:
+        return parse_interface(given, "--pod-addr" if req.pod_addr else "--host-addr").version
+    return 4 if 4 in pod.families or not pod.families else 6
 
 
 def allocate(req: EndsRequest, pod: PodView, node: NetView, *, mode: str = "run") -> Attachment:
@@ -101,14 +139,16 @@ def allocate(req: EndsRequest, pod: PodView, node: NetView, *, mode: str = "run"
     used = pod.used_prefixes() + node.used_prefixes()
     host = parse_interface(req.host_addr, "--host-addr") if req.host_addr else None
     pod_end = parse_interface(req.pod_addr, "--pod-addr") if req.pod_addr else None
+    family = ends_family(req, pod)
+    pod_offset, host_offset, _ = OFFSETS[family]
     if host is None and pod_end is None:
-        net = choose_subnet(used)
-        pod_end = ipaddress.ip_interface(f"{host_at(net, POD_END_OFFSET)}/{net.prefixlen}")
-        host = ipaddress.ip_interface(f"{host_at(net, HOST_END_OFFSET)}/{net.prefixlen}")
+        net = choose_subnet(used, family)
+        pod_end = ipaddress.ip_interface(f"{host_at(net, pod_offset)}/{net.prefixlen}")
+        host = ipaddress.ip_interface(f"{host_at(net, host_offset)}/{net.prefixlen}")
     elif host is None:
-        host = _other_end(pod_end, HOST_END_OFFSET)
+        host = _other_end(pod_end, host_offset)
     elif pod_end is None:
-        pod_end = _other_end(host, POD_END_OFFSET)
+        pod_end = _other_end(host, pod_offset)
     _check_pair(host, pod_end)
     clash = overlapping(pod_end.network, used)
     if clash is not None:
@@ -128,11 +168,13 @@ def allocate(req: EndsRequest, pod: PodView, node: NetView, *, mode: str = "run"
 
 
 def default_ping(att: Attachment) -> IPAddress:
-    """An unused address of the veth subnet (.101): nobody answers its ARP, which is the walkthrough's point."""
+    """An unused address of the veth subnet (.101, ::101): nobody answers its ARP or Neighbor Solicitation,
+    which is the walkthrough's point."""
     net = att.subnet
+    offset = OFFSETS[net.version][2]
     taken = {att.host_end.address.ip, att.pod_end.address.ip}
-    preferred = [host_at(net, PING_OFFSET)] if net.num_addresses - 1 > PING_OFFSET else []
-    for addr in [*preferred, *(net.hosts() if net.num_addresses > 2 else net)]:
+    preferred = [host_at(net, offset)] if net.num_addresses - 1 > offset else []
+    for addr in itertools.chain(preferred, _hosts(net)):
         if addr not in taken:
             return addr
     raise BadInput(f"{net} has no third address to ping", hint="use a shorter prefix, or give --ping")

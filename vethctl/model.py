@@ -25,6 +25,11 @@ DOC_RANGES = tuple(
 POD_END_OFFSET = 100  # as in the original walkthrough: pod end .100, host end .200, ping .101
 HOST_END_OFFSET = 200
 PING_OFFSET = 101
+# IPv6 ends: a free /64 of the documentation prefix, the same three ends written as IPv6 reads them
+# (::100, ::200, ::101 are hexadecimal offsets).
+DOC_RANGE6 = ipaddress.ip_network("2001:db8::/32")
+END_PREFIX6 = 64
+OFFSETS = {4: (POD_END_OFFSET, HOST_END_OFFSET, PING_OFFSET), 6: (0x100, 0x200, 0x101)}
 
 IPInterface = ipaddress.IPv4Interface | ipaddress.IPv6Interface
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -183,24 +188,31 @@ def overlapping(net: IPNetwork, used: Iterable[IPNetwork]) -> IPNetwork | None:
     return None
 
 
-def candidate_subnets(version: int = 4) -> Iterable[IPNetwork]:
-    if version != 4:
-        raise BadInput(
-            "default IPv6 ends are not chosen automatically yet", hint="give --pod-addr and --host-addr"
-        )
-    for rng in DOC_RANGES:
-        yield from rng.subnets(new_prefix=24) if rng.prefixlen < 24 else (rng,)
-
-
-def choose_subnet(used: Iterable[IPNetwork]) -> IPNetwork:
-    used = list(used)
-    for net in candidate_subnets(4):
-        if overlapping(net, used) is None:
+def first_free(rng: IPNetwork, prefixlen: int, used: list[IPNetwork]) -> IPNetwork | None:
+    """The first /prefixlen of `rng` that overlaps nothing in `used`. It jumps past each prefix it meets, so
+    that a /64 is found in 2001:db8::/32 in as many steps as there are routes, not /64s."""
+    candidate = int(rng.network_address)
+    end = int(rng.broadcast_address)
+    while candidate <= end:
+        net = type(rng)((candidate, prefixlen))
+        clash = overlapping(net, used)
+        if clash is None:
             return net
-    raise BadInput(
-        "every /24 of the documentation and benchmark ranges overlaps a route here",
-        hint="give --pod-addr and --host-addr",
-    )
+        candidate = max(int(net.broadcast_address), int(clash.broadcast_address)) + 1
+    return None
+
+
+def choose_subnet(used: Iterable[IPNetwork], version: int = 4) -> IPNetwork:
+    """IPv4: the first /24 of the documentation ranges, then the benchmark range; IPv6: the first /64 of
+    2001:db8::/32. Either overlapping no used prefix."""
+    used = [u for u in used if u.version == version]
+    ranges, prefixlen = (DOC_RANGES, 24) if version == 4 else ((DOC_RANGE6,), END_PREFIX6)
+    for rng in ranges:
+        net = first_free(rng, max(prefixlen, rng.prefixlen), used)
+        if net is not None:
+            return net
+    what = "/24 of the documentation and benchmark ranges" if version == 4 else f"/64 of {DOC_RANGE6}"
+    raise BadInput(f"every {what} overlaps a route here", hint="give --pod-addr and --host-addr")
 
 
 def check_pings(count: int, interval: float, max_count: int = 100000) -> None:

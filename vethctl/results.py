@@ -57,6 +57,9 @@ class Target(Document):
     mtu: int | None
     host_veth: str | None
     node: str
+    pod_ips: tuple[str, ...] | None = field(
+        default=None, metadata=OMIT_IF_NONE
+    )  # a dual-stack pod's, v4 first
 
 
 @dataclass(frozen=True)
@@ -259,6 +262,9 @@ class TraceHop(Document):
     icmp_errors: tuple[dict, ...]
     packets: tuple[dict, ...]
     counters: dict
+    # IPv6's ARP, in an IPv6 trace: [{who_has, from, to}], [{ip, is_at, to}]
+    nd_solicitations: tuple[dict, ...] | None = field(default=None, metadata=OMIT_IF_NONE)
+    nd_advertisements: tuple[dict, ...] | None = field(default=None, metadata=OMIT_IF_NONE)
 
 
 @dataclass(frozen=True)

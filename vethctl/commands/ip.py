@@ -37,6 +37,8 @@ def link_del(name: str) -> Argv:
 
 
 def addr_add(address: IPInterface, dev: str) -> Argv:
+    """IPv6 addresses with `nodad`: usable at once. With DAD the address stays tentative for about a second
+    (it cannot be a source, and its Neighbor Solicitations are not answered), so a ping at once would fail."""
     extra = ("nodad",) if address.version == 6 else ()
     return ("ip", "addr", "add", address.with_prefixlen, "dev", dev, *extra)
 
@@ -53,8 +55,9 @@ def route_show_json(table: str = "all") -> Argv:
     return ("ip", "-j", "route", "show", "table", table)
 
 
-def route_show() -> Argv:
-    return ("ip", "-j", "route", "show")
+def route_show(family: int = 4) -> Argv:
+    """The main table of one family: `ip route show` alone is IPv4's, IPv6's needs -6."""
+    return ("ip", "-j", *(("-6",) if family == 6 else ()), "route", "show")
 
 
 def route_get_json(address: IPAddress) -> Argv:

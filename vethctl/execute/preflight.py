@@ -12,7 +12,12 @@ from vethctl.execute.hosts.base import Host
 from vethctl.execute.tools import missing_tool
 
 CAP_NET_ADMIN, CAP_SYS_ADMIN = 12, 21
-DEFAULT_FILTER = "arp or icmp"
+DEFAULT_FILTER = "arp or icmp"  # IPv4 ends: ARP, and ICMP
+DEFAULT_FILTER6 = "icmp6"  # IPv6 ends: ICMPv6 carries Neighbor Discovery as well as the echoes and errors
+
+
+def default_filter(family: int) -> str:
+    return DEFAULT_FILTER6 if family == 6 else DEFAULT_FILTER
 
 
 def require_tools(host: Host, *tools: str) -> None:
@@ -47,7 +52,7 @@ def require_root(host: Host, sudo: bool = False) -> None:
 def check_filter(ex: Executor, filter_expr: str, always: bool = False) -> None:
     """Compile the filter with `tcpdump -d`: a bad one is exit 2 before anything is created. The default
     filter compiles: unless `always`, it saves a process."""
-    if not filter_expr or (filter_expr == DEFAULT_FILTER and not always):
+    if not filter_expr or (filter_expr in (DEFAULT_FILTER, DEFAULT_FILTER6) and not always):
         return
     res = ex.read(
         tcpdump.check_filter(filter_expr), None, purpose="compile the capture filter", ok_codes={0, 1}

@@ -64,6 +64,11 @@ def format_packet(p: dict) -> str:
         if p.get("src_port") is not None:
             src, dst = f"{src}.{p['src_port']}", f"{dst}.{p.get('dst_port')}"
         detail = p.get("icmp_type") or p.get("tcp_flags") and f"[{p['tcp_flags']}]" or ""
+        target = p.get("target_ip") or p.get("nd_target")  # Neighbor Discovery: who is asked for
+        if target and detail == "neighbor solicitation":
+            detail += f", who has {target}"
+        elif target and detail == "neighbor advertisement":
+            detail += f", tgt is {target}"
         if p.get("icmp_seq") is not None:
             detail += f" id {p.get('icmp_id')} seq {p['icmp_seq']}"
         what = f"{proto:<5}        {src} > {dst} {detail}".rstrip()
@@ -82,7 +87,8 @@ def run_text(r: RunReport) -> str:
     t = r.target
     lines = [
         f"vethctl run {t.text}  (node: {r.node})",
-        f"  pod   netns {t.netns or t.netns_path}, {t.pod_if or 'eth0'} {t.pod_ip}, mtu {t.mtu}",
+        f"  pod   netns {t.netns or t.netns_path}, {t.pod_if or 'eth0'} {' '.join(t.pod_ips or ()) or t.pod_ip},"
+        f" mtu {t.mtu}",
         f"  veth  {_veth_line(r.veth)}, mtu {r.veth.mtu}, session {r.session}",
         "",
         "pod routes after attaching (+ new):",
@@ -157,27 +163,36 @@ def lab_up_text(result: LabUpResult) -> str:
         )
         parts = [lab_up_text(LabUpResult(n, result.created, ())) for n in r.get("node_records", [])]
         return head + "\n" + "".join(parts)
+    gateways = " ".join(r.get("gateways") or [r["gateway"]])
     net = (
-        f"bridge {r['bridge']} {r['gateway']}"
+        f"bridge {r['bridge']} {gateways}"
         if r.get("bridge")
-        else f"routed ({r.get('cni')}), gateway {r['gateway']}"
+        else f"routed ({r.get('cni')}), gateway {gateways}"
     )
-    lines = [f"lab node {r['name']} (netns {r['node_netns']}, {net}, pods {r['pod_cidr']})"]
+    cidrs = " ".join(r.get("pod_cidrs") or [r["pod_cidr"]])
+    lines = [f"lab node {r['name']} (netns {r['node_netns']}, {net}, pods {cidrs})"]
     for p in r["pods"]:
         new = "  (new)" if p["netns"] in result.created else ""
-        lines.append(f"  pod netns/{p['netns']}  eth0 {p['ip']}  host veth {p['host_veth']}{new}")
+        ips = " ".join(p.get("ips") or [p["ip"]])
+        lines.append(f"  pod netns/{p['netns']}  eth0 {ips}  host veth {p['host_veth']}{new}")
     if r.get("outside"):
+        held = " and ".join(r.get("outside_addresses") or [r["outside_address"]])
+        family = r.get("family", "4")
+        uplink = {"4": "198.51.100.1", "dual": "198.51.100.1 2001:db8:51:100::1", "6": "2001:db8:51:100::1"}
         lines.append(
-            f"  uplink0 198.51.100.1 -> outside netns {r['outside']} holding {r['outside_address']}"
+            f"  uplink0 {uplink[family]} -> outside netns {r['outside']} holding {held}"
             " (forwarding on, MASQUERADE)"
         )
     if r.get("servers"):
         s = r["servers"]
+        where = " ".join(s.get("ips") or [s["ip"]])
         lines.append(
-            f"  servers in netns/{s['pod']} ({s['ip']}): tcp 8080 8081 8082, udp echo 9000 9001, dns lab.example"
+            f"  servers in netns/{s['pod']} ({where}): tcp 8080 8081 8082, udp echo 9000 9001, dns lab.example"
             + ("; policy: DROP tcp 8081 and udp 9001, REJECT tcp 8082" if s.get("policy") else "")
         )
-        lines.append(f"try: vethctl probe netns/{r['pods'][0]['netns']} tcp:{s['ip']}:8080")
+        for addr in s.get("ips") or [s["ip"]]:
+            shown = f"[{addr}]" if ":" in addr else addr
+            lines.append(f"try: vethctl probe netns/{r['pods'][0]['netns']} tcp:{shown}:8080")
     for s in (r.get("services") or {}).get("services", []):
         lines.append(
             f"  service {s['name']} {s['cluster_ip']}:{s['port']}/{s['protocol']} -> "
@@ -204,9 +219,11 @@ def lab_status_text(r: LabStatusResult) -> str:
     lines = []
     for lab in r.labs:
         state = "up" if lab["up"] else "DOWN (its namespace is gone; `vethctl lab down` forgets it)"
-        lines.append(f"lab {lab['name']}: {state}, {len(lab['pods'])} pod(s) in {lab['pod_cidr']}")
+        cidrs = " ".join(lab.get("pod_cidrs") or [lab["pod_cidr"]])
+        lines.append(f"lab {lab['name']}: {state}, {len(lab['pods'])} pod(s) in {cidrs}")
         for p in lab["pods"]:
-            lines.append(f"  netns/{p['netns']}  {p['ip']}  {'' if p['present'] else '(gone)'}".rstrip())
+            ips = " ".join(p.get("ips") or [p["ip"]])
+            lines.append(f"  netns/{p['netns']}  {ips}  {'' if p['present'] else '(gone)'}".rstrip())
     return "\n".join(lines) + "\n"
 
 
@@ -231,7 +248,7 @@ def find_text(r: FindResult) -> str:
         f"  netns       {t.netns or '(no name)'}",
         f"  netns_path  {t.netns_path}",
         f"  pid         {t.pid if t.pid is not None else '-'}",
-        f"  pod_ip      {t.pod_ip or '-'}  ({t.pod_if or '?'}, mtu {t.mtu})",
+        f"  pod_ip      {' '.join(t.pod_ips or ()) or t.pod_ip or '-'}  ({t.pod_if or '?'}, mtu {t.mtu})",
         f"  host_veth   {t.host_veth or '-'}",
         f"  node        {t.node}",
     ]

@@ -83,12 +83,29 @@ class PodView(NetView):
 
     @property
     def pod_ip(self) -> IPAddress | None:
+        ips = self.pod_ips
+        return ips[0] if ips else None
+
+    @property
+    def pod_ips(self) -> list[IPAddress]:
+        """The global addresses of the pod's own interface, IPv4 first (as Kubernetes' podIPs)."""
         link = self.primary
         if not link:
-            return None
+            return []
         addrs = [a for a in link.get("addr_info", []) if a.get("scope") == "global"]
         addrs.sort(key=lambda a: a.get("family") != "inet")  # IPv4 first
-        return ipaddress.ip_address(addrs[0]["local"]) if addrs else None
+        return [ipaddress.ip_address(a["local"]) for a in addrs]
+
+    @property
+    def families(self) -> set[int]:
+        """The address families of the pod's own interface (global addresses): {4}, {6}, or {4, 6} for a
+        dual-stack pod. Not the other interfaces': a pair vethctl attached earlier is not the pod's."""
+        link = self.primary or {}
+        return {
+            4 if a.get("family") == "inet" else 6
+            for a in link.get("addr_info", [])
+            if a.get("scope") == "global" and a.get("family") in ("inet", "inet6")
+        }
 
     @property
     def mtu(self) -> int | None:

@@ -11,7 +11,11 @@ def parse_ping(text: str) -> tuple[dict | None, list[str]]:
     lines = [line for line in text.splitlines()]
     if not any(line.startswith("PING ") for line in lines):
         return None, lines
-    result = jc.parse("ping", text, quiet=True)
+    # jc tells Linux from BSD output by " time " in the second or third line from the end: iputils prints
+    # no rtt line when nothing came back, and no "pipe N" line when the errors came at once (IPv6's "Address
+    # unreachable"), and jc then reads Linux output as BSD's (wrong address, no errors, no loss). A blank
+    # last line puts iputils' summary back where jc looks; BSD and busybox output have no " time " there.
+    result = jc.parse("ping", text.rstrip("\n") + "\n\n", quiet=True)
     if not result:
         return None, lines
     seen = {(r.get("type"), r.get("icmp_seq")) for r in result.get("responses", [])}

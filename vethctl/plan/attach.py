@@ -28,6 +28,20 @@ def attach_steps(att: Attachment) -> list[Step]:
             purpose=f"tag the host end {att.tag} and bring it up (no IPv6 link-local: no DAD)",
         ),
         Step(ip.link_tag_up(pod.name, att.tag), pod.netns, purpose="tag the pod end and bring it up"),
-        Step(ip.addr_add(pod.address, pod.name), pod.netns, purpose="address the pod end"),
-        Step(ip.addr_add(host.address, host.name), purpose="address the host end"),
+        Step(
+            ip.addr_add(pod.address, pod.name),
+            pod.netns,
+            purpose="address the pod end" + _NODAD[pod.address.version],
+        ),
+        Step(
+            ip.addr_add(host.address, host.name),
+            purpose="address the host end" + _NODAD[host.address.version],
+        ),
     ]
+
+
+# Both IPv6 ends must be ready to send at once: with DAD each address would stay tentative for a second or
+# more (no source for the pod's pings, no answer to the other end's Neighbor Solicitations). `nodad` skips it
+# for these two addresses only, and changes no sysctl of the pod; a clash would be with a subnet that
+# overlaps no route on either side, which allocation rules out.
+_NODAD = {4: "", 6: " (nodad: no Duplicate Address Detection, ready at once)"}

@@ -16,7 +16,7 @@ from vethctl.probespec import ProbeSpec
 def observe_steps(att: Attachment, destinations: Iterable[IPAddress]) -> list[Step]:
     steps = [
         Step(
-            ip.route_show(),
+            ip.route_show(att.subnet.version),
             att.pod_end.netns,
             purpose="the pod's routes, with the new connected one",
             phase="observe",

@@ -54,7 +54,13 @@ class Located:
             mtu=self.pod.mtu,
             host_veth=self.host_veth,
             node=self.node.label,
+            pod_ips=_dual_stack(self.pod),
         )
+
+
+def _dual_stack(pod: PodView) -> tuple[str, ...] | None:
+    """Both addresses of a dual-stack pod (None for a pod of one family: pod_ip says it all)."""
+    return tuple(str(a) for a in pod.pod_ips) if len(pod.families) > 1 else None
 
 
 def locate(

@@ -14,14 +14,21 @@ from dataclasses import dataclass, field
 import jc
 
 from vethctl import audit, render
-from vethctl.allocate import EndsRequest, allocate, default_ping, validate_request
+from vethctl.allocate import (
+    EndsRequest,
+    allocate,
+    check_family,
+    default_ping,
+    ends_family,
+    validate_request,
+)
 from vethctl.commands import ip
 from vethctl.commands.probe import PROBE_TOOLS
 from vethctl.errors import BadInput, VethctlError
 from vethctl.execute.executor import Executor
 from vethctl.execute.facts import look, lookup_json
 from vethctl.execute.hosts.registry import Hosts
-from vethctl.execute.preflight import DEFAULT_FILTER, check_filter, check_writable, require_tools
+from vethctl.execute.preflight import check_filter, check_writable, default_filter, require_tools
 from vethctl.explain.probe import explain as explain_probe
 from vethctl.explain.run import explain_run, route_sentence
 from vethctl.model import Attachment, Node, check_pings, parse_address
@@ -50,7 +57,7 @@ class RunOptions:
     ping: str | None = None
     count: int = 3
     interval: float = 1.0
-    filter: str | None = None  # None: the default (ARP and ICMP, and each probe's own flow)
+    filter: str | None = None  # None: the default (ARP and ICMP, or ICMPv6; and each probe's own flow)
     pcap: str | None = None
     transcript: str | None = None
     sudo: bool = False
@@ -65,9 +72,11 @@ class RunOptions:
     def probe_specs(self) -> tuple[ProbeSpec, ...]:
         return tuple(parse_probe(p) for p in self.probes)
 
-    @property
-    def capture_filter(self) -> str:
-        return self.filter if self.filter is not None else run_filter(DEFAULT_FILTER, self.probe_specs)
+    def capture_filter(self, family: int) -> str:
+        """--filter, or the default for the ends' family (with each probe's own flow)."""
+        return (
+            self.filter if self.filter is not None else run_filter(default_filter(family), self.probe_specs)
+        )
 
 
 @dataclass
@@ -84,8 +93,9 @@ def validate(opts: RunOptions) -> None:
     validate_request(opts.ends)
     check_pings(opts.count, opts.interval)
     if opts.ping is not None:
-        parse_address(opts.ping, "--ping")
-    opts.probe_specs  # noqa: B018 - every SPEC parses, or this is bad input
+        check_family(opts.ends.family, parse_address(opts.ping, "--ping"), "--ping")
+    for spec in opts.probe_specs:  # every SPEC parses, or this is bad input
+        check_family(opts.ends.family, spec.address, f"--probe {spec}")
     if opts.probes:
         check_probe_options(opts.count, opts.timeout)
     remote = bool(opts.via and opts.via.startswith("ssh://"))  # --pcap is then written on that host
@@ -108,7 +118,8 @@ def run(opts: RunOptions, hosts: Hosts, *, on_line=None) -> RunOutcome:
         node = located.node
         node_view = look(ex, None, "the node")
         host_veth_of(ex, located, node_view.links)
-        check_filter(ex, opts.capture_filter)
+        capture_filter = opts.capture_filter(ends_family(opts.ends, located.pod))
+        check_filter(ex, capture_filter)
         # kept: lives with the pod; driven over ssh: no local pid means anything there
         att = allocate(
             opts.ends, located.pod, node_view, mode="up" if opts.keep else ("ssh" if node.host else "run")
@@ -123,7 +134,7 @@ def run(opts: RunOptions, hosts: Hosts, *, on_line=None) -> RunOutcome:
             ping_addr=ping_addr,
             count=opts.count,
             interval=opts.interval,
-            filter_expr=opts.capture_filter,
+            filter_expr=capture_filter,
             pcap=opts.pcap and os.path.abspath(opts.pcap),
             keep=opts.keep,
             probes=opts.probe_specs,
@@ -160,7 +171,7 @@ def run(opts: RunOptions, hosts: Hosts, *, on_line=None) -> RunOutcome:
             if not opts.keep and ex.torn_down:
                 forget(att.session, ex.host)
 
-    outcome.report = _report(opts, located, att, ping_addr, ex, pod_side)
+    outcome.report = _report(opts, located, att, ping_addr, ex, pod_side, capture_filter)
     return outcome
 
 
@@ -195,6 +206,7 @@ def _report(
     ping_addr,
     ex: Executor,
     pod_side: dict[str, list[ProbeSpec]],
+    capture_filter: str,
 ) -> RunReport:
     routes = decode(ex.by_key["pod_routes"].stdout)
     route_get = decode(ex.by_key[f"route_get:{ping_addr}"].stdout) if ping_addr is not None else []
@@ -217,7 +229,7 @@ def _report(
             ping=ping,
             packets=packets,
             counters=counters,
-            filter_expr=opts.capture_filter,
+            filter_expr=capture_filter,
         )
     probes, probe_captures, seen_by = [], [], {}
     for dev, specs in pod_side.items():
@@ -258,7 +270,7 @@ def _report(
         ping_lines=tuple(ping_lines),
         capture=RunCapture(
             att.host_end.name,
-            opts.capture_filter,
+            capture_filter,
             os.path.abspath(opts.pcap) if opts.pcap else None,
             counters,
             tuple(packets),
