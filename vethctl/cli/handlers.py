@@ -18,7 +18,9 @@ def _kube(args):
 def _ends(args):
     from vethctl.allocate import EndsRequest
 
-    return EndsRequest(args.host_if, args.pod_if, args.host_addr, args.pod_addr, args.mtu, args.allow_public)
+    return EndsRequest(
+        args.host_if, args.pod_if, args.host_addr, args.pod_addr, args.mtu, args.allow_public, args.family
+    )
 
 
 def emit(result, output: str, text) -> None:
@@ -167,6 +169,7 @@ def trace(args, hosts) -> int:
         counters=not args.no_counters,
         size=args.size,
         nodes=tuple(args.node),
+        family=args.family,
     )
     emit(r, args.output, text.trace_text)
     return ExitCode.OK
@@ -192,6 +195,7 @@ def probe(args, hosts) -> int:
             via=args.via,
             kube=_kube(args),
             on_line=live.on_line if live else None,
+            family=args.family,
         )
     finally:
         if live:
@@ -265,6 +269,7 @@ def lab(args, hosts) -> int:
             args.nodes,
             args.overlay,
             args.underlay_mtu,
+            args.family,
         )
         emit(result, args.output, text.lab_up_text)
     elif args.lab_command == "down":

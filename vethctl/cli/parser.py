@@ -74,6 +74,11 @@ def _attach_options(p: argparse.ArgumentParser) -> None:
     a.add_argument("--pod-addr", metavar="CIDR", help="pod end address (default .100 of the same /24)")
     a.add_argument("--mtu", type=_positive_int, help="MTU of both ends (default: the pod's eth0 MTU)")
     a.add_argument("--allow-public", action="store_true", help="allow public address space for the ends")
+    _family(a, "the ends' address family (default: IPv4, or IPv6 on a pod with no IPv4 address)")
+
+
+def _family(p, help_text: str) -> None:
+    p.add_argument("--family", type=int, choices=(4, 6), metavar="4|6", help=help_text)
 
 
 def _positive_int(text: str) -> int:
@@ -118,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--filter",
         default=None,
         metavar="EXPR",
-        help="tcpdump filter (default 'arp or icmp'; '' for everything)",
+        help="tcpdump filter (default 'arp or icmp', 'icmp6' for IPv6 ends; '' for everything)",
     )
     run.add_argument(
         "--probe",
@@ -213,6 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     trace.add_argument("--count", type=_positive_int, default=3, help="pings to send (default 3)")
     trace.add_argument("--interval", type=_number, default=0.2, help="seconds between pings (default 0.2)")
+    _family(trace, "the destination's address family (checked against it)")
     _output(trace)
 
     probe = sub.add_parser(
@@ -238,6 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds each attempt waits for an answer (default 2)",
     )
     probe.add_argument("--pcap", metavar="FILE", help="also save the raw packets to FILE")
+    _family(probe, "the probe's address family (checked against its address)")
     _output(probe)
 
     cap = sub.add_parser(
@@ -267,7 +274,15 @@ def build_parser() -> argparse.ArgumentParser:
     lab_up.add_argument("--name", default="vethlab", help="node name, also its netns name (default vethlab)")
     lab_up.add_argument("--pods", type=_positive_int, default=2, help="how many pods (default 2)")
     lab_up.add_argument(
-        "--pod-cidr", help="the node's pod subnet (default: 198.18.N.0/24, the first no other lab uses)"
+        "--pod-cidr",
+        help="the node's pod subnet, or an IPv4,IPv6 pair (default: 198.18.N.0/24 and 2001:db8:18:N::/64,"
+        " the first no other lab uses)",
+    )
+    lab_up.add_argument(
+        "--family",
+        choices=("4", "dual", "6"),
+        default=None,
+        help="IPv4 pods (default), dual-stack pods, or IPv6-only pods",
     )
     lab_up.add_argument(
         "--cni",
@@ -315,7 +330,7 @@ def build_parser() -> argparse.ArgumentParser:
     lab_up.add_argument(
         "--uplink",
         action="store_true",
-        help="an uplink to an 'outside' namespace holding 203.0.113.7,"
+        help="an uplink to an 'outside' namespace holding 203.0.113.7 (and 2001:db8:203::7),"
         " with forwarding and MASQUERADE (a real node's egress)",
     )
     _output(lab_up)

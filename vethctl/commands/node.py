@@ -17,12 +17,25 @@ def sysctl_set(key: str, value: str) -> Argv:
     return ("sysctl", "-qw", f"{key}={value}")
 
 
-def iptables_rules(chain: str, table: str | None = None) -> Argv:
-    return ("iptables", *(("-t", table) if table else ()), "-S", chain)
+def iptables(family: int = 4) -> str:
+    """IPv4's rules are iptables', IPv6's ip6tables' (the same package, the same syntax)."""
+    return "ip6tables" if family == 6 else "iptables"
 
 
-def iptables_masquerade(source: str, out_dev: str) -> Argv:
-    return ("iptables", "-t", "nat", "-A", "POSTROUTING", "-s", source, "-o", out_dev, "-j", "MASQUERADE")
+def forwarding_key(family: int = 4) -> str:
+    """The sysctl that turns a node's forwarding on, per family."""
+    return "net.ipv6.conf.all.forwarding" if family == 6 else "net.ipv4.ip_forward"
+
+
+def iptables_rules(chain: str, table: str | None = None, family: int = 4) -> Argv:
+    return (iptables(family), *(("-t", table) if table else ()), "-S", chain)
+
+
+def iptables_masquerade(source: str, out_dev: str, family: int = 4) -> Argv:
+    return (
+        iptables(family),
+        *("-t", "nat", "-A", "POSTROUTING", "-s", source, "-o", out_dev, "-j", "MASQUERADE"),
+    )
 
 
 # Which rules a packet met: every backend's rules with their counters (iptables-legacy, iptables-nft, native nft).

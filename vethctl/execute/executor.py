@@ -390,7 +390,9 @@ class Executor:
             for i, step in enumerate(plan.steps):
                 try:
                     if step.stops:
-                        if i == 0 or not plan.steps[i - 1].stops:  # the first of consecutive stops: all at once
+                        if (
+                            i == 0 or not plan.steps[i - 1].stops
+                        ):  # the first of consecutive stops: all at once
                             group = list(itertools.takewhile(lambda s: s.stops, plan.steps[i:]))
                             for s in group:
                                 self._hook(s)

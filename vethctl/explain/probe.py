@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from vethctl.explain.run import nd_target, solicited_node
 from vethctl.probespec import ProbeSpec
 from vethctl.results import ProbeOutcome
 
@@ -59,14 +60,14 @@ def _unanswered_neighbour(packets: list[dict], next_hop: str | None) -> tuple[st
     asked = [
         p
         for p in packets
-        if p.get("target_ip") == next_hop
-        and (p.get("arp_op") == "request" or p.get("icmp_type") == "neighbor solicitation")
+        if (p.get("arp_op") == "request" and p.get("target_ip") == next_hop)
+        or (p.get("icmp_type") == "neighbor solicitation" and nd_target(p) == next_hop)
     ]
     answered = [
         p
         for p in packets
         if (p.get("arp_op") == "reply" and p.get("sender_ip") == next_hop)
-        or (p.get("icmp_type") == "neighbor advertisement" and p.get("target_ip") == next_hop)
+        or (p.get("icmp_type") == "neighbor advertisement" and nd_target(p) == next_hop)
     ]
     return (next_hop, len(asked)) if asked and not answered else None
 
@@ -74,6 +75,11 @@ def _unanswered_neighbour(packets: list[dict], next_hop: str | None) -> tuple[st
 def _code(p: dict) -> str:
     code = p.get("icmp_code") or "unreachable"
     return f"{code} from {p.get('src_ip')}"
+
+
+def _hostport(address: str, port: int | None) -> str:
+    """ADDR:PORT, an IPv6 address in brackets as in SPEC."""
+    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
 
 
 def _gaps(times: list[float]) -> str:
@@ -92,11 +98,17 @@ def explain(
         hop, times = neighbour
         outcome = "unreachable"
         detail = f"neighbour resolution failed: nobody answered for {hop}"
-        what = "ND (neighbor solicitation)" if spec.address.version == 6 else "ARP (who-has)"
-        notes = [
-            f"The pod asked {times} time(s) for {hop} by {what} and nobody answered: it had nobody to send"
-            f" the probe to, so no probe packet left the pod."
-        ]
+        if ":" in hop:
+            notes = [
+                f"The pod sent {times} Neighbor Solicitation(s) for {hop} to its solicited-node multicast"
+                f" address {solicited_node(hop)} and no Neighbor Advertisement came: it had nobody to send the"
+                " probe to, so no probe packet left the pod."
+            ]
+        else:
+            notes = [
+                f"The pod asked {times} time(s) for {hop} by ARP (who-has) and nobody answered: it had nobody"
+                " to send the probe to, so no probe packet left the pod."
+            ]
     result = ProbeOutcome(
         kind=spec.kind,
         address=str(spec.address),
@@ -239,7 +251,7 @@ def _udp(spec: ProbeSpec, packets: list[dict], attempts: int):
             [],
             len(out),
             len(back),
-            [f"{dst}:{port} sent a datagram back: a service listens there and answers."],
+            [f"{_hostport(dst, port)} sent a datagram back: a service listens there and answers."],
         )
     if errors:
         return (
@@ -260,7 +272,7 @@ def _udp(spec: ProbeSpec, packets: list[dict], attempts: int):
         len(out),
         0,
         [
-            f"Nothing came back from {dst}:{port}. Two readings: the datagrams were dropped on the way, or a service"
+            f"Nothing came back from {_hostport(dst, port)}. Two readings: the datagrams were dropped on the way, or a service"
             " listens and does not answer that payload (UDP has no handshake to tell them apart)."
         ]
         if out

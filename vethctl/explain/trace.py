@@ -9,6 +9,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 
+from vethctl.explain.run import NA, NS, nd_target
 from vethctl.model import IPAddress, Netns
 from vethctl.results import TraceHop
 
@@ -37,10 +38,12 @@ class Hop:
 
 
 def flow_filter(dst: IPAddress, neighbours: set[str]) -> str:
-    """ICMP to and from the destination, ICMP errors about it, and ARP for the addresses on the path."""
-    if dst.version == 6:
-        return f"icmp6 and (host {dst} or ip6[40] == 1 or ip6[40] == 3)"
+    """ICMP to and from the destination, ICMP errors about it, and ARP (IPv6: Neighbor Discovery) for the
+    addresses on the path (not every ARP or ND of a busy bridge)."""
     arp = " or ".join(f"host {a}" for a in sorted(neighbours))
+    if dst.version == 6:
+        nd = f" or ((ip6[40] == 135 or ip6[40] == 136) and ({arp}))" if arp else ""
+        return f"icmp6 and (host {dst} or ip6[40] == 1 or ip6[40] == 3{nd})"
     return (
         f"(icmp and host {dst}) or (icmp and (icmp[icmptype] == icmp-unreach or icmp[icmptype] == icmp-timxceed))"
         + (f" or (arp and ({arp}))" if arp else "")
@@ -117,9 +120,14 @@ def _keyed(packets: list[dict], key) -> dict:
 
 
 def correlate(
-    hops: list[Hop], node_netns: Netns | None, flow: Flow = ECHO, node_label: str = ""
+    hops: list[Hop],
+    node_netns: Netns | None,
+    flow: Flow = ECHO,
+    node_label: str = "",
+    family: int = 4,
 ) -> tuple[TraceHop, ...]:
-    """Per hop: what was seen each way, first seen, addresses as seen there, delay from the previous hop."""
+    """Per hop: what was seen each way, first seen, addresses as seen there, delay from the previous hop; and
+    the neighbour resolution there (ARP; IPv6: Neighbor Solicitations and Advertisements)."""
     out, prev = [], None
     for hop in hops:
         req, rep = _keyed(hop.packets, flow.request_key), _keyed(hop.packets, flow.reply_key)
@@ -128,9 +136,27 @@ def correlate(
         errors = [
             p
             for p in hop.packets
-            if p.get("icmp_type") not in (None, "echo request", "echo reply")
+            if p.get("icmp_type") not in (None, "echo request", "echo reply", NS, NA)
             and (p.get("protocol") in ("icmp", "icmp6"))
         ]
+        nd = None
+        if family == 6:
+            nd = (
+                tuple(
+                    {"who_has": nd_target(p), "from": p.get("src_ip"), "to": p.get("dst_ip")}
+                    for p in hop.packets
+                    if p.get("icmp_type") == NS
+                ),
+                tuple(
+                    {
+                        "ip": nd_target(p),
+                        "is_at": p.get("target_lladdr") or p.get("src_mac"),
+                        "to": p.get("dst_ip"),
+                    }
+                    for p in hop.packets
+                    if p.get("icmp_type") == NA
+                ),
+            )
         first = min((p["timestamp"] for p in req.values() if p.get("timestamp") is not None), default=None)
         sample = req[min(req)] if req else None
         delays = []
@@ -174,6 +200,8 @@ def correlate(
                 ),
                 packets=tuple(hop.packets),
                 counters=hop.counters,
+                nd_solicitations=nd[0] if nd else None,
+                nd_advertisements=nd[1] if nd else None,
             )
         )
         prev = req
@@ -189,19 +217,27 @@ def forwarding_stopped(hops: tuple[TraceHop, ...], facts: dict) -> bool:
     return hops[seen[-1] + 1].role == "egress" or bool(facts.get("node_route_error"))
 
 
-def forwarding_causes(ip_forward: str | None, forward_rules: list[str] | None) -> list[str]:
-    """What usually stops forwarding on a node, from `sysctl net.ipv4.ip_forward` and `iptables -S FORWARD`."""
+def forwarding_causes(
+    ip_forward: str | None,
+    forward_rules: list[str] | None,
+    *,
+    key: str = "net.ipv4.ip_forward",
+    firewall: str = "iptables",
+) -> list[str]:
+    """What usually stops forwarding on a node, from `sysctl KEY` and `iptables -S FORWARD` (IPv6:
+    net.ipv6.conf.all.forwarding and `ip6tables -S FORWARD`)."""
     causes = []
     if ip_forward == "0":
-        causes.append("net.ipv4.ip_forward is 0 on the node: it does not forward at all")
+        causes.append(f"{key} is 0 on the node: it does not forward at all")
     if forward_rules is not None:
         drops = [
             r for r in forward_rules if r.startswith("-A FORWARD") and (" -j DROP" in r or " -j REJECT" in r)
         ]
+        chain = "the FORWARD chain" if firewall == "iptables" else f"the {firewall} FORWARD chain"
         if "-P FORWARD DROP" in forward_rules:
-            causes.append("the FORWARD chain's policy is DROP")
+            causes.append(f"{chain}'s policy is DROP")
         if drops:
-            causes.append(f"the FORWARD chain has {len(drops)} DROP/REJECT rule(s): {drops[0][3:]}")
+            causes.append(f"{chain} has {len(drops)} DROP/REJECT rule(s): {drops[0][3:]}")
     return causes
 
 
@@ -246,7 +282,15 @@ def explain(
     seen = [i for i, h in enumerate(hj) if h.requests]
     if not seen:
         arp_only = [h for h in hj if h.arp_requests and not h.arp_replies]
-        if arp_only:
+        nd_only = [h for h in hj if h.nd_solicitations and not h.nd_advertisements]
+        if nd_only:
+            asked = nd_only[0].nd_solicitations[0]
+            notes.append(
+                f"No {flow.request} left the pod: it sent {len(nd_only[0].nd_solicitations)} Neighbor"
+                f" Solicitation(s) for {asked['who_has']} (from {asked['from']}, to {asked['to']}) on"
+                f" {nd_only[0].interface} and no Neighbor Advertisement came."
+            )
+        elif arp_only:
             asked = arp_only[0].arp_requests[0]
             notes.append(
                 f"No {flow.request} left the pod: it asked who has {asked['who_has']} (ARP, tell {asked['tell']})"
@@ -280,9 +324,15 @@ def explain(
             unanswered = [
                 a for a in egress.arp_requests if not any(r["ip"] == a["who_has"] for r in egress.arp_replies)
             ]
+            unanswered += [
+                a
+                for a in egress.nd_solicitations or ()
+                if not any(r["ip"] == a["who_has"] for r in egress.nd_advertisements or ())
+            ]
             if unanswered and not egress.replies:
+                how = "ARP" if egress.arp_requests else "Neighbor Solicitation"
                 notes.append(
-                    f"On {egress.interface}, ARP for {unanswered[0]['who_has']} was not answered: the next hop"
+                    f"On {egress.interface}, {how} for {unanswered[0]['who_has']} was not answered: the next hop"
                     " is not there."
                 )
         back = [h for h in hj if h.replies]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+from collections.abc import Sequence
 
 from vethctl.commands import ip, node
 from vethctl.commands.cni import invoke as cni_invoke
@@ -22,16 +23,25 @@ NO_DAD = node.NO_DAD
 
 
 CNI_KINDS = ("bridge", "ptp")
+FAMILIES = ("4", "dual", "6")  # `lab up --family`: IPv4 pods, dual-stack pods, IPv6-only pods
 
 
-def network_conf(name: str, pod_cidr: str, cni: str, ipam_dir: str, mtu: int | None = None) -> str:
+def cidr_list(pod_cidr: str | Sequence[str]) -> list[str]:
+    """One pod CIDR, or several (a dual-stack node's, IPv4 first, as Kubernetes' podCIDRs)."""
+    return [pod_cidr] if isinstance(pod_cidr, str) else list(pod_cidr)
+
+
+def network_conf(
+    name: str, pod_cidr: str | Sequence[str], cni: str, ipam_dir: str, mtu: int | None = None
+) -> str:
     """bridge: pods on one L2 bridge (flannel, kubenet, the default CNI); ptp: routed, a /32 route per pod
-    to its host veth (the shape of Calico and other routed CNIs)."""
-    net = ipaddress.ip_network(pod_cidr)
+    to its host veth (the shape of Calico and other routed CNIs). Dual-stack: host-local with two ranges, an
+    address of each family per pod, and a default route of each family (as a dual-stack cluster's CNI)."""
+    nets = [ipaddress.ip_network(c) for c in cidr_list(pod_cidr)]
     ipam = {
         "type": "host-local",
-        "ranges": [[{"subnet": str(net)}]],
-        "routes": [{"dst": "0.0.0.0/0"}],
+        "ranges": [[{"subnet": str(net)}] for net in nets],
+        "routes": [{"dst": "0.0.0.0/0" if net.version == 4 else "::/0"} for net in nets],
         "dataDir": ipam_dir,
     }
     if cni == "ptp":
@@ -61,7 +71,7 @@ def pod_steps(
     name: str,
     node_ns: Netns,
     cni_dir: str,
-    pod_cidr: str,
+    pod_cidr: str | Sequence[str],
     pod_uuid: str,
     cni: str,
     ipam_dir: str,
@@ -121,50 +131,76 @@ UPLINK = "uplink0"
 
 
 UPLINK_NET = "198.51.100.0/24"  # node .1, outside .254
+UPLINK_NET6 = "2001:db8:51:100::/64"  # node ::1, outside ::254
 
 
 OUTSIDE_ADDRESS = "203.0.113.7"  # "somewhere on the internet", held by the outside namespace
+OUTSIDE_ADDRESS6 = "2001:db8:203::7"  # the same, for IPv6 (a dual-stack or IPv6-only lab)
 
 
 def outside_name(name: str) -> str:
     return f"{name}-out"[:31]
 
 
-def uplink_steps(name: str, node_ns: Netns, pod_cidr: str) -> list[Step]:
+def uplink_steps(name: str, node_ns: Netns, pod_cidr: str | Sequence[str]) -> list[Step]:
     """The shape of a real node's egress: an uplink to an 'outside' namespace holding a test address,
-    forwarding on, and MASQUERADE for the pods' traffic leaving by the uplink."""
+    forwarding on, and MASQUERADE for the pods' traffic leaving by the uplink; for each family of the pod
+    CIDRs (IPv6: ip6tables' MASQUERADE, the SNAT66 a dual-stack node with private pod addresses does)."""
     out = outside_name(name)
     outside = Netns.named(out)
-    net = ipaddress.ip_network(UPLINK_NET)
-    node_ip, out_ip = net.network_address + 1, net.network_address + 254
+    cidrs = [ipaddress.ip_network(c) for c in cidr_list(pod_cidr)]
     lab_step = lambda argv, ns=None, purpose="", **kw: Step(argv, ns, purpose=purpose, phase="lab", **kw)  # noqa: E731
-    return [
+    held = " and ".join(OUTSIDE[c.version] for c in cidrs)
+    steps = [
         lab_step(
             ip.netns_add(out),
-            purpose=f"the outside: {out}, holding {OUTSIDE_ADDRESS}",
+            purpose=f"the outside: {out}, holding {held}",
             undo=(lab_step(ip.netns_del(out), quiet_fail=True),),
         ),
-        lab_step(ip.veth_pair(UPLINK, "eth0", out), node_ns, purpose="the node's uplink"),
-        lab_step(ip.addr_add_text(f"{node_ip}/{net.prefixlen}", UPLINK), node_ns),
-        lab_step(ip.link_up(UPLINK), node_ns),
-        lab_step(ip.addr_add_text(f"{out_ip}/{net.prefixlen}", "eth0"), outside),
-        lab_step(ip.addr_add_text(f"{OUTSIDE_ADDRESS}/32", "lo"), outside),
-        lab_step(ip.link_up("eth0"), outside),
-        lab_step(ip.link_up("lo"), outside),
+    ]
+    if any(c.version == 6 for c in cidrs):
+        steps.append(lab_step(NO_DAD, outside, purpose="no IPv6 DAD: the outside's addresses work at once"))
+    steps.append(lab_step(ip.veth_pair(UPLINK, "eth0", out), node_ns, purpose="the node's uplink"))
+    ends = {c.version: _uplink_ends(c.version) for c in cidrs}  # (prefix length, node's, outside's)
+    steps += [lab_step(ip.addr_add_text(f"{n}/{plen}", UPLINK), node_ns) for plen, n, _ in ends.values()]
+    steps.append(lab_step(ip.link_up(UPLINK), node_ns))
+    steps += [lab_step(ip.addr_add_text(f"{o}/{plen}", "eth0"), outside) for plen, _, o in ends.values()]
+    steps += [
+        lab_step(ip.addr_add_text(f"{OUTSIDE[v]}/{32 if v == 4 else 128}", "lo"), outside) for v in ends
+    ]
+    steps += [lab_step(ip.link_up("eth0"), outside), lab_step(ip.link_up("lo"), outside)]
+    steps += [
         lab_step(
-            ip.route_add_default(str(out_ip), UPLINK),
+            ip.route_add_default(str(o), UPLINK),
             node_ns,
-            purpose="the node's default route, by the uplink",
-        ),
+            purpose=f"the node's {'IPv6 ' if v == 6 else ''}default route, by the uplink",
+        )
+        for v, (_, _, o) in ends.items()
+    ]
+    steps += [
         lab_step(
-            node.sysctl_set("net.ipv4.ip_forward", "1"), node_ns, purpose="forwarding on, as on any node"
-        ),
+            node.sysctl_set(node.forwarding_key(v), "1"), node_ns, purpose="forwarding on, as on any node"
+        )
+        for v in ends
+    ]
+    steps += [
         lab_step(
-            node.iptables_masquerade(pod_cidr, UPLINK),
+            node.iptables_masquerade(str(c), UPLINK, family=c.version),
             node_ns,
             purpose="the pods' traffic leaves with the node's address",
-        ),
+        )
+        for c in cidrs
     ]
+    return steps
+
+
+OUTSIDE = {4: OUTSIDE_ADDRESS, 6: OUTSIDE_ADDRESS6}
+
+
+def _uplink_ends(version: int) -> tuple[int, object, object]:
+    """The uplink's prefix length, the node's address (::1, .1) and the outside's (::254, .254)."""
+    net = ipaddress.ip_network(UPLINK_NET6 if version == 6 else UPLINK_NET)
+    return net.prefixlen, net.network_address + 1, net.network_address + (0x254 if version == 6 else 254)
 
 
 def node_steps(name: str) -> list[Step]:
@@ -219,19 +255,24 @@ SERVFAIL_SERVER = (
 )
 
 
-def server_steps(pod: Netns, pod_ip: str) -> list[Step]:
-    """The servers, each a real program started detached in the pod (their pids go into the lab's record)."""
+def server_steps(pod: Netns, pod_ip: str | Sequence[str]) -> list[Step]:
+    """The servers, each a real program started detached in the pod (their pids go into the lab's record).
+    A pod with an IPv6 address gets them on IPv6 too: nc and socat on an IPv6 socket, which takes IPv4 as
+    well (v4-mapped), dnsmasq on each address with an A and an AAAA record for web."""
     host, port = BROKEN_UPSTREAM
+    pod_ips = cidr_list(pod_ip)
+    v6 = any(":" in a for a in pod_ips)
 
     def serve(key: str, argv: tuple[str, ...], what: str) -> Step:
         return Step(argv, pod, purpose=what, phase="lab", daemon=True, key=key)
 
     steps = [
-        serve(f"tcp:{p}", ("nc", "-lk", str(p)), f"TCP listener on {p}")
+        serve(f"tcp:{p}", ("nc", *(("-6",) if v6 else ()), "-lk", str(p)), f"TCP listener on {p}")
         for p in (TCP_OPEN, TCP_DROPPED, TCP_REJECTED)
     ]
+    udp = "UDP6-RECVFROM" if v6 else "UDP-RECVFROM"
     steps += [
-        serve(f"udp:{p}", ("socat", f"UDP-RECVFROM:{p},fork", "EXEC:cat"), f"UDP echo on {p}")
+        serve(f"udp:{p}", ("socat", f"{udp}:{p},fork", "EXEC:cat"), f"UDP echo on {p}")
         for p in (UDP_ECHO, UDP_DROPPED)
     ]
     steps.append(
@@ -251,28 +292,34 @@ def server_steps(pod: Netns, pod_ip: str) -> list[Step]:
                 "--no-resolv",
                 "--no-hosts",
                 "--bind-interfaces",
-                f"--listen-address={pod_ip}",
+                *(f"--listen-address={a}" for a in pod_ips),
                 "--port=53",
                 f"--local=/{DNS_ZONE}/",
-                f"--host-record=web.{DNS_ZONE},{pod_ip}",
+                f"--host-record=web.{DNS_ZONE},{','.join(pod_ips)}",
                 f"--cname=www.{DNS_ZONE},web.{DNS_ZONE}",
                 f"--server=/broken.{DNS_ZONE}/{host}#{port}",
                 "--pid-file=",
                 "--log-facility=/dev/null",
             ),
-            f"dnsmasq answering {DNS_ZONE} on {pod_ip}:53",
+            f"dnsmasq answering {DNS_ZONE} on {' and '.join(pod_ips)} port 53",
         )
     )
     return steps
 
 
-def policy_steps(pod: Netns) -> list[Step]:
+def policy_steps(pod: Netns, families: Sequence[int] = (4,)) -> list[Step]:
     """Rules where a NetworkPolicy's would drop or reject the traffic, in the server pod's own INPUT chain (the
-    lab's pods share a bridge, so pod-to-pod traffic crosses no chain of the node)."""
+    lab's pods share a bridge, so pod-to-pod traffic crosses no chain of the node); ip6tables' too for a pod
+    with IPv6."""
+    return [s for family in families for s in _policy_rules(pod, family)]
+
+
+def _policy_rules(pod: Netns, family: int) -> list[Step]:
+    prohibited = "icmp6-adm-prohibited" if family == 6 else "icmp-admin-prohibited"
 
     def rule(proto: str, port: int, *target: str) -> Step:
         argv = (
-            "iptables",
+            node.iptables(family),
             "-A",
             "INPUT",
             "-p",
@@ -290,6 +337,6 @@ def policy_steps(pod: Netns) -> list[Step]:
 
     return [
         rule("tcp", TCP_DROPPED, "DROP"),
-        rule("tcp", TCP_REJECTED, "REJECT", "--reject-with", "icmp-admin-prohibited"),
+        rule("tcp", TCP_REJECTED, "REJECT", "--reject-with", prohibited),
         rule("udp", UDP_DROPPED, "DROP"),
     ]

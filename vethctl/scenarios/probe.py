@@ -12,6 +12,7 @@ import os
 
 import jc
 
+from vethctl.allocate import check_family
 from vethctl.commands import ip
 from vethctl.commands.probe import PROBE_TOOLS
 from vethctl.execute.facts import lookup_json
@@ -42,8 +43,10 @@ def probe(
     via: str | None = None,
     kube: KubeScope | None = None,
     on_line=None,
+    family: int | None = None,
 ) -> ProbeResult:
     spec = parse_probe(spec_text)
+    check_family(family, spec.address, spec_text)
     check_probe_options(count, timeout)
     if pcap is not None:
         check_writable("--pcap", pcap)

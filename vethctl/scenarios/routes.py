@@ -19,6 +19,8 @@ def routes(
     dst = parse_address(to, "--to") if to else None
     located, ex = locate(target, hosts=hosts, via=via, kube=kube)
     table = read_json(ex, ip.route_show(), located.netns, purpose="the pod's routes")
+    if 6 in located.pod.families or (dst is not None and dst.version == 6):  # `ip route` alone is IPv4's
+        table += read_json(ex, ip.route_show(6), located.netns, purpose="the pod's IPv6 routes")
     route_to = None
     if dst is not None:
         res = ex.read(

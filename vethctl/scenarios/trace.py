@@ -14,6 +14,7 @@ import ipaddress
 
 import jc
 
+from vethctl.allocate import check_family
 from vethctl.commands import node
 from vethctl.commands.probe import PROBE_TOOLS
 from vethctl.errors import BadInput
@@ -146,20 +147,28 @@ def _start_remote_captures(ex: Executor, hops: list, filt: str) -> list:
     return jobs
 
 
-def node_forwarding(ex: Executor, diagnostics: dict) -> list[str]:
-    """Read-only looks at what usually stops forwarding on a node: ip_forward, the FORWARD chain."""
-    res = ex.read(
-        node.sysctl_get("net.ipv4.ip_forward"), None, purpose="is forwarding on?", ok_codes=ANY_EXIT
-    )
-    ip_forward = None
+def node_forwarding(ex: Executor, diagnostics: dict, family: int = 4) -> list[str]:
+    """Read-only looks at what usually stops forwarding on a node: the forwarding sysctl, the FORWARD chain
+    (IPv6: net.ipv6.conf.all.forwarding and ip6tables')."""
+    key = node.forwarding_key(family)
+    res = ex.read(node.sysctl_get(key), None, purpose="is forwarding on?", ok_codes=ANY_EXIT)
+    forwarding = None
     if res.rc == 0:
-        ip_forward = diagnostics["ip_forward"] = res.stdout.strip()
+        forwarding = diagnostics["ip_forward" if family == 4 else "ipv6_forwarding"] = res.stdout.strip()
     rules = None
-    if ex.host.which("iptables"):
-        res = ex.read(node.iptables_rules("FORWARD"), None, purpose="the FORWARD chain", ok_codes=ANY_EXIT)
+    firewall = node.iptables(family)
+    if ex.host.which(firewall):
+        res = ex.read(
+            node.iptables_rules("FORWARD", family=family),
+            None,
+            purpose="the FORWARD chain",
+            ok_codes=ANY_EXIT,
+        )
         if res.rc == 0:
-            rules = diagnostics["forward_chain"] = res.stdout.splitlines()
-    return forwarding_causes(ip_forward, rules)
+            rules = diagnostics["forward_chain" if family == 4 else "forward_chain6"] = (
+                res.stdout.splitlines()
+            )
+    return forwarding_causes(forwarding, rules, key=key, firewall=firewall)
 
 
 def trace(
@@ -176,6 +185,7 @@ def trace(
     counters: bool = True,
     size: int | None = None,
     nodes: tuple[str, ...] = (),
+    family: int | None = None,
 ) -> TraceResult:
     """--to ADDR traces pings; --probe SPEC traces that probe's packets (TCP, UDP, DNS) instead."""
     if (to is None) == (probe is None):
@@ -185,6 +195,7 @@ def trace(
         )
     spec = parse_probe(probe) if probe is not None else None
     dst = spec.address if spec is not None else parse_address(to, "--to")
+    check_family(family, dst, f"--probe {probe}" if spec is not None else f"--to {to}")
     check_pings(count, interval, max_count=1000)
     if spec is not None:
         check_probe_options(count, timeout)
@@ -287,9 +298,9 @@ def trace(
         if spec is not None
         else ECHO
     )
-    hop_json = correlate(hops, located.node.netns, flow, located.node.label)
+    hop_json = correlate(hops, located.node.netns, flow, located.node.label, dst.version)
     diagnostics: dict = {}
-    causes = node_forwarding(ex, diagnostics) if forwarding_stopped(hop_json, facts) else None
+    causes = node_forwarding(ex, diagnostics, dst.version) if forwarding_stopped(hop_json, facts) else None
     pod_ip = str(located.pod.pod_ip) if located.pod.pod_ip else None
     moved_rules = {where: moved(before_rules[where], after_rules[where]) for where in places}
     # this probe's connections only (older ones to the same destination may still be tracked)

@@ -13,6 +13,12 @@ from vethctl.model import IPAddress, Netns, Node
 from vethctl.state import machine_dir, records
 
 DEFAULT_POD_CIDR = "198.18.0.0/24"
+POD_CIDR6 = "2001:db8:18:{n:x}::/64"  # a lab's IPv6 pod CIDR: the same N as its IPv4 198.18.N.0/24
+
+
+def pod_cidrs(rec: dict) -> list[str]:
+    """Every pod CIDR of a lab (a dual-stack lab has one of each family; older records only `pod_cidr`)."""
+    return rec.get("pod_cidrs") or [rec["pod_cidr"]]
 
 
 def lab_dir() -> str:
@@ -66,7 +72,7 @@ def all_labs(host: Host) -> list[dict]:
 def cidrs_in_use(host: Host, routed: list) -> list:
     """What a new lab's pod CIDR must not overlap: every lab's that is up, and every prefix the machine routes
     (`routed`: its own routes, decoded). Called under the allocation lock, so two `lab up` never agree."""
-    used = [ipaddress.ip_network(r["pod_cidr"]) for r in all_labs(host) if r.get("up")]
+    used = [ipaddress.ip_network(c) for r in all_labs(host) if r.get("up") for c in pod_cidrs(r)]
     for route in routed:
         dst = route.get("dst")
         if dst and dst != "default" and route.get("type") not in ("broadcast", "multicast", "local"):
@@ -79,17 +85,27 @@ def cidrs_in_use(host: Host, routed: list) -> list:
 
 def free_pod_cidr(used: list) -> str:
     """198.18.N.0/24, N the first that overlaps nothing in use: each lab's pod IPs then name one pod only."""
+    return free_pod_cidrs(used, (4,))[0]
+
+
+def free_pod_cidrs(used: list, families=(4,)) -> list[str]:
+    """198.18.N.0/24 and 2001:db8:18:N::/64 (those of `families`), N the first where none overlaps anything
+    in use."""
     for n in range(256):
-        net = ipaddress.ip_network(f"198.18.{n}.0/24")
-        if not any(net.overlaps(u) for u in used if u.version == 4 and u.prefixlen > 0):
-            return str(net)
-    return DEFAULT_POD_CIDR
+        nets = [
+            ipaddress.ip_network(f"198.18.{n}.0/24" if v == 4 else POD_CIDR6.format(n=n)) for v in families
+        ]
+        if not any(
+            net.overlaps(u) for net in nets for u in used if u.version == net.version and u.prefixlen > 0
+        ):
+            return [str(net) for net in nets]
+    return [DEFAULT_POD_CIDR if v == 4 else POD_CIDR6.format(n=0) for v in families]
 
 
 def node_for_address(address: IPAddress, host: Host, requested: Node) -> Node | None:
     """A lab node whose pod CIDR holds the address: the lab is that machine's node for its pods."""
     for rec in all_labs(host):
-        if rec.get("up") and address in ipaddress.ip_network(rec["pod_cidr"]):
+        if rec.get("up") and any(address in ipaddress.ip_network(c) for c in pod_cidrs(rec)):
             return Node(netns=Netns.named(rec["node_netns"]), sudo=requested.sudo, machine=requested.machine)
     return None
 

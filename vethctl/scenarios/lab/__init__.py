@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from vethctl.errors import BadInput
 from vethctl.execute.executor import Executor
 from vethctl.execute.hosts.registry import Hosts
 from vethctl.execute.preflight import require_root
@@ -28,9 +29,16 @@ def up(
     nodes: int = 1,
     overlay: str = "vxlan",
     underlay_mtu: int = 1500,
+    family: str | None = None,
 ) -> LabUpResult:
     if nodes == 1:
-        return up_node(hosts, name, pods, pod_cidr, cni, uplink, servers, policy, services, proxy_mode)
+        return up_node(
+            hosts, name, pods, pod_cidr, cni, uplink, servers, policy, services, proxy_mode, family=family
+        )
+    if family not in (None, "4"):
+        raise BadInput(
+            f"--family {family} makes one lab node; a lab cluster (--nodes) is IPv4", hint="drop --nodes"
+        )
     validate_name(name)
     host = hosts.local
     require_root(host)

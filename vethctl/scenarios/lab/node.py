@@ -19,6 +19,7 @@ import time
 import uuid
 
 from vethctl.commands import ip
+from vethctl.commands.node import iptables
 from vethctl.errors import BadInput, MissingPrerequisite
 from vethctl.execute.executor import Executor
 from vethctl.execute.facts import lookup_json, netns_name, read_json
@@ -30,8 +31,9 @@ from vethctl.plan import Plan, Step
 from vethctl.plan.lab import (
     BRIDGE,
     CNI_KINDS,
+    FAMILIES,
     LAB_TAG,
-    OUTSIDE_ADDRESS,
+    OUTSIDE,
     UPLINK,
     node_steps,
     outside_name,
@@ -83,6 +85,7 @@ def up_node(
     policy: bool = False,
     services: tuple[str, ...] = (),
     proxy_mode: str = "iptables",
+    family: str | None = None,
 ) -> LabUpResult:
     validate_name(name)
     wanted = [parse_service(s) for s in services]
@@ -95,6 +98,14 @@ def up_node(
         raise BadInput("two --service have the same name", hint="give each Service its own name")
     if cni not in CNI_KINDS:
         raise BadInput(f"--cni {cni!r} is not a lab network", hint=f"use one of {', '.join(CNI_KINDS)}")
+    if family is not None and family not in FAMILIES:
+        raise BadInput(f"--family {family!r} is not a lab family", hint=f"use one of {', '.join(FAMILIES)}")
+    if pod_cidr is not None:
+        parse_cidrs(pod_cidr, family)  # bad input before the lock is taken
+    if wanted and (family == "6" or (pod_cidr and ":" in pod_cidr.split(",")[0])):
+        raise BadInput(
+            "--service needs IPv4 pods (its ClusterIPs and rules are IPv4's)", hint="use --family 4 or dual"
+        )
     host = hosts.local
     with AllocationLock():  # the CIDR is chosen and taken (the lab made) with no other allocation meanwhile
         return make_node(
@@ -108,7 +119,40 @@ def up_node(
             policy,
             wanted,
             proxy_mode,
+            family=family,
         )
+
+
+FAMILY_VERSIONS = {"4": (4,), "dual": (4, 6), "6": (6,)}
+
+
+def parse_cidrs(text: str, family: str | None) -> list:
+    """--pod-cidr: one CIDR, or an IPv4 and an IPv6 one separated by a comma (as Kubernetes' --cluster-cidr
+    takes a dual-stack pair), agreeing with --family when it is given."""
+    nets = []
+    for part in text.split(","):
+        try:
+            nets.append(ipaddress.ip_network(part.strip()))
+        except ValueError as exc:
+            raise BadInput(
+                f"--pod-cidr {text!r}: {exc}", hint="e.g. 198.18.0.0/24, or 198.18.0.0/24,2001:db8:18::/64"
+            ) from None
+    versions = tuple(sorted(n.version for n in nets))
+    if versions not in FAMILY_VERSIONS.values():
+        raise BadInput(
+            f"--pod-cidr {text!r} is not one CIDR, or an IPv4 and an IPv6 one",
+            hint="e.g. 198.18.0.0/24,2001:db8:18::/64",
+        )
+    if family is not None and versions != FAMILY_VERSIONS[family]:
+        raise BadInput(
+            f"--pod-cidr {text} does not match --family {family}",
+            hint=f"give {' and '.join(f'an IPv{v}' for v in FAMILY_VERSIONS[family])} CIDR, or drop --family",
+        )
+    return sorted(nets, key=lambda n: n.version)
+
+
+def _family_of(nets: list) -> str:
+    return next(f for f, v in FAMILY_VERSIONS.items() if v == tuple(n.version for n in nets))
 
 
 def make_node(
@@ -123,39 +167,49 @@ def make_node(
     wanted: list,
     proxy_mode: str,
     mtu: int | None = None,
+    family: str | None = None,
 ) -> LabUpResult:
     """Under the allocation lock: the node (unless it is up), its pods (those missing), and what was asked on
-    top. `mtu`: the pods' (an overlay's)."""
+    top. `mtu`: the pods' (an overlay's). `family`: 4, dual or 6 (None: the --pod-cidr's, else the lab's,
+    else 4)."""
     rec = labs.read_record(name, host)
     node_up = labs.netns_exists(name, host)
     ex = Executor(host, Node())
-    if not (rec and node_up):
+    existing_lab = bool(rec and node_up)
+    if existing_lab and family is not None and family != rec.get("family", "4"):
+        raise BadInput(
+            f"lab {name} is a --family {rec.get('family', '4')} lab, not {family}",
+            hint="lab down first, or use another --name",
+        )
+    if not existing_lab:
         routed = read_json(
             ex, ip.route_show_json(), None, purpose="the machine's routes: a lab's CIDR overlaps none"
         )
         used = labs.cidrs_in_use(host, routed)
-    if pod_cidr is None:
-        pod_cidr = rec["pod_cidr"] if rec and node_up else labs.free_pod_cidr(used)
+    if pod_cidr is not None:
+        nets = parse_cidrs(pod_cidr, family)
+    elif existing_lab:
+        nets = [ipaddress.ip_network(c) for c in labs.pod_cidrs(rec)]
+    else:
+        nets = [ipaddress.ip_network(c) for c in labs.free_pod_cidrs(used, FAMILY_VERSIONS[family or "4"])]
     if not 1 <= pods <= 250:
         raise BadInput(f"--pods {pods} is out of range", hint="a node holds 1 to 250 pods")
-    try:
-        net = ipaddress.ip_network(pod_cidr)
-    except ValueError as exc:
-        raise BadInput(f"--pod-cidr {pod_cidr!r}: {exc}", hint="e.g. 198.18.0.0/24") from None
-    if not (rec and node_up) and (
-        clash := next(
-            (u for u in used if u.version == net.version and u.prefixlen > 0 and net.overlaps(u)), None
-        )
-    ):
-        raise BadInput(
-            f"--pod-cidr {net} overlaps {clash}, already a lab's or routed here",
-            hint="give another one, or omit --pod-cidr",
-        )
-    if net.num_addresses - 3 < pods:
-        raise BadInput(
-            f"--pod-cidr {pod_cidr} has room for {net.num_addresses - 3} pods, not {pods}",
-            hint="use a larger prefix",
-        )
+    for net in nets:
+        if not existing_lab and (
+            clash := next(
+                (u for u in used if u.version == net.version and u.prefixlen > 0 and net.overlaps(u)), None
+            )
+        ):
+            raise BadInput(
+                f"--pod-cidr {net} overlaps {clash}, already a lab's or routed here",
+                hint="give another one, or omit --pod-cidr",
+            )
+        if net.num_addresses - 3 < pods:
+            raise BadInput(
+                f"--pod-cidr {net} has room for {net.num_addresses - 3} pods, not {pods}",
+                hint="use a larger prefix",
+            )
+    pod_cidr = [str(n) for n in nets]
     node_ns = Netns.named(name)
     require_root(host)
     cni_dir = cni_bin_dir()
@@ -176,7 +230,7 @@ def make_node(
         )
     has_uplink = bool(rec and rec.get("outside"))
     if uplink and not has_uplink:
-        require_tools(host, "iptables")
+        require_tools(host, *(iptables(n.version) for n in nets))
         steps += uplink_steps(name, node_ns, pod_cidr)
     new_pods = [str(uuid.uuid4()) for _ in range(max(0, pods - len(existing)))]
     for pod_uuid in new_pods:
@@ -188,25 +242,33 @@ def make_node(
         host_veth = next(
             (i["name"] for i in result["interfaces"] if "sandbox" not in i and i["name"] != BRIDGE), None
         )
+        ips = [a["address"].split("/")[0] for a in result["ips"]]
+        ips.sort(key=lambda a: ":" in a)  # IPv4 first, as Kubernetes' podIPs
         made.append(
             {
                 "netns": f"cni-{pod_uuid}",
                 "container_id": pod_uuid,
-                "ip": result["ips"][0]["address"].split("/")[0],
+                "ip": ips[0],
+                "ips": ips,
                 "host_veth": host_veth,
             }
         )
     with_uplink = uplink or has_uplink
+    outside_addresses = [OUTSIDE[n.version] for n in nets] if with_uplink else []
     prev = rec
     rec = {
         "name": name,
         "node_netns": name,
         "cni": cni,
+        "family": _family_of(nets),
         "outside": outside_name(name) if with_uplink else None,
-        "outside_address": OUTSIDE_ADDRESS if with_uplink else None,
+        "outside_address": outside_addresses[0] if with_uplink else None,
+        "outside_addresses": outside_addresses,
         "bridge": BRIDGE if cni == "bridge" else None,
-        "pod_cidr": str(net),
-        "gateway": str(net.network_address + 1),
+        "pod_cidr": pod_cidr[0],
+        "pod_cidrs": pod_cidr,
+        "gateway": str(nets[0].network_address + 1),
+        "gateways": [str(n.network_address + 1) for n in nets],
         "cni_bin_dir": cni_dir,
         "pods": existing + made,
         "servers": (prev or {}).get("servers"),
@@ -215,7 +277,8 @@ def make_node(
     labs.write_record(rec, host)  # the lab is known from here on: a failure below still finds it to remove
     try:
         if servers and not rec["servers"]:
-            require_tools(host, "nc", "socat", "dnsmasq", "python3", *(("iptables",) if policy else ()))
+            firewall = tuple(iptables(n.version) for n in nets) if policy else ()
+            require_tools(host, "nc", "socat", "dnsmasq", "python3", *firewall)
             rec["servers"] = _start_servers(ex, rec["pods"][-1], policy)
             labs.write_record(rec, host)
         if wanted and not rec["services"]:
@@ -240,10 +303,12 @@ def make_node(
 def _start_servers(ex: Executor, pod: dict, policy: bool) -> dict:
     """The probes' servers in the lab's last pod (and the policy's rules): their pids, to stop them at down."""
     netns = Netns.named(pod["netns"])
-    steps = server_steps(netns, pod["ip"]) + (policy_steps(netns) if policy else [])
+    ips = pod.get("ips") or [pod["ip"]]
+    families = sorted({6 if ":" in a else 4 for a in ips})
+    steps = server_steps(netns, ips) + (policy_steps(netns, families) if policy else [])
     ex.execute(Plan(tuple(steps), keep=True, title="lab servers"))
     running = {s.key: {"pid": ex.daemons[s.key], "argv": list(ex.argv_of(s))} for s in steps if s.daemon}
-    return {"pod": pod["netns"], "ip": pod["ip"], "policy": policy, "running": running}
+    return {"pod": pod["netns"], "ip": pod["ip"], "ips": ips, "policy": policy, "running": running}
 
 
 def _stop_servers(host, rec: dict | None) -> list[int]:
