@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from vethctl.explain.probe import explain
 from vethctl.probespec import parse_probe
 
@@ -149,3 +151,31 @@ def test_icmp_echo():
     rep = {"icmp_type": "echo reply", "src_ip": SRV, "dst_ip": POD, "protocol": "icmp", "icmp_seq": 1}
     assert run(f"icmp:{SRV}", [req, rep])[0].outcome == "answered"
     assert run(f"icmp:{SRV}", [req])[0].outcome == "no-reply"
+
+
+@pytest.mark.parametrize("key", ["target_ip", "nd_target"])
+def test_unanswered_neighbor_solicitations_are_unreachable_in_nd_words(key):
+    pod6, gone = "2001:db8:18::2", "2001:db8:18::99"
+    ns = {
+        "timestamp": 1.0,
+        "src_ip": pod6,
+        "dst_ip": "ff02::1:ff00:99",
+        "protocol": "icmp6",
+        "icmp_type": "neighbor solicitation",
+        key: gone,
+    }
+    out, notes = run(f"tcp:[{gone}]:80", [ns, {**ns, "timestamp": 2.0}], next_hop=gone)
+    assert out.outcome == "unreachable" and out.sent == 0
+    assert out.detail == f"neighbour resolution failed: nobody answered for {gone}"
+    assert (
+        f"The pod sent 2 Neighbor Solicitation(s) for {gone} to its solicited-node multicast address"
+        " ff02::1:ff00:99 and no Neighbor Advertisement came" in notes[1]
+    )
+
+
+def test_an_ipv6_udp_answer_names_address_and_port_in_brackets():
+    pod6, srv6 = "2001:db8:18::2", "2001:db8:18::3"
+    out, notes = run(
+        f"udp:[{srv6}]:9000", [udp(pod6, 40000, srv6, 9000, 1.0), udp(srv6, 9000, pod6, 40000, 1.1)]
+    )
+    assert out.outcome == "answered" and f"[{srv6}]:9000 sent a datagram back" in notes[1]

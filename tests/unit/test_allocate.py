@@ -1,0 +1,129 @@
+"""Choosing the ends: the family (IPv4, or IPv6 where the pod has no IPv4 address), a free subnet, the
+walkthrough's offsets in each family, and the bad input refused before anything is looked at."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import pytest
+
+from vethctl.allocate import EndsRequest, allocate, check_family, default_ping, ends_family, validate_request
+from vethctl.errors import BadInput, ExitCode
+from vethctl.model import Netns
+from vethctl.parsers.ipjson import NetView, PodView
+
+POD_NS = Netns.named("cni-1")
+
+
+def addr(local: str, prefixlen: int, scope: str = "global") -> dict:
+    family = "inet6" if ":" in local else "inet"
+    return {"family": family, "local": local, "prefixlen": prefixlen, "scope": scope}
+
+
+def pod(*addresses: dict, routes: list[dict] | None = None) -> PodView:
+    """A pod as `ip -j addr` and `ip -j route show table all` describe it: lo, and eth0 with `addresses`."""
+    links = [
+        {"ifname": "lo", "link_type": "loopback", "addr_info": [addr("127.0.0.1", 8, "host")]},
+        {"ifname": "eth0", "link_type": "ether", "mtu": 1500, "addr_info": list(addresses)},
+    ]
+    default = [{"dst": "default", "dev": "eth0"}]
+    return PodView(links, default + (routes or []), POD_NS)
+
+
+V4_POD = pod(addr("198.18.0.2", 24), routes=[{"dst": "198.18.0.0/24", "dev": "eth0"}])
+V6_POD = pod(
+    addr("2001:db8:18::2", 64),
+    addr("fe80::1", 64, "link"),
+    routes=[{"dst": "2001:db8:18::/64", "dev": "eth0"}, {"dst": "fe80::/64", "dev": "eth0"}],
+)
+DUAL_POD = pod(addr("198.18.0.2", 24), addr("2001:db8:18::2", 64))
+NODE = NetView([], [{"dst": "default", "gateway": "2001:db8:51:100::254"}])
+
+
+def ends(att) -> tuple[str, str]:
+    return str(att.pod_end.address), str(att.host_end.address)
+
+
+def test_an_ipv6_only_pod_gets_ipv6_ends_at_100_200_and_pings_101():
+    att = allocate(EndsRequest(), V6_POD, NODE)
+    assert ends(att) == ("2001:db8::100/64", "2001:db8::200/64")
+    assert default_ping(att) == ipaddress.ip_address("2001:db8::101")
+
+
+def test_a_dual_stack_pod_gets_ipv4_ends_unless_family_6():
+    assert ends(allocate(EndsRequest(), DUAL_POD, NODE)) == ("192.0.2.100/24", "192.0.2.200/24")
+    assert ends(allocate(EndsRequest(family=6), DUAL_POD, NODE)) == ("2001:db8::100/64", "2001:db8::200/64")
+    assert ends(allocate(EndsRequest(family=4), V6_POD, NODE)) == ("192.0.2.100/24", "192.0.2.200/24")
+
+
+def test_the_ipv6_subnet_overlaps_no_route_on_either_side():
+    busy_pod = pod(addr("2001:db8::5", 64), routes=[{"dst": "2001:db8:0:1::/64", "dev": "eth0"}])
+    busy_node = NetView([], [{"dst": "2001:db8:0:2::/63", "dev": "cni0"}])
+    att = allocate(EndsRequest(), busy_pod, busy_node)
+    assert ends(att) == ("2001:db8:0:4::100/64", "2001:db8:0:4::200/64")
+
+
+def test_every_64_taken_is_bad_input_at_once():
+    covering = NetView([], [{"dst": "2001:db8::/32", "dev": "eth1"}])
+    with pytest.raises(BadInput, match=r"every /64 of 2001:db8::/32 overlaps a route"):
+        allocate(EndsRequest(), V6_POD, covering)
+
+
+def test_one_given_ipv6_end_gets_its_partner_without_walking_the_64():
+    att = allocate(EndsRequest(pod_addr="2001:db8:7::1/64"), V4_POD, NODE)
+    assert ends(att) == ("2001:db8:7::1/64", "2001:db8:7::200/64")
+    assert default_ping(att) == ipaddress.ip_address("2001:db8:7::101")
+    att = allocate(EndsRequest(host_addr="2001:db8:7::100/64"), V4_POD, NODE)
+    assert str(att.pod_end.address) == "2001:db8:7::1/64"  # ::100 is taken by the host end: the first free
+
+
+def test_the_family_follows_a_given_end():
+    assert ends_family(EndsRequest(host_addr="2001:db8:7::2/64"), V4_POD) == 6
+    assert ends_family(EndsRequest(pod_addr="192.0.2.7/24"), V6_POD) == 4
+    assert ends_family(EndsRequest(), pod()) == 4  # no address at all: IPv4, as before
+
+
+@pytest.mark.parametrize(
+    "req,message",
+    [
+        (
+            EndsRequest(host_addr="2001:db8:7::200/64", pod_addr="192.0.2.100/24"),
+            "is IPv6 and --pod-addr 192.0.2.100/24 is IPv4",
+        ),
+        (
+            EndsRequest(pod_addr="192.0.2.100/24", family=6),
+            "--family 6 but --pod-addr 192.0.2.100/24 is IPv4",
+        ),
+        (
+            EndsRequest(host_addr="2001:db8::1/64", family=4),
+            "--family 4 but --host-addr 2001:db8::1/64 is IPv6",
+        ),
+        (EndsRequest(family=5), "--family 5 is not an address family"),
+    ],
+)
+def test_mixed_families_are_bad_input(req, message):
+    with pytest.raises(BadInput, match=message) as exc:
+        validate_request(req)
+    assert exc.value.exit_code == ExitCode.BAD_INPUT
+
+
+def test_an_ipv6_prefix_that_overlaps_the_pods_is_refused():
+    with pytest.raises(BadInput, match="2001:db8:18::/64 overlaps 2001:db8:18::/64"):
+        allocate(EndsRequest(pod_addr="2001:db8:18::50/64"), V6_POD, NODE)
+
+
+def test_a_probe_of_the_other_family_contradicts_family():
+    check_family(None, ipaddress.ip_address("192.0.2.1"), "--ping 192.0.2.1")
+    check_family(6, ipaddress.ip_address("2001:db8::1"), "--ping 2001:db8::1")
+    with pytest.raises(BadInput, match="--family 6 but --ping 192.0.2.1 is an IPv4 address"):
+        check_family(6, ipaddress.ip_address("192.0.2.1"), "--ping 192.0.2.1")
+
+
+def test_pod_families_are_its_own_interfaces_not_an_earlier_pair():
+    earlier = PodView(
+        V6_POD.links + [{"ifname": "vp-1", "link_type": "ether", "addr_info": [addr("192.0.2.100", 24)]}],
+        V6_POD.routes,
+        POD_NS,
+    )
+    assert earlier.families == {6} and DUAL_POD.families == {4, 6} and V4_POD.families == {4}
+    assert [str(a) for a in DUAL_POD.pod_ips] == ["198.18.0.2", "2001:db8:18::2"]
