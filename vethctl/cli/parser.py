@@ -69,9 +69,13 @@ def _attach_options(p: argparse.ArgumentParser) -> None:
     a.add_argument("--host-if", metavar="NAME", help="host end name (default vh-SESSION)")
     a.add_argument("--pod-if", metavar="NAME", help="pod end name (default vp-SESSION)")
     a.add_argument(
-        "--host-addr", metavar="CIDR", help="host end address (default .200 of a free documentation /24)"
+        "--host-addr",
+        metavar="CIDR",
+        help="host end address (default .200 of a free documentation /24; IPv6: ::200 of a free /64)",
     )
-    a.add_argument("--pod-addr", metavar="CIDR", help="pod end address (default .100 of the same /24)")
+    a.add_argument(
+        "--pod-addr", metavar="CIDR", help="pod end address (default .100 of the same subnet; IPv6: ::100)"
+    )
     a.add_argument("--mtu", type=_positive_int, help="MTU of both ends (default: the pod's eth0 MTU)")
     a.add_argument("--allow-public", action="store_true", help="allow public address space for the ends")
     _family(a, "the ends' address family (default: IPv4, or IPv6 on a pod with no IPv4 address)")
@@ -115,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     _target(run, selector=True)
     _attach_options(run)
     run.add_argument(
-        "--ping", metavar="ADDR", help="address to ping from the pod (default: an unused one, .101)"
+        "--ping", metavar="ADDR", help="address to ping from the pod (default: an unused one, .101 or ::101)"
     )
     run.add_argument("--count", type=_positive_int, default=3, help="pings to send (default 3)")
     run.add_argument("--interval", type=_number, default=1.0, help="seconds between pings (default 1)")

@@ -93,7 +93,7 @@ def validate(opts: RunOptions) -> None:
     validate_request(opts.ends)
     check_pings(opts.count, opts.interval)
     if opts.ping is not None:
-        check_family(opts.ends.family, parse_address(opts.ping, "--ping"), "--ping")
+        check_family(opts.ends.family, parse_address(opts.ping, "--ping"), f"--ping {opts.ping}")
     for spec in opts.probe_specs:  # every SPEC parses, or this is bad input
         check_family(opts.ends.family, spec.address, f"--probe {spec}")
     if opts.probes:
