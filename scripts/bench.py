@@ -10,6 +10,7 @@ Only namespaces this script creates are used (a lab node `vb-<hex>`), and they a
                `tcpdump -r` printing the same pcap: lines per second of each
   find         `vethctl find ip/ADDR` at 250 pods vs the scan it replaces (`ip netns exec NS ip a` in each
                namespace until the address shows up), for the pod the scan reaches last
+  find6        the same by IPv6 address, on a lab of IPv6-only pods (Neighbor Discovery instead of ARP)
 """
 
 from __future__ import annotations
@@ -334,6 +335,68 @@ def bench_find(pods: int, rounds: int, env) -> list[dict]:
         subprocess.run([VETHCTL, "lab", "down", "--name", name], capture_output=True, env=env)
 
 
+# The scan for an IPv6 address: the same loop, matching the `inet6` line.
+SCAN6 = SCAN.replace('"inet $addr"', '"inet6 $addr"')
+
+
+def bench_find6(pods: int, rounds: int, env) -> list[dict]:
+    """`vethctl find ip/IPV6` at `pods` IPv6-only pods against the scan, for the pod the scan reaches last."""
+    name = f"vb-{secrets.token_hex(3)}"
+    print(f"find6: building an IPv6-only lab node with {pods} pods ...", flush=True)
+    lab = json.loads(
+        subprocess.run(
+            [VETHCTL, "lab", "up", "--name", name, "--family", "6", "--pods", str(pods), "-o", "json"],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=env,
+        ).stdout
+    )
+    scan_script = None
+    try:
+        order = [
+            line.split()[0]
+            for line in subprocess.run(
+                ["ip", "netns", "list"], capture_output=True, text=True
+            ).stdout.splitlines()
+            if line.strip()
+        ]
+        ours_pods = {p["netns"]: p for p in lab["pods"]}
+        last = [ns for ns in order if ns in ours_pods][-1]
+        addr = ours_pods[last]["ip"]
+        visited = order.index(last) + 1
+        with tempfile.NamedTemporaryFile("w", suffix=".sh", delete=False) as fh:
+            fh.write(SCAN6)
+        scan_script = fh.name
+        ours_cmd = [VETHCTL, "find", f"ip/{addr}", "-o", "json"]
+        scan_cmd = ["bash", scan_script, addr]
+        procs, ran = {}, {}
+        for label, cmd in (("vethctl find", ours_cmd), ("scan", scan_cmd)):
+            before = last_pid()
+            ran[label] = subprocess.run(cmd, capture_output=True, text=True, env=env).stdout
+            procs[label] = last_pid() - before
+        assert ran["scan"].strip() == last, (ran["scan"], last)  # both find the same pod, the scan's last
+        mine = json.loads(ran["vethctl find"])
+        assert mine["netns"] == last and not any("scan" in s for s in mine["resolved_by"]), mine
+        result = alternate(
+            f"find ip/IPv6 at {pods} pods (the scan visits {visited} namespaces)",
+            "the scan",
+            lambda: timed(ours_cmd, env),
+            lambda: timed(scan_cmd),
+            rounds,
+        )
+        print(
+            f"  processes spawned: vethctl find {procs['vethctl find']} (itself + {len(mine['commands'])} commands),"
+            f" the scan {procs['scan']}"
+        )
+        result["processes"] = procs
+        return [result]
+    finally:
+        if scan_script:
+            os.unlink(scan_script)
+        subprocess.run([VETHCTL, "lab", "down", "--name", name], capture_output=True, env=env)
+
+
 # The probe as a person scripts it: tcpdump in the pod in the background, waiting on its output (no sleep),
 # nc, then stop tcpdump and read what it printed.
 SHELL_PROBE = r"""
@@ -426,8 +489,17 @@ def bench_nodes(rounds: int, env) -> list[dict]:
         a, b = lab["node_records"]
         pod, dst = a["pods"][0]["netns"], b["pods"][0]["ip"]
         where = [f"{pod}:eth0", f"{a['name']}:{a['pods'][0]['host_veth']}", f"{a['name']}:cni0"]
-        where += [f"{a['name']}:flannel.1", f"{a['name']}:eth0", f"{b['name']}:eth0", f"{b['name']}:flannel.1"]
-        where += [f"{b['name']}:cni0", f"{b['name']}:{b['pods'][0]['host_veth']}", f"{b['pods'][0]['netns']}:eth0"]
+        where += [
+            f"{a['name']}:flannel.1",
+            f"{a['name']}:eth0",
+            f"{b['name']}:eth0",
+            f"{b['name']}:flannel.1",
+        ]
+        where += [
+            f"{b['name']}:cni0",
+            f"{b['name']}:{b['pods'][0]['host_veth']}",
+            f"{b['pods'][0]['netns']}:eth0",
+        ]
         with tempfile.NamedTemporaryFile("w", suffix=".sh", delete=False) as fh:
             fh.write(SHELL_TRACE)
         script = fh.name
@@ -449,7 +521,9 @@ def bench_nodes(rounds: int, env) -> list[dict]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("which", nargs="*", default=["run", "attach", "parse", "find", "probe", "counters", "nodes"])
+    ap.add_argument(
+        "which", nargs="*", default=["run", "attach", "parse", "find", "find6", "probe", "counters", "nodes"]
+    )
     ap.add_argument("--pods", type=int, default=250, help="pods for the find benchmark (default 250)")
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
@@ -485,6 +559,8 @@ def main() -> int:
             results += bench_parse(lab, args.rounds, env)
         if "find" in args.which:
             results += bench_find(args.pods, args.rounds, env)
+        if "find6" in args.which:
+            results += bench_find6(args.pods, args.rounds, env)
         if "probe" in args.which:
             results += bench_probe(args.rounds, env)
         if "counters" in args.which:
