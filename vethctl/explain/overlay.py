@@ -76,11 +76,16 @@ def overlay_sentences(
             f"The overlay has no way to the next node: {nxt['missing']}. The CNI's agent (flannel) writes these"
             " entries when it learns the other nodes: look at it on this node."
         )
-    elif nxt.get("reachable") is False:
+    elif nxt.get("reachable") is False and nxt.get("overlay", True):
         notes.append(
             f"The path goes on to the node at {nxt['address']}, which vethctl cannot reach from here"
             + (f" ({nxt['why']})" if nxt.get("why") else "")
-            + ": give it with --node ADDR=ssh://HOST."
+            + f": give it with --node {nxt['address']}=ssh://HOST."
+        )
+    elif nxt.get("reachable") is False:  # a plain gateway: a router (an uplink), or a node of a routed network
+        notes.append(
+            f"Past this node the packets go to the gateway {nxt['address']}, not a node vethctl knows: if it is"
+            f" one (a routed pod network), --node {nxt['address']}=ssh://HOST follows them there."
         )
     notes += _lost_between_nodes(hops)
     notes += _mtu(hops, mtu, size)

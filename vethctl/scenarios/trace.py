@@ -92,7 +92,7 @@ def _next_node(
     debug = ex.node.machine if isinstance(ex.node.machine, KubectlDebug) else None
     remote = find_node(ex, remote_ip, all_clusters(ex.host), node_map, hosts, debug)
     if remote is None:
-        facts["next_node"] = {"address": remote_ip, "reachable": False}
+        facts["next_node"] = {"address": remote_ip, "reachable": False, "overlay": encap is not None}
         return []
     more, there = hops_on(ex, remote, remote_ip, encap, target, src, role)
     facts["next_node"] = {"address": remote_ip, "node": remote.label, **there}
