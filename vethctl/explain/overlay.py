@@ -82,7 +82,7 @@ def overlay_sentences(
             + (f" ({nxt['why']})" if nxt.get("why") else "")
             + f": give it with --node {nxt['address']}=ssh://HOST."
         )
-    elif nxt.get("reachable") is False:  # a plain gateway: a router (an uplink), or a node of a routed network
+    elif nxt.get("reachable") is False:  # a plain gateway: a router, or a node of a routed network
         notes.append(
             f"Past this node the packets go to the gateway {nxt['address']}, not a node vethctl knows: if it is"
             f" one (a routed pod network), --node {nxt['address']}=ssh://HOST follows them there."

@@ -65,7 +65,10 @@ def test_a_vtep_without_its_entry_is_named_before_anything_else():
 def test_an_unreachable_next_node_asks_for_node():
     facts = {"next_node": {"address": "192.0.2.12", "reachable": False, "overlay": True}}
     (said,) = overlay_sentences((), [], facts, {}, None)
-    assert "the node at 192.0.2.12, which vethctl cannot reach" in said and "--node 192.0.2.12=ssh://HOST" in said
+    assert (
+        "the node at 192.0.2.12, which vethctl cannot reach" in said
+        and "--node 192.0.2.12=ssh://HOST" in said
+    )
 
 
 def test_a_plain_gateway_is_not_called_a_node():
