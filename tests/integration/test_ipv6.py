@@ -200,6 +200,14 @@ def test_trace_out_through_the_ipv6_uplink_sees_the_masquerade_and_a_forward_dro
     assert [h["requests"] for h in r["hops"]] == [3, 3, 3, 0]
     assert r["diagnostics"]["ipv6_forwarding"] == "1"
     assert any("the ip6tables FORWARD chain has 1 DROP/REJECT rule(s)" in o for o in r["observations"])
+    # the rule that counted them, read from ip6tables' own counters (not iptables')
+    assert [(d["where"], d["chain"], d["backend"], d["packets"]) for d in r["drops"]] == [
+        ("node", "FORWARD", "ip6tables-nft", 3)
+    ], r["drops"]
+    assert any(
+        "ip6tables-nft rule '-A FORWARD -d 2001:db8:203::7/128 -j DROP' counted 3" in o
+        for o in r["observations"]
+    )
 
 
 @pytest.mark.parametrize(

@@ -40,10 +40,16 @@ def iptables_masquerade(source: str, out_dev: str, family: int = 4) -> Argv:
 
 # Which rules a packet met: every backend's rules with their counters (iptables-legacy, iptables-nft, native nft).
 SAVE_TOOLS = {"iptables-legacy": "iptables-legacy-save", "iptables-nft": "iptables-nft-save"}
+SAVE_TOOLS6 = {"ip6tables-legacy": "ip6tables-legacy-save", "ip6tables-nft": "ip6tables-nft-save"}
+
+
+def save_tools(family: int = 4) -> dict[str, str]:
+    """IPv4's rules are read with iptables-*-save, IPv6's with ip6tables-*-save: backend -> tool."""
+    return SAVE_TOOLS6 if family == 6 else SAVE_TOOLS
 
 
 def rules_with_counters(backend: str) -> Argv:
-    return (SAVE_TOOLS[backend], "-c")
+    return ({**SAVE_TOOLS, **SAVE_TOOLS6}[backend], "-c")
 
 
 def nft_ruleset() -> Argv:

@@ -12,10 +12,11 @@ from vethctl.model import Netns
 from vethctl.parsers.netfilter import parse_conntrack, parse_iptables_save, parse_nft_ruleset, parse_nstat
 
 
-def rules(ex: Executor, netns: Netns | None, where: str) -> tuple[list[dict], list[str]]:
-    """Every counted rule of the namespace, and the backends that hold rules there."""
+def rules(ex: Executor, netns: Netns | None, where: str, family: int = 4) -> tuple[list[dict], list[str]]:
+    """Every counted rule of the namespace for one address family (ip6tables' for 6), and the backends that
+    hold rules there."""
     found, holding = [], []
-    for backend, tool in node.SAVE_TOOLS.items():
+    for backend, tool in node.save_tools(family).items():
         if not ex.host.which(tool):
             continue
         res = ex.read(

@@ -21,6 +21,8 @@ TOOL_PACKAGES = {
     "python3": "python3",
     "iptables-legacy-save": "iptables",
     "iptables-nft-save": "iptables",
+    "ip6tables-legacy-save": "iptables",
+    "ip6tables-nft-save": "iptables",
     "nft": "nftables",
     "conntrack": "conntrack",
     "nstat": "iproute2",

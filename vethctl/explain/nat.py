@@ -152,9 +152,10 @@ def sentences(
                 f" ({d['counter']})."
             )
     for where, backends in backends_with_rules.items():
-        if "iptables-legacy" in backends and "iptables-nft" in backends:
-            notes.append(
-                f"{where} has rules in both iptables-legacy and iptables-nft: two tools see two different rule"
-                " sets, and both apply (check both: iptables-legacy-save, iptables-nft-save)."
-            )
+        for tool in ("iptables", "ip6tables"):
+            if f"{tool}-legacy" in backends and f"{tool}-nft" in backends:
+                notes.append(
+                    f"{where} has rules in both {tool}-legacy and {tool}-nft: two tools see two different rule"
+                    f" sets, and both apply (check both: {tool}-legacy-save, {tool}-nft-save)."
+                )
     return notes

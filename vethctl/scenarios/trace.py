@@ -209,7 +209,7 @@ def trace(
         require_tools(hosts.get(requested), "ip", "tcpdump", PROBE_TOOLS[spec.kind] if spec else "ping")
     located, ex = locate(target, hosts=hosts, via=via, kube=kube)
     # the rules and counters before: where a DNAT sends the probe, and (after) which rules its packets hit
-    node_rules, node_backends = netfilter_facts.rules(ex, None, "node") if counters else ([], [])
+    node_rules, node_backends = netfilter_facts.rules(ex, None, "node", dst.version) if counters else ([], [])
     proto = spec.protocol if spec is not None else ("icmp" if dst.version == 4 else "icmp6")
     port = spec.port if spec is not None and spec.kind != "icmp" else None
     dnat = dnat_targets(node_rules, str(dst), proto, port) if port is not None else []
@@ -234,7 +234,7 @@ def trace(
     backends = {"node": node_backends} if counters else {}
     for where, (there, netns) in places.items():
         if where != "node":
-            before_rules[where], backends[where] = netfilter_facts.rules(there, netns, where)
+            before_rules[where], backends[where] = netfilter_facts.rules(there, netns, where, dst.version)
     before_kernel = {
         where: netfilter_facts.kernel(there, netns, where) for where, (there, netns) in places.items()
     }
@@ -277,7 +277,8 @@ def trace(
         for there, job in remote_jobs:
             there.stop(job)
     after_rules = {
-        where: netfilter_facts.rules(there, netns, where)[0] for where, (there, netns) in places.items()
+        where: netfilter_facts.rules(there, netns, where, dst.version)[0]
+        for where, (there, netns) in places.items()
     }
     grown = {
         where: grew(before_kernel[where], netfilter_facts.kernel(there, netns, where))
