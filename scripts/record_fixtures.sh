@@ -21,6 +21,9 @@
 #
 # Usage: sudo scripts/record_fixtures.sh            (records, then writes tests/fixtures/linux)
 #        scripts/record_fixtures.sh --json-only      (only re-parses the .out files into the .json files)
+#        scripts/record_fixtures.sh --synthetic      (no root: rebuilds the tcpdump-synth-*.pcap files with
+#                                                     tests/fixtures/linux/make_pcaps.py, renders each with
+#                                                     tcpdump, plain and -v, then writes the .json files)
 #        PYTHON=/path/to/python scripts/record_fixtures.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,6 +56,20 @@ EOF
 }
 
 if [ "${1:-}" = --json-only ]; then
+  write_json
+  exit 0
+fi
+
+# kinds of output real captures show and lab traffic does not (broken record headers, truncated IP,
+# timestamps past 2038, -v oddities, DNS and ICMPv6 of every shape): pcaps written byte by byte
+if [ "${1:-}" = --synthetic ]; then
+  "$PY" "$OUT/make_pcaps.py" "$OUT"
+  for pcap in "$OUT"/tcpdump-synth-*.pcap; do
+    base=${pcap%.pcap}
+    tcpdump -r "$pcap" -nn -tt -e >"$base.out" 2>/dev/null
+    tcpdump -r "$pcap" -nn -tt -e -v >"$base-verbose.out" 2>/dev/null
+    echo "record_fixtures: $(basename "$base"): $(wc -l <"$base.out") lines, -v $(wc -l <"$base-verbose.out") lines"
+  done
   write_json
   exit 0
 fi

@@ -161,9 +161,6 @@ def parse(
             if record is not None:
                 yield record
         except Exception as e:
-            above = parser.take_pending()  # the packet above a rejected line comes first, in input order
-            if above is not None:
-                yield above
             yield raise_or_yield(ignore_exceptions, e, line)
 
     try:

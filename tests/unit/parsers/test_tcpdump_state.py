@@ -169,18 +169,15 @@ def test_parsing_leaves_module_level_values_unchanged():
     assert module_state() == before
 
 
-def test_a_rejected_line_hands_over_the_packet_above_it_once():
+def test_a_rejected_line_leaves_the_parser_usable():
     lines = fixture_lines("icmp")[:2]
     parser = LineParser(process=process)
-    assert parser.push(lines[0]) is None  # pending: continuation lines may follow
+    # only a line before any packet can be rejected: after one, a line that is not a packet line continues it
     with pytest.raises(ParseError):
         parser.push("this is not tcpdump output")
-    assert parser.take_pending() == alone(lines[:1], typed=True)[0][0]
-    assert parser.take_pending() is None
-    # the rejected line ended that packet: a continuation line after it has no packet to continue
     with pytest.raises(ParseError):
         parser.push("    a continuation line")
-    assert parser.take_pending() is None
-    # and the parser goes on
-    assert parser.push(lines[1]) is None
+    assert parser.push(lines[0]) is None  # pending: continuation lines may follow
+    assert parser.push("not a packet line") is None
+    assert parser.push(lines[1])["details"] == ["not a packet line"]
     assert parser.flush() == alone(lines[1:], typed=True)[0][0]

@@ -33,17 +33,33 @@ INT_KEYS = frozenset(
         "mtu",
         "mld_group_records",
         "pointer",
+        "ip_bytes_missing",
+        "mld_max_resp_delay",
+        "dns_id",
+        "dns_qdcount",
+        "dns_ancount",
+        "dns_nscount",
+        "dns_arcount",
+        "dns_length",
     )
 )
 INT_LIST_KEYS = frozenset(("vlans", "vlan_priorities"))
-BOOL_KEYS = frozenset(("more_fragments", "dont_fragment", "vlan_dei"))
+BOOL_KEYS = frozenset(("more_fragments", "dont_fragment", "vlan_dei", "dns_response"))
 
 
-def _to_int(value: object) -> int | None:
+def _to_int(value: object) -> int | str | None:
     try:
         return int(value)  # type: ignore[call-overload]
     except (TypeError, ValueError):
+        pass
+    if value.__class__ is str and value.isdigit():  # type: ignore[attr-defined]
+        # digits Python will not turn into an int (more than sys.get_int_max_str_digits(), 4,300 by
+        # default): the text as printed stays, rather than a crash or a wrong number
+        return value  # type: ignore[return-value]
+    try:
         return jc.utils.convert_to_int(value)
+    except (ValueError, OverflowError):
+        return None
 
 
 def _to_timestamp(value: object) -> float | None:

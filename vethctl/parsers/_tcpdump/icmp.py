@@ -9,7 +9,11 @@ from vethctl.parsers._tcpdump.patterns import (
     ICMP4_UNREACH_CODES,
     ICMP6_ADDR_RE,
     ICMP6_ECHO_RE,
+    ICMP6_LLADDR_RE,
+    ICMP6_MLD1_RE,
+    ICMP6_MLD2_GROUP_RE,
     ICMP6_MLD2_RE,
+    ICMP6_MLD2Q_RE,
     ICMP6_MTU_RE,
     ICMP6_NA_FLAGS_RE,
     ICMP6_ND_RE,
@@ -28,10 +32,11 @@ from vethctl.parsers._tcpdump.patterns import (
     ICMP_REDIRECT_RE,
     ICMP_TSTAMP_RE,
     ICMP_UNREACH_RE,
+    ND_TYPES,
     PROTOCOL_NUMBERS,
     TRAIL_LEN_RE,
 )
-from vethctl.parsers._tcpdump.records import MODE_ICMP_ERROR, MODE_NONE, add_unparsed
+from vethctl.parsers._tcpdump.records import MODE_ICMP6_OPTIONS, MODE_ICMP_ERROR, MODE_NONE, add_unparsed
 
 
 def parse_icmp4(rec: dict, text: str) -> int:
@@ -136,7 +141,7 @@ def _parse_icmp4_message(rec: dict, text: str) -> int:
     return MODE_NONE
 
 
-def parse_icmp6(rec: dict, text: str) -> None:
+def parse_icmp6(rec: dict, text: str) -> int:
     """text after "ICMP6, " """
     rec["protocol"] = "icmp6"
     m = TRAIL_LEN_RE.search(text)
@@ -145,6 +150,16 @@ def parse_icmp6(rec: dict, text: str) -> None:
     else:
         _parse_icmp6_message(rec, text[: m.start()])
         rec["payload_length"] = m.group(1)
+    return MODE_ICMP6_OPTIONS if rec.get("icmp_type") in ND_TYPES else MODE_NONE
+
+
+def parse_icmp6_option(rec: dict, text: str) -> bool:
+    """a -v option line of an ND/RS/RA message; True if it was read (a link-layer address option)"""
+    m = ICMP6_LLADDR_RE.match(text)
+    if m is None:
+        return False
+    rec["source_lladdr" if m.group(1) == "source" else "target_lladdr"] = m.group(2)
+    return True
 
 
 def _parse_icmp6_message(rec: dict, text: str) -> None:
@@ -177,7 +192,7 @@ def _parse_icmp6_message(rec: dict, text: str) -> None:
         if m:
             if m.group(1):
                 rec["payload_length"] = m.group(1)
-            rec["nd_target"] = m.group(2)
+            rec["nd_target"] = rec["target_ip"] = m.group(2)
             rest = rest[m.end() :]
             m = ICMP6_NA_FLAGS_RE.match(rest)
             if m:
@@ -187,6 +202,19 @@ def _parse_icmp6_message(rec: dict, text: str) -> None:
         m = ICMP6_MLD2_RE.match(rest)
         if m:
             rec["mld_group_records"] = m.group(1)
+            rest = rest[m.end() :]
+            groups = ICMP6_MLD2_GROUP_RE.findall(rest)  # -v: "[gaddr G to_ex { }] [gaddr ...]"
+            if groups:
+                rec["mld_groups"] = groups
+                rest = ""
+    elif name.startswith("multicast listener"):
+        # MLDv1 (tcpdump prints no separator: "multicast listener reportmax resp delay: 0 addr: G") and
+        # the MLDv2 query ("[max resp delay=N] [gaddr G ...]" with -v, "[gaddr G]" without)
+        m = ICMP6_MLD1_RE.match(rest) or ICMP6_MLD2Q_RE.match(rest)
+        if m:
+            if m.group(1) is not None:
+                rec["mld_max_resp_delay"] = m.group(1)
+            rec["mld_group"] = m.group(2)
             rest = rest[m.end() :]
     elif name == "destination unreachable":
         m = ICMP6_UNREACH_RE.match(rest)

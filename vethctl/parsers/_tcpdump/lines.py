@@ -13,7 +13,9 @@ the payload starts with a protocol tag instead (`IP `, `IP6 `, `ARP, `...).
 LineParser turns lines into records. Lines starting with whitespace continue the packet above them
 (`-v`, `-X`, hex dumps of unknown TLVs...). Once a capture has shown timestamps, a packet line without a
 timestamp also continues the packet above it (VXLAN and other tunnels print the inner frame on a line of
-its own). Any other line is not tcpdump output (ParseError). Each LineParser offers a line to its own
+its own), and so does any other line after a packet (tcpdump prints some at column 0: "[|BGP Update]").
+"[Invalid header: ...]" and "[Error converting time] ..." start packets of their own. A line that is not
+tcpdump output before the first packet raises ParseError. Each LineParser offers a line to its own
 FastPaths (`fastpath`) first: a flood's ICMP echo lines never reach parse_packet_line().
 """
 
@@ -22,9 +24,11 @@ from collections.abc import Callable
 from jc.exceptions import ParseError
 
 from vethctl.parsers._tcpdump.fastpath import FastPaths
+from vethctl.parsers._tcpdump.icmp import parse_icmp6_option
 from vethctl.parsers._tcpdump.patterns import (
     ANY_ETH_RE,
     ANY_RE,
+    BRACKET_RE,
     DIRECTIONS,
     ETH_RE,
     FAST_HDR_RE,
@@ -45,6 +49,7 @@ from vethctl.parsers._tcpdump.records import (
     ALWAYS_KEYS,
     MODE_AWAIT_INNER,
     MODE_AWAIT_PAYLOAD,
+    MODE_ICMP6_OPTIONS,
     MODE_ICMP_ERROR,
     MODE_NONE,
     add_unparsed,
@@ -188,13 +193,28 @@ def parse_packet_line(line: str) -> tuple[dict, int] | None:
 
 def _parse_general(line: str) -> tuple[dict, int] | None:
     pos = 0
-    ts = None
-    m = TS_RE.match(line)
-    if m is not None:
-        ts = m.group(1)
+    if line[:1] == "[":
+        m = BRACKET_RE.match(line)
+        if m is None:
+            return None
+        rec = new_record(None)
+        if m.group(1) is not None:
+            # a pcap record tcpdump refuses ("[Invalid header: caplen==0, len==0]"): a packet it could not
+            # print; a record of its own, with the text in `unparsed`
+            rec["unparsed"] = line.strip()
+            return rec, MODE_NONE
+        # "[Error converting time] ": tcpdump could not print the time; the rest of the line is as usual
+        rec["time"] = m.group(2)
         pos = m.end()
-    rec = new_record(ts)
-    recognised = ts is not None
+        recognised = True
+    else:
+        m = TS_RE.match(line)
+        ts = None
+        if m is not None:
+            ts = m.group(1)
+            pos = m.end()
+        rec = new_record(ts)
+        recognised = ts is not None
     m = ANY_RE.match(line, pos)
     if m is not None and (m.group(1) or m.group(3) or m.group(4) or line.startswith("ethertype ", m.end())):
         ifname, direction, ifindex, mac = m.groups()
@@ -239,14 +259,13 @@ class LineParser:
     """
     Line-at-a-time state machine shared by the batch and streaming parsers.
 
-    push(line) returns a finished record (or None) and raises ParseError for
-    a line that is not tcpdump output; with lenient=True such a line becomes
-    a record of its own with the text in `unparsed` instead. flush() returns
-    the last pending record at the end of the input.
-
-    A rejected line ends the packet above it: after push() raised,
-    take_pending() hands that packet over (finished), so that a caller that
-    goes on can give it before the error, in the input's order.
+    push(line) returns a finished record (or None). After a packet line, every
+    line that is not a packet line (indented or not) continues that packet:
+    tcpdump's decoders print some lines at column 0. Before the first packet,
+    a line that is not tcpdump output raises ParseError; with lenient=True it
+    becomes a record of its own with the text in `unparsed` instead (nothing
+    is pending then, so no packet is cut by it). flush() returns the last
+    pending record at the end of the input.
 
     Records are raw (strings) when `process` is None; otherwise each is
     passed through `process` (the parser's `_process`) when finished, except
@@ -266,7 +285,6 @@ class LineParser:
         "steady",
         "fast",
         "fast_record",
-        "rejected_above",
     )
 
     def __init__(self, lenient: bool = False, process: Callable[[dict], dict] | None = None) -> None:
@@ -284,8 +302,6 @@ class LineParser:
         # the flood fast paths and what they learnt, this parser's alone
         self.fast = FastPaths(self.typed)
         self.fast_record = self.fast.record
-        # the packet the last rejected line ended, until take_pending() hands it over
-        self.rejected_above: dict | None = None
 
     def push(self, line: str) -> dict | None:
         # an ICMP echo line of a flood: the fast paths build the record (see fastpath)
@@ -324,7 +340,10 @@ class LineParser:
         parsed = parse_packet_line(line)
         if parsed is not None:
             rec, mode = parsed
-            if self.timestamped is None:
+            if c == "[":  # "[Invalid header: ...]", "[Error converting time] ...": always a packet of its own
+                if self.timestamped is None and "time" in rec:
+                    self.timestamped = True
+            elif self.timestamped is None:
                 self.timestamped = rec["timestamp"] is not None
             elif self.timestamped and rec["timestamp"] is None and self.pending is not None:
                 # no time on a timestamped capture: inner frame of VXLAN & co, -A text
@@ -333,17 +352,16 @@ class LineParser:
             return self._swap(rec, mode)
         if SKIP_RE.match(line):
             return None
+        if self.pending is not None:
+            # tcpdump's own decoders print some lines at column 0 (a truncation mark after a -v decode,
+            # "[|BGP Update]"; SMB/NetBIOS fields with -v): they belong to the packet above, as indented
+            # lines do (one record per packet)
+            self._continuation(line)
+            return None
         return self._bad(line, "not a tcpdump packet line")
 
     def flush(self) -> dict | None:
         return self._swap(None, MODE_NONE)
-
-    def take_pending(self) -> dict | None:
-        """After push() raised ParseError: the packet that was pending above the rejected line, finished
-        (the line ended it), or None. Handed over once."""
-        rec = self.rejected_above
-        self.rejected_above = None
-        return rec
 
     def _swap(self, rec: dict | None, mode: int) -> dict | None:
         out = self.pending
@@ -358,10 +376,7 @@ class LineParser:
         return self.process(out)
 
     def _bad(self, line: str, why: str) -> dict | None:
-        if not self.lenient:
-            # the packet above this line is complete (a line that is not tcpdump's ends it): it waits for
-            # take_pending(), so that a streaming caller can give it first and keep the input's order
-            self.rejected_above = self.flush()
+        if not self.lenient:  # (no packet is pending: after one, such a line would have continued it)
             raise ParseError(f"{why}: {line.strip()[:200]!r}")
         rec = new_record(None)
         rec["unparsed"] = line.strip()
@@ -381,6 +396,9 @@ class LineParser:
                     self.inner = tmp
                     self.mode = MODE_AWAIT_INNER
                     return
+        elif mode == MODE_ICMP6_OPTIONS:
+            if parse_icmp6_option(rec, text):  # type: ignore[arg-type]
+                return
         elif mode == MODE_AWAIT_INNER:
             tmp = self.inner or {}
             tmp.update(parse_inner(text))

@@ -43,6 +43,12 @@ ECHO_KIND = {"request": "echo request", "reply": "echo reply"}
 
 # time: -tt (epoch), default (time of day), -tttt (date and time of day)
 TS_RE = ascii_re(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+|\d\d:\d\d:\d\d\.\d+|\d+\.\d+) +")
+# what tcpdump prints at the start of a line instead of the time: a pcap record header it refuses (group 1,
+# the whole line), or the time it could not format (group 2: "Error converting time" for -tt past 2^31 s in
+# 4.99, "timestamp overflow", "gmtime() error", "localtime() error"), followed by the rest of a packet line
+BRACKET_RE = ascii_re(
+    r"(\[Invalid header: [^\]]*\]$)|\[(Error converting time|timestamp overflow|(?:gm|local)time\(\) error)\] ?"
+)
 # -i any (Linux cooked capture v1/v2): "eth0  In  ifindex 2 00:11:22:33:44:55 ethertype ..."
 ANY_RE = ascii_re(
     r"(?:([^\s:][^\s]*) +)?(In|Out|B|M|P) +(?:ifindex (\d+) )?(?:(" + _MAC + r") )?(?=ethertype |\S)"
@@ -74,14 +80,21 @@ SKIP_RE = ascii_re(
 # IPv4 / IPv6
 V4_ADDRS_RE = ascii_re(r"(" + _IP4 + r")(?:\.(\d{1,5}))? > (" + _IP4 + r")(?:\.(\d{1,5}))?:(?: |$)")
 V6_ADDRS_RE = ascii_re(r"(" + _IP6 + r")(?:\.(\d{1,5}))? > (" + _IP6 + r")(?:\.(\d{1,5}))?:(?: |$)")
+# -v IPv4 header: tcpdump leaves `ttl` out when it is 0; protocol names may hold spaces and parentheses
+# ("proto Compressed IP (108)", "Mobile IP (old)"): the name is everything up to the last "(N), length N"
 V4_VHDR_RE = ascii_re(
-    r"\(tos (0x[0-9a-f]+)(?:,\s*(ECT\(\d\)|CE))?, ttl (\d+), id (\d+), offset (\d+), flags \[([^\]]*)\], "
-    r"proto (\S+) \((\d+)\), length (\d+)(.*)\)$"
+    r"\(tos (0x[0-9a-f]+)(?:,\s*(ECT\(\d\)|CE))?(?:, ttl (\d+))?, id (\d+), offset (\d+), flags \[([^\]]*)\], "
+    r"proto ([^,]+?) \((\d+)\), length (\d+)(.*)\)$"
 )
 V6_VHDR_RE = ascii_re(
-    r"\((?:class (0x[0-9a-f]+), )?(?:flowlabel (0x[0-9a-f]+), )?hlim (\d+), next-header (\S+) \((\d+)\) "
+    r"\((?:class (0x[0-9a-f]+), )?(?:flowlabel (0x[0-9a-f]+), )?hlim (\d+), next-header ([^,]+?) \((\d+)\) "
     r"payload length: (\d+)([^)]*)\)(?: |$)"
 )
+# an IP packet whose header says more than was captured: "truncated-ip - N bytes missing! " (IPv6: no space
+# after the "!")
+IP_TRUNC_RE = ascii_re(r"truncated-ip6? - (\d+) bytes missing! ?")
+# where tcpdump stopped decoding a header cut short: "[|udp]", "[|tcp]", "[|icmp6]", "[|BGP Update]"...
+TRUNC_MARK_RE = ascii_re(r" *\[\|([^\]]*)\]")
 V6_EXT_RE = ascii_re(r"(HBH|DSTOPT|RT6|SRH|frag|CALIPSO)((?: \((?:[^()]|\([^()]*\))*\))*)(?: +|$)")
 V6_FRAG_RE = ascii_re(r"frag \((?:(0x[0-9a-f]+):)?(\d+)\|(\d+)\)")
 V6_PORTS_RE = ascii_re(r"(\d{1,5}) > (\d{1,5}): ")
@@ -110,6 +123,23 @@ ICMP6_ECHO_RE = ascii_re(r", id (\d+), seq (\d+)")
 ICMP6_ND_RE = ascii_re(r"(?:, length (\d+))?, (?:who has|tgt is) ([^\s,]+)")
 ICMP6_NA_FLAGS_RE = ascii_re(r", Flags \[([^\]]*)\]")
 ICMP6_MLD2_RE = ascii_re(r", (\d+) group record\(s\)")
+ICMP6_MLD2_GROUP_RE = ascii_re(r"\[gaddr (\S+)")
+ICMP6_MLD1_RE = ascii_re(r"max resp delay: (\d+) addr: (\S+)")
+ICMP6_MLD2Q_RE = ascii_re(r" (?:\[max resp delay=(\d+)\] )?\[gaddr ([^\s\]]+)")
+# -v option line of ND/RS/RA: "source link-address option (1), length 8 (1): 02:00:00:00:0a:01"
+ICMP6_LLADDR_RE = ascii_re(
+    r"(source|destination) link-address option \(\d+\), length \d+ \(\d+\): ([0-9a-f:]+)$"
+)
+# the ICMPv6 messages whose -v option lines follow on lines of their own
+ND_TYPES = frozenset(
+    (
+        "neighbor solicitation",
+        "neighbor advertisement",
+        "router solicitation",
+        "router advertisement",
+        "redirect",
+    )
+)
 ICMP6_UNREACH_RE = ascii_re(
     r",\s+(unreachable route|unreachable prohibited|beyond scope|unreachable address|unreachable port|"
     r"unknown unreach code \((\d+)\))"
@@ -122,7 +152,8 @@ ICMP6_TEX_RE = ascii_re(r" for (\S+?)(?=,|$)| \(reassembly\)|, unknown code \((\
 ICMP6_PP_RE = ascii_re(r", (erroneous|next header|option) - octet (\d+)|, code-#(\d+)")
 
 # ARP
-_ARP_VHDR = r"(?:[^,()]+ \(len \d+\), [^,()]+ \(len \d+\), )?"
+# -v: "Ethernet (len 6), IPv4 (len 4), ", or "Unknown Hardware (513) (len 6), IPv4 (len 4), "
+_ARP_VHDR = r"(?:[^,]+? \(len \d+\), [^,]+? \(len \d+\), )?"
 ARP_REQ_RE = ascii_re(
     _ARP_VHDR + r"Request who-has (\S+)(?: \(([0-9a-f:]+)\))? tell (\S+?)(?:, length (\d+))?$"
 )
@@ -148,6 +179,7 @@ PROTOCOL_NUMBERS = {
     "47": "gre",
     "50": "esp",
     "51": "ah",
+    "55": "mobile",
     "58": "icmp6",
     "59": "ipv6-nonxt",
     "88": "eigrp",
@@ -186,9 +218,28 @@ TAG_PROTOCOLS = {
     "IP": "ipip",
     "IP6": "ipv6",
     "mobility": "mobility",
+    "mobile": "mobile",
     "IPComp": "ipcomp",
     "PGM": "pgm",
     "EGPv2": "egp",
+}
+# the protocol named by a truncation mark right after the addresses ("[|udp]")
+CUT_PROTOCOLS = {
+    "udp": "udp",
+    "tcp": "tcp",
+    "icmp": "icmp",
+    "icmp6": "icmp6",
+    "sctp": "sctp",
+    "dccp": "dccp",
+    "igmp": "igmp",
+    "gre": "gre",
+    "esp": "esp",
+    "ah": "ah",
+    "pim": "pim",
+    "ospf": "ospf",
+    "vrrp": "vrrp",
+    "carp": "carp",
+    "mobility": "mobility",
 }
 # payloads that encapsulate another packet: their trailing "length N" is not theirs
 ENCAP_PROTOCOLS = frozenset(("ipip", "ipv6", "gre"))

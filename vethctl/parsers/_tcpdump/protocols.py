@@ -5,12 +5,15 @@ Each fills a raw record from the text of its layer and returns a MODE_* value (s
 cannot read goes to `unparsed`. ICMP messages are read by `icmp`.
 """
 
+from vethctl.parsers._tcpdump.dns import DNS_PORTS, parse_dns
 from vethctl.parsers._tcpdump.icmp import parse_icmp4, parse_icmp6
 from vethctl.parsers._tcpdump.patterns import (
     ARP_REP_RE,
     ARP_REQ_RE,
     CKSUM_RE,
+    CUT_PROTOCOLS,
     ENCAP_PROTOCOLS,
+    IP_TRUNC_RE,
     IPPROTO_RE,
     NEXT_HEADERS,
     PROTOCOL_NUMBERS,
@@ -21,6 +24,7 @@ from vethctl.parsers._tcpdump.patterns import (
     TCP_FLAGS_RE,
     TCP_RE,
     TRAIL_LEN_RE,
+    TRUNC_MARK_RE,
     UDP_RE,
     V4_ADDRS_RE,
     V4_VHDR_RE,
@@ -90,7 +94,8 @@ def parse_ip_vheader4(rec: dict, text: str) -> bool:
     rec["ip_tos"] = tos
     if ecn:
         rec["ip_ecn"] = ecn
-    rec["ttl"] = ttl
+    # tcpdump leaves "ttl" out of the header when the TTL is 0
+    rec["ttl"] = "0" if ttl is None else ttl
     rec["ip_id"] = ipid
     rec["frag_offset"] = off
     rec["ip_flags"] = flags
@@ -105,6 +110,11 @@ def parse_ip_vheader4(rec: dict, text: str) -> bool:
 
 def parse_ip(rec: dict, text: str, v6: bool) -> int:
     """IPv4/IPv6 payload, starting with the -v header or with the addresses"""
+    if text[:1] == "t":
+        m = IP_TRUNC_RE.match(text)
+        if m is not None:  # "truncated-ip - N bytes missing! ": the rest is read as usual
+            rec["ip_bytes_missing"] = m.group(1)
+            text = text[m.end() :]
     if text[:1] == "(":
         if not v6:
             if parse_ip_vheader4(rec, text):
@@ -166,6 +176,8 @@ def parse_ip_payload(rec: dict, text: str, v6: bool) -> int:
         if m:
             sport, dport = m.groups()
             text = text[m.end() :]
+    if text[:1] == " ":  # "A.p > B.q:  [|udp]": tcpdump printed two spaces before a truncation mark
+        text = text.lstrip(" ")
     if sport is not None and dport is not None:
         rec["src_port"] = sport
         rec["dst_port"] = dport
@@ -177,7 +189,9 @@ def parse_ip_payload(rec: dict, text: str, v6: bool) -> int:
     if text.startswith("ICMP "):
         return parse_icmp4(rec, text[5:])
     if text.startswith("ICMP6, "):
-        parse_icmp6(rec, text[7:])
+        return parse_icmp6(rec, text[7:])
+    if text[:2] == "[|":
+        _parse_cut(rec, text)
         return MODE_NONE
     if text:
         _parse_other_protocol(rec, text)
@@ -220,6 +234,8 @@ def _parse_tcp(rec: dict, text: str) -> None:
             rec["tcp_options"] = options
         rec["payload_length"] = plen
         if rest:
+            if rest[:1].isdigit() and (rec.get("src_port") in DNS_PORTS or rec.get("dst_port") in DNS_PORTS):
+                rest = parse_dns(rec, rest)  # DNS over TCP: tcpdump decodes it after "length N "
             add_unparsed(rec, rest)
         return
     m = TCP_FLAGS_RE.match(text)
@@ -251,6 +267,13 @@ def _parse_transport(rec: dict, text: str) -> None:
     if text.startswith("tcp ") or text.startswith("[|tcp]"):
         _parse_tcp(rec, text)
         return
+    if text[:2] == "[|":  # the transport header itself was cut: "[|udp]", "[|sctp]"...
+        _parse_cut(rec, text)
+        return
+    if c.isdigit() and (rec["src_port"] in DNS_PORTS or rec["dst_port"] in DNS_PORTS):
+        rec["protocol"] = "udp"
+        add_unparsed(rec, parse_dns(rec, text))
+        return
     if text.startswith("sctp") or text.startswith("SCTP"):
         rec["protocol"] = "sctp"
     elif text.startswith("DCCP"):
@@ -259,6 +282,16 @@ def _parse_transport(rec: dict, text: str) -> None:
         # any other application decode (DNS, NTP, BFD, VXLAN, DHCP...) rides on UDP:
         # TCP always prints "Flags [", SCTP and DCCP name themselves
         rec["protocol"] = "udp"
+    add_unparsed(rec, text)
+
+
+def _parse_cut(rec: dict, text: str) -> None:
+    """ "[|udp]": tcpdump stopped where the capture did; the mark names the protocol it was decoding"""
+    m = TRUNC_MARK_RE.match(text)
+    if m is not None:
+        proto = CUT_PROTOCOLS.get(m.group(1))
+        if proto is not None:
+            rec["protocol"] = proto
     add_unparsed(rec, text)
 
 

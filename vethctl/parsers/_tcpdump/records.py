@@ -11,6 +11,7 @@ MODE_NONE = 0
 MODE_AWAIT_PAYLOAD = 1  # -v IPv4: addresses are on the next (indented) line
 MODE_ICMP_ERROR = 2  # -v ICMP error: a quoted IP header may follow
 MODE_AWAIT_INNER = 3  # -v ICMP error: quoted header seen, its addresses follow
+MODE_ICMP6_OPTIONS = 4  # -v ICMPv6 ND/RS/RA: option lines (link-layer addresses) follow
 
 #: the keys every record has, null when the line does not show them
 ALWAYS_KEYS = ("timestamp", "src_mac", "dst_mac", "ethertype", "length")
