@@ -19,9 +19,13 @@ numbers of the last complete set, one-line or three-line (stopping a capture wai
 import re
 from collections.abc import Iterable
 
-_CAPTURED = r"(\d+) packets? captured"
-_RECEIVED = r"(\d+) packets? received by filter"
-_DROPPED = r"(\d+) packets? dropped by kernel"
+# A number starts where no digit stands before it: these patterns are searched for anywhere in a line, and
+# without the look-behind a long run of digits would be retried from each of its digits (quadratic time).
+# At most 19 digits (a 64-bit counter): a longer run is no counter of tcpdump's (and int() refuses past 4,300).
+_N = r"(?<![0-9])([0-9]{1,19})"
+_CAPTURED = _N + r" packets? captured"
+_RECEIVED = _N + r" packets? received by filter"
+_DROPPED = _N + r" packets? dropped by kernel"
 
 # any one of the three, wherever it is printed
 _ANY_COUNTER_RE = re.compile(f"{_CAPTURED}|{_RECEIVED}|{_DROPPED}")

@@ -67,15 +67,20 @@ def _to_timestamp(value: object) -> float | None:
         return value  # type: ignore[return-value]
     if ":" not in value:  # type: ignore[operator]
         try:
-            return float(value)  # type: ignore[arg-type]
+            seconds = float(value)  # type: ignore[arg-type]
         except ValueError:
             return jc.utils.convert_to_float(value)
+        # digits past a float's range give inf, which is not JSON: the text as printed stays
+        return seconds if seconds != _INF else value  # type: ignore[return-value]
     # time of day (possibly after a -tttt date): seconds since midnight
     try:
         hh, mm, ss = value.rsplit(" ", 1)[-1].split(":")  # type: ignore[attr-defined]
         return int(hh) * 3600 + int(mm) * 60 + float(ss)
     except ValueError:
         return None
+
+
+_INF = float("inf")
 
 
 def _to_int_list(values: list) -> list:

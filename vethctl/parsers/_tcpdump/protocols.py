@@ -160,7 +160,7 @@ def parse_ip_payload(rec: dict, text: str, v6: bool) -> int:
                 if m.group(1) == "frag":
                     fm = V6_FRAG_RE.match(tok)
                     if fm:
-                        if fm.group(1):
+                        if fm.group(1) and len(fm.group(1)) <= 10:  # a 32-bit id, "0x" and 8 hex digits
                             rec["ip_id"] = str(int(fm.group(1), 16))
                         rec["frag_offset"] = fm.group(2)
                 text = text[m.end() :]
