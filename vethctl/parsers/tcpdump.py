@@ -16,10 +16,25 @@ addresses and ports, epoch timestamps, link-level header), and tolerant of:
 Lines that start with whitespace continue the packet above them (`-v`,
 `-x`/`-X` hex dumps, undecoded TLVs...). Their text is kept in `details`
 unless the parser reads it (the addresses of a `-v` IPv4 packet, the packet
-quoted by a `-v` ICMP error). On a capture that shows timestamps, a packet
-line without a timestamp also belongs to the packet above it (VXLAN prints
-the inner frame on a line of its own). `-A` is not supported (it prints the
-payload unindented): use `-X`.
+quoted by a `-v` ICMP error, the link-layer address options of `-v` ICMPv6
+neighbor discovery). After a packet, a line at column 0 that is not a packet
+line continues it too: tcpdump's decoders print some there (a truncation
+mark such as `[|BGP Update]` after a `-v` BGP decode, SMB fields). On a
+capture that shows timestamps, a packet line without a timestamp also
+belongs to the packet above it (VXLAN prints the inner frame on a line of
+its own). One record per packet, always. `-A` is not supported (it prints
+the payload unindented): use `-X`.
+
+What tcpdump prints in place of a packet is a record too: a pcap record it
+refuses (`[Invalid header: caplen==0, len==0]`: every key null, the text in
+`unparsed`), a frame too short for its header (`[|ether]`), a time it
+cannot format (`[Error converting time]` for -tt times at or past 2^31 s in
+tcpdump 4.99: `timestamp` null, the text in `time`, everything else read
+from the rest of the line as usual). `truncated-ip - N bytes missing!` and
+`truncated-ip6 - N bytes missing!` (an IP header that says more than was
+captured) keep the addresses, ports and the rest (`ip_bytes_missing`: N);
+a transport header cut short (`A > B:  [|udp]`, `[|tcp]`, `[|icmp6]`) gives
+its protocol.
 
 The lines tcpdump prints that are not packets (`tcpdump: verbose output
 suppressed...`, `listening on ...`, `reading from file ...`, `N packets
@@ -27,10 +42,12 @@ captured`, `N packets received by filter`, `N packets dropped by kernel`)
 are skipped.
 
 Whatever part of a packet line the parser does not turn into fields is kept
-in `unparsed` (application-layer decodes such as DNS or NTP, LLDP and STP
-frames, IGMP, OSPF...), so nothing is silently lost. A line that does not
-look like tcpdump output at all raises `ParseError` (or, with `quiet=True`,
-becomes an object of its own with the text in `unparsed`).
+in `unparsed` (application-layer decodes such as NTP, LLDP and STP frames,
+IGMP, OSPF...), so nothing is silently lost. Only a line before the first
+packet can fail: one that does not look like tcpdump output at all raises
+`ParseError` (or, with `quiet=True`, becomes an object of its own with the
+text in `unparsed`). A number too long for Python's int() (more than 4,300
+digits) or a time past a float's range stays the text as printed.
 
 `ethertype` is the name tcpdump prints, lowercased (`ipv4`, `ipv6`, `arp`,
 `802.1q`, `802.1q-qinq`, `lldp`, `loopback`...), the hex value
@@ -39,9 +56,21 @@ frames (a length, not an ethertype). For 802.1Q/802.1ad frames
 `ethertype` is the ethertype inside the tag(s) and `outer_ethertype` the
 one on the frame.
 
+What tcpdump does not print, hence no record has (the packet holds it):
+an ARP reply's target addresses (`target_ip`, `target_mac`) and a request's
+target MAC unless it is not zero; without -v, the IPv4/IPv6 header fields
+(`ttl`, `ip_id`, `hop_limit`...), the source address and ports of the packet
+an ICMP error quotes (`inner` has what the message text names: the
+destination, and protocol and port for a port unreachable), ND's
+link-layer address options; DNS: the question of a response (only with
+-vv), each answer's name (only with -v), its TTL (-vvv), the authority and
+additional records (-vv, where an OPT record gives `dns_edns`), the
+counts of a query that are 0 (and 1 for its questions); the inner packet of
+an ICMPv6 error. TCP sequence numbers are tcpdump's (relative after the
+first segment unless -S).
+
 Limitations: with -t (no time) a tunnel's inner frame becomes an object of
-its own; `-A` is not supported; TCP sequence numbers are tcpdump's
-(relative after the first segment unless -S).
+its own; `-A` is not supported.
 
 Usage (cli):
 
@@ -66,7 +95,8 @@ Schema:
         "ethertype":            string,   # [1]
         "length":               integer,  # frame length; null without -e [1]
         "llc_length":           integer,  # 802.3 frames: the length field [1]
-        "time":                 string,   # time of day as printed [0]
+        "time":                 string,   # time of day as printed, or tcpdump's
+                                          # text for a time it could not print [0]
         "interface":            string,   # -i any
         "direction":            string,   # -i any: in, out, broadcast, multicast, otherhost
         "ifindex":              integer,  # -i any
@@ -83,13 +113,14 @@ Schema:
         "arp_op":               string,   # request, reply, reverse request...
         "sender_ip":            string,
         "sender_mac":           string,   # ARP reply (is-at)
-        "target_ip":            string,
+        "target_ip":            string,   # ARP request; ICMPv6 neighbor
+                                          # solicitation/advertisement [6]
         "target_mac":           string,   # when printed
         "src_ip":               string,
         "dst_ip":               string,
         "ip_tos":               string,   # -v
         "ip_ecn":               string,   # -v
-        "ttl":                  integer,  # -v, IPv4
+        "ttl":                  integer,  # -v, IPv4 (0 when tcpdump leaves it out)
         "hop_limit":            integer,  # -v, IPv6
         "ip_id":                integer,  # -v (IPv6: fragment id)
         "frag_offset":          integer,  # -v IPv4, IPv6 fragments
@@ -97,6 +128,7 @@ Schema:
         "dont_fragment":        boolean,  # -v IPv4
         "more_fragments":       boolean,  # -v IPv4
         "ip_length":            integer,  # -v: IP (payload) length
+        "ip_bytes_missing":     integer,  # "truncated-ip(6) - N bytes missing!"
         "ip_class":             string,   # -v IPv6 traffic class
         "flow_label":           string,   # -v IPv6
         "next_header":          string,   # -v IPv6
@@ -123,9 +155,42 @@ Schema:
         "mtu":                  integer,  # need to frag, packet too big
         "gateway":              string,   # ICMP redirect
         "pointer":              integer,  # ICMPv6 parameter problem
-        "nd_target":            string,   # ICMPv6 neighbor solicitation/advertisement
+        "nd_target":            string,   # = target_ip of ND (kept for compatibility)
         "nd_flags":             string,   # -v ICMPv6 neighbor advertisement
+        "source_lladdr":        string,   # -v ND/RS/RA source link-address option
+        "target_lladdr":        string,   # -v ND target link-address option
+        "mld_group":            string,   # MLDv1 report/done/query, MLDv2 query
+        "mld_max_resp_delay":   integer,  # MLD query (and MLDv1 messages)
         "mld_group_records":    integer,  # MLDv2 report
+        "mld_groups": [
+                                string    # -v MLDv2 report: each record's group
+        ],
+        "dns_id":               integer,  # [7]
+        "dns_response":         boolean,
+        "dns_opcode":           string,   # when printed: notify, update...
+        "dns_flags":            string,   # after the id, as printed: + % * - | $
+        "dns_rcode":            string,   # responses: NoError, NXDomain, ServFail...
+        "dns_qtype":            string,   # the question: A, AAAA, MX... [7]
+        "dns_qname":            string,   # "web.example."
+        "dns_questions": [                # more than one question ("[2q]")
+          {
+            "type":             string,
+            "name":             string
+          }
+        ],
+        "dns_qdcount":          integer,  # when printed ("[Nq]")
+        "dns_ancount":          integer,  # responses "a/n/r"; queries "[Na]"
+        "dns_nscount":          integer,  # responses "a/n/r"; queries "[Nn]"
+        "dns_arcount":          integer,  # responses "a/n/r"; queries "[Nau]"
+        "dns_answers": [
+          {
+            "name":             string,   # -v only
+            "type":             string,   # A, AAAA, CNAME...
+            "data":             string    # as printed: "192.0.2.7"
+          }
+        ],
+        "dns_edns":             string,   # -vv: the OPT record ("UDPsize=1232 DO")
+        "dns_length":           integer,  # the message length tcpdump prints last
         "inner": {                        # the packet an ICMP error is about [5]
           "src_ip":             string,
           "dst_ip":             string,
@@ -150,7 +215,8 @@ Schema:
         payload length) where it prints the frame length of an Ethernet II
         frame: it goes to `llc_length`, and `length` is null.
     [2] icmp, icmp6, tcp, udp, igmp, gre, esp, ah, ospf, pim, vrrp, sctp,
-        ipip, ipv6, ipv6-nonxt... or the protocol number as a string.
+        ipip, ipv6, ipv6-nonxt, ipcomp, mobile, mobility... or the protocol
+        number as a string. A header cut short names it: "[|udp]" -> udp.
         A packet with ports whose payload is neither TCP, SCTP nor DCCP
         is "udp" (tcpdump prints TCP with "Flags [...]").
     [3] TCP/UDP payload length, ICMP/ICMPv6 message length, ARP length,
@@ -161,15 +227,58 @@ Schema:
         "neighbor advertisement", "multicast listener report v2",
         "multicast listener query v2", "packet too big"... or the type
         number as a string when tcpdump prints it as a number.
-        icmp_code: "net unreachable", "host unreachable", "port
-        unreachable", "protocol unreachable", "fragmentation needed",
-        "communication prohibited", "time to live exceeded", "fragment
-        reassembly time exceeded", "hop limit exceeded", "address
-        unreachable", "no route to destination"...
+        icmp_code (RFC 792/1812/4443 names): ICMP "net unreachable",
+        "host unreachable", "protocol unreachable", "port unreachable",
+        "fragmentation needed", "source route failed", "net unknown",
+        "host unknown", "source host isolated", "net prohibited", "host
+        prohibited", "net unreachable for tos", "host unreachable for tos",
+        "communication prohibited", "host precedence violation",
+        "precedence cutoff", "time to live exceeded", "fragment reassembly
+        time exceeded"; ICMPv6 "no route to destination", "administratively
+        prohibited", "beyond scope of source address", "address
+        unreachable", "port unreachable", "hop limit exceeded", "fragment
+        reassembly time exceeded", "erroneous header field", "unrecognized
+        next header", "unrecognized ipv6 option"; the code number as a
+        string when tcpdump prints a number ("unknown unreach code (5)").
+        What iptables/ip6tables REJECT --reject-with sends, as tcpdump
+        prints it -> icmp_code:
+          icmp-net-unreachable   "ICMP net B unreachable"    net unreachable
+          icmp-host-unreachable  "ICMP host B unreachable"   host unreachable
+          icmp-port-unreachable  "ICMP B udp port P unreachable"
+                                                             port unreachable
+          icmp-proto-unreachable "ICMP B protocol 17 unreachable"
+                                                             protocol unreachable
+          icmp-net-prohibited    "... unreachable - admin prohibited" (net)
+                                                             net prohibited
+          icmp-host-prohibited   "... unreachable - admin prohibited" (host)
+                                                             host prohibited
+          icmp-admin-prohibited  "... - admin prohibited filter"
+                                                             communication prohibited
+          icmp6-no-route         "unreachable route B"       no route to destination
+          icmp6-adm-prohibited   "unreachable prohibited B"  administratively prohibited
+          icmp6-addr-unreachable "unreachable address B"     address unreachable
+          icmp6-port-unreachable "unreachable port, B udp port P"
+                                                             port unreachable
+          tcp-reset              no ICMP: a TCP segment with tcp_flags "R."
     [5] without -v only what the ICMP text names (dst_ip, protocol and
-        dst_port of a port unreachable, dst_ip of a host unreachable or of
-        an ICMPv6 time exceeded); with -v the quoted packet as a record of
-        its own (addresses, ports, protocol, IP header and ICMP fields).
+        dst_port of a port unreachable, dst_ip and protocol of a protocol
+        unreachable, dst_ip of a net/host unreachable or of an ICMPv6
+        error); with -v the quoted IPv4 packet as a record of its own
+        (src_ip, dst_ip, protocol, src_port, dst_port, IP header, TCP flags
+        and ICMP fields). tcpdump prints no inner packet of ICMPv6 errors.
+    [6] ND records carry `target_ip` as ARP's do (and `nd_target`, the
+        same). -v prints ND's link-layer address options on lines of their
+        own: `source_lladdr` (NS, RS, RA), `target_lladdr` (NA).
+    [7] DNS over UDP and TCP on port 53 (and mDNS on 5353), as tcpdump
+        prints it: a query "12345+ [1au] A? web.example. (40)" (flags "+"
+        recursion desired, "%" checking disabled); a response
+        "12345*- 1/0/1 A 192.0.2.7 (56)" or "12345 NXDomain 0/1/0 (98)"
+        (flags "*" authoritative, "-" recursion not available, "|"
+        truncated, "$" authenticated data). `dns_qtype`/`dns_qname` are a
+        query's first question (a response's only with -vv); `dns_rcode`
+        is "NoError" for a response that prints none; `dns_answers` are
+        in the order printed. What is not read stays in `unparsed`
+        ("[b2&3=0x...]", "[|domain]").
 
 Examples:
 

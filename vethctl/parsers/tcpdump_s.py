@@ -15,10 +15,14 @@ not when its own line does: with `tcpdump -l` an object lags one packet
 behind the capture. Non-packet lines (`listening on ...`, `N packets
 captured`...) are skipped.
 
-A line that does not look like tcpdump output raises `ParseError`, or with
-`ignore_exceptions=True` yields an object with only `_jc_meta` (success
-false, the error and the line) right away, before the packet still waiting
-for its continuation lines; the packets around it are not affected.
+Every line tcpdump prints gives a record or belongs to one: `[Invalid
+header: ...]` and `[Error converting time] ...` start packets of their own
+(whose continuation lines follow them as usual), and after a packet a line
+at column 0 that is not a packet line (`[|BGP Update]`) continues it. Only a
+line before the first packet that does not look like tcpdump output raises
+`ParseError`, or with `ignore_exceptions=True` yields an object with only
+`_jc_meta` (success false, the error and the line); the packets after it
+are not affected.
 
 Usage (cli):
 
@@ -49,11 +53,49 @@ Schema:
       "protocol":             string,
       "src_port":             integer,
       "dst_port":             integer,
+      "tcp_flags":            string,   # S, S., ., P., F., R, R....
+      "tcp_seq":              integer,
+      "tcp_ack":              integer,
       "icmp_type":            string,
+      "icmp_code":            string,   # "port unreachable", "communication
+                                        # prohibited" (REJECT icmp-admin-
+                                        # prohibited)... see `tcpdump`
       "icmp_id":              integer,
       "icmp_seq":             integer,
+      "inner": {                        # the packet an ICMP error quotes
+        "src_ip":             string,   # -v
+        "dst_ip":             string,
+        "protocol":           string,
+        "src_port":           integer,  # -v
+        "dst_port":           integer
+      },
+      "target_ip":            string,   # ARP; ICMPv6 NS/NA (= nd_target)
+      "source_lladdr":        string,   # -v ND/RS/RA
+      "target_lladdr":        string,   # -v NA
+      "mtu":                  integer,  # packet too big, need to frag
+      "mld_group":            string,
+      "ip_bytes_missing":     integer,  # truncated-ip(6)
+      "dns_id":               integer,
+      "dns_response":         boolean,
+      "dns_opcode":           string,   # when printed
+      "dns_flags":            string,   # "+", "*-", "$"... as printed
+      "dns_rcode":            string,   # responses: NoError, NXDomain...
+      "dns_qtype":            string,
+      "dns_qname":            string,
+      "dns_ancount":          integer,
+      "dns_nscount":          integer,
+      "dns_arcount":          integer,
+      "dns_answers": [
+        {
+          "type":             string,
+          "data":             string    # (and "name" with -v)
+        }
+      ],
+      "dns_edns":             string,   # -vv
       "payload_length":       integer,
-      ...                               # every other key of `tcpdump`
+      ...                               # every other key of `tcpdump`,
+                                        # documented there with what
+                                        # tcpdump does not print
       "unparsed":             string,
       "details": [
                               string

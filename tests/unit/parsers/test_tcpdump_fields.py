@@ -318,3 +318,27 @@ def test_icmp6_types_as_tcpdump_prints_them(case):
     assert pick(recs, icmp_type="packet too big")[0]["mtu"] == 1280
     assert pick(recs, icmp_type="time exceeded")[0]["icmp_code"] == "hop limit exceeded"
     assert pick(recs, icmp_type="parameter problem")[0]["pointer"] == 6
+
+
+def test_every_key_the_fixtures_give_is_in_the_schema():
+    """the docstring is the documentation: each key any fixture record has is in the batch parser's schema,
+    and the keys of this round are in the streaming parser's too"""
+    keys = set()
+
+    def collect(value):
+        if isinstance(value, dict):
+            keys.update(value)
+            for v in value.values():
+                collect(v)
+        elif isinstance(value, list):
+            for v in value:
+                collect(v)
+
+    for out in FIXTURES.glob("tcpdump-*.out"):
+        collect(jc.parse(tcpdump, out.read_text(encoding="utf-8"), quiet=True))
+    assert len(keys) > 80
+    undocumented = {k for k in keys if f'"{k}":' not in tcpdump.__doc__}
+    assert undocumented == set()
+    new = {"target_ip", "source_lladdr", "target_lladdr", "ip_bytes_missing", "mld_group", "dns_answers"}
+    new |= {k for k in keys if k.startswith("dns_") and k not in ("dns_questions", "dns_qdcount", "dns_length")}
+    assert {k for k in new if f'"{k}":' not in tcpdump_s.__doc__} == set()
