@@ -340,5 +340,7 @@ def test_every_key_the_fixtures_give_is_in_the_schema():
     undocumented = {k for k in keys if f'"{k}":' not in tcpdump.__doc__}
     assert undocumented == set()
     new = {"target_ip", "source_lladdr", "target_lladdr", "ip_bytes_missing", "mld_group", "dns_answers"}
-    new |= {k for k in keys if k.startswith("dns_") and k not in ("dns_questions", "dns_qdcount", "dns_length")}
+    new |= {
+        k for k in keys if k.startswith("dns_") and k not in ("dns_questions", "dns_qdcount", "dns_length")
+    }
     assert {k for k in new if f'"{k}":' not in tcpdump_s.__doc__} == set()
