@@ -126,12 +126,7 @@ from collections.abc import Iterable
 
 import jc.utils
 from jc.jc_types import StreamingOutputType
-from jc.streaming import (
-    add_jc_meta,
-    raise_or_yield,
-    streaming_input_type_check,
-    streaming_line_input_type_check,
-)
+from jc.streaming import add_jc_meta, raise_or_yield, streaming_input_type_check
 
 from vethctl.parsers._tcpdump import LineParser, process
 
@@ -167,7 +162,6 @@ def _process(proc_data: dict) -> dict:
     return process(proc_data)
 
 
-@add_jc_meta
 def parse(
     data: Iterable[str], raw: bool = False, quiet: bool = False, ignore_exceptions: bool = False
 ) -> StreamingOutputType:
@@ -190,24 +184,14 @@ def parse(
     jc.utils.compatibility(__name__, info.compatible, quiet)
     streaming_input_type_check(data)
 
-    # the line parser applies _process itself when a record is finished (its fast path
-    # builds the most common records with typed values directly)
+    # the line parser applies _process itself when a record is finished (its fast paths build the most
+    # common records with typed values directly), and reads each line in one loop (LineParser.stream)
     parser = LineParser(process=None if raw else _process)
-    push = parser.push
-
-    for line in data:
-        try:
-            if line.__class__ is not str:
-                streaming_line_input_type_check(line)
-            record = push(line)
-            if record is not None:
-                yield record
-        except Exception as e:
-            yield raise_or_yield(ignore_exceptions, e, line)
-
-    try:
-        record = parser.flush()
-        if record is not None:
-            yield record
-    except Exception as e:
-        yield raise_or_yield(ignore_exceptions, e, "")
+    records = parser.stream(data, lambda e, line: raise_or_yield(ignore_exceptions, e, line))
+    if ignore_exceptions:
+        # jc's add_jc_meta, as its streaming parsers are decorated: `_jc_meta` on every object, an error
+        # object in place of each line that raised
+        return add_jc_meta(lambda **_: records)(ignore_exceptions=True)
+    # Without ignore_exceptions that decorator changes nothing (an error is raised before it, each object
+    # goes through as it is) but costs a generator step per object: a flood's records skip it
+    return records

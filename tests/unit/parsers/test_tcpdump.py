@@ -151,6 +151,7 @@ class NoFastPaths:
 
     def __init__(self, typed):
         self.hot = []
+        self.flows = []
         self.record = lambda line: None
 
 

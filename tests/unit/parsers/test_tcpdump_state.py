@@ -9,6 +9,8 @@ import types
 from unittest import mock
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from jc.exceptions import ParseError
 
 import vethctl.parsers._tcpdump as tcpdump_package
@@ -63,6 +65,7 @@ class NoFastPaths:
 
     def __init__(self, typed):
         self.hot = []
+        self.flows = []
         self.record = lambda line: None
 
 
@@ -181,3 +184,38 @@ def test_a_rejected_line_leaves_the_parser_usable():
     assert parser.push("not a packet line") is None
     assert parser.push(lines[1])["details"] == ["not a packet line"]
     assert parser.flush() == alone(lines[1:], typed=True)[0][0]
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.integers(0, 9_999_999_999), st.integers(0, 999_999))
+def test_the_exact_time_of_the_hot_flows_is_float(sec, usec):
+    """(SECONDS * 10**6 + USEC) / 1e6 is the float float("SECONDS.USEC") gives, below EXACT_BELOW"""
+    seconds = sec * 1_000_000
+    if seconds < fastpath.EXACT_BELOW:
+        assert fastpath.exact_time(seconds, f"{usec:06d}") == float(f"{sec}.{usec:06d}")
+
+
+def test_a_flood_past_the_exact_range_still_gives_float_times():
+    """seconds past 2**53 / 10**6 take float() on the hot path: the same records as the reference path"""
+    late = [line.replace("1795682803.", "9007199255.", 1) for line in FLOOD_A[:400]]
+    assert len(LineParser(process=process).fast.flows) == 0
+    parser = LineParser(process=process)
+    got = list(parser.stream(late, None))
+    assert len(parser.fast.flows) == fastpath.HOT_MAX
+    assert got == reference(late, typed=True)
+    assert got[-1]["timestamp"] == float(late[-1].split()[0])
+
+
+def test_the_stream_loop_reads_hot_lines_without_push():
+    """past HOT_AFTER lines of each flow, push() sees none of the flood's lines (and the records agree)"""
+    calls = []
+
+    class Counting(LineParser):
+        def push(self, line):
+            calls.append(line)
+            return super().push(line)
+
+    parser = Counting(process=process)
+    got = list(parser.stream(FLOOD_B, None))
+    assert got == reference(FLOOD_B, typed=True)
+    assert len(calls) < len(FLOOD_B) // 2

@@ -15,7 +15,7 @@ parsers in other threads or over other captures never see it.
 import re
 from collections.abc import Callable
 
-from vethctl.parsers._tcpdump.patterns import ECHO_KIND, FAST_ECHO_RE, FNUM, ascii_re
+from vethctl.parsers._tcpdump.patterns import ECHO_KIND, FAST_ECHO_RE, FNUM, PX, ascii_re
 
 _fast_echo = FAST_ECHO_RE.match
 # TIMESTAMP, the text up to ", seq " (the template key), SEQ, LENGTH (a trailing \n is allowed by $)
@@ -33,7 +33,22 @@ Template = tuple[dict, str]
 
 
 def _hot_pattern(key: str, plen: str) -> Callable[[str], re.Match | None]:
-    return ascii_re(f"({FNUM}\\.{FNUM}){re.escape(key)}, seq ({FNUM}), length {re.escape(plen)}$").match
+    """groups: the time as printed, its seconds, its microseconds, the sequence number. Only -tt times with 6
+    digits of microseconds and at most 10 of seconds: `exact_time` turns those into the float that float()
+    gives, without float()'s cost (a line with any other time takes the flow templates)."""
+    return ascii_re(
+        f"(([0-9]{{1,10}}{PX})\\.([0-9]{{6}})){re.escape(key)}, seq ({FNUM}), length {re.escape(plen)}$"
+    ).match
+
+
+# below this, every SECONDS * 1000000 + MICROSECONDS is an integer a float holds exactly
+EXACT_BELOW = 2**53 - 10**6
+
+
+def exact_time(seconds: int, usec: str) -> float:
+    """the float of "SECONDS.USEC" (6 digits), as float() gives it: both are the double nearest to the
+    decimal, since the integer numerator and 1e6 are exact and IEEE division rounds correctly (tested)"""
+    return (seconds + int(usec)) / 1e6
 
 
 def _raw_template(m: re.Match) -> dict:
@@ -79,22 +94,25 @@ class FastPaths:
     output); otherwise the strings as printed.
     """
 
-    __slots__ = ("templates", "hits", "hot", "record")
+    __slots__ = ("templates", "hits", "hot", "flows", "record")
 
     def __init__(self, typed: bool) -> None:
         # text between the timestamp and ", seq " of an ICMP echo line -> its flow's template
         self.templates: dict[str, Template] = {}
         # template key -> times seen, until the flow is hot or the hot flows are full
         self.hits: dict[str, int] = {}
-        # the template keys of the hot flows, in the order they became hot (their regexes live in record)
+        # the template keys of the hot flows, in the order they became hot
         self.hot: list[str] = []
+        # the hot flows themselves, (their regex's match, their record template), in the same order: the
+        # streaming loop (LineParser.stream) reads their lines without calling record()
+        self.flows: list[tuple[Callable[[str], re.Match | None], dict]] = []
         # a closure over this object's state: a flood calls it for every line, and cells are read
         # faster than attributes
-        self.record = _reader(typed, self.templates, self.hits, self.hot)
+        self.record = _reader(typed, self.templates, self.hits, self.hot, self.flows)
 
 
 def _reader(
-    typed: bool, templates: dict[str, Template], hits: dict[str, int], hot: list[str]
+    typed: bool, templates: dict[str, Template], hits: dict[str, int], hot: list[str], flows: list
 ) -> Callable[[str], dict | None]:
     # the hot flows as (match, record template), `first` the one to try first for the next line
     first: tuple[Callable[[str], re.Match | None], dict] | None = None
@@ -114,10 +132,11 @@ def _reader(
                 flow = second
                 m = flow[0](line)
             if m is not None:
-                ts, seq = m.groups()
+                ts, sec, usec, seq = m.groups()
                 rec = flow[1].copy()
                 if typed:
-                    rec["timestamp"] = float(ts)
+                    seconds = int(sec) * 1000000
+                    rec["timestamp"] = exact_time(seconds, usec) if seconds < EXACT_BELOW else float(ts)
                     rec["icmp_seq"] = int(seq)
                 else:
                     rec["timestamp"] = ts
@@ -137,10 +156,11 @@ def _reader(
                     seen = hits[key] = hits.get(key, 0) + 1
                     if seen == HOT_AFTER:
                         hot.append(key)
+                        flows.append((_hot_pattern(key, plen), tpl[0]))
                         if first is None:
-                            first = (_hot_pattern(key, plen), tpl[0])
+                            first = flows[-1]
                         else:
-                            second = (_hot_pattern(key, plen), tpl[0])
+                            second = flows[-1]
                 rec = tpl[0].copy()
                 if typed:
                     rec["timestamp"] = float(ts)

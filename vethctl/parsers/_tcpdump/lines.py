@@ -19,11 +19,12 @@ tcpdump output before the first packet raises ParseError. Each LineParser offers
 FastPaths (`fastpath`) first: a flood's ICMP echo lines never reach parse_packet_line().
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 
 from jc.exceptions import ParseError
+from jc.streaming import streaming_line_input_type_check
 
-from vethctl.parsers._tcpdump.fastpath import FastPaths
+from vethctl.parsers._tcpdump.fastpath import EXACT_BELOW, FastPaths
 from vethctl.parsers._tcpdump.icmp import parse_icmp6_option
 from vethctl.parsers._tcpdump.patterns import (
     ANY_ETH_RE,
@@ -255,6 +256,17 @@ def _parse_general(line: str) -> tuple[dict, int] | None:
 # ---------------------------------------------------------------------------
 
 
+def _not_a_line(line: object) -> Exception | None:
+    """the exception jc's streaming_line_input_type_check raises for `line`, or None for a str"""
+    if line.__class__ is str:
+        return None
+    try:
+        streaming_line_input_type_check(line)
+    except Exception as e:  # noqa: BLE001 - handed to the caller as jc's check gives it
+        return e
+    return None
+
+
 class LineParser:
     """
     Line-at-a-time state machine shared by the batch and streaming parsers.
@@ -313,6 +325,70 @@ class LineParser:
         if self.steady:
             return out
         return self._fast_swap(out)
+
+    def stream(self, lines: Iterable, on_error: Callable[[Exception, object], object]) -> Iterator:
+        """The records of `lines` as they come (push() and flush() in one loop), and in place of a line that
+        raised, what on_error(exception, line) returns (or raises). The lines of a hot flow (a flood's echo
+        requests and replies, see `fastpath`) are read right here, never reaching push(): same records."""
+        push = self.push
+        flows = self.fast.flows
+        typed = self.typed
+        known = 0  # hot flows this loop has taken from `flows`
+        # those flows (their regex's match and record template), the one to try first for the next line in
+        # match1/tpl1; `hot`: one is known and the pending record is a fast-path one (`steady`, see
+        # __init__), so the next line, if it is a hot flow's, can simply replace it
+        match1 = match2 = None
+        tpl1 = tpl2 = {}
+        hot = False
+        last_sec = None
+        seconds = 0
+        exact = False
+        for line in lines:
+            try:
+                if hot:
+                    m = match1(line)  # type: ignore[misc]
+                    if m is not None:
+                        tpl = tpl1
+                        if match2 is not None:  # a flood alternates: the other flow first for the next line
+                            match1, match2, tpl1, tpl2 = match2, match1, tpl2, tpl1
+                    elif match2 is not None:
+                        m = match2(line)
+                        tpl = tpl2
+                    if m is not None:
+                        ts, sec, usec, seq = m.groups()
+                        rec = tpl.copy()
+                        if typed:
+                            if sec != last_sec:
+                                last_sec = sec
+                                seconds = int(sec) * 1000000
+                                exact = seconds < EXACT_BELOW
+                            # exact_time(seconds, usec), inline: a flood's every line comes here
+                            rec["timestamp"] = (seconds + int(usec)) / 1e6 if exact else float(ts)
+                            rec["icmp_seq"] = int(seq)
+                        else:
+                            rec["timestamp"] = ts
+                            rec["icmp_seq"] = seq
+                        out = self.pending
+                        self.pending = rec
+                        yield out  # (the pending record was a finished fast-path one, never None)
+                        continue
+                rec = push(line)
+                if len(flows) != known:
+                    known = len(flows)
+                    match1, tpl1 = flows[0]
+                    match2, tpl2 = flows[1] if known > 1 else (None, {})
+                hot = self.steady and match1 is not None
+                if rec is not None:
+                    yield rec
+            except Exception as e:
+                # a line that is not a str: the error jc's own check gives (a hot flow's regex raised first)
+                yield on_error(_not_a_line(line) or e, line)
+        try:
+            rec = self.flush()
+            if rec is not None:
+                yield rec
+        except Exception as e:
+            yield on_error(e, "")
 
     def _fast_swap(self, out: dict | None) -> dict | None:
         """bookkeeping after a fast-path record replaced `out` as the pending one"""

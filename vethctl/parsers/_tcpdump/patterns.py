@@ -26,12 +26,12 @@ _IP6 = r"(?:[0-9a-f]{0,4}:){2,7}(?:[0-9a-f]{1,4}|\d{1,3}(?:\.\d{1,3}){3})?"
 
 # Fast-path regexes: hex digits in pairs rather than {2}, [0-9] and possessive quantifiers (Python
 # 3.11+): a quarter faster in the re engine than the general patterns, same matches (tested).
-_PX = "+" if sys.version_info >= (3, 11) else ""
+PX = "+" if sys.version_info >= (3, 11) else ""
 _FMAC = ":".join(["[0-9a-f][0-9a-f]"] * 6)
-_FIP4 = r"\.".join(["[0-9]{1,3}" + _PX] * 4)
+_FIP4 = r"\.".join(["[0-9]{1,3}" + PX] * 4)
 # at most 19 digits: every number the fast paths convert fits int() and float() (a longer one, which tcpdump
 # never prints, takes the reference path, which keeps what int() refuses as text)
-FNUM = "[0-9]{1,19}" + _PX
+FNUM = "[0-9]{1,19}" + PX
 # fast path 1: the most common line of all, an IPv4 ICMP echo with -nn -tt -e (matches a trailing \n too)
 FAST_ECHO_RE = ascii_re(
     f"({FNUM}\\.{FNUM}) ({_FMAC}) > ({_FMAC}), ethertype IPv4 \\(0x0800\\), length ({FNUM}): "
