@@ -15,7 +15,7 @@ parsers in other threads or over other captures never see it.
 import re
 from collections.abc import Callable
 
-from vethctl.parsers._tcpdump.patterns import ECHO_KIND, FAST_ECHO_RE, FNUM, PX, ascii_re
+from vethctl.parsers._tcpdump.patterns import ECHO_KIND, FAST_ECHO_RE, FNUM, ascii_re
 
 _fast_echo = FAST_ECHO_RE.match
 # TIMESTAMP, the text up to ", seq " (the template key), SEQ, LENGTH (a trailing \n is allowed by $)
@@ -30,15 +30,27 @@ HOT_MAX = 2  # FastPaths keeps them in two cells, `first` and `second`
 
 # a flow template: (the flow's record, typed or raw as the parser wants them; payload length as printed)
 Template = tuple[dict, str]
+# a hot flow: its regex's match (groups: the time as printed, its seconds, its microseconds, the sequence
+# number), the text between time and sequence number, where that text starts, its record template
+HotFlow = tuple[Callable[[str], re.Match | None], str, int, dict]
 
 
-def _hot_pattern(key: str, plen: str) -> Callable[[str], re.Match | None]:
-    """groups: the time as printed, its seconds, its microseconds, the sequence number. Only -tt times with 6
-    digits of microseconds and at most 10 of seconds: `exact_time` turns those into the float that float()
-    gives, without float()'s cost (a line with any other time takes the flow templates)."""
-    return ascii_re(
-        f"(([0-9]{{1,10}}{PX})\\.([0-9]{{6}})){re.escape(key)}, seq ({FNUM}), length {re.escape(plen)}$"
-    ).match
+def hot_flow(key: str, plen: str, ts: str, template: dict) -> HotFlow | None:
+    """A hot flow for the lines of `key` (the text between the time and ", seq ") whose time has as many
+    digits of seconds as `ts`, 6 of microseconds: `exact_time` turns those into the float float() gives,
+    without float()'s cost (a line with any other time takes the flow templates). None if `ts` is not so.
+
+    Its regex checks the time, the sequence number and the end of the line and skips the text between
+    (`.{N}`: one step of the regex engine, where the text as a literal costs one per character); the text
+    itself is then compared at once, `line.startswith(prefix, offset)`. Together: the old regex's matches."""
+    sec, _, usec = ts.partition(".")
+    if not (sec.isdigit() and usec.isdigit() and len(usec) == 6 and len(sec) <= 10):
+        return None
+    prefix = key + ", seq "
+    regex = ascii_re(
+        f"(?s)(([0-9]{{{len(sec)}}})\\.([0-9]{{6}})).{{{len(prefix)}}}({FNUM}), length {re.escape(plen)}$"
+    )
+    return regex.match, prefix, len(ts), template
 
 
 # below this, every SECONDS * 1000000 + MICROSECONDS is an integer a float holds exactly
@@ -103,9 +115,9 @@ class FastPaths:
         self.hits: dict[str, int] = {}
         # the template keys of the hot flows, in the order they became hot
         self.hot: list[str] = []
-        # the hot flows themselves, (their regex's match, their record template), in the same order: the
-        # streaming loop (LineParser.stream) reads their lines without calling record()
-        self.flows: list[tuple[Callable[[str], re.Match | None], dict]] = []
+        # the hot flows themselves (see hot_flow), in the same order: the streaming loop
+        # (LineParser.stream) reads their lines without calling record()
+        self.flows: list[HotFlow] = []
         # a closure over this object's state: a flood calls it for every line, and cells are read
         # faster than attributes
         self.record = _reader(typed, self.templates, self.hits, self.hot, self.flows)
@@ -114,9 +126,9 @@ class FastPaths:
 def _reader(
     typed: bool, templates: dict[str, Template], hits: dict[str, int], hot: list[str], flows: list
 ) -> Callable[[str], dict | None]:
-    # the hot flows as (match, record template), `first` the one to try first for the next line
-    first: tuple[Callable[[str], re.Match | None], dict] | None = None
-    second: tuple[Callable[[str], re.Match | None], dict] | None = None
+    # the hot flows (see hot_flow), `first` the one to try first for the next line
+    first: HotFlow | None = None
+    second: HotFlow | None = None
 
     def record(line: str) -> dict | None:
         nonlocal first, second
@@ -125,15 +137,19 @@ def _reader(
         if first is not None:
             flow = first
             m = flow[0](line)
-            if m is not None:
+            if m is not None and line.startswith(flow[1], flow[2]):
                 if second is not None:
                     first, second = second, first
             elif second is not None:
                 flow = second
                 m = flow[0](line)
+                if m is not None and not line.startswith(flow[1], flow[2]):
+                    m = None
+            else:
+                m = None
             if m is not None:
                 ts, sec, usec, seq = m.groups()
-                rec = flow[1].copy()
+                rec = flow[3].copy()
                 if typed:
                     seconds = int(sec) * 1000000
                     rec["timestamp"] = exact_time(seconds, usec) if seconds < EXACT_BELOW else float(ts)
@@ -156,11 +172,13 @@ def _reader(
                     seen = hits[key] = hits.get(key, 0) + 1
                     if seen == HOT_AFTER:
                         hot.append(key)
-                        flows.append((_hot_pattern(key, plen), tpl[0]))
-                        if first is None:
-                            first = flows[-1]
-                        else:
-                            second = flows[-1]
+                        flow = hot_flow(key, plen, ts, tpl[0])
+                        if flow is not None:
+                            flows.append(flow)
+                            if first is None:
+                                first = flow
+                            else:
+                                second = flow
                 rec = tpl[0].copy()
                 if typed:
                     rec["timestamp"] = float(ts)

@@ -334,12 +334,15 @@ class LineParser:
         flows = self.fast.flows
         typed = self.typed
         known = 0  # hot flows this loop has taken from `flows`
-        # those flows (their regex's match and record template), the one to try first for the next line in
-        # match1/tpl1; `hot`: one is known and the pending record is a fast-path one (`steady`, see
-        # __init__), so the next line, if it is a hot flow's, can simply replace it
+        # those flows (fastpath.hot_flow: regex match, text, where it starts, record template), the one to
+        # try first for the next line in the "1" variables; `hot`: one is known and the pending record is a
+        # fast-path one (`steady`, see __init__), so the next line, if it is a hot flow's, can replace it
         match1 = match2 = None
+        prefix1 = prefix2 = ""
+        at1 = at2 = 0
         tpl1 = tpl2 = {}
         hot = False
+        pending = self.pending
         last_sec = None
         seconds = 0
         exact = False
@@ -347,13 +350,18 @@ class LineParser:
             try:
                 if hot:
                     m = match1(line)  # type: ignore[misc]
-                    if m is not None:
+                    if m is not None and line.startswith(prefix1, at1):
                         tpl = tpl1
                         if match2 is not None:  # a flood alternates: the other flow first for the next line
-                            match1, match2, tpl1, tpl2 = match2, match1, tpl2, tpl1
+                            match1, match2, prefix1, prefix2 = match2, match1, prefix2, prefix1
+                            at1, at2, tpl1, tpl2 = at2, at1, tpl2, tpl1
                     elif match2 is not None:
                         m = match2(line)
+                        if m is not None and not line.startswith(prefix2, at2):
+                            m = None
                         tpl = tpl2
+                    else:
+                        m = None
                     if m is not None:
                         ts, sec, usec, seq = m.groups()
                         rec = tpl.copy()
@@ -368,21 +376,29 @@ class LineParser:
                         else:
                             rec["timestamp"] = ts
                             rec["icmp_seq"] = seq
-                        out = self.pending
-                        self.pending = rec
+                        out = pending
+                        pending = rec
                         yield out  # (the pending record was a finished fast-path one, never None)
                         continue
+                    self.pending = pending  # (held in a local while hot lines come)
                 rec = push(line)
+                pending = self.pending
                 if len(flows) != known:
                     known = len(flows)
-                    match1, tpl1 = flows[0]
-                    match2, tpl2 = flows[1] if known > 1 else (None, {})
+                    match1, prefix1, at1, tpl1 = flows[0]
+                    if known > 1:
+                        match2, prefix2, at2, tpl2 = flows[1]
                 hot = self.steady and match1 is not None
                 if rec is not None:
                     yield rec
             except Exception as e:
+                if line.__class__ is str:  # push() raised: it holds the pending record
+                    pending = self.pending
+                else:  # a regex refused the line before anything changed: the local one is current
+                    self.pending = pending
                 # a line that is not a str: the error jc's own check gives (a hot flow's regex raised first)
                 yield on_error(_not_a_line(line) or e, line)
+        self.pending = pending
         try:
             rec = self.flush()
             if rec is not None:
