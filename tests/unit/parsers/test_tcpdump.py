@@ -7,7 +7,6 @@ tcpdump-<case>-streaming.json (streaming), reviewed by eye when recorded.
 
 import contextlib
 import json
-import os
 import subprocess
 from unittest import mock
 
@@ -22,6 +21,7 @@ import vethctl.parsers._tcpdump.lines as tcpdump_lines
 import vethctl.parsers.tcpdump as tcpdump
 import vethctl.parsers.tcpdump_s as tcpdump_s
 from tests.support import paths
+from tests.support.pcapcheck import RENDERINGS, run_tcpdump
 from vethctl.parsers._tcpdump import LineParser, process
 from vethctl.parsers._tcpdump.patterns import FAST_ECHO_RE
 from vethctl.parsers._tcpdump.records import ALWAYS_KEYS
@@ -58,24 +58,27 @@ def strip_meta(records):
 
 @pytest.fixture(scope="module")
 def corpus_texts():
-    """tcpdump -r -nn -tt -e text of every pcap of tcpdump's regression corpus (if present)"""
+    """tcpdump -r -nn -tt -e text (and -v) of every pcap of tcpdump's regression corpus (if present). A
+    tcpdump that fails, or a pcap that gives no text, fails the tests that use this: the corpus never
+    shrinks silently."""
     if not CORPUS.is_dir():
         return {}
     texts = {}
     for pcap in sorted(CORPUS.glob("*.pcap")):
-        try:
-            out = subprocess.run(
-                ["tcpdump", "-r", str(pcap), "-nn", "-tt", "-e"],
-                capture_output=True,
-                text=True,
-                errors="replace",
-                check=True,
-                env={**os.environ, "TZ": "UTC"},
-            ).stdout
-        except (OSError, subprocess.CalledProcessError):
-            return {}
-        texts[pcap.name] = out
+        for rendering in RENDERINGS:
+            out = run_tcpdump(pcap, rendering)
+            assert out.strip(), f"tcpdump -r {pcap} printed nothing"
+            texts[f"{pcap.name} {rendering}"] = out
+    assert len(texts) == 2 * len(list(CORPUS.glob("*.pcap")))
     return texts
+
+
+def test_a_tcpdump_that_fails_fails_the_corpus(tmp_path):
+    """the corpus is read with check=True: an unreadable capture is an error, not a missing text"""
+    bad = tmp_path / "broken.pcap"
+    bad.write_bytes(b"not a pcap")
+    with pytest.raises(subprocess.CalledProcessError):
+        run_tcpdump(bad, "plain")
 
 
 def all_texts(corpus_texts):

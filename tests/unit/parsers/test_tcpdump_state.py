@@ -235,3 +235,29 @@ def test_a_line_that_is_not_a_str_in_the_middle_of_a_hot_streak():
     for bad in (b"bytes", None, 7):  # (jc's own error object needs a line with .strip(): bytes or str)
         with pytest.raises(TypeError):
             list(tcpdump_s.parse(lines[:300] + [bad] + lines[300:]))
+
+
+def test_the_state_of_a_parser_stays_bounded_over_many_flows():
+    """a capture of many short flows (each id its own flow): the templates and hit counts stop growing at
+    TEMPLATES_MAX, the hot flows at HOT_MAX, and memory with them (the records are handed out, not kept)"""
+    import tracemalloc
+
+    def many(n, start=0):
+        for i in range(start, start + n):
+            yield (
+                f"1795682803.{i % 1000000:06d} 02:00:00:00:00:01 > 02:00:00:00:00:02, ethertype IPv4 (0x0800), "
+                f"length 98: 192.0.2.1 > 192.0.2.2: ICMP echo request, id {i}, seq 1, length 64"
+            )
+
+    parser = LineParser(process=process)
+    for _ in parser.stream(many(2 * fastpath.TEMPLATES_MAX), None):
+        pass
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    for _ in parser.stream(many(20_000, start=10**6), None):
+        pass
+    grown = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    assert len(parser.fast.templates) == fastpath.TEMPLATES_MAX
+    assert len(parser.fast.hits) <= fastpath.TEMPLATES_MAX and len(parser.fast.flows) <= fastpath.HOT_MAX
+    assert grown < 200_000  # 20,000 more lines, 20,000 more flows: nothing kept but the last record
