@@ -344,3 +344,21 @@ def test_every_key_the_fixtures_give_is_in_the_schema():
         k for k in keys if k.startswith("dns_") and k not in ("dns_questions", "dns_qdcount", "dns_length")
     }
     assert {k for k in new if f'"{k}":' not in tcpdump_s.__doc__} == set()
+
+
+def test_dns_with_vv_gives_the_question_of_a_response_and_edns():
+    """-vv prints a response's question and the additional section (an OPT record: dns_edns)"""
+    vv = (
+        "1796047073.334531 5e:db:d8:c7:00:18 > 16:66:45:53:42:bc, ethertype IPv4 (0x0800), length 102: "
+        "198.51.100.1.53 > 192.0.2.1.45870: 59718*- q: A? web.lab.example. 1/0/1 web.lab.example. A 198.51.100.1 "
+        "ar: . OPT UDPsize=1232 (60)"
+    )
+    (r,) = jc.parse(tcpdump, vv)
+    assert (r["dns_qtype"], r["dns_qname"], r["dns_flags"], r["dns_edns"]) == (
+        "A",
+        "web.lab.example.",
+        "*-",
+        "UDPsize=1232",
+    )
+    assert r["dns_answers"] == [{"name": "web.lab.example.", "type": "A", "data": "198.51.100.1"}]
+    assert "unparsed" not in r and r["dns_length"] == 60

@@ -234,4 +234,6 @@ def _edns(rec: dict, rest: str) -> str:
     if i >= 0:
         j = rest.find(", ", i)
         rec["dns_edns"] = rest[i + 5 : j if j >= 0 else len(rest)]
+        if j < 0 and rest.startswith("ar: . OPT "):  # the additional section was the OPT record alone: read
+            return ""
     return rest
