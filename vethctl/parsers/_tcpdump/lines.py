@@ -22,9 +22,8 @@ FastPaths (`fastpath`) first: a flood's ICMP echo lines never reach parse_packet
 from collections.abc import Callable, Iterable, Iterator
 
 from jc.exceptions import ParseError
-from jc.streaming import streaming_line_input_type_check
 
-from vethctl.parsers._tcpdump.fastpath import EXACT_BELOW, FastPaths
+from vethctl.parsers._tcpdump.fastpath import FastPaths
 from vethctl.parsers._tcpdump.icmp import parse_icmp6_option
 from vethctl.parsers._tcpdump.patterns import (
     ANY_ETH_RE,
@@ -56,6 +55,7 @@ from vethctl.parsers._tcpdump.records import (
     add_unparsed,
     new_record,
 )
+from vethctl.parsers._tcpdump.stream import records
 
 
 def _ethertype(name: str, hexval: str) -> str:
@@ -256,17 +256,6 @@ def _parse_general(line: str) -> tuple[dict, int] | None:
 # ---------------------------------------------------------------------------
 
 
-def _not_a_line(line: object) -> Exception | None:
-    """the exception jc's streaming_line_input_type_check raises for `line`, or None for a str"""
-    if line.__class__ is str:
-        return None
-    try:
-        streaming_line_input_type_check(line)
-    except Exception as e:  # noqa: BLE001 - handed to the caller as jc's check gives it
-        return e
-    return None
-
-
 class LineParser:
     """
     Line-at-a-time state machine shared by the batch and streaming parsers.
@@ -327,84 +316,10 @@ class LineParser:
         return self._fast_swap(out)
 
     def stream(self, lines: Iterable, on_error: Callable[[Exception, object], object]) -> Iterator:
-        """The records of `lines` as they come (push() and flush() in one loop), and in place of a line that
-        raised, what on_error(exception, line) returns (or raises). The lines of a hot flow (a flood's echo
-        requests and replies, see `fastpath`) are read right here, never reaching push(): same records."""
-        push = self.push
-        flows = self.fast.flows
-        typed = self.typed
-        known = 0  # hot flows this loop has taken from `flows`
-        # those flows (fastpath.hot_flow: regex match, text, where it starts, record template), the one to
-        # try first for the next line in the "1" variables; `hot`: one is known and the pending record is a
-        # fast-path one (`steady`, see __init__), so the next line, if it is a hot flow's, can replace it
-        match1 = match2 = None
-        prefix1 = prefix2 = ""
-        at1 = at2 = 0
-        tpl1 = tpl2 = {}
-        hot = False
-        pending = self.pending
-        last_sec = None
-        seconds = 0
-        exact = False
-        for line in lines:
-            try:
-                if hot:
-                    m = match1(line)  # type: ignore[misc]
-                    if m is not None and line.startswith(prefix1, at1):
-                        tpl = tpl1
-                        if match2 is not None:  # a flood alternates: the other flow first for the next line
-                            match1, match2, prefix1, prefix2 = match2, match1, prefix2, prefix1
-                            at1, at2, tpl1, tpl2 = at2, at1, tpl2, tpl1
-                    elif match2 is not None:
-                        m = match2(line)
-                        if m is not None and not line.startswith(prefix2, at2):
-                            m = None
-                        tpl = tpl2
-                    else:
-                        m = None
-                    if m is not None:
-                        ts, sec, usec, seq = m.groups()
-                        rec = tpl.copy()
-                        if typed:
-                            if sec != last_sec:
-                                last_sec = sec
-                                seconds = int(sec) * 1000000
-                                exact = seconds < EXACT_BELOW
-                            # exact_time(seconds, usec), inline: a flood's every line comes here
-                            rec["timestamp"] = (seconds + int(usec)) / 1e6 if exact else float(ts)
-                            rec["icmp_seq"] = int(seq)
-                        else:
-                            rec["timestamp"] = ts
-                            rec["icmp_seq"] = seq
-                        out = pending
-                        pending = rec
-                        yield out  # (the pending record was a finished fast-path one, never None)
-                        continue
-                    self.pending = pending  # (held in a local while hot lines come)
-                rec = push(line)
-                pending = self.pending
-                if len(flows) != known:
-                    known = len(flows)
-                    match1, prefix1, at1, tpl1 = flows[0]
-                    if known > 1:
-                        match2, prefix2, at2, tpl2 = flows[1]
-                hot = self.steady and match1 is not None
-                if rec is not None:
-                    yield rec
-            except Exception as e:
-                if line.__class__ is str:  # push() raised: it holds the pending record
-                    pending = self.pending
-                else:  # a regex refused the line before anything changed: the local one is current
-                    self.pending = pending
-                # a line that is not a str: the error jc's own check gives (a hot flow's regex raised first)
-                yield on_error(_not_a_line(line) or e, line)
-        self.pending = pending
-        try:
-            rec = self.flush()
-            if rec is not None:
-                yield rec
-        except Exception as e:
-            yield on_error(e, "")
+        """The records of `lines` as they come, and in place of a line that raised, what on_error(exception,
+        line) returns (or raises): push() and flush() in one loop (`stream.records`), which reads the lines
+        of a hot flow itself (a flood's echo requests and replies, see `fastpath`): the same records."""
+        return records(self, lines, on_error)
 
     def _fast_swap(self, out: dict | None) -> dict | None:
         """bookkeeping after a fast-path record replaced `out` as the pending one"""
