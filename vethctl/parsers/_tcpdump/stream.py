@@ -30,8 +30,8 @@ def records(parser, lines: Iterable, on_error: Callable[[Exception, object], obj
     tpl_a = tpl_b = {}
     next_b = hot = False
     pending = parser.pending  # held in a local while hot lines come
-    last_sec = None
-    seconds = 0
+    last_sec = last_seq = None
+    seconds = seq_n = 0
     exact = False
     for line in lines:
         try:
@@ -68,7 +68,10 @@ def records(parser, lines: Iterable, on_error: Callable[[Exception, object], obj
                             exact = seconds < EXACT_BELOW
                         # exact_time(seconds, usec), inline: a flood's every line comes here
                         rec["timestamp"] = (seconds + int(usec)) / 1e6 if exact else float(ts)
-                        rec["icmp_seq"] = int(seq)
+                        if seq != last_seq:  # a reply carries its request's number: one int() for both
+                            last_seq = seq
+                            seq_n = int(seq)
+                        rec["icmp_seq"] = seq_n
                     else:
                         rec["timestamp"] = ts
                         rec["icmp_seq"] = seq
