@@ -362,3 +362,25 @@ def test_dns_with_vv_gives_the_question_of_a_response_and_edns():
     )
     assert r["dns_answers"] == [{"name": "web.lab.example.", "type": "A", "data": "198.51.100.1"}]
     assert "unparsed" not in r and r["dns_length"] == 60
+
+
+HEAD6 = "1795680046.000000 02:00:00:00:0a:01 > 02:00:00:00:0b:02, ethertype IPv6 (0x86dd), length 70: "
+
+
+@pytest.mark.parametrize(
+    ("name", "number", "expected"),
+    [
+        ("No Next Header", "59", "ipv6-nonxt"),
+        ("Mobile IP (old)", "62", "62"),
+        ("unknown", "59", "ipv6-nonxt"),
+    ],
+)
+def test_next_header_names_with_spaces_and_parentheses(name, number, expected):
+    """as other tcpdump versions print them too ("No Next Header" in 4.9, "unknown" in 4.99)"""
+    line = (
+        f"{HEAD6}(hlim 64, next-header {name} ({number}) payload length: 16) 2001:db8:1::1.5 > 2001:db8:2::1.6: "
+        "UDP, length 8"
+    )
+    (r,) = jc.parse(tcpdump, line)
+    assert (r["next_header"], r["hop_limit"], r["ip_length"], r["src_port"]) == (expected, 64, 16, 5)
+    assert "unparsed" not in r
