@@ -1,12 +1,13 @@
 """The flood fast paths of one LineParser: IPv4 ICMP echo lines of `tcpdump -nn -tt -e` read without the
 general machinery.
 
-A ping flood is the common heavy case. FastPaths.record() reads such a line, first through a regex of
-its own for each of its (at most two) hot flows, then through its "flow templates" (the text between the
-timestamp and ", seq " repeats from line to line: only the timestamp and the sequence number are
-converted), then through one regex (FAST_ECHO_RE), and builds typed values directly when the parser
-wants processed output. Any other line gives None: the parser then takes the reference path
-(`lines.parse_packet_line`), and the tests check that the two agree.
+A ping flood is the common heavy case. FastPaths.record() reads such a line, first through each of its
+(at most two) hot flows (`hot_flow`: a small regex and a startswith), then through its "flow templates"
+(the text between the timestamp and ", seq " repeats from line to line: only the timestamp and the
+sequence number are converted), then through one regex (FAST_ECHO_RE), and builds typed values directly
+when the parser wants processed output. Any other line gives None: the parser then takes the reference
+path (`lines.parse_packet_line`), and the tests check that the two agree. The streaming loop
+(`stream.records`) reads the hot flows' lines itself, from `flows`, without calling record().
 
 All state (templates, hit counts, hot flows) belongs to the one FastPaths object a LineParser owns:
 parsers in other threads or over other captures never see it.
@@ -22,9 +23,9 @@ _fast_echo = FAST_ECHO_RE.match
 _echo_tail = ascii_re(f"({FNUM}\\.{FNUM})( .*), seq ({FNUM}), length ({FNUM})$").match
 # flow templates a parser keeps at most (a capture of many short flows must not grow without bound)
 TEMPLATES_MAX = 4096
-# A flow a parser has seen this often gets a regex of its own: the line's text as a literal but for the
-# timestamp and the sequence number. It matches in half the time of the template lookup and builds no
-# key string. At most two per parser (a flood's requests and replies), so that other lines pay little.
+# A flow a parser has seen this often becomes hot (see hot_flow): read in a fraction of the template lookup's
+# time, with no key string built. At most two per parser (a flood's requests and replies), so that other
+# lines pay little.
 HOT_AFTER = 64
 HOT_MAX = 2  # FastPaths keeps them in two cells, `first` and `second`
 
