@@ -348,6 +348,31 @@ Examples:
         "unparsed": "HTTP: GET / HTTP/1.1"
       },
       {
+        "timestamp": 1796047073.383926,
+        "src_mac": "ee:06:ca:3e:77:3a",
+        "dst_mac": "06:a2:b0:6d:12:09",
+        "ethertype": "ipv4",
+        "length": 162,
+        "src_ip": "198.51.100.1",
+        "dst_ip": "192.0.2.1",
+        "src_port": 53,
+        "dst_port": 47532,
+        "protocol": "udp",
+        "dns_id": 25519,
+        "dns_response": true,
+        "dns_rcode": "NoError",
+        "dns_flags": "*",
+        "dns_ancount": 3,
+        "dns_nscount": 0,
+        "dns_arcount": 1,
+        "dns_answers": [
+          {"type": "CNAME", "data": "www.lab.example."},
+          {"type": "CNAME", "data": "web.lab.example."},
+          {"type": "A", "data": "198.51.100.1"}
+        ],
+        "dns_length": 120
+      },
+      {
         "timestamp": 1795682642.293579,
         "src_mac": "e6:42:a5:4d:e8:d3",
         "dst_mac": "ff:ff:ff:ff:ff:ff",
