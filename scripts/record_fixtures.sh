@@ -245,6 +245,20 @@ time.sleep(0.5)
 s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_LEAVE_GROUP, mreq)
 EOF
 
+# a router advertisement from vtp-r's link-local address on vtp-r0 (prefix 2001:db8:1::/64, MTU 1500, its
+# link-layer address), as radvd would send it; Linux sends none by itself
+cat >"$WORK/ra.py" <<'EOF'
+import socket, struct, sys
+ifname, mac = sys.argv[1], bytes.fromhex(sys.argv[2].replace(':', ''))
+ra = struct.pack('!BBHBBHII', 134, 0, 0, 64, 0, 1800, 0, 0)
+ra += struct.pack('!BBBBIII', 3, 4, 64, 0xC0, 86400, 14400, 0) + socket.inet_pton(socket.AF_INET6, '2001:db8:1::')
+ra += struct.pack('!BBHI', 5, 1, 0, 1500) + struct.pack('!BB', 1, 1) + mac
+s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 255)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, ifname.encode())
+s.sendto(ra, ('ff02::1', 0, 0, socket.if_nametoindex(ifname)))
+EOF
+
 # raw frame injector (VLAN, QinQ, LLDP, STP, unknown ethertype)
 cat >"$WORK/inject.py" <<'EOF'
 import socket, struct, sys
@@ -563,7 +577,8 @@ fi
 # nd: IPv6 neighbour discovery and ICMPv6 errors: NS/NA (-v: link-layer address options), a ping to an
 # absent address behind the router (its NS go unanswered: address unreachable), packet too big (the
 # router's link to vtp-b at MTU 1280), no route and administratively prohibited (ip6tables REJECT on the
-# router), an MLDv1 report and done (a group joined and left with force_mld_version=1)
+# router), an MLDv1 report and done (a group joined and left with force_mld_version=1), a router
+# advertisement (sent by a script: Linux sends none) and the DAD of the address vtp-a makes from it
 #   ip netns exec vtp-a ping -6 -c 1 2001:db8:2::77 ; ping -6 -c 1 -s 1400 -M do 2001:db8:2::1 ...
 if want nd; then
   x vtp-a ip -6 neigh flush all
@@ -578,6 +593,8 @@ if want nd; then
   x vtp-a ping -6 -n -c 1 -W 1 2001:db8:2::2 >/dev/null || true
   x vtp-a ping -6 -n -c 1 -W 1 2001:db8:2::3 >/dev/null || true
   x vtp-a python3 "$WORK/mld.py" vtp-a0 ff05::db8
+  x vtp-r python3 "$WORK/ra.py" vtp-r0 "$(x vtp-r cat /sys/class/net/vtp-r0/address)"
+  sleep 1.5  # vtp-a takes the prefix (SLAAC): its address's DAD neighbor solicitation follows
   stop_capture nd
   render nd nd-verbose -nn -tt -e -v
   x vtp-a sysctl -qw net.ipv6.conf.vtp-a0.force_mld_version=0

@@ -273,6 +273,12 @@ def test_neighbor_discovery_and_icmp6_errors_from_the_lab(case):
     ]
     (ptb,) = pick(recs, icmp_type="packet too big")
     assert ptb["mtu"] == 1280 and ptb["src_ip"] == "2001:db8:1::254"
+    (ra,) = pick(recs, icmp_type="router advertisement")
+    assert ra["dst_ip"] == "ff02::1" and ra.get("source_lladdr") == (
+        ra["src_mac"] if "verbose" in case else None
+    )
+    dad = [r for r in pick(recs, icmp_type="neighbor solicitation") if r["src_ip"] == "::"]
+    assert dad and dad[0]["target_ip"].startswith("2001:db8:1:0:")  # the address vtp-a made from the prefix
     mld = [r for r in recs if r.get("icmp_type", "").startswith("multicast listener")]
     assert [(r["icmp_type"], r["mld_group"]) for r in mld][-1] == ("multicast listener done", "ff05::db8")
     assert mld[0]["icmp_type"] == "multicast listener report" and mld[0]["ext_headers"][0].startswith("HBH")
