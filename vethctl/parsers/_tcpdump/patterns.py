@@ -44,7 +44,8 @@ FAST_HDR_RE = ascii_re(
 ECHO_KIND = {"request": "echo request", "reply": "echo reply"}
 
 # time: -tt (epoch), default (time of day), -tttt (date and time of day)
-TS_RE = ascii_re(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+|\d\d:\d\d:\d\d\.\d+|\d+\.\d+) +")
+# (a time alone on its line: tcpdump printed nothing after it, e.g. for some 802.11 frames without -e)
+TS_RE = ascii_re(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+|\d\d:\d\d:\d\d\.\d+|\d+\.\d+)(?: +|$)")
 # what tcpdump prints at the start of a line instead of the time: a pcap record header it refuses (group 1,
 # the whole line), or the time it could not format (group 2: "Error converting time" for -tt past 2^31 s in
 # 4.99, "timestamp overflow", "gmtime() error", "localtime() error"), followed by the rest of a packet line
