@@ -101,3 +101,13 @@ def test_every_pcap_has_pinned_counts():
 
 def test_lab_fixtures_have_pcaps():
     assert len(LAB_PCAPS) >= 10
+
+
+def test_the_synthetic_pcaps_are_what_make_pcaps_writes(tmp_path):
+    """tests/fixtures/linux/make_pcaps.py rebuilds the committed synthetic captures byte for byte"""
+    from tests.fixtures.linux import make_pcaps
+
+    written = make_pcaps.build(tmp_path)
+    assert len(written) == len(make_pcaps.KINDS) >= 6
+    for path in written:
+        assert path.read_bytes() == (FIXTURES / path.name).read_bytes(), path.name
