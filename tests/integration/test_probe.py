@@ -182,3 +182,53 @@ def test_trace_takes_to_or_probe(servers):
     for extra in ([], ["--to", "203.0.113.7", "--probe", "tcp:203.0.113.7:80"]):
         proc = vethctl("trace", f"netns/{client}", *extra, check=False)
         assert proc.returncode == 2 and "--to ADDR or --probe SPEC" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    "name,outcome,detail,rcode",
+    [
+        ("web.lab.example", "answered", "1 answer(s): A ", "NoError"),
+        ("nope.lab.example", "nxdomain", "does not exist (NXDOMAIN)", "NXDomain"),
+        ("broken.lab.example", "servfail", "SERVFAIL", "ServFail"),  # dnsmasq's upstream answers SERVFAIL
+        ("elsewhere.example", "refused", "REFUSED", "Refused"),  # not its zone, and it has no upstream
+    ],
+)
+def test_dns_outcomes_are_read_from_the_answer_packet(servers, name, outcome, detail, rcode):
+    server = servers["servers"]["ip"]
+    r = probe(servers, f"dns:{name}@{server}", "--count", "1")
+    p = r["probe"]
+    assert (p["kind"], p["name"], p["outcome"]) == ("dns", name, outcome), r["observations"]
+    assert detail in p["detail"] and p["argv"][0] == "dig"
+    query, answer = (
+        next(pk for pk in r["capture"]["packets"] if pk.get("dns_response") is flag) for flag in (False, True)
+    )
+    assert query["dns_id"] == answer["dns_id"] and query["dns_qname"].rstrip(".") == name
+    assert answer["src_ip"] == server and answer["dns_rcode"] == rcode
+    if outcome == "answered":
+        assert (
+            p["answers"] == [f"A {a['data']}" for a in answer["dns_answers"]] and answer["dns_ancount"] == 1
+        )
+    else:
+        assert p["answers"] == [] and not answer.get("dns_answers")
+
+
+def test_a_dns_query_traced_hop_by_hop_by_its_id(servers):
+    client = servers["pods"][0]["netns"]
+    server = servers["servers"]["ip"]
+    r = json.loads(
+        vethctl(
+            "trace",
+            f"netns/{client}",
+            "--probe",
+            f"dns:web.lab.example@{server}",
+            "--count",
+            "1",
+            "-o",
+            "json",
+        ).stdout
+    )
+    roles = [h["role"] for h in r["hops"]]
+    assert roles[0] == "pod" and roles[-1] == "dst pod", roles
+    assert all(h["requests"] == 1 and h["replies"] == 1 for h in r["hops"]), r["hops"]
+    ids = {p["dns_id"] for h in r["hops"] for p in h["packets"] if "dns_id" in p}
+    assert len(ids) == 1  # one query, matched across every hop by its id
