@@ -45,6 +45,11 @@ class ProbeSpec:
         )
 
     @property
+    def decode_as(self) -> str | None:
+        """tcpdump decodes DNS on port 53 by itself; on another port only when told (`-T domain`)."""
+        return "domain" if self.kind == "dns" and self.port != DNS_PORT else None
+
+    @property
     def qtype(self) -> str:
         return "AAAA" if self.address.version == 6 else "A"
 
@@ -131,3 +136,10 @@ def check_probe_options(count: int, timeout: int) -> None:
         raise BadInput(f"--count {count} is out of range", hint=f"give 1 to {MAX_COUNT}")
     if not 1 <= timeout <= MAX_TIMEOUT:
         raise BadInput(f"--timeout {timeout} is out of range", hint=f"give 1 to {MAX_TIMEOUT} seconds")
+
+
+def decode_for(probes) -> str | None:
+    """`-T domain` for a capture that carries these probes when its UDP is all DNS on ports tcpdump does not
+    decode as DNS by itself (it would misread another UDP probe's datagrams); None otherwise."""
+    udp = [p for p in probes if p.protocol == "udp"]
+    return "domain" if udp and all(p.decode_as == "domain" for p in udp) else None

@@ -232,3 +232,15 @@ def test_a_dns_query_traced_hop_by_hop_by_its_id(servers):
     assert all(h["requests"] == 1 and h["replies"] == 1 for h in r["hops"]), r["hops"]
     ids = {p["dns_id"] for h in r["hops"] for p in h["packets"] if "dns_id" in p}
     assert len(ids) == 1  # one query, matched across every hop by its id
+
+
+def test_dns_queries_that_a_rule_drops_are_no_reply_with_their_retries(servers):
+    # the --policy lab drops UDP 9001 at the server pod: a DNS server "there" never answers
+    r = probe(
+        servers, f"dns:web.lab.example@{servers['servers']['ip']}:9001", "--count", "2", "--timeout", "1"
+    )
+    p = r["probe"]
+    queries = [pk for pk in r["capture"]["packets"] if pk.get("dns_id") is not None]
+    assert p["outcome"] == "no-reply" and p["sent"] == len(queries) == 2, (p, queries)
+    assert all(not q["dns_response"] for q in queries)
+    assert any("2 queries (dig's tries)" in o and "no response came" in o for o in r["observations"])

@@ -78,3 +78,14 @@ def test_dns_asks_for_the_family_of_its_server():
 def test_counts_and_timeouts_out_of_range(count, timeout):
     with pytest.raises(BadInput):
         check_probe_options(count, timeout)
+
+
+def test_dns_on_another_port_is_decoded_as_dns_when_nothing_else_is_udp():
+    from vethctl.probespec import decode_for
+
+    dns53, dns9053 = parse_probe("dns:web.example@192.0.2.53"), parse_probe("dns:web.example@192.0.2.53:9053")
+    udp, tcp = parse_probe("udp:192.0.2.7:9000"), parse_probe("tcp:192.0.2.7:80")
+    assert dns53.decode_as is None and dns9053.decode_as == "domain"
+    assert decode_for([dns9053]) == "domain" and decode_for([dns9053, tcp]) == "domain"
+    assert decode_for([dns9053, udp]) is None  # -T domain would misread the UDP probe's datagrams
+    assert decode_for([dns53]) is None and decode_for([tcp]) is None and decode_for([]) is None

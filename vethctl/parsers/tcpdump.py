@@ -419,6 +419,7 @@ import jc.utils
 from jc.exceptions import ParseError
 
 from vethctl.parsers._tcpdump import LineParser, process
+from vethctl.parsers._tcpdump.dns import as_dns  # noqa: F401  (public: DNS captured with -T domain)
 
 
 class info:

@@ -10,7 +10,7 @@ from vethctl.plan import Plan, Step
 from vethctl.plan.attach import attach_steps
 from vethctl.plan.capture import capture_steps
 from vethctl.plan.probe import ping_step, probe_filter, probe_steps
-from vethctl.probespec import ProbeSpec
+from vethctl.probespec import ProbeSpec, decode_for
 
 
 def observe_steps(att: Attachment, destinations: Iterable[IPAddress]) -> list[Step]:
@@ -52,9 +52,10 @@ def build_run(
     """The walkthrough: attach, look at the routes, capture on the host end, ping from the pod (and send each
     probe, key `probeJ_`...), tear down. pod_captures: {interface of the pod: filter} for probes that leave
     the pod by another interface than the veth: captured there too (key `podcap:IFACE`)."""
-    start, stop = capture_steps(att.host_end.name, filter_expr, pcap)
+    decode_as = decode_for(probes)
+    start, stop = capture_steps(att.host_end.name, filter_expr, pcap, decode_as=decode_as)
     extra = [
-        capture_steps(dev, filt, None, key=f"podcap:{dev}", netns=att.pod_end.netns)
+        capture_steps(dev, filt, None, key=f"podcap:{dev}", netns=att.pod_end.netns, decode_as=decode_as)
         for dev, filt in (pod_captures or {}).items()
     ]
     destinations = ([ping_addr] if ping_addr is not None else []) + [p.address for p in probes]

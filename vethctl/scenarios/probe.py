@@ -86,11 +86,15 @@ def probe(
         )
     dev = route["dev"]
     filt = probe_filter(spec)
-    start, stop = capture_steps(dev, filt, pcap and os.path.abspath(pcap), netns=located.netns)
+    start, stop = capture_steps(
+        dev, filt, pcap and os.path.abspath(pcap), netns=located.netns, decode_as=spec.decode_as
+    )
     steps = probe_steps(spec, located.netns, count=count, timeout=timeout)
     ex.execute(Plan((start, *steps, stop), title=f"probe {spec}"))
     cap = ex.by_key["capture"]
     packets = jc.parse(tcpdump_parser, cap.stdout, quiet=True)
+    if spec.decode_as == "domain":  # captured with -T domain: DNS on another port, read as port 53's
+        packets = [tcpdump_parser.as_dns(p) for p in packets]
     counters = tcpdump_counters(cap.stderr)
     results = [ex.by_key[s.key] for s in steps]
     outcome, notes = explain(

@@ -38,7 +38,7 @@ from vethctl.parsers.ping import parse_ping
 from vethctl.parsers.tcpdump_stats import counters as tcpdump_counters
 from vethctl.plan.probe import probe_filter
 from vethctl.plan.run import build_run, run_filter
-from vethctl.probespec import ProbeSpec, check_probe_options, parse_probe
+from vethctl.probespec import ProbeSpec, check_probe_options, decode_for, parse_probe
 from vethctl.resolve.kube import KubeScope
 from vethctl.resolve.locate import Located, host_veth_of, locate
 from vethctl.resolve.select import select
@@ -175,6 +175,11 @@ def run(opts: RunOptions, hosts: Hosts, *, on_line=None) -> RunOutcome:
     return outcome
 
 
+def _packets(text: str, dns_elsewhere: bool) -> list[dict]:
+    packets = jc.parse(tcpdump_parser, text, quiet=True)
+    return [tcpdump_parser.as_dns(p) for p in packets] if dns_elsewhere else packets
+
+
 def _pod_side_probes(ex: Executor, located: Located, att: Attachment, specs) -> dict[str, list[ProbeSpec]]:
     """{interface: probes} for the probes that leave the pod by another interface than the new veth (its
     subnet aside, nothing is routed by the veth): the capture on the host end cannot see them, so they are
@@ -214,7 +219,8 @@ def _report(
     ping_res = ex.by_key.get("ping")
     ping, ping_lines = parse_ping(ping_res.stdout) if ping_res else (None, [])
     cap = ex.by_key["capture"]
-    packets = jc.parse(tcpdump_parser, cap.stdout, quiet=True)
+    dns_elsewhere = decode_for(opts.probe_specs) == "domain"  # captured with -T domain
+    packets = _packets(cap.stdout, dns_elsewhere)
     counters = tcpdump_counters(cap.stderr)
     host = End(att.host_end.name, str(att.host_end.address))
     pod_end = End(att.pod_end.name, str(att.pod_end.address))
@@ -234,7 +240,7 @@ def _report(
     probes, probe_captures, seen_by = [], [], {}
     for dev, specs in pod_side.items():
         res = ex.by_key[f"podcap:{dev}"]
-        pod_packets = jc.parse(tcpdump_parser, res.stdout, quiet=True)
+        pod_packets = _packets(res.stdout, dns_elsewhere)
         filt = " or ".join(f"({probe_filter(s)})" for s in specs)
         probe_captures.append(
             ProbeCapture(

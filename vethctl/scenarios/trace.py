@@ -121,7 +121,7 @@ def _next_node(
     return added + more
 
 
-def _start_remote_captures(ex: Executor, hops: list, filt: str) -> list:
+def _start_remote_captures(ex: Executor, hops: list, filt: str, decode_as: str | None = None) -> list:
     """The captures on hops of another machine (a node reached over ssh): started there, each on its own
     executor (same journal), before the local plan runs; stopped by the caller after it."""
     jobs = []
@@ -136,7 +136,7 @@ def _start_remote_captures(ex: Executor, hops: list, filt: str) -> list:
                 None,
                 key=f"hop{i}",
                 netns=None if hop.node_side else hop.netns,
-                decode_as=hop.decode_as,
+                decode_as=hop.decode_as or decode_as,
             )
             jobs.append((there, there.start(start)))
     except BaseException:
@@ -255,7 +255,7 @@ def trace(
                 hops[i].interface,
                 hops[i].node_netns if hops[i].node_side else hops[i].netns,
                 hops[i].filter,
-                hops[i].decode_as,
+                hops[i].decode_as or (spec.decode_as if spec else None),
             )
             for i in here
         ],
@@ -269,7 +269,9 @@ def trace(
         size=size,
         keys=[f"hop{i}" for i in here],
     )
-    remote_jobs = _start_remote_captures(ex, hops, filt)  # the captures on other machines start first
+    remote_jobs = _start_remote_captures(
+        ex, hops, filt, spec.decode_as if spec else None
+    )  # the captures on other machines start first
     try:
         ex.execute(plan)
     finally:
@@ -290,6 +292,8 @@ def trace(
     for i, hop in enumerate(hops):
         res = ex.by_key[f"hop{i}"]
         hop.packets = jc.parse(tcpdump_parser, res.stdout, quiet=True)
+        if spec is not None and spec.decode_as == "domain":  # -T domain: DNS on another port
+            hop.packets = [tcpdump_parser.as_dns(p) for p in hop.packets]
         if hop.decode_as:  # the underlay: each VXLAN packet as the packet it carries, with its outer header
             hop.packets = decapsulate(hop.packets, hop.interface)
         hop.counters = tcpdump_counters(res.stderr)

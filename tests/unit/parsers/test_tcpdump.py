@@ -719,3 +719,18 @@ def test_fast_paths_equal_general_path_on_mutated_echo_lines(line, i, junk):
         want = {typed: twice(typed) for typed in (False, True)}
     for attempt in (0, 1):
         assert [got[typed][attempt] for typed in got] == [want[typed][attempt] for typed in got], attempt
+
+
+def test_as_dns_reads_a_dns_message_on_another_port_as_port_53s():
+    """`-T domain` makes tcpdump print DNS on any port as on 53; as_dns reads it the same way."""
+    line = (
+        "1796051853.372113 86:6d:de:4d:c1:91 > 32:39:d6:a1:0d:c9, ethertype IPv4 (0x0800), length 98: "
+        "198.18.8.2.34674 > 198.18.8.3.{port}: 19890+ [1au] A? web.lab.example. (56)"
+    )
+    (other,) = jc.parse(tcpdump, line.format(port=9001), quiet=True)
+    (on53,) = jc.parse(tcpdump, line.format(port=53), quiet=True)
+    assert "dns_id" not in other and other["unparsed"].startswith("19890+")
+    assert tcpdump.as_dns(other) == on53 | {"dst_port": 9001}
+    echo = {"protocol": "udp", "unparsed": "hello", "src_port": 9000}
+    assert tcpdump.as_dns(echo) is echo  # not DNS: left as it is
+    assert tcpdump.as_dns(on53) is on53

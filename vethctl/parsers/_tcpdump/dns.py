@@ -13,6 +13,7 @@ tcpdump 4.99 (print-domain.c) prints a query as
 A message cut short ends in "[|domain]" instead of "(LEN)". Whatever is not read stays in `unparsed`.
 """
 
+from vethctl.parsers._tcpdump.convert import process
 from vethctl.parsers._tcpdump.patterns import ascii_re
 
 # ports tcpdump decodes as DNS (53) and multicast DNS (5353), as the raw record holds them
@@ -237,3 +238,22 @@ def _edns(rec: dict, rest: str) -> str:
         if j < 0 and rest.startswith("ar: . OPT "):  # the additional section was the OPT record alone: read
             return ""
     return rest
+
+
+def as_dns(record: dict) -> dict:
+    """
+    A processed UDP record of a capture made with `-T domain` (DNS on a port tcpdump does not decode as DNS
+    by itself, which it prints as it prints port 53's): its dns_* fields read from `unparsed`, as for port
+    53. Other records are returned as they are.
+    """
+    text = record.get("unparsed")
+    if record.get("protocol") != "udp" or not text or not text[:1].isdigit() or "dns_id" in record:
+        return record
+    raw: dict = {}
+    rest = parse_dns(raw, text)
+    if "dns_id" not in raw:
+        return record
+    out = {k: v for k, v in record.items() if k != "unparsed"} | process(raw)
+    if rest:
+        out["unparsed"] = rest
+    return out
