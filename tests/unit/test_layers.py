@@ -16,6 +16,7 @@ PACKAGE = ROOT / "vethctl"
 # the layer of each top-level module or package of vethctl (STYLE.md's table)
 LAYERS = {
     "errors": 0,
+    "secure": 0,
     "model": 0,
     "results": 0,
     "probespec": 0,
