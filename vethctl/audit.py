@@ -18,6 +18,9 @@ _autoinit = os.environ.get("LOGURU_AUTOINIT")
 os.environ["LOGURU_AUTOINIT"] = "False"
 from loguru import logger  # noqa: E402
 
+from vethctl.errors import VethctlError  # noqa: E402
+from vethctl.secure import create_file, escape_lines  # noqa: E402
+
 if _autoinit is None:
     del os.environ["LOGURU_AUTOINIT"]
 else:
@@ -55,7 +58,7 @@ class _Sink:
             stamp = record["time"].strftime("%H:%M:%S.%f")[:-3]
             if self.dim:
                 stamp = f"\x1b[2m{stamp}\x1b[0m"
-            sys.stderr.write(f"{stamp} {record['message']}\n")
+            sys.stderr.write(f"{stamp} {escape_lines(record['message'])}\n")
             sys.stderr.flush()
 
     def _audit(self, record, entry: dict) -> None:
@@ -68,13 +71,15 @@ class _Sink:
         )
         try:
             if self.fd is None:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                self.fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+                self.path.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+                # appended to, never through a link, never someone else's file (secure.create_file)
+                self.fd = create_file("--audit-log", str(self.path), 0o640, append=True)
             os.write(self.fd, (line + "\n").encode())
-        except OSError as exc:
+        except (OSError, VethctlError) as exc:
             self.failed = True
+            why = exc.strerror if isinstance(exc, OSError) else str(exc)
             print(
-                f"vethctl: warning: cannot write the audit log {self.path}: {exc.strerror}"
+                f"vethctl: warning: cannot write the audit log {self.path}: {why}"
                 " (set --audit-log or VETHCTL_AUDIT_LOG)",
                 file=sys.stderr,
             )

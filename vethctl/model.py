@@ -133,6 +133,22 @@ def validate_ifname(name: str, option: str) -> str:
     return name
 
 
+_SCOPE_ID = re.compile(r"[A-Za-z0-9_.-]+")
+
+
+def check_scope_id(text: str, option: str) -> None:
+    """An IPv6 scope id (`fe80::1%eth0`) is an interface name or a number: `ipaddress` accepts anything
+    after the '%' (newlines, '$', spaces), which would reach a transcript and the commands."""
+    if "%" not in text:
+        return
+    scope = text.split("/", 1)[0].partition("%")[2]
+    if not _SCOPE_ID.fullmatch(scope):
+        raise BadInput(
+            f"{option} {text!r}: the scope id {scope!r} is not an interface name or number",
+            hint="write it as fe80::1%eth0 (letters, digits, '_', '.', '-')",
+        )
+
+
 def parse_interface(text: str, option: str) -> IPInterface:
     """An address with its prefix (CIDR), e.g. 203.0.113.100/24."""
     if "/" not in text:
@@ -140,6 +156,7 @@ def parse_interface(text: str, option: str) -> IPInterface:
             f"{option} {text!r} has no prefix length",
             hint="write it as ADDRESS/PREFIX, e.g. 203.0.113.100/24",
         )
+    check_scope_id(text, option)
     try:
         iface = ipaddress.ip_interface(text)
     except ValueError as exc:
@@ -165,6 +182,7 @@ def parse_interface(text: str, option: str) -> IPInterface:
 
 
 def parse_address(text: str, option: str) -> IPAddress:
+    check_scope_id(text, option)
     try:
         return ipaddress.ip_address(text)
     except ValueError:
@@ -213,6 +231,16 @@ def choose_subnet(used: Iterable[IPNetwork], version: int = 4) -> IPNetwork:
             return net
     what = "/24 of the documentation and benchmark ranges" if version == 4 else f"/64 of {DOC_RANGE6}"
     raise BadInput(f"every {what} overlaps a route here", hint="give --pod-addr and --host-addr")
+
+
+def check_filter_text(filter_expr: str, option: str = "--filter") -> None:
+    """A capture filter is an expression, never an option: one starting with '-' is refused (tcpdump would
+    read `-V FILE` or `-w FILE` as root), whatever `--` in the argv already does about it."""
+    if filter_expr.lstrip().startswith("-"):
+        raise BadInput(
+            f"{option} {filter_expr!r} starts with '-': a filter is an expression, not tcpdump options",
+            hint="see `man pcap-filter`, e.g. 'arp or icmp'",
+        )
 
 
 def check_pings(count: int, interval: float, max_count: int = 100000) -> None:

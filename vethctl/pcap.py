@@ -7,6 +7,7 @@ import heapq
 import struct
 from collections.abc import Iterator
 from operator import itemgetter
+from typing import BinaryIO
 
 MAGICS = {0xA1B2C3D4: 1_000_000, 0xA1B23C4D: 1_000_000_000}
 
@@ -39,9 +40,10 @@ def _records(path: str) -> Iterator[tuple[float, bytes, bytes]]:
             yield sec + frac / scale, struct.pack("<IIII", sec, frac * 1_000_000 // scale, incl, orig), data
 
 
-def merge(inputs: list[str], output: str) -> int:
-    """Write `output` with every packet of `inputs`, by time; the link type is the first file's. Packets
-    with the same time keep the order of their files, then their order within the file (heapq.merge)."""
+def merge(inputs: list[str], out: BinaryIO) -> int:
+    """Write to `out` (a file the caller opened: secure.create_file) every packet of `inputs`, by time; the
+    link type is the first file's. Packets with the same time keep the order of their files, then their
+    order within the file (heapq.merge)."""
     linktype, snaplen = 1, 262144
     for path in inputs:
         with open(path, "rb") as fh:
@@ -50,9 +52,8 @@ def merge(inputs: list[str], output: str) -> int:
             snaplen, linktype = struct.unpack((_endian(head) or ">") + "II", head[16:24])
             break
     count = 0
-    with open(output, "wb") as out:
-        out.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, snaplen, linktype))
-        for _ts, hdr, data in heapq.merge(*(_records(p) for p in inputs), key=itemgetter(0)):
-            out.write(hdr + data)
-            count += 1
+    out.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, snaplen, linktype))
+    for _ts, hdr, data in heapq.merge(*(_records(p) for p in inputs), key=itemgetter(0)):
+        out.write(hdr + data)
+        count += 1
     return count

@@ -8,15 +8,44 @@ from datetime import UTC, datetime
 from vethctl.commands import on_node
 from vethctl.model import Node
 from vethctl.plan import Plan, Step
+from vethctl.secure import escape
+
+
+def quote(arg: str) -> str:
+    """One argument as bash reads it back: shlex's quoting, or ANSI-C quoting ($'e\\x01x') when it holds a
+    character a terminal would act on or a reader would not see (it then reads the same in a script and
+    shows as what it is on a screen)."""
+    if arg.isprintable():
+        return shlex.quote(arg)
+    return "$'" + "".join(_ansi_c(ch) for ch in arg) + "'"
+
+
+def _ansi_c(ch: str) -> str:
+    """One character inside $'...': as is, backslash-escaped (\\ and '), or as the \\xHH escapes of its
+    UTF-8 bytes (bash gives back the same bytes in any locale)."""
+    if ch in "\\'":
+        return "\\" + ch
+    if ch.isprintable():
+        return ch
+    return "".join(f"\\x{b:02x}" for b in ch.encode("utf-8", "surrogateescape"))
 
 
 def command_text(argv: tuple[str, ...]) -> str:
     """An argv as a person types it: shell-quoted where it must be."""
-    return shlex.join(argv)
+    return " ".join(quote(a) for a in argv)
+
+
+def comment(text: str) -> str:
+    """Text as shell comment lines: every line of it behind a '#' (a newline in a value cannot end the
+    comment and start a command), every non-printable character escaped."""
+    lines = text.split("\n")
+    return "\n".join(f"# {escape(line)}".rstrip() for line in lines)
 
 
 def command_line(step: Step, node: Node) -> str:
-    return command_text(on_node(node.netns, node.sudo, step.argv, step.netns))
+    """A step as a shell line; a file it writes is opened by the shell, as its standard input (`0>FILE`)."""
+    line = command_text(on_node(node.netns, node.sudo, step.argv, step.netns))
+    return f"{line} 0>{quote(step.writes)}" if step.writes else line
 
 
 def dry_run(plan: Plan, node: Node) -> str:
@@ -45,7 +74,7 @@ def transcript(plan: Plan, node: Node, *, header: str) -> str:
     sudo = "sudo " if node.sudo else ""
     out = [
         "#!/usr/bin/env bash",
-        *(f"# {line}" for line in header.splitlines()),
+        comment(header),
         f"# written by vethctl on {datetime.now(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}",
         "# replay: as root on the node, `bash THIS_FILE`" if not node.sudo else "# replay: `bash THIS_FILE`",
         "set -euo pipefail",
@@ -75,7 +104,7 @@ def transcript(plan: Plan, node: Node, *, header: str) -> str:
         if step.phase != phase:
             phase = step.phase
             out.append(f"# --- {phase}")
-        out.append(f"# {step.purpose}" if step.purpose else "#")
+        out.append(comment(step.purpose))
         out += _script_lines(step, node, sudo, fds)
     if undo_lines or kill_lines:
         out += ["", "trap - EXIT"]

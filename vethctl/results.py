@@ -99,6 +99,7 @@ class RunCapture(Document):
     pcap: str | None
     counters: dict
     packets: tuple[dict, ...]
+    packets_not_kept: int = 0  # printed past the bound the report keeps (execute/bounded.py): counted only
 
 
 @dataclass(frozen=True)
@@ -302,6 +303,7 @@ class CaptureSummary(Document):
     counters: dict
     stopped_by: str
     packets: tuple[dict, ...]
+    packets_not_kept: int = 0
 
 
 @dataclass(frozen=True)
@@ -324,6 +326,7 @@ class ManyCaptureSummary(Document):
     stopped_by: str
     pods: tuple[PodCapture, ...]
     packets: tuple[dict, ...]
+    packets_not_kept: int = 0
 
 
 @dataclass(frozen=True)
@@ -436,6 +439,7 @@ class LabDownResult(Document):
     removed: tuple[str, ...]
     commands: Commands
     note: str | None = field(default=None, metadata=OMIT_IF_NONE)
+    left: tuple[str, ...] | None = field(default=None, metadata=OMIT_IF_NONE)  # not verified as the lab's
 
 
 @dataclass(frozen=True)

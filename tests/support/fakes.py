@@ -26,7 +26,7 @@ class FakeExecutor:
     answers: list
     calls: list[Call] = field(default_factory=list)
 
-    def read(self, argv, netns=None, *, purpose="", ok_codes=frozenset({0})):
+    def read(self, argv, netns=None, *, purpose="", ok_codes=frozenset({0}), max_output=None):
         self.calls.append(Call(argv, netns, purpose, frozenset(ok_codes)))
         answer = self.answers.pop(0)
         if isinstance(answer, Exception):

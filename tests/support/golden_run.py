@@ -102,8 +102,11 @@ FACT_METHODS = (
     "which",
     "kill",
     "cmdline",
+    "start_time",
+    "lstat",
     "netns_holders",
     "netns_inodes",
+    "netns_owned_elsewhere",
     "hostname",
 )
 
@@ -119,8 +122,11 @@ class RecordingHost:
         self._ran.append(self._paths.hide(list(argv)))
         return self._real.command(argv, stdin)
 
-    def background_argv(self, argv):
-        return self._real.background_argv(argv)
+    def background_argv(self, argv, writes=None):
+        return self._real.background_argv(argv, writes)
+
+    def output_file(self, path):
+        return self._real.output_file(path)
 
     def close(self):
         self._real.close()
@@ -214,8 +220,13 @@ class ReplayHost:
             return local[sys.executable]["-c", _TCPDUMP_LIKE, out, err, rc, by_itself]
         return local["sh"]["-c", _PRINT, "replay", out, err, rc]
 
-    def background_argv(self, argv):
+    def background_argv(self, argv, writes=None):
         return argv
+
+    def output_file(self, path):  # the file is made as it would be; the replayed capture writes nothing
+        from vethctl.secure import create_file
+
+        return create_file("--pcap", path)
 
     def close(self):
         pass

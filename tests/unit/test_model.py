@@ -103,3 +103,29 @@ def test_resolve_refuses_missing_and_non_netns_files(tmp_path):
         resolve_netns(parse_target(f"nspath/{plain}"), LocalHost())
     with pytest.raises(BadInput):
         resolve_netns(parse_target("pid/abc"), LocalHost())
+
+
+@pytest.mark.parametrize("text", ["fe80::1%x\ntouch PWNED #", "fe80::1%$(id)", "fe80::1%a b", "fe80::1%"])
+def test_a_scope_id_is_an_interface_name_or_a_number(text):
+    """ipaddress accepts anything after '%': the review planted a command in a transcript through it."""
+    from vethctl.model import parse_address
+
+    with pytest.raises(BadInput, match="scope id"):
+        parse_address(text, "--ping")
+    with pytest.raises(BadInput, match="scope id"):
+        parse_interface(text + "/64", "--pod-addr")
+
+
+def test_good_scope_ids():
+    from vethctl.model import parse_address
+
+    assert str(parse_address("fe80::1%eth0.10", "--ping")) == "fe80::1%eth0.10"
+    assert str(parse_address("fe80::1%7", "--ping")) == "fe80::1%7"
+
+
+@pytest.mark.parametrize("expr", ["-V/root/secret", "-w/tmp/x", " -r x", "--version"])
+def test_a_filter_is_never_options(expr):
+    from vethctl.model import check_filter_text
+
+    with pytest.raises(BadInput, match="starts with '-'"):
+        check_filter_text(expr)

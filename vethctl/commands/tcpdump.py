@@ -1,24 +1,35 @@
-"""tcpdump's commands, as the parsers expect them: -nn -tt -e -l."""
+"""tcpdump's commands, as the parsers expect them: -nn -tt -e -l.
+
+The filter expression always comes after `--`: an expression starting with '-' would be read as options
+(`-V FILE` reads a file as root, `-w FILE` writes one). A pcap file is never opened by tcpdump by name
+(it would follow a planted link as root, and chown what it found): vethctl opens it and hands it over as
+tcpdump's standard input, which tcpdump writes through `/dev/stdin`."""
 
 from __future__ import annotations
 
 from vethctl.commands import Argv
+
+PCAP_THROUGH = "/dev/stdin"  # where tcpdump writes the pcap file vethctl opened for it
+
+
+def _expression(filter_expr: str) -> Argv:
+    return ("--", filter_expr) if filter_expr else ()
 
 
 def capture(
     iface: str,
     *,
     filter_expr: str,
-    pcap: str | None = None,
+    pcap: bool = False,
     count: int | None = None,
     decode_as: str | None = None,
 ) -> Argv:
     """tcpdump as the parsers expect it: -nn -tt -e -l; immediate mode so each packet prints as it arrives.
+    pcap: also write the packets to the file given as its standard input (Step.writes).
     decode_as: `-T vxlan` for an overlay on a port tcpdump does not know (flannel's 8472)."""
-    write = ("-w", pcap, "--print") if pcap else ()
+    write = ("-w", PCAP_THROUGH, "--print") if pcap else ()
     limit = ("-c", str(count)) if count else ()
     decode = ("-T", decode_as) if decode_as else ()
-    expr = (filter_expr,) if filter_expr else ()
     return (
         "tcpdump",
         "-i",
@@ -31,13 +42,13 @@ def capture(
         *limit,
         *write,
         *decode,
-        *expr,
+        *_expression(filter_expr),
     )
 
 
 def check_filter(filter_expr: str, iface: str | None = None) -> Argv:
     """Compile the filter without capturing (`-d`): a bad filter is caught before anything is changed."""
-    return ("tcpdump", *(("-i", iface) if iface else ()), "-d", filter_expr)
+    return ("tcpdump", *(("-i", iface) if iface else ()), "-d", *_expression(filter_expr))
 
 
 def read(path: str, *, filter_expr: str, count: int | None = None) -> Argv:
@@ -50,5 +61,5 @@ def read(path: str, *, filter_expr: str, count: int | None = None) -> Argv:
         "-tt",
         "-e",
         *(("-c", str(count)) if count else ()),
-        *((filter_expr,) if filter_expr else ()),
+        *_expression(filter_expr),
     )

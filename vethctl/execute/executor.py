@@ -27,6 +27,7 @@ from vethctl import audit
 from vethctl.commands import on_node
 from vethctl.errors import CommandFailed
 from vethctl.execute import stopping
+from vethctl.execute.bounded import KEEP_LINES, MAX_OUTPUT, Lines, lines_of, read_capped
 from vethctl.execute.hosts.base import Host
 from vethctl.execute.hosts.remote import announced_pid
 from vethctl.execute.processes import deferred_signals, owned_child, run_owned
@@ -44,6 +45,7 @@ class Result:
     stderr: str
     duration_s: float
     started: float  # wall-clock time.time()
+    dropped: int = 0  # output lines not kept (execute/bounded.py): counted, said in the reports
 
     def as_json(self) -> dict:
         return {
@@ -65,14 +67,15 @@ class Job:
     proc: subprocess.Popen
     started: float
     t0: float
-    stdout_lines: list[str] = field(default_factory=list)
-    stderr_lines: list[str] = field(default_factory=list)
+    stdout_lines: Lines = field(default_factory=Lines)  # the first ones (a flood is counted, not kept)
+    stderr_lines: list[str] = field(default_factory=list)  # tcpdump's own messages: few
     changed: threading.Condition = field(default_factory=threading.Condition)
     threads: list[threading.Thread] = field(default_factory=list)
     result: Result | None = None
     remote_pid: int | None = None
     rc: int | None = None  # once it has ended (stopped by us or by itself), before its result is recorded
     ending: threading.Lock = field(default_factory=threading.Lock)
+    out_fd: int | None = None  # the file it writes through its stdin (Step.writes), opened by us
 
 
 class Journal:
@@ -184,22 +187,24 @@ class Executor:
         if step.stdin is not None:
             cmd = cmd << step.stdin
         started, t0 = time.time(), time.perf_counter()
+        dropped = 0
         if step.stream and self.on_line is not None and step.stdin is None:
-            rc, out, err = self._run_streaming(cmd, step.key or "", isolate)
+            rc, out, err, dropped = self._run_streaming(cmd, step.key or "", isolate)
         else:
-            rc, out, err = run_owned(cmd, new_session=isolate)
+            rc, out, err = run_owned(cmd, step.max_output, new_session=isolate)
         duration = time.perf_counter() - t0
         audit.command_finished(
             argv, netns=where, node=label, session=self.session, rc=rc, duration_s=duration
         )
-        result = Result(step, argv, rc, out, err, duration, started)
+        result = Result(step, argv, rc, out, err, duration, started, dropped)
         self.journal.record(result)
         if rc not in step.ok_codes:
             raise self.failure(result)
         return result
 
-    def _run_streaming(self, cmd, key: str, isolate: bool) -> tuple[int, str, str]:
-        """Like run(), with each stdout line handed to on_line as it arrives (ping's replies, live)."""
+    def _run_streaming(self, cmd, key: str, isolate: bool) -> tuple[int, str, str, int]:
+        """Like run(), with each stdout line handed to on_line as it arrives (ping's replies, live); the
+        lines kept are bounded (execute/bounded.py), and the fourth value counts the others."""
 
         def spawn():
             return cmd.popen(
@@ -208,28 +213,41 @@ class Executor:
 
         with owned_child(spawn) as proc:
             err: list[bytes] = []
-            reader = threading.Thread(target=lambda: err.append(proc.stderr.read()), daemon=True)
+            reader = threading.Thread(
+                target=lambda: err.append(read_capped(proc.stderr, MAX_OUTPUT, lambda: None)), daemon=True
+            )
             reader.start()
-            lines = []
-            for raw in iter(proc.stdout.readline, b""):
-                line = raw.decode("utf-8", "replace").rstrip("\n")
+            lines = Lines(tail=16)  # ping's summary is its last lines
+            for line in lines_of(proc.stdout):
                 lines.append(line)
                 self.on_line(key, line)
             rc = proc.wait()
             reader.join()
-        return rc, "\n".join(lines) + ("\n" if lines else ""), b"".join(err).decode("utf-8", "replace")
+        text = lines.text()
+        return rc, text + ("\n" if text else ""), b"".join(err).decode("utf-8", "replace"), lines.dropped
 
     def read(
-        self, argv: tuple[str, ...], netns: Netns | None = None, *, purpose: str = "", ok_codes=frozenset({0})
+        self,
+        argv: tuple[str, ...],
+        netns: Netns | None = None,
+        *,
+        purpose: str = "",
+        ok_codes=frozenset({0}),
+        max_output: int | None = None,
     ) -> Result:
-        """A read-only look (ip -j ...); it runs in --dry-run too, and is recorded like any command."""
-        return self.run(Step(argv, netns, purpose=purpose, phase="inspect", ok_codes=frozenset(ok_codes)))
+        """A read-only look (ip -j ...); it runs in --dry-run too, and is recorded like any command. Its output
+        is read up to `max_output` bytes (execute.bounded.MAX_OUTPUT by default)."""
+        step = Step(
+            argv, netns, purpose=purpose, phase="inspect", ok_codes=frozenset(ok_codes), max_output=max_output
+        )
+        return self.run(step)
 
     # -- background processes -----------------------------------------------------------------------
 
     def start(self, step: Step, ready_timeout: float = 10.0) -> Job:
         self._hook(step)
         argv = self.argv_of(step)
+        out_fd = self.host.output_file(step.writes) if step.writes else None  # refused before it starts
         where = str(step.netns) if step.netns else None
         audit.command_started(
             argv,
@@ -238,10 +256,19 @@ class Executor:
             session=self.session,
             shown=command_text(argv) + " &",
         )
-        cmd = self.host.command(self.host.background_argv(argv))
+        cmd = self.host.command(self.host.background_argv(argv, step.writes))
         with deferred_signals():  # a signal now waits until the job is known, so that clean-up stops it
-            proc = cmd.popen(stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
-            job = Job(step, argv, proc, time.time(), time.perf_counter())
+            try:
+                proc = cmd.popen(
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    stdin=subprocess.DEVNULL if out_fd is None else out_fd,
+                )
+            except BaseException:
+                if out_fd is not None:
+                    os.close(out_fd)
+                raise
+            job = Job(step, argv, proc, time.time(), time.perf_counter(), out_fd=out_fd)
             self.jobs[step.key] = job
             for stream, sink, live in (
                 (proc.stdout, job.stdout_lines, True),
@@ -292,11 +319,11 @@ class Executor:
         )
         return proc.pid
 
-    def _pump(self, job: Job, stream, sink: list[str], live: bool) -> None:
-        for raw in iter(stream.readline, b""):
-            line = raw.decode("utf-8", "replace").rstrip("\n")
+    def _pump(self, job: Job, stream, sink, live: bool) -> None:
+        for line in lines_of(stream):
             with job.changed:
-                sink.append(line)
+                if live or len(sink) < KEEP_LINES:
+                    sink.append(line)
                 job.changed.notify_all()
             if live and self.on_line:
                 self.on_line(job.step.key, line)
@@ -331,6 +358,11 @@ class Executor:
         rc = self._end(job, timeout)
         for t in job.threads:
             t.join(timeout)
+        if job.out_fd is not None:  # tcpdump hands the file to its own user: it is ours again
+            with contextlib.suppress(OSError):
+                os.fchown(job.out_fd, os.geteuid(), os.getegid())
+            os.close(job.out_fd)
+            job.out_fd = None
         duration = time.perf_counter() - job.t0
         audit.command_finished(
             job.argv,
@@ -344,10 +376,11 @@ class Executor:
             job.step,
             job.argv,
             rc,
-            "\n".join(job.stdout_lines),
+            job.stdout_lines.text(),
             "\n".join(job.stderr_lines),
             duration,
             job.started,
+            job.stdout_lines.dropped,
         )
         self.journal.record(job.result)
         return job.result

@@ -10,6 +10,8 @@ from vethctl.errors import BadInput, MissingPrerequisite
 from vethctl.execute.executor import Executor
 from vethctl.execute.hosts.base import Host
 from vethctl.execute.tools import missing_tool
+from vethctl.model import check_filter_text
+from vethctl.secure import check_output_path
 
 CAP_NET_ADMIN, CAP_SYS_ADMIN = 12, 21
 DEFAULT_FILTER = "arp or icmp"  # IPv4 ends: ARP, and ICMP
@@ -52,6 +54,7 @@ def require_root(host: Host, sudo: bool = False) -> None:
 def check_filter(ex: Executor, filter_expr: str, always: bool = False) -> None:
     """Compile the filter with `tcpdump -d`: a bad one is exit 2 before anything is created. The default
     filter compiles: unless `always`, it saves a process."""
+    check_filter_text(filter_expr)
     if not filter_expr or (filter_expr in (DEFAULT_FILTER, DEFAULT_FILTER6) and not always):
         return
     res = ex.read(
@@ -66,7 +69,9 @@ def check_filter(ex: Executor, filter_expr: str, always: bool = False) -> None:
 
 
 def check_writable(option: str, path: str) -> None:
-    """An output file of this machine (--pcap, --transcript): its directory exists and is writable."""
+    """An output file of this machine (--pcap, --transcript): its directory exists and is writable, and the
+    name is free or a file of ours (secure.check_output_path: never a link, never someone else's)."""
+    check_output_path(option, path)
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise BadInput(f"{option} {path}: the directory {directory} does not exist", hint="create it first")

@@ -13,9 +13,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from plumbum.commands.processes import run_proc
-
 from vethctl import audit
+from vethctl.execute.bounded import MAX_OUTPUT, OutputTooLarge, communicate
 from vethctl.render import command_text
 
 _held: list[list[int]] = []  # the signals held by the deferred_signals() block in force, if any
@@ -62,10 +61,19 @@ def owned_child(spawn: Callable[[], subprocess.Popen]):
         raise
 
 
-def run_owned(cmd, **popen_kw) -> tuple[int, str, str]:
-    """plumbum's cmd.run(retcode=None), with the child owned from its spawn (owned_child)."""
+def run_owned(cmd, limit: int | None = None, **popen_kw) -> tuple[int, str, str]:
+    """plumbum's cmd.run(retcode=None), with the child owned from its spawn (owned_child), and its output
+    read up to `limit` bytes, bounded.MAX_OUTPUT by default (past that it is stopped: OutputTooLarge)."""
+    limit = limit or MAX_OUTPUT
     with owned_child(lambda: cmd.popen(**popen_kw)) as proc:
-        return run_proc(proc, None)
+        out, err, over = communicate(proc, limit)
+    if over:
+        raise OutputTooLarge(
+            f"{command_text(tuple(map(str, cmd.formulate())))} printed more than"
+            f" {limit // (1024 * 1024)} MiB: stopped, not read",
+            hint="more routes, links or pods than vethctl reads at once; a pod may be flooding it",
+        )
+    return proc.returncode, out, err
 
 
 def audited_run(

@@ -31,8 +31,12 @@ class Step:
     )
     ok_codes: frozenset[int] = frozenset({0})
     stdin: str | None = None
+    writes: str | None = None  # a file the command writes through its stdin (a pcap): opened by vethctl
+    #                            (secure.create_file, or created exclusively there on a remote host), never
+    #                            by the command, which would follow a planted link with root's rights
     stream: bool = False  # a foreground command whose lines are shown as they come (ping)
     quiet_fail: bool = False  # an undo that may find nothing to undo (already gone) is not an error
+    max_output: int | None = None  # bytes of output read at most (None: execute.bounded.MAX_OUTPUT)
 
     @property
     def argv_in_netns(self) -> Argv:

@@ -19,13 +19,16 @@ def capture_steps(
 ) -> tuple[Step, Step]:
     """Start tcpdump and, later, stop it: the two are separate steps with the probe between them."""
     start = Step(
-        tcpdump.capture(iface, filter_expr=filter_expr, pcap=pcap, count=count, decode_as=decode_as),
+        tcpdump.capture(
+            iface, filter_expr=filter_expr, pcap=pcap is not None, count=count, decode_as=decode_as
+        ),
         netns,
         purpose=f"capture on {iface}; wait until tcpdump says it is listening",
         phase="capture",
         key=key,
         background=True,
         ready="listening on ",
+        writes=pcap,
     )
     stop = Step(
         (),

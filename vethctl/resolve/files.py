@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 
+from loguru import logger
+
 from vethctl.errors import BadInput, TargetNotFound
 from vethctl.execute.hosts.base import Host
 from vethctl.model import Netns
@@ -68,17 +70,25 @@ def _name_of(path: str) -> str | None:
     return None
 
 
-def candidate_namespaces(host: Host) -> list[Netns]:
-    """Every network namespace of the node, once each: named ones, then unnamed ones held by a process (not
-    our own, not one that also has a name)."""
-    named = [Netns.named(name) for name in host.listdir(NETNS_DIR)]
-    seen, holders = set(), []
-    for path, identity in host.netns_inodes():
-        if path == "/proc/self/ns/net" or path.startswith(NETNS_DIR + "/"):
+def candidate_namespaces(host: Host, inodes: list[tuple[str, str]] | None = None) -> list[Netns]:
+    """Every network namespace of the node that may be a pod's, once each: named ones (the first name of
+    each), then unnamed ones held by a process (not our own, not one that also has a name). A namespace
+    owned by another user namespace than ours is none of them: anyone can make one (`unshare -rn`) and
+    put any address in it, and a pod's is made by root. `inodes`: host.netns_inodes(), if already read."""
+    found, seen = [], set()
+    for path, identity in inodes if inodes is not None else host.netns_inodes():
+        if path == "/proc/self/ns/net":
             seen.add(identity)
+        elif identity in seen:
             continue
-        pid = path.split("/")[2]
-        if identity not in seen and pid.isdigit():
+        elif path.startswith(NETNS_DIR + "/"):
             seen.add(identity)
-            holders.append(Netns(name=None, path=path, pid=int(pid)))
-    return named + holders
+            found.append(Netns.named(path[len(NETNS_DIR) + 1 :]))
+        elif (pid := path.split("/")[2]).isdigit():
+            seen.add(identity)
+            found.append(Netns(name=None, path=path, pid=int(pid)))
+    found.sort(key=lambda ns: ns.name is None)  # named first (netns_inodes lists them before /proc)
+    elsewhere = set(host.netns_owned_elsewhere([ns.path for ns in found])) if found else set()
+    if elsewhere:
+        logger.debug("skipped, owned by another user namespace: {}", ", ".join(sorted(elsewhere)))
+    return [ns for ns in found if ns.path not in elsewhere]

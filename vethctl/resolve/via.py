@@ -2,17 +2,41 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from urllib.parse import urlsplit
 
 from vethctl.errors import BadInput, TargetNotFound
-from vethctl.model import KubectlDebug, Netns, Node, Ssh
+from vethctl.model import KubectlDebug, Netns, Node, Ssh, check_scope_id
+from vethctl.secure import printable
 
 SSH_FORM = "write ssh://[USER@]HOST[:PORT]"
+# What ssh takes as a user and a host, and nothing it could read as an option (-oProxyCommand=... runs a
+# command as whoever runs vethctl): a POSIX-ish user name; a DNS name or an IP literal.
+_SSH_USER = re.compile(r"[A-Za-z_][A-Za-z0-9._-]*")
+_DNS_LABEL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
+
+
+def _dns_name(host: str) -> bool:
+    name = host[:-1] if host.endswith(".") else host
+    return 0 < len(name) <= 253 and all(_DNS_LABEL.fullmatch(label) for label in name.split("."))
+
+
+def _ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    check_scope_id(host, "--via")
+    return True
 
 
 def parse_ssh(url: str) -> Ssh:
-    """The one check of an ssh URL: scheme, a host, a port that is a port, no path."""
+    """The one check of an ssh URL: scheme, a user and a host ssh cannot read as options, a port that is a
+    port, no path, no control character anywhere."""
+    if not printable(url):
+        raise BadInput(f"--via {url!r} holds control characters", hint=SSH_FORM)
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -20,7 +44,20 @@ def parse_ssh(url: str) -> Ssh:
         raise BadInput(f"--via {url!r}: {exc}", hint=SSH_FORM) from None
     if parts.scheme != "ssh" or not parts.hostname or parts.path not in ("", "/"):
         raise BadInput(f"--via {url!r} names no host", hint=SSH_FORM)
-    return Ssh(url=url.rstrip("/"), user=parts.username, host=parts.hostname, port=port)
+    if parts.query or parts.fragment or parts.password is not None:
+        raise BadInput(f"--via {url!r}: only a user, a host and a port go in an ssh URL", hint=SSH_FORM)
+    user, host = parts.username, parts.hostname
+    if user is not None and not _SSH_USER.fullmatch(user):
+        raise BadInput(
+            f"--via {url!r}: {user!r} is not a user name",
+            hint="letters, digits, '.', '_' or '-', not starting with '-' or a digit",
+        )
+    if not (_ip_literal(host) or _dns_name(host)):
+        raise BadInput(
+            f"--via {url!r}: {host!r} is neither a host name nor an IP address",
+            hint="a DNS name (letters, digits, '-', '.') or an address, IPv6 in brackets",
+        )
+    return Ssh(url=url.rstrip("/"), user=user, host=host, port=port)
 
 
 def parse_via(via: str | None, sudo: bool) -> tuple[Node, bool]:

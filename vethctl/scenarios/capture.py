@@ -20,7 +20,7 @@ from vethctl.errors import BadInput, TargetNotFound
 from vethctl.execute.executor import Executor
 from vethctl.execute.hosts.registry import Hosts
 from vethctl.execute.preflight import check_filter, check_writable, require_root, require_tools
-from vethctl.model import Netns, Node, validate_ifname
+from vethctl.model import Netns, Node, check_filter_text, validate_ifname
 from vethctl.parsers import tcpdump as tcpdump_parser
 from vethctl.parsers.tcpdump_stats import counters as tcpdump_counters
 from vethctl.pcap import merge
@@ -33,6 +33,8 @@ from vethctl.resolve.select import select
 from vethctl.resolve.target import TargetSpec
 from vethctl.resolve.via import parse_via
 from vethctl.results import CaptureResult, CaptureSummary, ManyCaptureSummary, PodCapture
+from vethctl.secure import create_file
+from vethctl.state.records import check_session_id
 from vethctl.state.sessions import all_records
 from vethctl.state.tagged import entry_node, tagged
 
@@ -61,6 +63,8 @@ def validate(opts: CaptureOptions) -> None:
             "capture needs exactly one of SESSION, --iface NAME or --read FILE",
             hint="e.g. vethctl capture 1a2b3c4d, or --iface eth0 --netns cni-...",
         )
+    if opts.session:
+        check_session_id(opts.session)
     if opts.netns and not opts.iface:
         raise BadInput("--netns goes with --iface", hint="vethctl capture --iface NAME --netns NS")
     if opts.iface:
@@ -71,6 +75,7 @@ def validate(opts: CaptureOptions) -> None:
 
 
 def _check_limits(opts: CaptureOptions) -> None:
+    check_filter_text(opts.filter)
     if opts.count is not None and not 1 <= opts.count <= 10_000_000:
         raise BadInput(f"--count {opts.count} is out of range", hint="give 1 or more packets")
     if opts.duration is not None and not 0 < opts.duration <= 86400:
@@ -110,7 +115,14 @@ def capture(
         res = ex.run(Step(argv, purpose="read the pcap", phase="capture", key="capture", stream=True))
         packets = jc.parse(tcpdump_parser, res.stdout, quiet=True)
         return _result(
-            opts, opts.read, None, packets, tcpdump_counters(res.stderr), ex, stopped_by="end of file"
+            opts,
+            opts.read,
+            None,
+            packets,
+            tcpdump_counters(res.stderr),
+            ex,
+            stopped_by="end of file",
+            not_kept=res.dropped,
         )
 
     ex = Executor(hosts.get(requested), requested, on_line=on_line)
@@ -139,10 +151,19 @@ def capture(
     if res.rc not in (0, None, -2, 130) and stopped_by != "Ctrl-C":
         raise ex.failure(res)
     packets = jc.parse(tcpdump_parser, res.stdout, quiet=True)
-    return _result(opts, iface, netns, packets, tcpdump_counters(res.stderr), ex, stopped_by=stopped_by)
+    return _result(
+        opts,
+        iface,
+        netns,
+        packets,
+        tcpdump_counters(res.stderr),
+        ex,
+        stopped_by=stopped_by,
+        not_kept=res.dropped,
+    )
 
 
-def _result(opts, iface, netns, packets, counters, ex: Executor, *, stopped_by) -> CaptureResult:
+def _result(opts, iface, netns, packets, counters, ex: Executor, *, stopped_by, not_kept=0) -> CaptureResult:
     summary = CaptureSummary(
         interface=iface,
         netns=str(netns) if netns else None,
@@ -152,6 +173,7 @@ def _result(opts, iface, netns, packets, counters, ex: Executor, *, stopped_by) 
         counters=counters,
         stopped_by=stopped_by,
         packets=tuple(packets),
+        packets_not_kept=not_kept,
     )
     return CaptureResult(summary, commands=tuple(ex.journal.as_json()))
 
@@ -205,9 +227,10 @@ def capture_many(
         stopped_by = "Ctrl-C"
     finally:
         ex.stop_jobs()
-    packets, per_pod = [], []
+    packets, per_pod, not_kept = [], [], 0
     for i, (pod, loc) in enumerate(located):
         res = ex.by_key[f"pod{i}"]
+        not_kept += res.dropped
         recs = [p | {"pod": pod.ref} for p in jc.parse(tcpdump_parser, res.stdout, quiet=True)]
         packets += recs
         per_pod.append(
@@ -219,7 +242,8 @@ def capture_many(
     merged = None
     if tmpdir:
         files = [os.path.join(tmpdir, f) for f in sorted(os.listdir(tmpdir))]
-        merge(files, opts.pcap)
+        with os.fdopen(create_file("--pcap", opts.pcap, 0o644), "wb") as out:
+            merge(files, out)
         merged = os.path.abspath(opts.pcap)
         for f in files:
             os.unlink(f)
@@ -234,5 +258,6 @@ def capture_many(
         stopped_by=stopped_by,
         pods=tuple(per_pod),
         packets=tuple(packets),
+        packets_not_kept=not_kept,
     )
     return CaptureResult(summary, skipped=tuple(skipped), commands=tuple(ex.journal.as_json()))

@@ -9,6 +9,7 @@ from vethctl.execute.hosts.registry import Hosts
 from vethctl.execute.preflight import require_root
 from vethctl.resolve.via import parse_via
 from vethctl.results import DownResult, Removal
+from vethctl.state.records import check_session_id
 from vethctl.state.sessions import all_records, forget
 from vethctl.state.tagged import tagged, take_down
 
@@ -20,6 +21,8 @@ def down(
         raise BadInput("give sessions or --all, not both", hint="vethctl down --all")
     if not sessions and not all_sessions:
         raise BadInput("name at least one session, or --all", hint="`vethctl status` lists them")
+    for session in sessions:  # all of them before anything: a bad one changes nothing
+        check_session_id(session)
     requested, explicit = parse_via(via, False)
     ex = Executor(hosts.get(requested), requested)
     require_root(ex.host)

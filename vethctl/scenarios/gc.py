@@ -22,7 +22,7 @@ def gc(hosts: Hosts, *, via: str | None = None) -> GcResult:
     removed, stopped = [], []
     live = {e.session for e in found if e.alive}
     for rec in records:
-        if rec["session"] in live or (rec["mode"] == "run" and vethctl_alive(rec.get("pid"), ex.host)):
+        if rec["session"] in live or (rec["mode"] == "run" and vethctl_alive(rec.get("pid"), ex.host, rec)):
             continue
         if rec["mode"] == "ssh" and alive("ssh", None, False, rec, ex):
             continue

@@ -31,7 +31,7 @@ from vethctl.execute.hosts.registry import Hosts
 from vethctl.execute.preflight import check_filter, check_writable, default_filter, require_tools
 from vethctl.explain.probe import explain as explain_probe
 from vethctl.explain.run import explain_run, route_sentence
-from vethctl.model import Attachment, Node, check_pings, parse_address
+from vethctl.model import Attachment, Node, check_filter_text, check_pings, parse_address
 from vethctl.parsers import tcpdump as tcpdump_parser
 from vethctl.parsers.ipjson import decode
 from vethctl.parsers.ping import parse_ping
@@ -44,8 +44,9 @@ from vethctl.resolve.locate import Located, host_veth_of, locate
 from vethctl.resolve.select import select
 from vethctl.resolve.via import parse_via
 from vethctl.results import End, ManyRunResult, PodRun, ProbeCapture, RunCapture, RunReport, Teardown, Veth
+from vethctl.secure import write_file
 from vethctl.state.lock import AllocationLock
-from vethctl.state.sessions import forget, session_record, write_record
+from vethctl.state.sessions import forget, job_entry, session_record, write_record
 
 MAX_PARALLEL = 8
 
@@ -92,6 +93,7 @@ def validate(opts: RunOptions) -> None:
     """Every check that needs no command: bad input is refused before anything is looked at."""
     validate_request(opts.ends)
     check_pings(opts.count, opts.interval)
+    check_filter_text(opts.filter)
     if opts.ping is not None:
         check_family(opts.ends.family, parse_address(opts.ping, "--ping"), f"--ping {opts.ping}")
     for spec in opts.probe_specs:  # every SPEC parses, or this is bad input
@@ -146,9 +148,7 @@ def run(opts: RunOptions, hosts: Hosts, *, on_line=None) -> RunOutcome:
         outcome = RunOutcome()
         if opts.transcript:
             header = f"vethctl run {opts.target}: session {att.session}, node {node.label}\n{_ends_line(att)}"
-            with open(opts.transcript, "w") as fh:
-                fh.write(render.transcript(plan, node, header=header))
-            os.chmod(opts.transcript, 0o755)
+            write_file("--transcript", opts.transcript, render.transcript(plan, node, header=header), 0o755)
             outcome.transcript_path = opts.transcript
         if opts.dry_run:
             outcome.dry_run = render.dry_run(plan, node)
@@ -162,7 +162,8 @@ def run(opts: RunOptions, hosts: Hosts, *, on_line=None) -> RunOutcome:
                 lock.release()
             if step.background:  # gc can stop the capture of a run that was killed
                 job = ex.jobs[step.key]
-                record["jobs"].append({"pid": job.remote_pid or job.proc.pid, "argv": list(job.argv)})
+                pid = job.remote_pid or job.proc.pid
+                record["jobs"].append(job_entry(pid, job.argv, step.argv, ex.host))
                 write_record(record, ex.host)
 
         try:
@@ -280,6 +281,7 @@ def _report(
             os.path.abspath(opts.pcap) if opts.pcap else None,
             counters,
             tuple(packets),
+            cap.dropped,
         ),
         commands=tuple(ex.journal.as_json()),
         elapsed_s=round(time.time() - ex.results[0].started, 3) if ex.results else 0.0,

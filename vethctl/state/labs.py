@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import os
+import re
 import shutil
 
 from vethctl.execute.hosts.base import Host
@@ -13,6 +14,7 @@ from vethctl.model import IPAddress, Netns, Node
 from vethctl.state import machine_dir, records
 
 DEFAULT_POD_CIDR = "198.18.0.0/24"
+LAB_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,30}")  # a lab's name is its node's netns name
 POD_CIDR6 = "2001:db8:18:{n:x}::/64"  # a lab's IPv6 pod CIDR: the same N as its IPv4 198.18.N.0/24
 
 
@@ -58,8 +60,8 @@ def all_labs(host: Host) -> list[dict]:
     `present`)."""
     labs = []
     present = None
-    for name in records.names(host, lab_dir()):
-        if rec := read_record(name, host):
+    for name in records.names(host, lab_dir(), LAB_NAME):
+        if (rec := read_record(name, host)) and rec.get("name") == name:
             rec["up"] = netns_exists(rec["name"], host)
             if present is None:  # once, not once a lab (over ssh each is a round trip)
                 present = set(host.listdir("/var/run/netns"))

@@ -85,7 +85,7 @@ def entry_node(entry: TaggedLink, requested: Node) -> Node:
 
 def alive(mode: str, pid: int | None, has_peer: bool, rec: dict | None, ex: Executor) -> bool:
     if mode == "run":
-        return vethctl_alive(pid, ex.host)
+        return vethctl_alive(pid, ex.host, rec)
     if mode == "ssh":  # driven from elsewhere: alive while its capture on this node runs
         jobs = (rec or {}).get("jobs", [])
         young = rec is not None and time.time() - rec.get("created", 0) < REMOTE_RUN_GRACE_S

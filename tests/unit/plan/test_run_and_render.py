@@ -54,7 +54,7 @@ def test_run_plan_is_the_walkthrough_in_order():
         "ip addr add 203.0.113.200/24 dev vh-0123abcd",
         "ip -n cni-1234 -j route show",
         "ip -n cni-1234 -j route get 203.0.113.101",
-        "tcpdump -i vh-0123abcd -nn -tt -e -l --immediate-mode 'arp or icmp' &",
+        "tcpdump -i vh-0123abcd -nn -tt -e -l --immediate-mode -- 'arp or icmp' &",
         "ip netns exec cni-1234 ping -n -D -c 3 -i 1 203.0.113.101",
         "kill -INT %1",
         "ip link del dev vh-0123abcd",
@@ -95,8 +95,12 @@ def test_sudo_prefixes_every_command():
 
 
 def test_pcap_and_empty_filter():
+    """tcpdump never opens the pcap by name: the shell (or vethctl) opens it, as tcpdump's stdin."""
     lines = render.dry_run(run_plan(pcap="/tmp/x y.pcap", filter_expr=""), Node()).splitlines()
-    assert "tcpdump -i vh-0123abcd -nn -tt -e -l --immediate-mode -w '/tmp/x y.pcap' --print &" in lines
+    assert (
+        "tcpdump -i vh-0123abcd -nn -tt -e -l --immediate-mode -w /dev/stdin --print 0>'/tmp/x y.pcap' &"
+        in lines
+    )
 
 
 def test_hostile_values_are_quoted_once():
@@ -110,7 +114,7 @@ def test_hostile_values_are_quoted_once():
     for line, step in zip([x for x in lines if not x.startswith("kill")], steps, strict=True):
         assert shlex.split(line.removesuffix(" &")) == list(
             on_node(node.netns, node.sudo, step.argv, step.netns)
-        )
+        ) + ([f"0>{step.writes}"] if step.writes else [])
 
 
 def test_transcript_is_valid_bash_with_cleanup_and_teardown(tmp_path):
@@ -139,3 +143,48 @@ def test_transcript_heredoc_for_stdin():
 def test_ping_arguments(count, interval, expected):
     step = ping_step(POD, ipaddress.ip_address("192.0.2.1"), count=count, interval=interval)
     assert expected in shlex.join(step.argv) and step.ok_codes == {0, 1}
+
+
+def test_a_purpose_cannot_end_its_comment_and_start_a_command(tmp_path):
+    """Every line of a step's purpose is a comment, with non-printable characters escaped: the review's
+    `--ping $'fe80::1%x\\ntouch PWNED #'` ran `touch` when the transcript was replayed."""
+    step = Step(("true",), purpose="ping fe80::1%x\ntouch PWNED #\r\x1b[2J", phase="probe")
+    script = render.transcript(Plan((step,)), Node(), header="vethctl run x\nid >PWNED2")
+    path = tmp_path / "t.sh"
+    path.write_text(script)
+    assert subprocess.run(["bash", str(path)], cwd=tmp_path).returncode == 0
+    assert not list(tmp_path.glob("PWNED*"))
+    assert "# touch PWNED #\\x0d\\x1b[2J" in script
+
+
+def test_a_non_printable_argument_is_ansi_c_quoted_and_reads_back(tmp_path):
+    argv = ("ip", "link", "set", "dev", "e\x01x", "alias", "it's \x9b")
+    line = render.command_text(argv)
+    assert line == "ip link set dev $'e\\x01x' alias $'it\\'s \\xc2\\x9b'" and line.isprintable()
+    out = subprocess.run(
+        ["bash", "-c", f"printf '%s\\0' {line}"], capture_output=True, check=True
+    ).stdout.split(b"\0")[:-1]
+    assert [a.decode() for a in out] == list(argv)
+
+
+def test_pod_names_from_the_cluster_are_comment_text_in_a_many_dry_run():
+    from vethctl.output.text import many_dry_run
+    from vethctl.results import ManyRunResult, PodRun
+
+    result = ManyRunResult(
+        "app=web",
+        (
+            PodRun("default/web-0\ntouch PWNED", "node1", dry_run="ip link show\n"),
+            PodRun("default/web-1", "node1", error="kubectl said:\nrm -rf /", exit_code=3),
+        ),
+        (),
+    )
+    lines = many_dry_run(result).splitlines()
+    assert lines == [
+        "# default/web-0",
+        "# touch PWNED",
+        "ip link show",
+        "# default/web-1",
+        "# kubectl said:",
+        "# rm -rf /",
+    ]

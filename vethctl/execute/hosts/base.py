@@ -14,9 +14,16 @@ class Host:
         """A plumbum command for argv there. stdin: the caller will feed it input."""
         raise NotImplementedError
 
-    def background_argv(self, argv: tuple[str, ...]) -> tuple[str, ...]:
-        """How a background command is started there (remotely: wrapped so that it says its pid first)."""
+    def background_argv(self, argv: tuple[str, ...], writes: str | None = None) -> tuple[str, ...]:
+        """How a background command is started there (remotely: wrapped so that it says its pid first, and
+        opens the file it writes, `writes`, as its stdin)."""
         return argv
+
+    def output_file(self, path: str) -> int | None:
+        """The file a background command writes through its stdin (Step.writes), opened for it here: a
+        descriptor (never through a link, never someone else's file: secure.create_file), or None where
+        background_argv opens it over there."""
+        return None
 
     def kill(self, pid: int, sig: int) -> None:
         raise NotImplementedError
@@ -29,6 +36,11 @@ class Host:
         raise NotImplementedError
 
     def write_text(self, path: str, text: str) -> None:
+        """A private file (a record): mode 0600 in a 0700 directory whatever the umask, replaced atomically."""
+        raise NotImplementedError
+
+    def lstat(self, path: str) -> tuple[int, int, int] | None:
+        """(owner uid, st_mode, link count) of `path` itself (a link is not followed), None if absent."""
         raise NotImplementedError
 
     def remove(self, path: str) -> None:
@@ -51,6 +63,11 @@ class Host:
     def cmdline(self, pid: int) -> list[str] | None:
         raise NotImplementedError
 
+    def start_time(self, pid: int) -> int | None:
+        """When process `pid` started (field 22 of /proc/PID/stat, clock ticks since boot); None if gone.
+        With the command line, what tells a process from a later one that got the same pid."""
+        raise NotImplementedError
+
     def hostname(self) -> str:
         raise NotImplementedError
 
@@ -58,6 +75,11 @@ class Host:
         """(path, "DEV:INODE") of every network namespace file there: /proc/self/ns/net first, then
         /var/run/netns/*, then /proc/PID/ns/net of every process (in pid order). A namespace's identity is its
         (device, inode); one pass over /proc (one round trip for a remote host), so it is a primitive here."""
+        raise NotImplementedError
+
+    def netns_owned_elsewhere(self, paths: list[str]) -> list[str]:
+        """Those of `paths` (network namespace files) whose namespace is owned by another user namespace
+        than the one vethctl runs in: made with `unshare -rn` by any user, who controls everything in it."""
         raise NotImplementedError
 
     def close(self) -> None:

@@ -13,8 +13,11 @@ from plumbum.commands.processes import CommandNotFound
 
 from vethctl.execute.hosts.base import Host
 from vethctl.execute.tools import missing_tool
+from vethctl.parsers import procfs
+from vethctl.secure import create_file, private_dir, write_file
 
 _NS_GET_NSTYPE, _CLONE_NEWNET = 0xB703, 0x40000000  # ioctl(2) on an nsfs file: which namespace kind
+_NS_GET_USERNS = 0xB701  # ioctl(2) on an nsfs file: a descriptor of the user namespace that owns it
 
 
 class LocalHost(Host):
@@ -23,6 +26,9 @@ class LocalHost(Host):
             return local[argv[0]][argv[1:]]
         except CommandNotFound:
             raise missing_tool(argv[0]) from None
+
+    def output_file(self, path):
+        return create_file("--pcap", path, 0o644)
 
     def kill(self, pid, sig):
         os.kill(pid, sig)
@@ -38,11 +44,17 @@ class LocalHost(Host):
             return None
 
     def write_text(self, path, text):
-        os.makedirs(os.path.dirname(path), exist_ok=True)
+        private_dir(os.path.dirname(path))
         tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "w") as fh:
-            fh.write(text)
+        write_file("a record", tmp, text, 0o600)
         os.replace(tmp, path)
+
+    def lstat(self, path):
+        try:
+            st = os.lstat(path)
+        except OSError:
+            return None
+        return st.st_uid, st.st_mode, st.st_nlink
 
     def remove(self, path):
         with contextlib.suppress(FileNotFoundError):
@@ -67,6 +79,28 @@ class LocalHost(Host):
         except OSError:
             return False
 
+    def netns_owned_elsewhere(self, paths):
+        own = os.stat("/proc/self/ns/user")
+        elsewhere = []
+        for path in paths:
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+            except OSError:
+                continue
+            try:
+                owner = fcntl.ioctl(fd, _NS_GET_USERNS)
+                try:
+                    st = os.fstat(owner)
+                finally:
+                    os.close(owner)
+            except OSError:
+                continue
+            finally:
+                os.close(fd)
+            if (st.st_dev, st.st_ino) != (own.st_dev, own.st_ino):
+                elsewhere.append(path)
+        return elsewhere
+
     def caps(self):
         with open("/proc/self/status") as fh:
             for line in fh:
@@ -83,6 +117,14 @@ class LocalHost(Host):
                 return [a.decode(errors="replace") for a in fh.read().split(b"\0")[:-1]]
         except OSError:
             return None
+
+    def start_time(self, pid):
+        try:
+            with open(f"/proc/{int(pid)}/stat") as fh:
+                text = fh.read()
+        except (OSError, ValueError):
+            return None
+        return procfs.start_time(text)
 
     def hostname(self):
         return socket.gethostname()

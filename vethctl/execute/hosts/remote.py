@@ -9,11 +9,21 @@ import signal
 from vethctl.errors import CommandFailed
 from vethctl.execute.hosts.base import Host
 from vethctl.execute.processes import audited_run
+from vethctl.parsers import procfs
 from vethctl.render import command_text
 
 # A background command over a remote channel is wrapped so that it first says its pid (then execs the
 # command itself): the pid is how it is signalled later, since signals do not travel through ssh.
 _ANNOUNCE_PID = 'echo "vethctl-pid $$" >&2; exec "$@"'
+# ...and one that writes a file (a pcap) first opens it as its stdin: created exclusively (noclobber: an
+# existing name, a link included, is refused), then checked through the descriptor before anything is
+# written (a regular file, one name, ours), so that root there never writes through what a user planted.
+_WRITE_THEN_ANNOUNCE = (
+    'set -C; exec 0>"$1" || exit 1; '
+    '[ -f /dev/stdin ] && [ ! -L "$1" ] && [ "$(stat -L -c %h:%u /dev/stdin)" = "1:$(id -u)" ] || '
+    '{ echo "vethctl: $1 is not a new file of ours: refused" >&2; exit 1; }; '
+    'shift; echo "vethctl-pid $$" >&2; exec "$@"'
+)
 _PID_LINE = re.compile(r"^vethctl-pid (\d+)$")
 
 
@@ -37,7 +47,9 @@ class RemoteHost(Host):
 
         return audited_run(make_cmd, argv, self.label)
 
-    def background_argv(self, argv):
+    def background_argv(self, argv, writes=None):
+        if writes:
+            return ("sh", "-c", _WRITE_THEN_ANNOUNCE, "sh", writes, *argv)
         return ("sh", "-c", _ANNOUNCE_PID, "sh", *argv)
 
     def exists(self, path):
@@ -49,11 +61,24 @@ class RemoteHost(Host):
 
     def write_text(self, path, text):
         rc, _, err = self._sh(
-            'mkdir -p "$(dirname "$1")" && cat > "$1.tmp" && mv "$1.tmp" "$1"', path, stdin=text
+            'umask 077; d=$(dirname "$1"); mkdir -p "$d" && [ ! -L "$d" ] && chmod 700 "$d" && '
+            'rm -f "$1.tmp" && cat > "$1.tmp" && mv -f "$1.tmp" "$1"',
+            path,
+            stdin=text,
         )
         if rc != 0:
             argv = ("sh", "-c", "write", path)
             raise CommandFailed(argv, rc, err, shown=command_text(argv), where=self.label)
+
+    def lstat(self, path):
+        rc, out, _ = self._sh('stat -c "%u %f %h" -- "$1" 2>/dev/null', path)
+        parts = out.split()
+        if rc != 0 or len(parts) != 3:
+            return None
+        try:
+            return int(parts[0]), int(parts[1], 16), int(parts[2])
+        except ValueError:
+            return None
 
     def remove(self, path):
         self._sh('rm -f "$1"', path)
@@ -85,9 +110,30 @@ class RemoteHost(Host):
         rc, out, _ = self._sh('tr "\\0" "\\n" < "/proc/$1/cmdline"', str(pid))
         return out.splitlines() if rc == 0 and out else None
 
+    def start_time(self, pid):
+        rc, out, _ = self._sh('cat "/proc/$1/stat" 2>/dev/null', str(int(pid)))
+        return procfs.start_time(out) if rc == 0 else None
+
     def hostname(self):
         rc, out, _ = self._sh("hostname 2>/dev/null || cat /proc/sys/kernel/hostname")
         return out.strip()
+
+    def netns_owned_elsewhere(self, paths):
+        # no ioctl from a shell: lsns says each namespace's owner (util-linux 2.38+); without it, a holder
+        # process's own user namespace stands for its network namespace's owner
+        script = (
+            "own=$(stat -L -c %i /proc/self/ns/user); "
+            "if foreign=$(lsns -t net -n -r -o NS,ONS 2>/dev/null); then "
+            '  foreign=" $(echo "$foreign" | while read -r ns ons; do [ "$ons" != "$own" ] && echo "$ns"; done'
+            ' | tr "\\n" " ") "; '
+            '  for p; do i=$(stat -L -c %i "$p" 2>/dev/null) || continue; '
+            '    case "$foreign" in *" $i "*) echo "$p";; esac; done; '
+            'else for p; do case "$p" in /proc/*/ns/net) '
+            '  u=$(stat -L -c %i "${p%/net}/user" 2>/dev/null) && [ "$u" != "$own" ] && echo "$p";; '
+            "  esac; done; fi"
+        )
+        _, out, _ = self._sh(script, *paths)
+        return [line for line in out.splitlines() if line in paths]
 
     def netns_inodes(self):
         script = (
