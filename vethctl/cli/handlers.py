@@ -208,6 +208,7 @@ def capture(args, hosts) -> int:
     from vethctl.output import text
     from vethctl.output.live import CaptureView
     from vethctl.scenarios.capture import CaptureOptions, capture, capture_many
+    from vethctl.secure import escape
 
     opts = CaptureOptions(
         args.session,
@@ -224,7 +225,7 @@ def capture(args, hosts) -> int:
     )
     labels: dict[str, str] | None = {} if args.selector else None
     live = CaptureView(sys.stdout, args.output, labels) if args.output in ("text", "ndjson") else None
-    notify = None if args.quiet else (lambda message: print(message, file=sys.stderr, flush=True))
+    notify = None if args.quiet else (lambda message: print(escape(message), file=sys.stderr, flush=True))
     try:
         if args.selector:
             result = capture_many(

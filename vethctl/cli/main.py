@@ -7,6 +7,7 @@ import signal
 import sys
 
 from vethctl.errors import ExitCode, Interrupted, VethctlError
+from vethctl.secure import escape_lines
 
 
 def main(argv: list[str] | None = None, *, hosts=None) -> int:
@@ -32,8 +33,8 @@ def main(argv: list[str] | None = None, *, hosts=None) -> int:
             return int(handler(args, hosts))
         finally:
             hosts.close()  # the things made only to reach a node (a debugging pod) go at the end
-    except VethctlError as exc:
-        print(f"vethctl: error: {exc}", file=sys.stderr)
+    except VethctlError as exc:  # its text may quote a pod's or a tool's: shown, never obeyed by the terminal
+        print(f"vethctl: error: {escape_lines(str(exc))}", file=sys.stderr)
         return int(exc.exit_code)
     except KeyboardInterrupt:
         print(f"vethctl: {Interrupted()}", file=sys.stderr)

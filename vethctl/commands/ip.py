@@ -97,8 +97,24 @@ def route_get_from_json(address: IPAddress, src: str | None, iif: str) -> Argv:
     return ("ip", "-j", "route", "get", str(address), *(("from", src) if src else ()), "iif", iif)
 
 
+def addr_holders_json(address: str) -> Argv:
+    """In every named namespace at once (`ip -all netns exec`: one command, a `netns: NAME` line before each
+    one's answer), the links holding `address`."""
+    return ("ip", "-all", "netns", "exec", "ip", "-j", "addr", "show", "to", address)
+
+
+def addr_to_json(address: str) -> Argv:
+    """The links holding `address` (in the namespace the command runs in)."""
+    return ("ip", "-j", "addr", "show", "to", address)
+
+
 def veths_json() -> Argv:
     return ("ip", "-j", "link", "show", "type", "veth")
+
+
+def link_json_all() -> Argv:
+    """Every link of the namespace, without the details."""
+    return ("ip", "-j", "link", "show")
 
 
 def link_json(dev: str) -> Argv:

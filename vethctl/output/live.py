@@ -14,13 +14,16 @@ import jc
 from vethctl.output.json import record_line
 from vethctl.output.text import format_packet
 from vethctl.parsers import tcpdump_s
+from vethctl.secure import escape
 
 
 class _Stream:
     """One line source (a capture, or ping) parsed by a jc streaming parser in a thread of its own."""
 
     def __init__(self, parser, on_record: Callable[[dict], None]):
-        self.lines: queue.Queue = queue.Queue()
+        # bounded: when the screen cannot keep up with a flood, the capture waits (the kernel counts the
+        # packets it then drops) instead of vethctl's memory growing
+        self.lines: queue.Queue = queue.Queue(maxsize=10_000)
         self.on_record = on_record
         self.thread = threading.Thread(target=self._read, args=(parser,), daemon=True)
         self.thread.start()
@@ -60,7 +63,7 @@ class _Live:
 
     def say(self, text: str) -> None:
         with self.lock:
-            print(text, file=self.out, flush=True)
+            print(escape(text), file=self.out, flush=True)
 
     def close(self) -> None:
         for stream in list(self.streams.values()):
@@ -118,7 +121,7 @@ class CaptureView(_Live):
             if self.output == "ndjson":
                 line = record_line(rec | {"pod": self.labels[key]} if self.labels is not None else rec)
             elif self.labels is not None:
-                line = f"[{self.count:>5}] {self.labels[key]:<24} {format_packet(rec)}"
+                line = escape(f"[{self.count:>5}] {self.labels[key]:<24} {format_packet(rec)}")
             else:
                 line = f"[{self.count:>5}] {format_packet(rec)}"
             print(line, file=self.out, flush=True)

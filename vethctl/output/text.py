@@ -1,10 +1,16 @@
-"""The human text of each result: rendered from the same values the JSON documents come from."""
+"""The human text of each result: rendered from the same values the JSON documents come from.
+
+Names come from pods (an interface renamed to `e\x01x`), kubectl and users, and iproute2 prints control
+characters as they are: every report is shown with its non-printable characters escaped (`shown`), so that a
+pod cannot write escape sequences to the terminal of whoever reads the report."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from datetime import datetime
 
-from vethctl.render import command_text
+from vethctl.render import command_text, comment
 from vethctl.results import (
     CaptureResult,
     DownResult,
@@ -23,6 +29,18 @@ from vethctl.results import (
     UpResult,
     Veth,
 )
+from vethctl.secure import escape, escape_lines
+
+
+def shown(render: Callable[..., str]) -> Callable[..., str]:
+    """A report renderer whose text is safe on a terminal: non-printable characters escaped, lines kept."""
+
+    @functools.wraps(render)
+    def wrapper(*args, **kwargs) -> str:
+        return escape_lines(render(*args, **kwargs))
+
+    return wrapper
+
 
 _ROUTE_KEYS = (
     ("gateway", "via"),
@@ -52,7 +70,7 @@ def format_time(ts: float | None) -> str:
 
 
 def format_packet(p: dict) -> str:
-    """A packet record in one short line: what it is, between whom."""
+    """A packet record in one short line: what it is, between whom (escaped: the live view prints it)."""
     t = format_time(p.get("timestamp"))
     if p.get("arp_op") == "request":
         what = f"ARP request  who-has {p.get('target_ip')} tell {p.get('sender_ip')}"
@@ -75,7 +93,12 @@ def format_packet(p: dict) -> str:
     else:
         what = f"{p.get('ethertype') or '?'} {p.get('unparsed') or ''}".rstrip()
     macs = f"   ({p.get('src_mac')} > {p.get('dst_mac')})" if p.get("src_mac") else ""
-    return f"{t}  {what}{macs}"
+    return escape(f"{t}  {what}{macs}")
+
+
+def _not_kept(count: int) -> str:
+    """What a report says of the packets it did not keep (a flood: the first ones are kept, the rest counted)."""
+    return f" shown, and {count} more not kept (a report keeps the first ones)" if count else ""
 
 
 def _veth_line(veth: Veth) -> str:
@@ -83,6 +106,7 @@ def _veth_line(veth: Veth) -> str:
     return f"{h.name} {h.address} (node)  <->  {p.name} {p.address} (pod)"
 
 
+@shown
 def run_text(r: RunReport) -> str:
     t = r.target
     lines = [
@@ -106,6 +130,7 @@ def run_text(r: RunReport) -> str:
     lines += [
         "",
         f"capture on {cap.interface} ({cap.filter or 'no filter'}): {len(cap.packets)} packet(s)"
+        + _not_kept(cap.packets_not_kept)
         + (f", saved to {cap.pcap}" if cap.pcap else ""),
     ]
     for p in cap.packets:
@@ -131,6 +156,7 @@ def run_text(r: RunReport) -> str:
     return "\n".join(lines) + "\n"
 
 
+@shown
 def routes_text(r: RoutesResult) -> str:
     lines = [f"routes of {r.target.text} (netns {r.target.netns or r.target.netns_path}):"]
     lines += [f"  {format_route(route)}" for route in r.routes]
@@ -139,6 +165,7 @@ def routes_text(r: RoutesResult) -> str:
     return "\n".join(lines) + "\n"
 
 
+@shown
 def ping_text(r: PingResult) -> str:
     lines = [f"ping {r.destination} from {r.target.text}:"]
     lines += [f"    {raw}" for raw in r.ping_lines]
@@ -147,6 +174,7 @@ def ping_text(r: PingResult) -> str:
     return "\n".join(lines) + "\n"
 
 
+@shown
 def lab_up_text(result: LabUpResult) -> str:
     r = result.record
     if r.get("cluster"):
@@ -202,17 +230,20 @@ def lab_up_text(result: LabUpResult) -> str:
     return "\n".join(lines) + "\n"
 
 
+@shown
 def lab_down_text(r: LabDownResult) -> str:
-    if not r.removed:
+    if not r.removed and not r.left:
         return f"{r.note or 'nothing to remove'}\n"
     pods = [p for p in r.removed if p.startswith("cni-")]
     others = [p for p in r.removed if p != r.name and not p.startswith("cni-")]
     shown = ", ".join(pods[:4]) + (f" and {len(pods) - 4} more" if len(pods) > 4 else "")
     node = f"node {r.name} and " if r.name in r.removed else ""
     extra = f", and {', '.join(others)}" if others else ""
-    return f"lab {r.name} removed: {node}{len(pods)} pod(s) ({shown}){extra}\n"
+    left = f"left alone, not verified as the lab's: {', '.join(r.left)}\n" if r.left else ""
+    return f"lab {r.name} removed: {node}{len(pods)} pod(s) ({shown}){extra}\n{left}"
 
 
+@shown
 def lab_status_text(r: LabStatusResult) -> str:
     if not r.labs:
         return "no lab is up (vethctl lab up)\n"
@@ -227,6 +258,7 @@ def lab_status_text(r: LabStatusResult) -> str:
     return "\n".join(lines) + "\n"
 
 
+@shown
 def up_text(result: UpResult) -> str:
     r = result.record
     return (
@@ -235,12 +267,14 @@ def up_text(result: UpResult) -> str:
     )
 
 
+@shown
 def down_text(r: DownResult) -> str:
     lines = [f"{x.session}: removed {', '.join(x.links)}" for x in r.removed]
     lines += [f"{s}: already gone" for s in r.already_gone]
     return "\n".join(lines) + "\n"
 
 
+@shown
 def find_text(r: FindResult) -> str:
     t = r.target
     lines = [
@@ -257,6 +291,7 @@ def find_text(r: FindResult) -> str:
     return "\n".join(lines) + "\n"
 
 
+@shown
 def status_text(r: StatusResult) -> str:
     if not r.sessions:
         lines = ["no vethctl session has links"]
@@ -274,6 +309,7 @@ def status_text(r: StatusResult) -> str:
     return "\n".join(lines) + "\n"
 
 
+@shown
 def gc_text(r: GcResult) -> str:
     lines = [f"{x.session}: removed {', '.join(x.links)} ({x.why})" for x in r.removed]
     lines += [f"{x.session}: stopped pid {x.pid} ({' '.join(x.argv[:4])} ...)" for x in r.stopped]
@@ -284,6 +320,7 @@ def gc_text(r: GcResult) -> str:
     return "\n".join(lines) + "\n"
 
 
+@shown
 def capture_text(r: CaptureResult) -> str:
     cap = r.capture
     c = cap.counters or {}
@@ -297,7 +334,8 @@ def capture_text(r: CaptureResult) -> str:
     )
     saved = f"; saved to {cap.pcap}" if cap.pcap else ""
     lines = [
-        f"{len(cap.packets)} packet(s) from {cap.read or cap.interface}{counts}; stopped by {cap.stopped_by}{saved}"
+        f"{len(cap.packets)} packet(s){_not_kept(cap.packets_not_kept)} from {cap.read or cap.interface}{counts};"
+        f" stopped by {cap.stopped_by}{saved}"
     ]
     lines += [
         f"  {p.pod}: {p.packets} packet(s) on {p.interface} in {p.netns}" for p in getattr(cap, "pods", ())
@@ -306,6 +344,7 @@ def capture_text(r: CaptureResult) -> str:
     return "\n".join(lines) + "\n"
 
 
+@shown
 def trace_text(r: TraceResult) -> str:
     t = r.target
     multi = (
@@ -330,6 +369,7 @@ def trace_text(r: TraceResult) -> str:
     return "\n".join(lines) + "\n"
 
 
+@shown
 def many_text(r: ManyRunResult) -> str:
     out = []
     for entry in r.pods:
@@ -344,9 +384,12 @@ def many_text(r: ManyRunResult) -> str:
 
 
 def many_dry_run(r: ManyRunResult) -> str:
-    return "".join(f"# {e.pod}\n{e.dry_run or '# ' + (e.error or '') + chr(10)}" for e in r.pods)
+    """Each pod's commands under a comment naming it; a pod name (from the cluster) or an error is comment
+    text, every line of it."""
+    return "".join(f"{comment(e.pod)}\n{e.dry_run or comment(e.error or '') + chr(10)}" for e in r.pods)
 
 
+@shown
 def probe_text(r: ProbeResult) -> str:
     t, p, cap = r.target, r.probe, r.capture
     lines = [

@@ -42,7 +42,7 @@ def _document(text: str, command: str) -> dict:
     if not isinstance(text, str | bytes):
         raise BadInput(f"crictl {command} printed nothing", hint=f"run `crictl {command} ID` to see why")
     try:
-        obj = json.loads(text)
+        obj = json.loads(text, strict=False)  # control characters as tools print them
     except json.JSONDecodeError as exc:
         raise BadInput(
             f"crictl {command} did not print JSON ({exc.msg} at line {exc.lineno})",

@@ -39,7 +39,7 @@ class PodInfo:
 def parse_pod_list(text: str) -> list[PodInfo]:
     """`kubectl get pods -o json` prints a List (or the API's PodList) of Pods."""
     try:
-        obj = json.loads(text)
+        obj = json.loads(text, strict=False)  # control characters as tools print them
     except json.JSONDecodeError as exc:
         raise BadInput(f"kubectl did not print a JSON document ({exc.msg})", hint="run with -v") from None
     if not isinstance(obj, dict) or obj.get("kind") not in ("List", "PodList"):
@@ -73,7 +73,7 @@ def parse_pod(text: str) -> PodInfo:
     if not isinstance(text, str | bytes):
         raise BadInput("kubectl printed nothing", hint="run the command with -v to see what kubectl printed")
     try:
-        obj = json.loads(text)
+        obj = json.loads(text, strict=False)  # control characters as tools print them
     except json.JSONDecodeError as exc:
         raise BadInput(
             f"kubectl did not print a JSON document ({exc.msg} at line {exc.lineno})",

@@ -9,6 +9,12 @@
 
 When a step has no answer it falls back: a neighbour probe, then a scan of every network namespace
 (named ones and unnamed ones found through /proc/*/ns/net), and -v says which path was taken.
+
+Whichever path found it, the address must be in one namespace only: a pod with NET_ADMIN can add another
+pod's address to its own eth0 and answer ARP for it (the neighbour table, the fdb and the verification then
+all point at it). So every namespace that may be a pod's is asked once (`ip -all netns exec`, one command,
+plus `nsenter` for the few unnamed ones), and an address held twice is refused, naming both (HeldTwice).
+Namespaces owned by another user namespace (anyone's `unshare -rn`) are never candidates.
 """
 
 from __future__ import annotations
@@ -21,9 +27,9 @@ from vethctl.commands import ip, probe
 from vethctl.errors import TargetNotFound
 from vethctl.execute.executor import Executor
 from vethctl.execute.facts import ANY_EXIT, lookup_json
-from vethctl.model import IPAddress, Netns
-from vethctl.parsers.ipjson import netns_name_of
-from vethctl.resolve.files import candidate_namespaces
+from vethctl.model import IPAddress, Netns, Node
+from vethctl.parsers.ipjson import NotJson, decode, netns_name_of
+from vethctl.resolve.files import NETNS_DIR, candidate_namespaces
 
 
 @dataclass
@@ -33,6 +39,21 @@ class Found:
     pod_if: str | None
     path: list[str] = field(default_factory=list)  # how it was found, for -v and the JSON
     links: list[dict] | None = None  # the namespace's `ip -j addr`, read while verifying
+
+
+class HeldTwice(TargetNotFound):
+    """More than one namespace holds the address: vethctl does not choose (exit 3). `holders`: each of them,
+    as found."""
+
+    def __init__(self, address: IPAddress, holders: list[Found]):
+        self.address = address
+        self.holders = holders
+        names = ", ".join(str(h.netns) for h in holders)
+        super().__init__(
+            f"{address} is held by {len(holders)} network namespaces: {names}",
+            hint="a pod may have taken another pod's address (NET_ADMIN); check each, then target one by"
+            " netns/ or nspath/",
+        )
 
 
 def _json(ex: Executor, argv, netns=None, purpose="") -> list:
@@ -63,13 +84,12 @@ def find_by_ip(ex: Executor, address: IPAddress) -> Found:
         veth = link  # routed CNI (ptp, Calico): the route points straight at the pod's host veth
     elif kind == "bridge":
         veth = _bridge_port(ex, address, dev, path)
+    found = None
     if veth is not None and veth.get("link_netnsid") is not None:
         found = _by_nsid(ex, address, veth, path)
-        if found:
-            return found
-    path.append("falling back to a scan of every network namespace")
-    logger.debug("ip/{}: {}", address, "; ".join(path))
-    return _scan(ex, address, path)
+    if found is None:
+        path.append("falling back to a scan of every network namespace")
+    return _only_holder(ex, address, found, path)
 
 
 def _link(ex: Executor, dev: str) -> dict:
@@ -137,13 +157,81 @@ def _verify(
     return None, links
 
 
-def _scan(ex: Executor, address: IPAddress, path: list[str]) -> Found:
-    for netns in candidate_namespaces(ex.host):
-        pod_if, links = _verify(ex, netns, address, None)
-        if pod_if:
-            path.append(f"found in {netns} by scanning")
-            logger.debug("ip/{}: {}", address, "; ".join(path))
-            return Found(netns, None, pod_if, path, links)
-    raise TargetNotFound(
-        f"no network namespace on this node holds {address}", hint="check the IP: kubectl get pod -o wide"
+def holders(ex: Executor, address: IPAddress) -> tuple[list[Found], dict[str, str]]:
+    """Every namespace that may be a pod's (resolve.files.candidate_namespaces) and holds `address`: the
+    named ones in one command, the unnamed ones one by one. And every namespace file's identity."""
+    ex = ex.on(Node(sudo=ex.node.sudo, machine=ex.node.machine))  # the machine's namespaces, from its own
+    inodes = ex.host.netns_inodes()
+    candidates = candidate_namespaces(ex.host, inodes)
+    answers = (
+        _all_named(ex, address, set(ex.host.listdir(NETNS_DIR))) if any(c.name for c in candidates) else {}
     )
+    found = []
+    for ns in candidates:
+        if ns.name and answers is not None and ns.name in answers:
+            links = answers[ns.name]
+        else:
+            links = _json(ex, ip.addr_to_json(str(address)), ns, purpose=f"does {ns} hold {address}")
+        if pod_if := _holding(links, address):
+            found.append(Found(ns, None, pod_if))
+    return found, dict(inodes)
+
+
+def _all_named(ex: Executor, address: IPAddress, names: set[str]) -> dict[str, list] | None:
+    """`ip -all netns exec ip -j addr show to ADDR`, split by its `netns: NAME` lines: {name: links}; None
+    when its output cannot be read that way (a name it prints is not one listed: each is then asked alone)."""
+    res = ex.read(
+        ip.addr_holders_json(str(address)),
+        None,
+        purpose=f"which namespaces hold {address}",
+        ok_codes=ANY_EXIT,
+    )
+    sections: dict[str, list[str]] = {}
+    current = None
+    for line in res.stdout.splitlines():
+        if line.startswith("netns: ") and line[len("netns: ") :] in names:
+            current = line[len("netns: ") :]
+            sections[current] = []
+        elif current is not None:
+            sections[current].append(line)
+        elif line.strip():
+            return None
+    try:
+        return {name: decode("\n".join(lines)) for name, lines in sections.items()}
+    except NotJson:
+        return None
+
+
+def _holding(links: list, address: IPAddress) -> str | None:
+    for link in links:
+        if any(a.get("local") == str(address) for a in link.get("addr_info", []) if isinstance(a, dict)):
+            return link.get("ifname")
+    return None
+
+
+def _only_holder(ex: Executor, address: IPAddress, found: Found | None, path: list[str]) -> Found:
+    """The namespace `found` (by the fast path) or the scan's only one: refused when another holds it too."""
+    held, identity = holders(ex, address)
+    if found is not None:
+        mine = identity.get(found.netns.path, found.netns.path)
+        others = [h for h in held if identity.get(h.netns.path, h.netns.path) != mine]
+        if others:
+            raise HeldTwice(address, [found, *others])
+        if len(others) == len(held):  # the only holder is not a candidate: another user namespace's
+            raise TargetNotFound(
+                f"{address} is in {found.netns}, which is not a pod's namespace (another user namespace owns it)",
+                hint="a pod's namespace is made by root",
+            )
+        path.append(f"{address} is in no other namespace")
+        logger.debug("ip/{}: {}", address, "; ".join(path))
+        return found
+    if len(held) > 1:
+        raise HeldTwice(address, held)
+    if not held:
+        raise TargetNotFound(
+            f"no network namespace on this node holds {address}", hint="check the IP: kubectl get pod -o wide"
+        )
+    only = held[0]
+    path.append(f"found in {only.netns} by scanning")
+    logger.debug("ip/{}: {}", address, "; ".join(path))
+    return Found(only.netns, None, only.pod_if, path)

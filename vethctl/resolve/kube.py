@@ -24,6 +24,9 @@ KUBECTL_INSTALL = (
 )
 
 
+KUBECTL_OUTPUT = 256 * 1024 * 1024
+
+
 @dataclass(frozen=True)
 class KubeScope:
     """-n/--namespace and --context: which cluster and namespace pod/ targets and -l selectors mean."""
@@ -74,7 +77,8 @@ def _kubectl(
 ) -> str:
     """Run kubectl on this machine (its own namespace); its failures become the project's errors."""
     try:
-        res = executor.read(argv, None, purpose=purpose, ok_codes={0, 1, 255})
+        # a cluster's pod list can be large: read up to KUBECTL_OUTPUT (a node's tools, execute.bounded's)
+        res = executor.read(argv, None, purpose=purpose, ok_codes={0, 1, 255}, max_output=KUBECTL_OUTPUT)
     except MissingPrerequisite as exc:
         if "not installed" in exc.message:
             raise MissingPrerequisite(

@@ -23,7 +23,7 @@ from vethctl.parsers.ipjson import PodView, peer_of
 from vethctl.parsers.kube import refusal
 from vethctl.resolve import crictl
 from vethctl.resolve import kube as k8s
-from vethctl.resolve.byip import find_by_ip
+from vethctl.resolve.byip import Found, HeldTwice, find_by_ip
 from vethctl.resolve.files import resolve_netns
 from vethctl.resolve.kube import KubeScope
 from vethctl.resolve.target import TargetSpec, parse_target
@@ -110,8 +110,9 @@ def locate(
             )
         path.append(f"crictl inspect {spec.value}: {netns}")
     else:
+        kube_pod = None
         if spec.kind == "pod":
-            address, requested, ex = _pod(
+            address, requested, ex, kube_pod = _pod(
                 spec, kube or KubeScope(), requested, explicit, hosts, journal, path
             )
         else:
@@ -121,7 +122,12 @@ def locate(
                 ex = ex.on(lab_node)
                 requested = lab_node
                 path.append(f"{address} is in the pod CIDR of lab node {lab_node.netns}")
-        found = find_by_ip(ex, address)
+        try:
+            found = find_by_ip(ex, address)
+        except HeldTwice as held:  # a pod/'s runtime knows which of them is its sandbox's
+            found = _sandbox_of(held, kube_pod, ex, requested) if kube_pod else None
+            if found is None:
+                raise
         netns, host_veth, links = found.netns, found.host_veth, found.links
         path += found.path
         explicit = True  # the node is the one the address was found on
@@ -181,7 +187,30 @@ def _pod(
         ex = Executor(host, requested, journal=journal)
         require_root(host, requested.sudo)
         require_tools(host, "ip", "tcpdump", "ping")  # the node's own, through chroot /host
-    return address, requested, ex
+    return address, requested, ex, kube_pod
+
+
+def _sandbox_of(held: HeldTwice, kube_pod, ex: Executor, requested: Node) -> Found | None:
+    """When a pod/'s address is held twice: the holder that is the pod's sandbox namespace, as the container
+    runtime says (crictl inspect of one of its containers), when crictl is on the node; else None."""
+    if not kube_pod.container_ids or not ex.host.which("crictl"):
+        return None
+    info = crictl.get_container(kube_pod.container_ids[0], ex.on(Node(machine=requested.machine)))
+    return sandbox_holder(held, info, ex.host.netns_inodes())
+
+
+def sandbox_holder(held: HeldTwice, info, inodes: list[tuple[str, str]]) -> Found | None:
+    """The holder whose namespace is the container's (`info`: crictl's ContainerInfo): compared by identity
+    (device, inode), since the runtime names it by a path (/proc/PID/ns/net) and the holders by name."""
+    identity = dict(inodes)
+    path = info.netns_path or (f"/proc/{info.pid}/ns/net" if info.pid else None)
+    sandbox = identity.get(path) if path else None
+    for h in held.holders:
+        if sandbox is not None and identity.get(h.netns.path) == sandbox:
+            others = ", ".join(str(o.netns) for o in held.holders if o is not h)
+            note = f"{held.address} is also held by {others}: crictl says the pod's sandbox is {h.netns}"
+            return Found(h.netns, h.host_veth, h.pod_if, [*h.path, note], h.links)
+    return None
 
 
 def node_of(ex: Executor, pod: PodView, requested: Node, explicit: bool) -> Node:

@@ -219,3 +219,23 @@ def test_sandbox_gone_is_not_found_too():
     ex = FakeExecutor([Res(0, without_netns(text("inspect-containerd.json"))), Res(1, "", stderr)])
     with pytest.raises(TargetNotFound, match=f"no pod sandbox {SANDBOX}"):
         get_container("7d6ad449ae76b", ex)
+
+
+def test_an_address_held_twice_is_the_sandbox_s_when_crictl_says_so():
+    """pod/ with its address in two namespaces: the one the runtime says is the pod's sandbox is chosen."""
+    from vethctl.model import Netns
+    from vethctl.resolve.byip import Found, HeldTwice
+    from vethctl.resolve.locate import sandbox_holder
+
+    info = parse_inspect(text("inspect-containerd.json"))  # netns /proc/105758/ns/net
+    sandbox, thief = Netns.named("cni-sandbox"), Netns.named("cni-thief")
+    held = HeldTwice("198.18.0.5", [Found(thief, None, "eth0"), Found(sandbox, None, "eth0")])
+    inodes = [
+        ("/var/run/netns/cni-thief", "4:111"),
+        ("/var/run/netns/cni-sandbox", "4:222"),
+        ("/proc/105758/ns/net", "4:222"),
+    ]
+    chosen = sandbox_holder(held, info, inodes)
+    assert chosen is not None and chosen.netns == sandbox
+    assert "crictl says the pod's sandbox is cni-sandbox" in chosen.path[-1]
+    assert sandbox_holder(held, info, inodes[:2]) is None  # the runtime's namespace is neither: refused

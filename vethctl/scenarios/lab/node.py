@@ -20,7 +20,7 @@ import uuid
 
 from vethctl.commands import ip
 from vethctl.commands.node import iptables
-from vethctl.errors import BadInput, MissingPrerequisite
+from vethctl.errors import BadInput, MissingPrerequisite, VethctlError
 from vethctl.execute.executor import Executor
 from vethctl.execute.facts import lookup_json, netns_name, read_json
 from vethctl.execute.hosts.registry import Hosts
@@ -47,7 +47,7 @@ from vethctl.plan.services import PROXY_MODES, assign, parse_service, service_ci
 from vethctl.results import LabDownResult, LabUpResult
 from vethctl.state import labs
 from vethctl.state.lock import AllocationLock
-from vethctl.state.sessions import job_alive
+from vethctl.state.sessions import job_alive, job_entry
 
 DEFAULT_LAB = "vethlab"
 CNI_DIRS = ("/opt/cni/bin", "/usr/lib/cni", "/usr/libexec/cni")
@@ -238,7 +238,7 @@ def make_node(
     ex.execute(Plan(tuple(steps), keep=True, title=f"lab up {name}"))
     made = []
     for pod_uuid in new_pods:
-        result = json.loads(ex.by_key[f"cni:cni-{pod_uuid}"].stdout)
+        result = _cni_result(ex.by_key[f"cni:cni-{pod_uuid}"].stdout)
         host_veth = next(
             (i["name"] for i in result["interfaces"] if "sandbox" not in i and i["name"] != BRIDGE), None
         )
@@ -307,13 +307,16 @@ def _start_servers(ex: Executor, pod: dict, policy: bool) -> dict:
     families = sorted({6 if ":" in a else 4 for a in ips})
     steps = server_steps(netns, ips) + (policy_steps(netns, families) if policy else [])
     ex.execute(Plan(tuple(steps), keep=True, title="lab servers"))
-    running = {s.key: {"pid": ex.daemons[s.key], "argv": list(ex.argv_of(s))} for s in steps if s.daemon}
+    running = {
+        s.key: job_entry(ex.daemons[s.key], ex.argv_of(s), s.argv, ex.host) for s in steps if s.daemon
+    }
     return {"pod": pod["netns"], "ip": pod["ip"], "ips": ips, "policy": policy, "running": running}
 
 
 def _stop_servers(host, rec: dict | None) -> list[int]:
     """Stop what `lab up --servers` started, each only if it is still the process that was started (same pid,
-    same command line); a pod's namespace would otherwise live on in them."""
+    start time and command line: state.sessions.job_alive); a pod's namespace would otherwise live on in
+    them."""
     stopped = []
     for server in ((rec or {}).get("servers") or {}).get("running", {}).values():
         if job_alive(server, host):
@@ -326,12 +329,29 @@ def _stop_servers(host, rec: dict | None) -> list[int]:
     return stopped
 
 
-def _lab_pods_from_kernel(ex: Executor, name: str) -> list[str]:
-    """Pods whose eth0 peer is on the lab node, by their netns names: works even if the record is gone."""
+def _cni_result(stdout: str) -> dict:
+    """What a CNI plugin's ADD printed: its result document (interfaces, ips)."""
+    try:
+        got = json.loads(stdout, strict=False)
+    except json.JSONDecodeError as exc:
+        raise VethctlError(f"the CNI plugin printed no JSON result ({exc.msg})", hint="run with -v") from None
+    if not isinstance(got, dict) or not got.get("ips") or not isinstance(got.get("interfaces"), list):
+        raise VethctlError("the CNI plugin's result names no address or interface", hint="run with -v")
+    return got
+
+
+def _attached_to(ex: Executor, name: str) -> set[str]:
+    """The namespaces whose veth peer is on the lab node, by name: what the kernel says is plugged into it."""
     node = Netns.named(name)
     links = lookup_json(ex, ip.veths_json(), node)[0]
     names = netns_names(read_json(ex, ip.netns_list_json(), node))
-    return sorted({names.get(link.get("link_netnsid")) for link in links} - {None})
+    return {names.get(link.get("link_netnsid")) for link in links} - {None}
+
+
+def _empty(ex: Executor, pod: str) -> bool:
+    """A namespace that holds no link but lo: nothing in it is anyone's (a lab pod whose node is gone)."""
+    links = lookup_json(ex, ip.link_json_all(), Netns.named(pod))[0]
+    return all(link.get("link_type") == "loopback" for link in links)
 
 
 def _is_lab_node(ex: Executor, name: str) -> bool:
@@ -348,28 +368,34 @@ def _holds_uplink_peer(ex: Executor, name: str, out: str) -> bool:
 
 
 def down_node(ex: Executor, host, name: str) -> LabDownResult:
+    """Remove what `lab up` made, and nothing else: the node (its lo carries the lab's tag), the pods its
+    record names, each verified as the lab's (its eth0 leads into the lab node; or, the node gone, it holds
+    nothing but lo), the outside (the node's uplink leads into it), and the servers it started (if still
+    them). A namespace found plugged into the node that the record does not name (`vethctl up --via
+    netns:LAB` into some other namespace, a real pod's) is never removed; one the record names that cannot
+    be verified is left, and said so."""
     rec = labs.read_record(name, host)
     _stop_servers(host, rec)
+    recorded = [p["netns"] for p in (rec or {}).get("pods", []) if isinstance(p, dict) and p.get("netns")]
+    present = [p for p in recorded if p.startswith("cni-") and labs.netns_exists(p, host)]
     if not labs.netns_exists(name, host):
-        if rec:
-            labs.forget(name)
-            # the node is gone; pods of the record may remain
-            left = [p["netns"] for p in rec["pods"] if labs.netns_exists(p["netns"], host)]
-            ex.execute(Plan(tuple(remove_steps(left, None, None)), keep=True))
-            return LabDownResult(name, tuple(left), tuple(ex.journal.as_json()))
-        return LabDownResult(name, (), (), note=f"no lab named {name}: nothing to do")
+        if not rec:
+            return LabDownResult(name, (), (), note=f"no lab named {name}: nothing to do")
+        labs.forget(name)
+        ours = [p for p in present if _empty(ex, p)]  # the node is gone, and the pods' eth0 with it
+        ex.execute(Plan(tuple(remove_steps(ours, None, None)), keep=True))
+        left = tuple(p for p in present if p not in ours) or None
+        return LabDownResult(name, tuple(ours), tuple(ex.journal.as_json()), left=left)
     if not _is_lab_node(ex, name):
         raise BadInput(
             f"the network namespace {name!r} is not a vethctl lab node", hint="`vethctl lab status`"
         )
-    pods = set(_lab_pods_from_kernel(ex, name))
-    if rec:
-        pods |= {p["netns"] for p in rec["pods"] if labs.netns_exists(p["netns"], host)}
-    pods = {p for p in pods if p.startswith("cni-")}
+    attached = _attached_to(ex, name) if present else set()
+    pods = sorted(p for p in present if p in attached or _empty(ex, p))
+    left = tuple(p for p in present if p not in pods) or None
     out = (rec or {}).get("outside") or outside_name(name)
     ours = labs.netns_exists(out, host) and _holds_uplink_peer(ex, name, out)
-    ex.execute(Plan(tuple(remove_steps(sorted(pods), out if ours else None, name)), keep=True))
-    if ours:
-        pods.add(out)
+    ex.execute(Plan(tuple(remove_steps(pods, out if ours else None, name)), keep=True))
+    removed = set(pods) | ({out} if ours else set())
     labs.forget(name)
-    return LabDownResult(name, tuple(sorted(pods)) + (name,), tuple(ex.journal.as_json()))
+    return LabDownResult(name, tuple(sorted(removed)) + (name,), tuple(ex.journal.as_json()), left=left)
