@@ -233,10 +233,10 @@ def choose_subnet(used: Iterable[IPNetwork], version: int = 4) -> IPNetwork:
     raise BadInput(f"every {what} overlaps a route here", hint="give --pod-addr and --host-addr")
 
 
-def check_filter_text(filter_expr: str, option: str = "--filter") -> None:
+def check_filter_text(filter_expr: str | None, option: str = "--filter") -> None:
     """A capture filter is an expression, never an option: one starting with '-' is refused (tcpdump would
     read `-V FILE` or `-w FILE` as root), whatever `--` in the argv already does about it."""
-    if filter_expr.lstrip().startswith("-"):
+    if filter_expr and filter_expr.lstrip().startswith("-"):
         raise BadInput(
             f"{option} {filter_expr!r} starts with '-': a filter is an expression, not tcpdump options",
             hint="see `man pcap-filter`, e.g. 'arp or icmp'",

@@ -222,6 +222,7 @@ class ProbeCapture(Document):
     pcap: str | None
     counters: dict
     packets: tuple[dict, ...]
+    packets_not_kept: int = 0
 
 
 @dataclass(frozen=True)

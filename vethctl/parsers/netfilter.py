@@ -311,10 +311,11 @@ KERNEL_DROPS = {
 def parse_nstat(text: str) -> dict[str, int]:
     """`nstat -asz --json`: {counter: value} (absolute values)."""
     try:
-        doc = json.loads(text or "{}")
+        doc = json.loads(text or "{}", strict=False)
     except json.JSONDecodeError:
         return {}
-    return {k: v for k, v in (doc.get("kernel") or {}).items() if isinstance(v, int)}
+    kernel = doc.get("kernel") if isinstance(doc, dict) else None
+    return {k: v for k, v in (kernel if isinstance(kernel, dict) else {}).items() if isinstance(v, int)}
 
 
 def grew(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:

@@ -111,7 +111,13 @@ def probe(
             f"The kernel dropped {counters['dropped_by_kernel']} packet(s) before tcpdump read them."
         )
     capture = ProbeCapture(
-        dev, str(located.netns), filt, os.path.abspath(pcap) if pcap else None, counters, tuple(packets)
+        dev,
+        str(located.netns),
+        filt,
+        os.path.abspath(pcap) if pcap else None,
+        counters,
+        tuple(packets),
+        cap.dropped,
     )
     return ProbeResult(
         located.target(),
