@@ -28,7 +28,7 @@ from vethctl.errors import TargetNotFound
 from vethctl.execute.executor import Executor
 from vethctl.execute.facts import ANY_EXIT, lookup_json
 from vethctl.model import IPAddress, Netns, Node
-from vethctl.parsers.ipjson import NotJson, decode, netns_name_of
+from vethctl.parsers.ipjson import NotJson, decode, netns_name_of, netns_names
 from vethctl.resolve.files import NETNS_DIR, candidate_namespaces
 
 
@@ -157,12 +157,13 @@ def _verify(
     return None, links
 
 
-def holders(ex: Executor, address: IPAddress) -> tuple[list[Found], dict[str, str]]:
+def holders(ex: Executor, address: IPAddress, unnamed: bool = True) -> tuple[list[Found], dict[str, str]]:
     """Every namespace that may be a pod's (resolve.files.candidate_namespaces) and holds `address`: the
-    named ones in one command, the unnamed ones one by one. And every namespace file's identity."""
+    named ones in one command, the unnamed ones one by one (unless `unnamed` is False). And every namespace
+    file's identity."""
     ex = ex.on(Node(sudo=ex.node.sudo, machine=ex.node.machine))  # the machine's namespaces, from its own
     inodes = ex.host.netns_inodes()
-    candidates = candidate_namespaces(ex.host, inodes)
+    candidates = [ns for ns in candidate_namespaces(ex.host, inodes) if unnamed or ns.name]
     answers = (
         _all_named(ex, address, set(ex.host.listdir(NETNS_DIR))) if any(c.name for c in candidates) else {}
     )
@@ -209,9 +210,23 @@ def _holding(links: list, address: IPAddress) -> str | None:
     return None
 
 
+def _unnamed_attached(ex: Executor) -> bool:
+    """Does the node hold the peer of a veth whose namespace has no name (Docker's)? Only such a namespace, or
+    a named one, can have taken a pod's address on this node's links: when there is none, the unnamed
+    namespaces of the machine (a user's, a daemon's) need not be asked one by one."""
+    veths = _json(ex, ip.veths_json(), purpose="which namespaces are plugged into the node")
+    nsids = {v.get("link_netnsid") for v in veths} - {None}
+    if not nsids:
+        return False
+    named = netns_names(_json(ex, ip.netns_list_json(), purpose="their names"))
+    return any(nsid not in named for nsid in nsids)
+
+
 def _only_holder(ex: Executor, address: IPAddress, found: Found | None, path: list[str]) -> Found:
-    """The namespace `found` (by the fast path) or the scan's only one: refused when another holds it too."""
-    held, identity = holders(ex, address)
+    """The namespace `found` (by the fast path) or the scan's only one: refused when another holds it too.
+    The scan asks every namespace; after the fast path, the unnamed ones only when some are plugged into the
+    node (the others cannot have answered for the address on its links)."""
+    held, identity = holders(ex, address, unnamed=found is None or _unnamed_attached(ex))
     if found is not None:
         mine = identity.get(found.netns.path, found.netns.path)
         others = [h for h in held if identity.get(h.netns.path, h.netns.path) != mine]
