@@ -231,6 +231,23 @@ class ReplayHost:
     def close(self):
         pass
 
+    def start_time(self, pid):
+        """A recorded process's start time from the recording; a process this replay started itself (the
+        tcpdump stand-in, whose pid differs from the recording's) has its own, real one."""
+        key = ("start_time", json.dumps([pid]))
+        if self.facts.get(key):
+            return self.__getattr__("start_time")(pid)
+        me = os.readlink("/proc/self")  # os.getpid is the recording's here
+        try:
+            text = Path(f"/proc/{int(pid)}/stat").read_text()
+        except (OSError, ValueError):
+            text = ""
+        if text and text.rpartition(")")[2].split()[1] == me:
+            from vethctl.parsers.procfs import start_time
+
+            return start_time(text)
+        return self.__getattr__("start_time")(pid)
+
     def __getattr__(self, name):
         if name not in FACT_METHODS:
             raise AttributeError(name)
