@@ -51,7 +51,7 @@ def base():
 
 def unchanged(victim: Path) -> bool:
     st = victim.stat()
-    return victim.read_text() == "precious\n" and stat.S_IMODE(st.st_mode) == 0o600 and st.st_uid == 0
+    return victim.read_bytes() == b"precious\n" and stat.S_IMODE(st.st_mode) == 0o600 and st.st_uid == 0
 
 
 def user_process(argv0: str) -> subprocess.Popen:
