@@ -280,7 +280,7 @@ def node_addresses(text: str) -> dict[str, list[str]]:
     """`kubectl get nodes -o json`: each node's name and its addresses (InternalIP, ExternalIP; status.addresses
     in the API's order)."""
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, strict=False)  # control characters as tools print them
     except ValueError:
         return {}
     out: dict[str, list[str]] = {}
