@@ -117,6 +117,14 @@ def create_file(option: str, path: str, mode: int = 0o644, *, append: bool = Fal
     return fd
 
 
+def take_back(fd: int) -> None:
+    """Close a file vethctl opened for a command, made ours again first (tcpdump gives the pcap it writes to
+    its own user)."""
+    with contextlib.suppress(OSError):
+        os.fchown(fd, os.geteuid(), os.getegid())
+    os.close(fd)
+
+
 def write_file(option: str, path: str, data: bytes | str, mode: int = 0o644) -> None:
     """The whole of a small file (a transcript), through create_file."""
     fd = create_file(option, path, mode)

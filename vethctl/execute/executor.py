@@ -34,6 +34,7 @@ from vethctl.execute.processes import deferred_signals, owned_child, run_owned
 from vethctl.model import Netns, Node
 from vethctl.plan import Plan, Step
 from vethctl.render import command_text
+from vethctl.secure import take_back
 
 
 @dataclass
@@ -258,12 +259,9 @@ class Executor:
         )
         cmd = self.host.command(self.host.background_argv(argv, step.writes))
         with deferred_signals():  # a signal now waits until the job is known, so that clean-up stops it
+            stdin = subprocess.DEVNULL if out_fd is None else out_fd
             try:
-                proc = cmd.popen(
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.PIPE,
-                    stdin=subprocess.DEVNULL if out_fd is None else out_fd,
-                )
+                proc = cmd.popen(stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=stdin)
             except BaseException:
                 if out_fd is not None:
                     os.close(out_fd)
@@ -358,11 +356,8 @@ class Executor:
         rc = self._end(job, timeout)
         for t in job.threads:
             t.join(timeout)
-        if job.out_fd is not None:  # tcpdump hands the file to its own user: it is ours again
-            with contextlib.suppress(OSError):
-                os.fchown(job.out_fd, os.geteuid(), os.getegid())
-            os.close(job.out_fd)
-            job.out_fd = None
+        if job.out_fd is not None:
+            job.out_fd = take_back(job.out_fd)
         duration = time.perf_counter() - job.t0
         audit.command_finished(
             job.argv,
@@ -423,9 +418,8 @@ class Executor:
             for i, step in enumerate(plan.steps):
                 try:
                     if step.stops:
-                        if (
-                            i == 0 or not plan.steps[i - 1].stops
-                        ):  # the first of consecutive stops: all at once
+                        # the first of consecutive stops: all at once
+                        if i == 0 or not plan.steps[i - 1].stops:
                             group = list(itertools.takewhile(lambda s: s.stops, plan.steps[i:]))
                             for s in group:
                                 self._hook(s)
