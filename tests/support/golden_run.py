@@ -107,6 +107,7 @@ FACT_METHODS = (
     "netns_holders",
     "netns_inodes",
     "netns_owned_elsewhere",
+    "netns_holding",
     "hostname",
 )
 

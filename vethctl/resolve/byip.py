@@ -12,13 +12,16 @@ When a step has no answer it falls back: a neighbour probe, then a scan of every
 
 Whichever path found it, the address must be in one namespace only: a pod with NET_ADMIN can add another
 pod's address to its own eth0 and answer ARP for it (the neighbour table, the fdb and the verification then
-all point at it). So every namespace that may be a pod's is asked once (`ip -all netns exec`, one command,
-plus `nsenter` for the few unnamed ones), and an address held twice is refused, naming both (HeldTwice).
+all point at it). So every namespace that may be a pod's is asked (on this machine narrowed down without a
+command, Host.netns_holding, then each left asked with `ip`; over ssh `ip -all netns exec`, one command,
+plus `nsenter` for the unnamed ones when the node has such peers), and an address held twice is refused,
+naming both (HeldTwice).
 Namespaces owned by another user namespace (anyone's `unshare -rn`) are never candidates.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from loguru import logger
@@ -157,25 +160,40 @@ def _verify(
     return None, links
 
 
-def holders(ex: Executor, address: IPAddress, unnamed: bool = True) -> tuple[list[Found], dict[str, str]]:
-    """Every namespace that may be a pod's (resolve.files.candidate_namespaces) and holds `address`: the
-    named ones in one command, the unnamed ones one by one (unless `unnamed` is False). And every namespace
-    file's identity."""
+def holders(
+    ex: Executor, address: IPAddress, unnamed: Callable[[], bool] = lambda: True, known: Found | None = None
+) -> tuple[list[Found], dict[str, str]]:
+    """Every namespace that may be a pod's (resolve.files.candidate_namespaces) and holds `address`, and every
+    namespace file's identity. This machine narrows them down at once, without a command (Host.netns_holding:
+    a namespace with no local table at all also says yes), and each it names is then asked with `ip` (but
+    `known`, already verified); another host is asked: the named ones in one command, the unnamed ones one by
+    one (unless `unnamed()` says none can matter)."""
     ex = ex.on(Node(sudo=ex.node.sudo, machine=ex.node.machine))  # the machine's namespaces, from its own
     inodes = ex.host.netns_inodes()
-    candidates = [ns for ns in candidate_namespaces(ex.host, inodes) if unnamed or ns.name]
-    answers = (
-        _all_named(ex, address, set(ex.host.listdir(NETNS_DIR))) if any(c.name for c in candidates) else {}
-    )
+    identity = dict(inodes)
+    candidates = candidate_namespaces(ex.host, inodes)
+    maybe = ex.host.netns_holding([ns.path for ns in candidates], str(address))
+    answers: dict[str, list] | None = {}
+    if maybe is not None:
+        candidates = [ns for ns in candidates if ns.path in maybe]
+    else:
+        if not unnamed():
+            candidates = [ns for ns in candidates if ns.name]
+        if any(c.name for c in candidates):
+            answers = _all_named(ex, address, set(ex.host.listdir(NETNS_DIR)))
+    same = identity.get(known.netns.path, known.netns.path) if known else None
     found = []
     for ns in candidates:
+        if same is not None and identity.get(ns.path, ns.path) == same:
+            found.append(Found(ns, None, known.pod_if))
+            continue
         if ns.name and answers is not None and ns.name in answers:
             links = answers[ns.name]
         else:
             links = _json(ex, ip.addr_to_json(str(address)), ns, purpose=f"does {ns} hold {address}")
         if pod_if := _holding(links, address):
             found.append(Found(ns, None, pod_if))
-    return found, dict(inodes)
+    return found, identity
 
 
 def _all_named(ex: Executor, address: IPAddress, names: set[str]) -> dict[str, list] | None:
@@ -226,7 +244,7 @@ def _only_holder(ex: Executor, address: IPAddress, found: Found | None, path: li
     """The namespace `found` (by the fast path) or the scan's only one: refused when another holds it too.
     The scan asks every namespace; after the fast path, the unnamed ones only when some are plugged into the
     node (the others cannot have answered for the address on its links)."""
-    held, identity = holders(ex, address, unnamed=found is None or _unnamed_attached(ex))
+    held, identity = holders(ex, address, lambda: found is None or _unnamed_attached(ex), found)
     if found is not None:
         mine = identity.get(found.netns.path, found.netns.path)
         others = [h for h in held if identity.get(h.netns.path, h.netns.path) != mine]

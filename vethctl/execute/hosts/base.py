@@ -77,6 +77,11 @@ class Host:
         (device, inode); one pass over /proc (one round trip for a remote host), so it is a primitive here."""
         raise NotImplementedError
 
+    def netns_holding(self, paths: list[str], address: str) -> list[str] | None:
+        """Those of `paths` (network namespace files) where `address` is a local address, told without a
+        command; None when this host cannot (then commands ask: resolve/byip.py)."""
+        return None
+
     def netns_owned_elsewhere(self, paths: list[str]) -> list[str]:
         """Those of `paths` (network namespace files) whose namespace is owned by another user namespace
         than the one vethctl runs in: made with `unshare -rn` by any user, who controls everything in it."""
