@@ -307,9 +307,7 @@ def _start_servers(ex: Executor, pod: dict, policy: bool) -> dict:
     families = sorted({6 if ":" in a else 4 for a in ips})
     steps = server_steps(netns, ips) + (policy_steps(netns, families) if policy else [])
     ex.execute(Plan(tuple(steps), keep=True, title="lab servers"))
-    running = {
-        s.key: job_entry(ex.daemons[s.key], ex.argv_of(s), s.argv, ex.host) for s in steps if s.daemon
-    }
+    running = {s.key: job_entry(ex.daemons[s.key], ex.argv_of(s), s.argv, ex.host) for s in steps if s.daemon}
     return {"pod": pod["netns"], "ip": pod["ip"], "ips": ips, "policy": policy, "running": running}
 
 
