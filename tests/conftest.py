@@ -4,6 +4,7 @@ and remove it afterwards, also when a test fails. Helpers live in tests/support/
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -13,8 +14,10 @@ import subprocess
 import pytest
 
 from tests.support.cli import vethctl
+from tests.support.holders import netns_holder
 from tests.support.kubeapi import kube_api  # noqa: F401 - a fixture for every test
 from tests.support.netstate import snapshot, tagged_links
+from tests.support.procs import Spawner
 from tests.support.sshd import sshd  # noqa: F401 - a fixture for every test
 
 
@@ -88,3 +91,23 @@ def scratch_lab():
         yield rec
     finally:
         vethctl("lab", "down", "--name", name, check=False)
+
+
+@pytest.fixture
+def hold_netns():
+    """`hold_netns(NAME)`: a process in the named namespace; `hold_netns()`: one in a new, unnamed one;
+    `attach=NAME` also names it. Each is handed out only once it is in its namespace (never ours), and
+    killed (its name removed) when the test ends, whatever happened (tests/support/holders.py)."""
+    with contextlib.ExitStack() as stack:
+        yield lambda enter=None, **kw: stack.enter_context(netns_holder(enter, **kw))
+
+
+@pytest.fixture
+def spawn():
+    """`spawn(argv, env=...)`: a background process in a group of its own (Popen, pipes, text). Each group
+    still running when the test ends is stopped (SIGTERM, then SIGKILL), also when the test failed."""
+    spawner = Spawner()
+    try:
+        yield spawner
+    finally:
+        spawner.stop_all()

@@ -17,21 +17,17 @@ def pinger(netns: str, dst: str, count: int = 4) -> subprocess.Popen:
     )
 
 
-def start_capture(*args) -> subprocess.Popen:
-    proc = subprocess.Popen(
-        [VETHCTL, "capture", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    proc.stderr.readline()  # "capturing on ...": printed once tcpdump said it is listening
+def start_capture(spawn, *args) -> subprocess.Popen:
+    """A capture in a process group of its own (stopped with it when the test ends, whatever happened)."""
+    proc = spawn([VETHCTL, "capture", *args])
+    line = proc.stderr.readline()  # "capturing on ...": printed once tcpdump said it is listening
+    assert line.startswith("capturing"), line + proc.stderr.read()
     return proc
 
 
-def test_capture_an_interface_in_a_pod_with_count(lab, pod):
+def test_capture_an_interface_in_a_pod_with_count(lab, pod, spawn):
     proc = start_capture(
-        "--iface", "eth0", "--netns", pod["netns"], "--filter", "icmp", "--count", "4", "-o", "json"
+        spawn, "--iface", "eth0", "--netns", pod["netns"], "--filter", "icmp", "--count", "4", "-o", "json"
     )
     ping = pinger(pod["netns"], lab["gateway"])
     out, err = proc.communicate(timeout=30)
@@ -43,9 +39,9 @@ def test_capture_an_interface_in_a_pod_with_count(lab, pod):
     assert {p["src_ip"] for p in r["capture"]["packets"]} == {pod["ip"], lab["gateway"]}
 
 
-def test_capture_for_a_duration_keeps_what_it_saw(lab, pod):
+def test_capture_for_a_duration_keeps_what_it_saw(lab, pod, spawn):
     proc = start_capture(
-        "--iface", "eth0", "--netns", pod["netns"], "--filter", "icmp", "--duration", "2", "-o", "json"
+        spawn, "--iface", "eth0", "--netns", pod["netns"], "--filter", "icmp", "--duration", "2", "-o", "json"
     )
     pinger(pod["netns"], lab["gateway"], count=2).wait()  # done well inside the 2 s
     out, err = proc.communicate(timeout=30)
@@ -54,10 +50,10 @@ def test_capture_for_a_duration_keeps_what_it_saw(lab, pod):
     assert r["capture"]["stopped_by"] == "duration" and len(r["capture"]["packets"]) == 4
 
 
-def test_capture_a_session_live_in_text_then_ctrl_c(lab, pod):
+def test_capture_a_session_live_in_text_then_ctrl_c(lab, pod, spawn):
     up = json.loads(vethctl("up", f"netns/{pod['netns']}", "-o", "json").stdout)
     try:
-        proc = start_capture(up["session"])
+        proc = start_capture(spawn, up["session"])
         host_ip = up["host"]["address"].split("/")[0]
         ping = pinger(pod["netns"], host_ip, count=3)
         lines = [proc.stdout.readline() for _ in range(4)]  # ARP request, reply, echo request, echo reply
@@ -72,10 +68,10 @@ def test_capture_a_session_live_in_text_then_ctrl_c(lab, pod):
         vethctl("down", up["session"])
 
 
-def test_pcap_then_read_ndjson(lab, pod, tmp_path):
+def test_pcap_then_read_ndjson(lab, pod, tmp_path, spawn):
     pcap = tmp_path / "c.pcap"
     proc = start_capture(
-        "--iface", "eth0", "--netns", pod["netns"], "--count", "6", "--pcap", str(pcap), "-o", "json"
+        spawn, "--iface", "eth0", "--netns", pod["netns"], "--count", "6", "--pcap", str(pcap), "-o", "json"
     )
     ping = pinger(pod["netns"], lab["gateway"], count=3)
     live = json.loads(proc.communicate(timeout=30)[0])

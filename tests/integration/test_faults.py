@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cli import VETHCTL, hook, vethctl, wait_gone
+from tests.support.cli import VETHCTL, gc_on, hook, status_on, vethctl, wait_gone
 from tests.support.netstate import snapshot, tagged_links
 
 
@@ -157,20 +157,9 @@ def _wait_for_line(path, needle, proc, timeout=20.0):
     raise AssertionError(f"{needle!r} never appeared in {path}")
 
 
-def _start(args, env):
-    return subprocess.Popen(
-        [VETHCTL, *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, **env},
-        start_new_session=True,
-    )
-
-
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 @pytest.mark.parametrize("phase", ["attach", "capture", "teardown"])
-def test_a_signal_at_any_phase_leaves_nothing_and_exits_130(lab, pod, state, tmp_path, phase, sig):
+def test_a_signal_at_any_phase_leaves_nothing_and_exits_130(lab, pod, state, tmp_path, spawn, phase, sig):
     marker = tmp_path / "marker"
     audit = tmp_path / "audit.jsonl"
     env = {"VETHCTL_AUDIT_LOG": str(audit)}
@@ -178,7 +167,7 @@ def test_a_signal_at_any_phase_leaves_nothing_and_exits_130(lab, pod, state, tmp
         env |= hook("attach:2", ["touch", str(marker)], ["sleep", "30"])
     elif phase == "teardown":
         env |= hook("teardown:0", ["touch", str(marker)], ["sleep", "2"])
-    proc = _start(["run", f"netns/{pod['netns']}", "--count", "20", "--interval", "0.2"], env)
+    proc = spawn([VETHCTL, "run", f"netns/{pod['netns']}", "--count", "20", "--interval", "0.2"], env)
     if phase == "capture":
         _wait_for_line(audit, '"ping"', proc)
     else:
@@ -196,59 +185,82 @@ def test_a_signal_at_any_phase_leaves_nothing_and_exits_130(lab, pod, state, tmp
     assert both(lab, pod) == state
 
 
-def test_after_sigkill_gc_removes_the_links_and_the_capture(lab, pod, state, tmp_path):
+def test_after_sigkill_gc_removes_the_links_and_the_capture(lab, pod, state, tmp_path, spawn):
     audit = tmp_path / "audit.jsonl"
-    proc = _start(
-        ["run", f"netns/{pod['netns']}", "--count", "50", "--interval", "0.2"],
+    proc = spawn(
+        [VETHCTL, "run", f"netns/{pod['netns']}", "--count", "50", "--interval", "0.2"],
         {"VETHCTL_AUDIT_LOG": str(audit)},
     )
     _wait_for_line(audit, '"ping"', proc)
+    session = _session_of(proc)
     os.killpg(proc.pid, signal.SIGKILL)  # everything in its group: vethctl, tcpdump, ping
     proc.wait()
     left = tagged_links(lab["node_netns"])
-    assert len(left) == 1
-    status = json.loads(vethctl("status", "-o", "json").stdout)
-    mine = [s for s in status["sessions"] if s["host_if"] == left[0]]
+    assert left == [f"vh-{session}"]
+    mine = [s for s in status_on(lab["node_netns"])["sessions"] if s["session"] == session]
     assert mine and mine[0]["alive"] is False and mine[0]["mode"] == "run"
-    gc = json.loads(vethctl("gc", "-o", "json").stdout)
-    assert [r["links"] for r in gc["removed"] if r["session"] == mine[0]["session"]] == [left]
+    gc = gc_on(lab["node_netns"])
+    assert [r["links"] for r in gc["removed"] if r["session"] == session] == [left]
     assert both(lab, pod) == state
-    assert json.loads(vethctl("gc", "-o", "json").stdout)["removed"] == []
+    assert session not in [r["session"] for r in gc_on(lab["node_netns"])["removed"]]
 
 
-def test_after_sigkill_of_vethctl_alone_gc_stops_its_capture(lab, pod, state, tmp_path):
+def _session_of(proc) -> str:
+    """The session of a run this test started: its record names its pid (the run writes it before its
+    first change)."""
+    for f in Path(os.environ["VETHCTL_STATE_DIR"], "sessions").glob("*.json"):
+        rec = json.loads(f.read_text())
+        if rec.get("pid") == proc.pid:
+            return rec["session"]
+    raise AssertionError(f"no session record for pid {proc.pid}")
+
+
+def test_after_sigkill_of_vethctl_alone_gc_stops_its_capture(lab, pod, state, tmp_path, spawn):
     audit = tmp_path / "audit.jsonl"
     # A filter that matches nothing here: an orphaned tcpdump that prints a packet line into the dead
     # vethctl's pipe dies of SIGPIPE, so with "arp or icmp" it may or may not still live when gc looks.
-    proc = _start(
-        ["run", f"netns/{pod['netns']}", "--count", "50", "--interval", "0.2", "--filter", "udp port 9"],
+    proc = spawn(
+        [
+            VETHCTL,
+            "run",
+            f"netns/{pod['netns']}",
+            "--count",
+            "50",
+            "--interval",
+            "0.2",
+            "--filter",
+            "udp port 9",
+        ],
         {"VETHCTL_AUDIT_LOG": str(audit)},
     )
     _wait_for_line(audit, '"ping"', proc)
-    records = [
-        json.loads(f.read_text()) for f in Path(os.environ["VETHCTL_STATE_DIR"], "sessions").glob("*.json")
-    ]
-    mine = next(r for r in records if r.get("pid") == proc.pid)
+    session = _session_of(proc)
+    mine = json.loads(Path(os.environ["VETHCTL_STATE_DIR"], "sessions", f"{session}.json").read_text())
     tcpdump_pid = mine["jobs"][0]["pid"]
-    proc.kill()  # only vethctl: its tcpdump and ping live on
+    proc.kill()  # only vethctl: its tcpdump and ping live on (stopped with their group if the test fails)
     proc.wait()
     assert os.path.exists(f"/proc/{tcpdump_pid}")  # orphaned, still capturing
-    gc = json.loads(vethctl("gc", "-o", "json").stdout)
-    assert [s["pid"] for s in gc["stopped"]] == [tcpdump_pid]
+    gc = gc_on(lab["node_netns"])
+    assert [s["pid"] for s in gc["stopped"] if s["session"] == session] == [tcpdump_pid]
+    assert [r["links"] for r in gc["removed"] if r["session"] == session] == [[f"vh-{session}"]]
     wait_gone(tcpdump_pid)
     assert both(lab, pod) == state
 
 
-def test_after_sigkill_while_attaching_gc_restores_the_state(lab, pod, state, tmp_path):
+def test_after_sigkill_while_attaching_gc_restores_the_state(lab, pod, state, tmp_path, spawn):
     marker = tmp_path / "marker"
-    proc = _start(["run", f"netns/{pod['netns']}"], hook("attach:3", ["touch", str(marker)], ["sleep", "30"]))
+    proc = spawn(
+        [VETHCTL, "run", f"netns/{pod['netns']}"], hook("attach:3", ["touch", str(marker)], ["sleep", "30"])
+    )
     deadline = time.monotonic() + 20
     while not marker.exists():  # the hook says the pair exists and is tagged, its addresses not yet there
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
         time.sleep(0.02)
+    session = _session_of(proc)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    assert len(tagged_links(lab["node_netns"])) == 1
-    gc = json.loads(vethctl("gc", "-o", "json").stdout)
-    assert len(gc["removed"]) == 1 and "is gone" in gc["removed"][0]["why"]
+    assert tagged_links(lab["node_netns"]) == [f"vh-{session}"]
+    gc = gc_on(lab["node_netns"])
+    mine = [r for r in gc["removed"] if r["session"] == session]
+    assert [r["links"] for r in mine] == [[f"vh-{session}"]] and "is gone" in mine[0]["why"]
     assert both(lab, pod) == state

@@ -3,6 +3,7 @@ namespaces that have no name at all."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import secrets
 import subprocess
@@ -10,6 +11,7 @@ import subprocess
 import pytest
 
 from tests.support.cli import vethctl
+from tests.support.holders import netns_id, own_netns
 from tests.support.netstate import snapshot, tagged_links
 
 
@@ -94,53 +96,63 @@ def test_run_by_ip_on_a_routed_cni(ptp_lab):
     assert (snapshot(pod["netns"]), snapshot(ptp_lab["node_netns"])) == before
 
 
-def test_find_netns_and_pid_targets(lab, pod):
+def test_find_netns_and_pid_targets(lab, pod, hold_netns):
     r = find(f"netns/{pod['netns']}")
     assert r["host_veth"] == pod["host_veth"] and r["pod_ip"] == pod["ip"] and r["pid"] is None
-    holder = subprocess.Popen(["ip", "netns", "exec", pod["netns"], "sleep", "60"])
-    try:
-        r = find(f"pid/{holder.pid}")
-        assert (
-            r["pid"] == holder.pid and r["netns"] is None and r["netns_path"] == f"/proc/{holder.pid}/ns/net"
-        )
-        assert r["pod_ip"] == pod["ip"] and r["host_veth"] == pod["host_veth"]
-    finally:
-        holder.kill()
-        holder.wait()
+    holder = hold_netns(pod["netns"])
+    r = find(f"pid/{holder.pid}")
+    assert r["pid"] == holder.pid and r["netns"] is None and r["netns_path"] == holder.path
+    assert r["pod_ip"] == pod["ip"] and r["host_veth"] == pod["host_veth"]
 
 
 @pytest.fixture
-def unnamed_pod(lab):
-    """A namespace held only by a process (as Docker's are), wired to the lab node by hand like a routed CNI."""
+def unnamed_pod(lab, hold_netns):
+    """A namespace held only by a process (as Docker's are), wired to the lab node by hand like a routed CNI.
+    Its address is one of the lab's pod CIDR that no lab pod has: lab CIDRs are the machine's to hand out
+    (under the allocation lock), so no other run's namespace holds it, and a scan finds only this one."""
+    holder = hold_netns()
     tag = secrets.token_hex(3)
-    holder = subprocess.Popen(["unshare", "--net", "sleep", "120"])
-    host_if, addr = f"vt-u{tag}", "198.19.77.2"
+    host_if, addr = f"vt-u{tag}", str(ipaddress.ip_network(lab["pod_cidr"])[240])
     node = lab["node_netns"]
-    path = f"/proc/{holder.pid}/ns/net"
-    subprocess.run(
-        ["ip", "-n", node, "link", "add", host_if, "type", "veth", "peer", "name", "eth0", "netns", path],
-        check=True,
-    )
-    for argv in (
-        ["ip", "-n", node, "link", "set", host_if, "up"],
-        ["ip", "-n", node, "route", "add", f"{addr}/32", "dev", host_if],
-        ["nsenter", f"--net={path}", "ip", "addr", "add", f"{addr}/24", "dev", "eth0"],
-        ["nsenter", f"--net={path}", "ip", "link", "set", "eth0", "up"],
-        ["nsenter", f"--net={path}", "ip", "link", "set", "lo", "up"],
-    ):
-        subprocess.run(argv, check=True)
     try:
-        yield {"pid": holder.pid, "ip": addr, "host_veth": host_if, "node": node}
+        subprocess.run(
+            [
+                "ip",
+                "-n",
+                node,
+                "link",
+                "add",
+                host_if,
+                "type",
+                "veth",
+                "peer",
+                "name",
+                "eth0",
+                "netns",
+                holder.path,
+            ],
+            check=True,
+        )
+        for argv in (
+            ["ip", "-n", node, "link", "set", host_if, "up"],
+            ["ip", "-n", node, "route", "add", f"{addr}/32", "dev", host_if],
+            ["nsenter", f"--net={holder.path}", "ip", "addr", "add", f"{addr}/24", "dev", "eth0"],
+            ["nsenter", f"--net={holder.path}", "ip", "link", "set", "eth0", "up"],
+            ["nsenter", f"--net={holder.path}", "ip", "link", "set", "lo", "up"],
+        ):
+            subprocess.run(argv, check=True)
+        yield {"pid": holder.pid, "ip": addr, "host_veth": host_if, "node": node, "netns_id": holder.netns_id}
     finally:
-        holder.kill()
-        holder.wait()
         subprocess.run(["ip", "-n", node, "link", "del", host_if], capture_output=True)
 
 
 def test_find_an_unnamed_namespace_by_scanning(unnamed_pod):
     r = find(f"ip/{unnamed_pod['ip']}", "--via", f"netns:{unnamed_pod['node']}")
     assert r["netns"] is None and r["pod_ip"] == unnamed_pod["ip"]
-    assert r["netns_path"] == f"/proc/{unnamed_pod['pid']}/ns/net" or r["pid"] is not None
+    # whichever process's /proc/PID/ns/net the scan met first, it is the holder's namespace
+    assert r["pid"] is not None and r["netns_path"] == f"/proc/{r['pid']}/ns/net"
+    assert netns_id(r["netns_path"]) == unnamed_pod["netns_id"] != own_netns()
+    assert r["host_veth"] is None or r["host_veth"] == unnamed_pod["host_veth"]
     assert any("scan" in step for step in r["resolved_by"])
 
 

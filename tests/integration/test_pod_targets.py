@@ -39,8 +39,10 @@ def test_find_a_bare_name_and_up_down_by_pod(kube_api, lab, pod, state):  # noqa
         pod["host_veth"],
     )
     up = json.loads(vethctl("up", "pod/api-7d9f", "-o", "json").stdout)
-    assert up["pod_netns"] == pod["netns"]
-    vethctl("down", up["session"])
+    try:
+        assert up["pod_netns"] == pod["netns"]
+    finally:
+        vethctl("down", up["session"])
     assert snapshot(pod["netns"]) == state["pod"]
 
 

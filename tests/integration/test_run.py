@@ -8,7 +8,7 @@ import shlex
 import subprocess
 
 from tests.support.cli import vethctl
-from tests.support.netstate import snapshot, tagged_links
+from tests.support.netstate import ip_json, snapshot, tagged_links
 
 WHO_HAS = re.compile(r"Request who-has (\S+) tell (\S+),")
 
@@ -78,22 +78,20 @@ def test_json_report_has_the_contract_fields(pod, state):
 
 
 def test_mtu_of_both_ends_copies_the_pods_eth0(lab, pod, state):
+    def mtu(netns, dev):
+        return ip_json("link", "show", "dev", dev, netns=netns)[0]["mtu"]
+
     subprocess.run(["ip", "-n", pod["netns"], "link", "set", "eth0", "mtu", "1400"], check=True)
-    try:
+    session = None
+    try:  # the pod's MTU is put back whatever fails, run_json included: the lab is shared by the session
         r = run_json(pod, "--count", "1", "--keep")
-        node_link = next(
-            x
-            for x in json.loads(
-                subprocess.run(
-                    ["ip", "-n", lab["node_netns"], "-j", "link", "show", r["veth"]["host"]["name"]],
-                    capture_output=True,
-                    text=True,
-                ).stdout
-            )
-        )
-        assert node_link["mtu"] == 1400 and r["veth"]["mtu"] == 1400
+        session = r["session"]
+        assert r["veth"]["mtu"] == 1400
+        assert mtu(lab["node_netns"], r["veth"]["host"]["name"]) == 1400  # the host end
+        assert mtu(pod["netns"], r["veth"]["pod"]["name"]) == 1400  # and the pod end
     finally:
-        vethctl("down", r["session"])
+        if session:
+            vethctl("down", session)
         subprocess.run(["ip", "-n", pod["netns"], "link", "set", "eth0", "mtu", "1500"], check=True)
 
 
@@ -191,21 +189,17 @@ def test_pcap_file_holds_the_packets(pod, state, tmp_path):
     assert len(text.strip().splitlines()) == len(r["capture"]["packets"]) >= 1
 
 
-def test_nspath_and_pid_targets_run_like_named_ones(lab, pod, state):
+def test_nspath_and_pid_targets_run_like_named_ones(lab, pod, state, hold_netns):
     by_path = json.loads(
         vethctl("run", f"nspath//var/run/netns/{pod['netns']}", "--count", "1", "-o", "json").stdout
     )
     assert by_path["target"]["netns"] == pod["netns"] and by_path["target"]["pod_ip"] == pod["ip"]
-    holder = subprocess.Popen(["ip", "netns", "exec", pod["netns"], "sleep", "60"])
-    try:
-        r = json.loads(vethctl("run", f"pid/{holder.pid}", "--count", "1", "-o", "json").stdout)
-        assert r["target"]["kind"] == "pid" and r["target"]["netns"] is None
-        assert r["target"]["pod_ip"] == pod["ip"] and r["node"] == f"netns {lab['node_netns']}"
-        assert any(c["argv"][:2] == ["nsenter", f"--net=/proc/{holder.pid}/ns/net"] for c in r["commands"])
-        assert len([p for p in r["capture"]["packets"] if p.get("arp_op") == "request"]) >= 1
-    finally:
-        holder.kill()
-        holder.wait()
+    holder = hold_netns(pod["netns"])
+    r = json.loads(vethctl("run", f"pid/{holder.pid}", "--count", "1", "-o", "json").stdout)
+    assert r["target"]["kind"] == "pid" and r["target"]["netns"] is None
+    assert r["target"]["pod_ip"] == pod["ip"] and r["node"] == f"netns {lab['node_netns']}"
+    assert any(c["argv"][:2] == ["nsenter", f"--net={holder.path}"] for c in r["commands"])
+    assert len([p for p in r["capture"]["packets"] if p.get("arp_op") == "request"]) >= 1
     assert snapshot(pod["netns"]) == state["pod"]
 
 

@@ -33,12 +33,12 @@ def test_run_every_pod_of_a_selector(kube_api, lab):  # noqa: F811
     assert [s["pod"] for s in r["skipped"]] == ["shop/web-2"] and "worker-9" in r["skipped"][0]["why"]
 
 
-def test_capture_every_pod_into_one_merged_pcap(kube_api, lab, tmp_path):  # noqa: F811
+def test_capture_every_pod_into_one_merged_pcap(kube_api, lab, tmp_path, spawn):  # noqa: F811
     a, b = lab["pods"]
     label(kube_api, "api-0", lab["name"], a["ip"], {"tier": "api"})
     label(kube_api, "api-1", lab["name"], b["ip"], {"tier": "api"})
     pcap = tmp_path / "all.pcap"
-    cap = subprocess.Popen(
+    cap = spawn(
         [
             VETHCTL,
             "capture",
@@ -54,10 +54,7 @@ def test_capture_every_pod_into_one_merged_pcap(kube_api, lab, tmp_path):  # noq
             str(pcap),
             "-o",
             "json",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+        ]
     )
     assert "capturing in 2 pod(s)" in cap.stderr.readline()
     subprocess.run(

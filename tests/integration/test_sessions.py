@@ -8,49 +8,46 @@ import secrets
 import subprocess
 from pathlib import Path
 
-from tests.support.cli import vethctl
+from tests.support.cli import gc_on, status_on, vethctl
+from tests.support.holders import unique_name
 from tests.support.netstate import snapshot, tagged_links
-
-
-def status():
-    return json.loads(vethctl("status", "-o", "json").stdout)
 
 
 def test_status_and_down_work_from_the_tags_when_the_records_are_gone(lab, pod, state):
     up = json.loads(vethctl("up", f"netns/{pod['netns']}", "-o", "json").stdout)
-    Path(os.environ["VETHCTL_STATE_DIR"], "sessions", f"{up['session']}.json").unlink()
-    mine = [s for s in status()["sessions"] if s["session"] == up["session"]]
-    assert mine and mine[0]["recorded"] is False and mine[0]["mode"] == "up" and mine[0]["alive"]
-    assert mine[0]["host_if"] == up["host"]["name"] and mine[0]["pod_netns"] == pod["netns"]
-    assert up["session"] in json.loads(vethctl("gc", "-o", "json").stdout)["kept_alive"]
-    down = json.loads(vethctl("down", up["session"], "-o", "json").stdout)
+    try:
+        Path(os.environ["VETHCTL_STATE_DIR"], "sessions", f"{up['session']}.json").unlink()
+        mine = [s for s in status_on(lab["node_netns"])["sessions"] if s["session"] == up["session"]]
+        assert mine and mine[0]["recorded"] is False and mine[0]["mode"] == "up" and mine[0]["alive"]
+        assert mine[0]["host_if"] == up["host"]["name"] and mine[0]["pod_netns"] == pod["netns"]
+        assert up["session"] in gc_on(lab["node_netns"])["kept_alive"]
+    finally:
+        down = json.loads(vethctl("down", up["session"], "-o", "json").stdout)
     assert down["removed"][0]["links"] == [up["host"]["name"]]
     assert json.loads(vethctl("down", up["session"], "-o", "json").stdout)["already_gone"] == [up["session"]]
     assert snapshot(pod["netns"]) == state["pod"] and snapshot(lab["node_netns"]) == state["node"]
 
 
-def test_an_up_whose_pod_namespace_is_gone_is_collected(lab):
+def test_an_up_whose_pod_namespace_is_gone_is_collected(lab, hold_netns):
     """The pod's netns name is removed while a process still holds the namespace: the pair lives on, the
     session is dead (its pod is gone as far as anyone can name it), gc removes it."""
-    name = f"vt-{secrets.token_hex(3)}"
+    name = unique_name()
     subprocess.run(["ip", "netns", "add", name], check=True)
-    holder = subprocess.Popen(["ip", "netns", "exec", name, "sleep", "60"])
     try:
+        hold_netns(name)
         up = json.loads(
             vethctl("up", f"netns/{name}", "--via", f"netns:{lab['node_netns']}", "-o", "json").stdout
         )
         subprocess.run(["ip", "netns", "del", name], check=True)
-        mine = [s for s in status()["sessions"] if s["session"] == up["session"]]
+        mine = [s for s in status_on(lab["node_netns"])["sessions"] if s["session"] == up["session"]]
         assert mine and mine[0]["alive"] is False
-        gc = json.loads(vethctl("gc", "-o", "json").stdout)
+        gc = gc_on(lab["node_netns"])
         assert [r["links"] for r in gc["removed"] if r["session"] == up["session"]] == [[up["host"]["name"]]]
         assert "pod's network namespace is gone" in next(
             r["why"] for r in gc["removed"] if r["session"] == up["session"]
         )
         assert up["host"]["name"] not in tagged_links(lab["node_netns"])
     finally:
-        holder.kill()
-        holder.wait()
         subprocess.run(["ip", "netns", "del", name], capture_output=True)
 
 
@@ -61,7 +58,7 @@ def test_gc_never_touches_an_untagged_link(lab, state):
         check=True,
     )
     try:
-        gc = json.loads(vethctl("gc", "-o", "json").stdout)
+        gc = gc_on(lab["node_netns"])
         assert not any(name in r["links"] for r in gc["removed"])
         links = json.loads(
             subprocess.run(
@@ -75,9 +72,11 @@ def test_gc_never_touches_an_untagged_link(lab, state):
 
 def test_a_kept_run_lives_with_its_pod_not_its_process(lab, pod, state):
     r = json.loads(vethctl("run", f"netns/{pod['netns']}", "--count", "1", "--keep", "-o", "json").stdout)
-    assert r["veth"]["tag"] == f"vethctl:{r['session']}:up"
-    mine = [s for s in status()["sessions"] if s["session"] == r["session"]]
-    assert mine and mine[0]["alive"]  # the run's process is gone; the session is not
-    assert r["session"] in json.loads(vethctl("gc", "-o", "json").stdout)["kept_alive"]
-    vethctl("down", r["session"])
+    try:
+        assert r["veth"]["tag"] == f"vethctl:{r['session']}:up"
+        mine = [s for s in status_on(lab["node_netns"])["sessions"] if s["session"] == r["session"]]
+        assert mine and mine[0]["alive"]  # the run's process is gone; the session is not
+        assert r["session"] in gc_on(lab["node_netns"])["kept_alive"]
+    finally:
+        vethctl("down", r["session"])
     assert snapshot(pod["netns"]) == state["pod"]

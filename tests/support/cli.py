@@ -42,3 +42,13 @@ def wait_gone(pid: int, timeout: float = 10.0) -> None:
         assert select.select([fd], [], [], timeout)[0], f"pid {pid} still running after {timeout}s"
     finally:
         os.close(fd)
+
+
+def gc_on(node_netns: str) -> dict:
+    """`vethctl gc` on one lab node only: a gc without --via removes every dead session it can see on the
+    machine, another run's included (one that is in the middle of checking that its gc finds it)."""
+    return json.loads(vethctl("gc", "--via", f"netns:{node_netns}", "-o", "json").stdout)
+
+
+def status_on(node_netns: str) -> dict:
+    return json.loads(vethctl("status", "--via", f"netns:{node_netns}", "-o", "json").stdout)

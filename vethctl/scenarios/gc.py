@@ -19,6 +19,11 @@ def gc(hosts: Hosts, *, via: str | None = None) -> GcResult:
     ex = Executor(hosts.get(requested), requested)
     require_root(ex.host)
     records, found = with_liveness(ex, requested, explicit)
+    if (
+        explicit
+    ):  # gc --via netns:NODE looks at that node only: the records of sessions elsewhere are not its own
+        here = requested.netns.name if requested.netns else None
+        records = [r for r in records if r.get("node_netns") == here]
     removed, stopped = [], []
     live = {e.session for e in found if e.alive}
     for rec in records:
