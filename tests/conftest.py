@@ -16,7 +16,7 @@ import pytest
 from tests.support.cli import vethctl
 from tests.support.holders import netns_holder
 from tests.support.kubeapi import kube_api  # noqa: F401 - a fixture for every test
-from tests.support.netstate import snapshot, tagged_links
+from tests.support.netstate import differences, machine_snapshot, snapshot, tagged_links
 from tests.support.procs import Spawner
 from tests.support.sshd import sshd  # noqa: F401 - a fixture for every test
 
@@ -35,6 +35,19 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.needs_root)
         if item.get_closest_marker("needs_root") and os.geteuid() != 0:
             item.add_marker(pytest.mark.skip(reason="needs root (network namespaces)"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def machine_namespace_unchanged():
+    """The machine's own namespace (links, addresses, routes) ends the run as it began: every test works in
+    namespaces it made. A change fails the run (an error at the last test's teardown), naming it."""
+    if os.geteuid() != 0:
+        yield
+        return
+    before = machine_snapshot()
+    yield
+    changed = differences(before, machine_snapshot())
+    assert not changed, "the machine's own namespace changed during the run:\n" + "\n".join(changed)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -30,3 +30,29 @@ def tagged_links(netns: str | None) -> list[str]:
         for link in ip_json("-d", "link", "show", netns=netns)
         if (link.get("ifalias") or "").startswith("vethctl:")
     ]
+
+
+_VOLATILE_ROUTE_KEYS = ("expires", "cache", "used")  # change by themselves, as time passes
+
+
+def machine_snapshot() -> dict:
+    """The machine's own namespace (ours): links, addresses and routes of both families, for the suite's
+    check that it ends as it began."""
+    snap = snapshot(None)
+    routes6 = ip_json("-6", "route", "show", "table", "all")
+    snap["routes"] = sorted(
+        json.dumps({k: v for k, v in r.items() if k not in _VOLATILE_ROUTE_KEYS}, sort_keys=True)
+        for r in [*ip_json("route", "show", "table", "all"), *routes6]
+    )
+    return snap
+
+
+def differences(before: dict, after: dict) -> list[str]:
+    """What changed between two snapshots, one line each."""
+    out = []
+    for key in ("links", "routes"):
+        was = [json.dumps(x, sort_keys=True) if not isinstance(x, str) else x for x in before[key]]
+        now = [json.dumps(x, sort_keys=True) if not isinstance(x, str) else x for x in after[key]]
+        out += [f"{key} lost: {x}" for x in was if x not in now]
+        out += [f"{key} new: {x}" for x in now if x not in was]
+    return out

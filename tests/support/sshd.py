@@ -73,12 +73,12 @@ UsePAM no
 StrictModes no
 """)
     netns = f"vt-ssh{secrets.token_hex(3)}"
-    subprocess.run(["ip", "netns", "add", netns], check=True)
-    made_privsep = not os.path.isdir("/run/sshd")
-    if made_privsep:
-        os.makedirs("/run/sshd", mode=0o755)
+    # sshd's privilege separation directory is compiled in (/run/sshd). It is made if missing and left in
+    # place afterwards: another sshd on this machine (another suite's, the machine's own) may use it.
+    os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
     proc = None
     try:
+        subprocess.run(["ip", "netns", "add", netns], check=True)
         subprocess.run(["ip", "-n", netns, "link", "set", "lo", "up"], check=True)
         proc = subprocess.Popen(
             ["ip", "netns", "exec", netns, SSHD, "-D", "-e", "-f", str(d / "sshd_config")],
@@ -92,9 +92,7 @@ StrictModes no
         if proc is not None:
             proc.terminate()
             proc.wait(10)
-        subprocess.run(["ip", "netns", "del", netns], check=False)
-        if made_privsep:
-            shutil.rmtree("/run/sshd", ignore_errors=True)
+        subprocess.run(["ip", "netns", "del", netns], capture_output=True)
 
 
 def keys_and_config(d: Path, address: str, port: int) -> Path:
