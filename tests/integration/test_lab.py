@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import secrets
+import shutil
 import subprocess
+from pathlib import Path
 
 from tests.support.cli import vethctl
 from tests.support.netstate import ip_json
+from vethctl.scenarios.lab import cni_bin_dir
+from vethctl.state.labs import ipam_dir, lab_dir
 
 
 def netns_names() -> set[str]:
@@ -101,3 +106,46 @@ def test_demo_shows_who_has_and_leaves_nothing():
     node = re.search(r"^\$ vethctl lab up --name (\S+)", proc.stdout, re.M).group(1)
     made = {node, *re.findall(r"pod netns/(cni-[0-9a-f-]+)", proc.stdout)}
     assert len(made) == 3 and not made & netns_names()  # what the demo made, and only that, is gone
+
+
+def test_a_lab_up_that_fails_half_way_leaves_nothing_and_releases_its_addresses(tmp_path):
+    """The loopback plugin fails (a stand-in that says no): lab up undoes what it made, last first, so each
+    pod's CNI DEL runs while the node's namespace is still there and releases the pod's address in
+    host-local's store; undone first in, first out, the reservation would be left behind."""
+    real = cni_bin_dir()
+    cni = tmp_path / "cni"
+    cni.mkdir()
+    for plugin in ("bridge", "host-local"):
+        os.symlink(os.path.join(real, plugin), cni / plugin)
+    (cni / "loopback").write_text(
+        "#!/bin/sh\necho 'loopback: the test says no' >&2\nexit 1\n"
+    )
+    (cni / "loopback").chmod(0o755)
+    name = f"vt-{secrets.token_hex(3)}"
+    try:
+        audit = tmp_path / "audit.jsonl"
+        proc = vethctl(
+            "--audit-log",
+            str(audit),
+            "lab",
+            "up",
+            "--name",
+            name,
+            "--pods",
+            "2",
+            check=False,
+            env={"VETHCTL_CNI_PATH": str(cni)},
+        )
+        assert proc.returncode == 1 and "the test says no" in proc.stderr, proc.stderr
+        assert "Traceback" not in proc.stderr
+        ran = [json.loads(line)["argv"] for line in audit.read_text().splitlines()]
+        pods = {a[3] for a in ran if a[:3] == ["ip", "netns", "add"] and a[3].startswith("cni-")}
+        assert len(pods) == 1 and not pods & netns_names()
+        store = Path(ipam_dir(name))
+        assert store.is_dir()  # host-local did reserve an address for the first pod
+        reserved = [f.name for f in store.rglob("*") if f.is_file() and re.fullmatch(r"[0-9.]+", f.name)]
+        assert reserved == [], f"addresses still reserved after the failed lab up: {reserved}"
+        assert name not in netns_names()
+    finally:
+        subprocess.run(["ip", "netns", "del", name], capture_output=True)
+        shutil.rmtree(os.path.join(lab_dir(), name), ignore_errors=True)  # this test's lab only

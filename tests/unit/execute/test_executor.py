@@ -117,3 +117,47 @@ def test_executors_of_one_invocation_share_one_journal_in_start_order():
     assert [r.argv for r in first.results] == [("ip", "a"), ("ip", "-n", "lab", "r")]
     assert first.by_key["routes"].argv == ("ip", "-n", "lab", "r")
     assert [c["phase"] for c in first.journal.as_json()] == ["inspect", "attach"]
+
+
+class FailingHost(ScriptedHost):
+    """Fails (exit 1) the first command `fails` says yes to."""
+
+    def __init__(self, fails):
+        super().__init__()
+        self.fails = fails
+
+    def command(self, argv, stdin=False):
+        if self.fails(argv) and not any(self.fails(a) for a in self.ran):
+            self.ran.append(tuple(argv))
+            return local["sh"]["-c", "echo no >&2; exit 1"]
+        return super().command(argv, stdin)
+
+
+def test_a_lab_that_fails_half_way_releases_each_pods_address_before_removing_it():
+    """The real lab plan, several undos a step: the second pod's loopback fails. Each pod's CNI DEL (which
+    releases its address in host-local's store, and needs the node's namespace) runs before its namespace
+    and the node go, the last pod first: undone first in, first out, the reservations would leak."""
+    from vethctl.plan import lab
+
+    node_ns = Netns.named("lab1")
+    steps = lab.node_steps("lab1")
+    for uuid in ("u1", "u2"):
+        steps += lab.pod_steps("lab1", node_ns, "/cni", "198.18.0.0/24", uuid, "bridge", "/ipam")
+    host = FailingHost(lambda argv: "CNI_CONTAINERID=u2" in argv and argv[-1] == "/cni/loopback")
+    with pytest.raises(CommandFailed):
+        Executor(host, Node()).execute(Plan(tuple(steps), keep=True))
+    undone = host.ran[[i for i, a in enumerate(host.ran) if a[-1] == "/cni/loopback"][-1] + 1 :]
+
+    def what(argv):
+        if "CNI_COMMAND=DEL" in argv:
+            return ("release", next(a for a in argv if a.startswith("CNI_CONTAINERID=")).split("=")[1])
+        return ("remove", argv[-1])
+
+    assert [what(a) for a in undone] == [
+        ("release", "u2"),
+        ("remove", "cni-u2"),
+        ("release", "u1"),
+        ("remove", "cni-u1"),
+        ("remove", "lab1"),
+    ]
+    assert all(a[:4] == ("ip", "netns", "exec", "lab1") for a in undone if "CNI_COMMAND=DEL" in a)
