@@ -237,3 +237,15 @@ def test_text_mode_shows_packets_and_ping_lines_live_on_stderr(pod, state):
     assert "ping  3 sent, 0 received" in live
     assert "ARP request" not in proc.stderr.split("ping  3 sent")[1]  # the stream ended before the report
     assert proc.stdout.startswith("vethctl run ")
+
+
+def test_a_subnet_the_pod_routes_elsewhere_is_not_chosen(lab, pod, state):
+    """The pod routes 192.0.2.0/24 by its gateway: a veth there would hijack that traffic."""
+    route = ["192.0.2.0/24", "via", lab["gateway"], "dev", "eth0"]
+    subprocess.run(["ip", "-n", pod["netns"], "route", "add", *route], check=True)
+    try:
+        lines = vethctl("run", f"netns/{pod['netns']}", "--dry-run").stdout.splitlines()
+    finally:
+        subprocess.run(["ip", "-n", pod["netns"], "route", "del", *route], check=True)
+    assert any(line.endswith("addr add 198.51.100.100/24 dev " + line.split()[-1]) for line in lines), lines
+    assert not any("192.0.2." in line for line in lines)

@@ -127,3 +127,108 @@ def test_pod_families_are_its_own_interfaces_not_an_earlier_pair():
     )
     assert earlier.families == {6} and DUAL_POD.families == {4, 6} and V4_POD.families == {4}
     assert [str(a) for a in DUAL_POD.pod_ips] == ["198.18.0.2", "2001:db8:18::2"]
+
+
+# IPv4: the walkthrough's defaults, and what each side already uses
+
+POD4_NETNS = Netns.named("cni-1")
+
+
+def link4(name, *addrs, mtu=1500, kind="ether"):
+    return {
+        "ifname": name,
+        "mtu": mtu,
+        "link_type": kind,
+        "addr_info": [
+            {"family": "inet", "local": a.split("/")[0], "prefixlen": int(a.split("/")[1]), "scope": "global"}
+            for a in addrs
+        ],
+    }
+
+
+def pod4(routes=(), mtu=1450, extra_links=()):
+    links = [
+        link4("lo", "127.0.0.1/8", kind="loopback"),
+        link4("eth0", "198.18.0.2/24", mtu=mtu),
+        *extra_links,
+    ]
+    base = [
+        {"dst": "default", "gateway": "198.18.0.1", "dev": "eth0"},
+        {"dst": "198.18.0.0/24", "dev": "eth0", "protocol": "kernel", "scope": "link"},
+    ]
+    return PodView(links, [*base, *routes], POD4_NETNS)
+
+
+def node4(routes=(), links=()):
+    return NetView([link4("lo", "127.0.0.1/8", kind="loopback"), *links], list(routes))
+
+
+def test_the_first_free_documentation_subnet_with_the_walkthroughs_addresses():
+    att = allocate(EndsRequest(), pod4(), node4())
+    assert str(att.pod_end.address) == "192.0.2.100/24" and str(att.host_end.address) == "192.0.2.200/24"
+    assert att.host_end.name == f"vh-{att.session}" and att.pod_end.name == f"vp-{att.session}"
+    assert att.pod_end.netns == POD4_NETNS and att.host_end.netns is None
+    assert att.mtu == 1450  # the pod's eth0
+    assert str(default_ping(att)) == "192.0.2.101"
+
+
+def test_a_subnet_the_pod_routes_is_never_chosen():
+    """A route of the pod's own to 192.0.2.0/24 (via its gateway): a veth there would hijack that traffic."""
+    routed = pod4(routes=[{"dst": "192.0.2.0/24", "gateway": "198.18.0.1", "dev": "eth0"}])
+    att = allocate(EndsRequest(), routed, node4())
+    assert att.subnet == ipaddress.ip_network("198.51.100.0/24")
+
+
+def test_a_subnet_the_node_routes_or_holds_is_never_chosen():
+    att = allocate(EndsRequest(), pod4(), node4(routes=[{"dst": "192.0.2.0/24", "dev": "eth0"}]))
+    assert att.subnet == ipaddress.ip_network("198.51.100.0/24")
+    att = allocate(EndsRequest(), pod4(), node4(links=[link4("eth0", "198.51.100.7/25", "192.0.2.2/24")]))
+    assert att.subnet == ipaddress.ip_network("203.0.113.0/24")
+
+
+def test_an_address_of_the_pod_on_another_link_counts_too():
+    att = allocate(EndsRequest(), pod4(extra_links=[link4("net1", "192.0.2.9/24")]), node4())
+    assert att.subnet == ipaddress.ip_network("198.51.100.0/24")
+
+
+def test_default_routes_do_not_count():
+    att = allocate(
+        EndsRequest(), pod4(), node4(routes=[{"dst": "default", "gateway": "192.0.2.1", "dev": "eth0"}])
+    )
+    assert att.subnet == ipaddress.ip_network("192.0.2.0/24")
+
+
+@pytest.mark.parametrize(
+    "where",
+    ["pod", "node"],
+)
+def test_given_addresses_overlapping_a_route_are_refused_naming_it(where):
+    route = [{"dst": "203.0.113.0/25", "dev": "eth0"}]
+    views = (pod4(routes=route), node4()) if where == "pod" else (pod4(), node4(routes=route))
+    with pytest.raises(BadInput, match=r"203\.0\.113\.0/24 overlaps 203\.0\.113\.0/25"):
+        allocate(EndsRequest(pod_addr="203.0.113.100/24"), *views)
+
+
+def test_one_given_end_gets_the_other_at_its_offset():
+    att = allocate(EndsRequest(pod_addr="203.0.113.7/24"), pod4(), node4())
+    assert str(att.host_end.address) == "203.0.113.200/24"
+    att = allocate(EndsRequest(host_addr="203.0.113.100/24"), pod4(), node4())
+    assert str(att.pod_end.address) == "203.0.113.1/24"  # .100 is the host end's: the first free one
+    att = allocate(EndsRequest(pod_addr="203.0.113.5/30"), pod4(), node4())
+    assert str(att.host_end.address) == "203.0.113.6/30"
+
+
+def test_names_taken_on_either_side_are_refused():
+    with pytest.raises(BadInput, match="already exists on the node"):
+        allocate(EndsRequest(host_if="eth0"), pod4(), node4(links=[link4("eth0", "192.0.2.2/24")]))
+    with pytest.raises(BadInput, match="already exists in the pod"):
+        allocate(EndsRequest(pod_if="eth0"), pod4(), node4())
+
+
+def test_the_mtu_given_wins_and_public_space_needs_allow_public():
+    assert allocate(EndsRequest(mtu=9000), pod4(), node4()).mtu == 9000
+    with pytest.raises(BadInput, match="public address space"):
+        validate_request(EndsRequest(pod_addr="8.8.8.1/24"))
+    validate_request(EndsRequest(pod_addr="8.8.8.1/24", allow_public=True))  # accepted
+    att = allocate(EndsRequest(pod_addr="8.8.8.1/24", allow_public=True), pod4(), node4())
+    assert str(att.pod_end.address) == "8.8.8.1/24"
