@@ -217,3 +217,138 @@ def test_neighbor_discovery_packets_read_in_one_line():
     assert "2001:db8::100 > ff02::1:ff00:101 neighbor solicitation, who has 2001:db8::101" in ns
     na = icmp6(1.0, "2001:db8::200", "2001:db8::100", "neighbor advertisement", target_ip="2001:db8::200")
     assert "neighbor advertisement, tgt is 2001:db8::200" in format_packet(na)
+
+
+REACHABLE_PING = """PING 192.0.2.200 (192.0.2.200) 56(84) bytes of data.
+[1795686818.850813] 64 bytes from 192.0.2.200: icmp_seq=1 ttl=64 time=0.082 ms
+[1795686819.873487] 64 bytes from 192.0.2.200: icmp_seq=2 ttl=64 time=0.053 ms
+[1795686820.897486] 64 bytes from 192.0.2.200: icmp_seq=3 ttl=64 time=0.064 ms
+
+--- 192.0.2.200 ping statistics ---
+3 packets transmitted, 3 received, 0% packet loss, time 2047ms
+rtt min/avg/max/mdev = 0.053/0.066/0.082/0.011 ms
+"""
+POD_MAC, HOST_MAC = "92:fe:c7:88:62:4e", "be:f4:7f:44:c0:13"
+TO_HOST = {"dst": "192.0.2.200", "dev": "vp-1", "prefsrc": "192.0.2.100", "flags": []}
+
+
+def arp(op, ts, sender_ip, target_ip, sender_mac=POD_MAC, dst_mac="ff:ff:ff:ff:ff:ff"):
+    return {
+        "timestamp": ts,
+        "src_mac": sender_mac,
+        "dst_mac": dst_mac,
+        "ethertype": "arp",
+        "length": 42,
+        "arp_op": op,
+        "sender_ip": sender_ip,
+        "target_ip": target_ip,
+        **({"sender_mac": sender_mac} if op == "reply" else {}),
+    }
+
+
+def echo(kind, seq, src, dst):
+    return {
+        "timestamp": 10.0 + seq,
+        "ethertype": "ipv4",
+        "protocol": "icmp",
+        "src_ip": src,
+        "dst_ip": dst,
+        "icmp_type": f"echo {kind}",
+        "icmp_id": 31495,
+        "icmp_seq": seq,
+    }
+
+
+def exchange(seqs, replies=True):
+    out = []
+    for seq in seqs:
+        out.append(echo("request", seq, "192.0.2.100", "192.0.2.200"))
+        if replies:
+            out.append(echo("reply", seq, "192.0.2.200", "192.0.2.100"))
+    return out
+
+
+def explain(packets, ping_text=REACHABLE_PING, ping_addr="192.0.2.200", route=TO_HOST):
+    ping, _ = parse_ping(ping_text)
+    return explain_run(
+        ping_addr=ping_addr,
+        pod_end=POD_END,
+        host_end=HOST_END,
+        route=route,
+        ping=ping,
+        packets=packets,
+        counters={},
+        filter_expr="arp or icmp",
+    )
+
+
+def test_the_host_end_answers_arp_then_echo():
+    """The reachable case: ARP answered, 3 echo requests and 3 replies. Nothing says nobody answered."""
+    packets = [
+        arp("request", 1.0, "192.0.2.100", "192.0.2.200"),
+        arp("reply", 1.1, "192.0.2.200", "192.0.2.100", sender_mac=HOST_MAC, dst_mac=POD_MAC),
+        *exchange([1, 2, 3]),
+    ]
+    assert explain(packets) == [
+        "192.0.2.200 leaves by vp-1 directly (on-link), from 192.0.2.100: the new veth, so every packet for it"
+        " crosses vh-1 where the capture listens.",
+        f"192.0.2.200 answered ARP: 192.0.2.200 is-at {HOST_MAC} (the host end vh-1).",
+        "3 ICMP echo requests from 192.0.2.100 crossed vh-1, and 3 echo replies came back.",
+        "ping: 3 sent, 3 received, 0.0% loss.",
+    ]
+
+
+def test_an_answered_arp_after_several_asks_is_still_answered():
+    """Two who-has before the reply (the kernel retried): answered, never "nobody answered"."""
+    packets = [
+        arp("request", 1.0, "192.0.2.100", "192.0.2.200"),
+        arp("request", 2.0, "192.0.2.100", "192.0.2.200"),
+        arp("reply", 2.1, "192.0.2.200", "192.0.2.100", sender_mac=HOST_MAC, dst_mac=POD_MAC),
+        *exchange([1, 2, 3]),
+    ]
+    notes = explain(packets)
+    assert not any("nobody answered" in n or "no MAC" in n for n in notes)
+    assert f"192.0.2.200 answered ARP: 192.0.2.200 is-at {HOST_MAC} (the host end vh-1)." in notes
+
+
+def test_echo_without_arp_when_the_neighbour_was_already_known():
+    """No ARP at all in the capture (the MAC was cached): only the echo sentence and ping's."""
+    notes = explain(exchange([1, 2, 3]))
+    assert notes[1:] == [
+        "3 ICMP echo requests from 192.0.2.100 crossed vh-1, and 3 echo replies came back.",
+        "ping: 3 sent, 3 received, 0.0% loss.",
+    ]
+
+
+def test_echo_requests_that_get_no_reply_are_counted_singular_and_plural():
+    lost = REACHABLE_PING.replace("3 received, 0%", "0 received, 100%")
+    lost = "\n".join(line for line in lost.splitlines() if "bytes from" not in line and "rtt" not in line)
+    notes = explain(exchange([1], replies=False), ping_text=lost)
+    assert "1 ICMP echo request from 192.0.2.100 crossed vh-1, and 0 echo replies came back." in notes
+    assert "ping: 3 sent, 0 received, 100.0% loss." in notes
+    assert not any("answered ARP" in n or "nobody answered" in n for n in notes)
+
+
+def test_other_packets_and_an_answer_for_another_address_are_told_apart():
+    """A reply from someone else (not the pinged address) does not answer our who-has."""
+    packets = [
+        arp("request", 1.0, "192.0.2.100", "192.0.2.101"),
+        arp("reply", 1.1, "192.0.2.7", "192.0.2.100", sender_mac=HOST_MAC, dst_mac=POD_MAC),
+    ]
+    notes = explain(packets, ping_text=UNREACHABLE_PING, ping_addr="192.0.2.101", route=ROUTE)
+    assert any("asked once who has 192.0.2.101" in n and "nobody answered" in n for n in notes)
+    assert "1 other packet matched the filter on vh-1 (not part of these pings)." in notes
+
+
+def test_a_ping_that_got_no_reply_at_all_is_read_as_linux_ping():
+    """No reply and no error: ping's output ends with its statistics line (no rtt line after it)."""
+    text = "PING 192.0.2.7 (192.0.2.7) 56(84) bytes of data.\n\n--- 192.0.2.7 ping statistics ---\n"
+    text += "3 packets transmitted, 0 received, 100% packet loss, time 2047ms\n"
+    ping, lines = parse_ping(text)
+    assert (ping["packets_transmitted"], ping["packets_received"], ping["packet_loss_percent"]) == (
+        3,
+        0,
+        100.0,
+    )
+    assert ping["data_bytes"] == 56 and ping["time_ms"] == 2047.0 and ping["responses"] == []
+    assert lines[-1].startswith("3 packets transmitted")
