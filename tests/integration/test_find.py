@@ -12,7 +12,7 @@ import pytest
 
 from tests.support.cli import vethctl
 from tests.support.holders import netns_id, own_netns
-from tests.support.netstate import snapshot, tagged_links
+from tests.support.netstate import ip_json, snapshot, tagged_links
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +43,8 @@ def find(target, *extra):
 
 def test_find_by_ip_on_a_bridge_in_constant_commands(big_lab):
     for pod in (big_lab["pods"][0], big_lab["pods"][-1]):
-        r = find(f"ip/{pod['ip']}")
+        find(f"ip/{pod['ip']}")  # the first lookup may need a probe ping (no neighbour entry yet)
+        r = find(f"ip/{pod['ip']}")  # now the neighbour is known: the straight path, every time
         assert (r["netns"], r["host_veth"], r["pod_ip"]) == (pod["netns"], pod["host_veth"], pod["ip"])
         assert r["node"] == f"netns {big_lab['node_netns']}" and r["kind"] == "ip"
         # route, link, neigh (+probe, neigh), fdb, link, list-id, addr, routes; that no other namespace
@@ -52,6 +53,13 @@ def test_find_by_ip_on_a_bridge_in_constant_commands(big_lab):
         assert lookups(r) <= 11
         assert not any("scan" in step for step in r["resolved_by"])
         assert f"{pod['ip']} is in no other namespace" in r["resolved_by"]
+        mac = ip_json("neigh", "show", "to", pod["ip"], netns=big_lab["node_netns"])[0]["lladdr"]
+        assert r["resolved_by"][1:3] == [
+            f"route get {pod['ip']}: dev cni0 (bridge)",
+            f"neigh {mac} -> fdb port {pod['host_veth']}",
+        ]
+        assert r["resolved_by"][3].startswith(f"{pod['host_veth']}: peer ifindex ")
+        assert r["resolved_by"][3].endswith(f" -> {pod['netns']}")
 
 
 def test_find_when_the_bridge_forgot_the_mac(big_lab):

@@ -112,7 +112,14 @@ def _bridge_port(ex: Executor, address: IPAddress, bridge: str, path: list[str])
         mac = neigh[0]["lladdr"] if neigh else None
         if mac:
             fdb = _json(ex, ip.fdb_get_json(mac, bridge), purpose=f"which port of {bridge} has {mac}")
-            port = next((e.get("ifname") for e in fdb if e.get("ifname") and e.get("ifname") != bridge), None)
+            port = next(
+                (
+                    e["ifname"]
+                    for e in fdb
+                    if (e.get("mac") or "").lower() == mac.lower() and e.get("ifname") not in (None, bridge)
+                ),
+                None,
+            )
             if port:
                 path.append(f"neigh {mac} -> fdb port {port}")
                 return _link(ex, port)
