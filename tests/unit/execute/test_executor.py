@@ -4,6 +4,8 @@ tested, with no namespace and no root."""
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 from plumbum import local
 
@@ -161,3 +163,96 @@ def test_a_lab_that_fails_half_way_releases_each_pods_address_before_removing_it
         ("remove", "lab1"),
     ]
     assert all(a[:4] == ("ip", "netns", "exec", "lab1") for a in undone if "CNI_COMMAND=DEL" in a)
+
+
+# A capture that behaves like tcpdump where it matters here: "listening on" once ready; packets still in the
+# kernel's ring (two lines) come out only when asked with SIGUSR1, which also prints the counters; SIGINT
+# ends it at once, so whatever was not asked for is lost.
+TCPDUMP_LIKE = r"""
+import signal, sys, time
+held = ["1.0 ARP, Request who-has 192.0.2.101 tell 192.0.2.100", "2.0 ARP, Request who-has 192.0.2.101 tell 192.0.2.100"]
+printed = 0
+def usr1(*_):
+    global printed
+    for line in held[printed:]:
+        print(line, flush=True)
+    printed = len(held)
+    sys.stderr.write(f"{printed} packets captured, {len(held)} packets received by filter, 0 packets dropped by kernel\n")
+    sys.stderr.flush()
+signal.signal(signal.SIGUSR1, usr1)
+signal.signal(signal.SIGINT, lambda *_: sys.exit(0))
+sys.stderr.write("listening on vh-1, link-type EN10MB (Ethernet), snapshot length 262144 bytes\n")
+sys.stderr.flush()
+time.sleep(30)
+"""
+
+
+class CaptureHost(ScriptedHost):
+    """("capture",) runs TCPDUMP_LIKE; every other command notes whether the capture was still running."""
+
+    def __init__(self):
+        super().__init__()
+        self.capture = None
+        self.capture_running_at: dict[tuple, bool] = {}
+
+    def command(self, argv, stdin=False):
+        if tuple(argv) == ("capture",):
+            self.ran.append(tuple(argv))
+            return local[sys.executable]["-c", TCPDUMP_LIKE]
+        if self.capture is not None:
+            self.capture_running_at[tuple(argv)] = self.capture.proc.poll() is None
+        return super().command(argv, stdin)
+
+
+def capture_plan(fail_at: str | None = None) -> tuple[Plan, CaptureHost]:
+    host = CaptureHost()
+    cap = Step(("capture",), background=True, ready="listening on", key="capture", phase="capture")
+    plan = Plan(
+        (
+            step("link", "link"),
+            cap,
+            Step(("probe",), phase="probe"),
+            Step((), stops="capture", phase="capture"),
+        )
+    )
+    if fail_at:
+        host.answers[("do", fail_at)] = (2, "", "boom")
+    return plan, host
+
+
+def test_stopping_a_capture_first_asks_for_what_it_still_holds():
+    """SIGUSR1 until tcpdump has printed every packet its filter received, then SIGINT: nothing lost."""
+    plan, host = capture_plan()
+    ex = Executor(host, Node())
+    original = ex.start
+
+    def start(step, ready_timeout=10.0):
+        host.capture = original(step, ready_timeout)
+        return host.capture
+
+    ex.start = start
+    ex.execute(plan)
+    assert ex.by_key["capture"].stdout.splitlines() == [
+        "1.0 ARP, Request who-has 192.0.2.101 tell 192.0.2.100",
+        "2.0 ARP, Request who-has 192.0.2.101 tell 192.0.2.100",
+    ]
+
+
+def test_clean_up_stops_the_capture_before_it_removes_the_links():
+    """Interrupted during the probe: the capture is stopped (its last packets read) before the undos run,
+    so that it never sees its interface vanish under it."""
+    plan, host = capture_plan()
+    host.interrupt_on = ("probe",)
+    ex = Executor(host, Node())
+    original = ex.start
+
+    def start(step, ready_timeout=10.0):
+        host.capture = original(step, ready_timeout)
+        return host.capture
+
+    ex.start = start
+    with pytest.raises(KeyboardInterrupt):
+        ex.execute(plan)
+    assert host.ran[-1] == ("undo", "link")
+    assert host.capture_running_at[("undo", "link")] is False
+    assert len(ex.by_key["capture"].stdout.splitlines()) == 2
