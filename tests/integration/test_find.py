@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import secrets
+import shutil
 import subprocess
 
 import pytest
@@ -182,12 +184,15 @@ def test_run_and_replay_in_an_unnamed_namespace(unnamed_pod, tmp_path):
 
 
 def test_a_container_target_without_crictl_is_exit_4(tmp_path):
-    proc = vethctl(
-        "find", "container/0123456789ab", check=False, env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
-    )
-    if proc.returncode != 4:
-        pytest.skip("crictl is installed here")  # pragma: no cover
+    """A PATH with the tools vethctl drives and no crictl, whatever this machine has installed."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    for tool in ("ip", "tcpdump", "ping", "nsenter", "bridge"):
+        os.symlink(shutil.which(tool), bindir / tool)
+    proc = vethctl("find", "container/0123456789ab", check=False, env={"PATH": str(bindir)})
+    assert proc.returncode == 4, proc.stderr
     assert "crictl" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert proc.stderr.startswith("vethctl: error: ") and "Traceback" not in proc.stderr
 
 
 def test_find_on_a_node_with_more_pods_than_one_netlink_batch():

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 
 import pytest
 
+from tests.support.cli import vethctl
 from tests.support.executors import local_executor
 from tests.support.kubeapi import setenv
+from tests.support.paths import FIXTURES
 from vethctl import audit
 from vethctl.errors import BadInput, MissingPrerequisite, TargetNotFound
 from vethctl.parsers.kube import refusal
@@ -63,11 +66,28 @@ def test_running_pod(kube_api, audit_log):  # noqa: F811
 
 
 def test_running_pod_on_this_node_is_not_refused(kube_api, monkeypatch):  # noqa: F811
-    kube_api.add_pod("pod-running.json")
-    monkeypatch.setenv("VETHCTL_NODE_NAME", "c1-node1")
-    pod = get_pod("hello-world")  # no -n: the kubeconfig's context has none, so kubectl asks "default"
-    assert kube.this_node_name()[0] == "c1-node1"
-    assert refusal(pod, kube.this_node_name()[0]) is None
+    """The kubelet registers this machine under its lower-cased short hostname: a pod scheduled there is
+    this node's, with no VETHCTL_NODE_NAME. vethctl goes on to look for its IP here (which no namespace
+    of this machine holds: a documentation address), instead of refusing the pod as another node's."""
+    monkeypatch.delenv("VETHCTL_NODE_NAME", raising=False)
+    kubelet_name = socket.gethostname().split(".")[0].lower()
+    pod = json.loads((FIXTURES / "kubectl/pod-running.json").read_text())
+    pod["spec"]["nodeName"] = kubelet_name
+    pod["status"]["podIP"], pod["status"]["podIPs"] = "198.51.100.9", [{"ip": "198.51.100.9"}]
+    kube_api.add_pod(pod)
+    here = vethctl("find", "pod/hello-world", "-n", "default", check=False)
+    assert here.returncode == 3 and "runs on node" not in here.stderr, here.stderr
+    assert "198.51.100.9" in here.stderr  # looked up on this machine
+    pod["spec"]["nodeName"] = "c1-node1"
+    kube_api.add_pod(pod)
+    other = vethctl("find", "pod/hello-world", "-n", "default", check=False)
+    assert (
+        other.returncode == 3 and f"runs on node c1-node1, not on this node ({kubelet_name})" in other.stderr
+    )
+    named = vethctl(
+        "find", "pod/hello-world", "-n", "default", check=False, env={"VETHCTL_NODE_NAME": "c1-node1"}
+    )
+    assert named.returncode == 3 and "runs on node" not in named.stderr, named.stderr
 
 
 def test_pod_on_another_node_is_refused_naming_that_node(kube_api):  # noqa: F811

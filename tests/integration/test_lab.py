@@ -117,9 +117,7 @@ def test_a_lab_up_that_fails_half_way_leaves_nothing_and_releases_its_addresses(
     cni.mkdir()
     for plugin in ("bridge", "host-local"):
         os.symlink(os.path.join(real, plugin), cni / plugin)
-    (cni / "loopback").write_text(
-        "#!/bin/sh\necho 'loopback: the test says no' >&2\nexit 1\n"
-    )
+    (cni / "loopback").write_text("#!/bin/sh\necho 'loopback: the test says no' >&2\nexit 1\n")
     (cni / "loopback").chmod(0o755)
     name = f"vt-{secrets.token_hex(3)}"
     try:
@@ -138,6 +136,8 @@ def test_a_lab_up_that_fails_half_way_leaves_nothing_and_releases_its_addresses(
         )
         assert proc.returncode == 1 and "the test says no" in proc.stderr, proc.stderr
         assert "Traceback" not in proc.stderr
+        assert f"command failed (exit 1) on the lab node {name}: ip netns exec {name} env " in proc.stderr
+        assert "pod netns" not in proc.stderr  # a lab node's step is not the pod's
         ran = [json.loads(line)["argv"] for line in audit.read_text().splitlines()]
         pods = {a[3] for a in ran if a[:3] == ["ip", "netns", "add"] and a[3].startswith("cni-")}
         assert len(pods) == 1 and not pods & netns_names()

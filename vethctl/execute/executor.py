@@ -162,7 +162,12 @@ class Executor:
         return on_node(node.netns, node.sudo, step.argv, step.netns)
 
     def _where(self, step: Step) -> str:
-        return f"pod netns {step.netns}" if step.netns else "node"
+        """Where a step ran, for messages: only a step in a pod's namespace is "the pod netns ..."."""
+        if not step.netns:
+            return f"node ({self.node.label})"
+        return {"node": "lab node", "outside": "lab's outside netns"}.get(
+            step.place, "pod netns"
+        ) + f" {step.netns}"
 
     def failure(self, result: Result) -> CommandFailed:
         """The error for a command that exited with a code its step does not expect."""

@@ -37,6 +37,7 @@ class Step:
     stream: bool = False  # a foreground command whose lines are shown as they come (ping)
     quiet_fail: bool = False  # an undo that may find nothing to undo (already gone) is not an error
     max_output: int | None = None  # bytes of output read at most (None: execute.bounded.MAX_OUTPUT)
+    place: str = "pod"  # what `netns` is, for messages: "pod", "node" (a lab node's), "outside" (a lab's)
 
     @property
     def argv_in_netns(self) -> Argv:

@@ -93,6 +93,7 @@ def pod_steps(
             node_ns,
             stdin=conf,
             phase="lab",
+            place="node",
             **kw,
         )
 
@@ -149,7 +150,11 @@ def uplink_steps(name: str, node_ns: Netns, pod_cidr: str | Sequence[str]) -> li
     out = outside_name(name)
     outside = Netns.named(out)
     cidrs = [ipaddress.ip_network(c) for c in cidr_list(pod_cidr)]
-    lab_step = lambda argv, ns=None, purpose="", **kw: Step(argv, ns, purpose=purpose, phase="lab", **kw)  # noqa: E731
+
+    def lab_step(argv, ns=None, purpose="", **kw) -> Step:
+        place = "outside" if ns == outside else "node"
+        return Step(argv, ns, purpose=purpose, phase="lab", place=place, **kw)
+
     held = " and ".join(OUTSIDE[c.version] for c in cidrs)
     steps = [
         lab_step(
@@ -217,9 +222,12 @@ def node_steps(name: str) -> list[Step]:
             ip.link_alias_up("lo", f"{LAB_TAG}{name}"),
             node_ns,
             phase="lab",
+            place="node",
             purpose="lo up, tagged so that `lab down` knows this node is a lab's",
         ),
-        Step(NO_DAD, node_ns, phase="lab", purpose="no IPv6 DAD: the lab's state settles at once"),
+        Step(
+            NO_DAD, node_ns, phase="lab", place="node", purpose="no IPv6 DAD: the lab's state settles at once"
+        ),
     ]
 
 

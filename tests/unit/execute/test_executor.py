@@ -256,3 +256,20 @@ def test_clean_up_stops_the_capture_before_it_removes_the_links():
     assert host.ran[-1] == ("undo", "link")
     assert host.capture_running_at[("undo", "link")] is False
     assert len(ex.by_key["capture"].stdout.splitlines()) == 2
+
+
+@pytest.mark.parametrize(
+    "netns,place,node,where",
+    [
+        (Netns.named("cni-1"), "pod", Node(), "on the pod netns cni-1:"),
+        (Netns.named("lab1"), "node", Node(), "on the lab node lab1:"),
+        (Netns.named("lab1-out"), "outside", Node(), "on the lab's outside netns lab1-out:"),
+        (None, "pod", Node(), "on the node (this machine):"),
+        (None, "pod", Node(netns=Netns.named("lab1")), "on the node (netns lab1):"),
+    ],
+)
+def test_a_failure_says_where_the_command_ran(netns, place, node, where):
+    ex = Executor(FailingHost(lambda argv: argv[-1] == "x"), node)
+    with pytest.raises(CommandFailed) as exc:
+        ex.run(Step(("ip", "link", "add", "x"), netns, place=place))
+    assert where in str(exc.value)
