@@ -21,6 +21,8 @@ import os
 import platform
 import resource
 import secrets
+import select
+import shutil
 import statistics
 import subprocess
 import sys
@@ -203,6 +205,13 @@ def bench_parse(lab: dict, rounds: int, env) -> list[dict]:
     """A flood between the lab's two pods, captured on the first pod's host veth, 200,000 lines."""
     a, b = lab["pods"][0], lab["pods"][1]
     tmp = Path(tempfile.mkdtemp(prefix="vethctl-bench-"))
+    try:
+        return _bench_parse(a, b, lab, tmp, rounds)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _bench_parse(a: dict, b: dict, lab: dict, tmp: Path, rounds: int) -> list[dict]:
     pcap, text = tmp / "flood.pcap", tmp / "flood.txt"
     cap = subprocess.Popen(
         [
@@ -223,14 +232,26 @@ def bench_parse(lab: dict, rounds: int, env) -> list[dict]:
         stderr=subprocess.PIPE,
         text=True,
     )
-    while "listening on" not in cap.stderr.readline():
-        pass
-    flood = subprocess.Popen(
-        ["ip", "netns", "exec", a["netns"], "ping", "-f", "-q", b["ip"]], stdout=subprocess.DEVNULL
-    )
-    cap.wait()
-    flood.terminate()
-    flood.wait()
+    flood = None
+    try:
+        wait_for_line(cap, "listening on", CAPTURE_READY_S)
+        flood = subprocess.Popen(
+            ["ip", "netns", "exec", a["netns"], "ping", "-f", "-q", b["ip"]], stdout=subprocess.DEVNULL
+        )
+        try:
+            cap.wait(timeout=FLOOD_S)
+        except subprocess.TimeoutExpired:
+            raise SystemExit(f"bench: the flood did not reach 200,000 packets in {FLOOD_S} s") from None
+    finally:
+        for proc in (flood, cap):
+            if proc is not None and proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+        cap.stderr.close()
     with open(text, "w") as fh:
         subprocess.run(
             ["tcpdump", "-r", str(pcap), "-nn", "-tt", "-e"], stdout=fh, stderr=subprocess.DEVNULL, check=True
@@ -263,9 +284,6 @@ def bench_parse(lab: dict, rounds: int, env) -> list[dict]:
         f"{base:,.0f} lines/s (medians of {rounds}) -> ratio {ours / base:.2f}x (goal >= 0.8x); "
         f"in CPU time {ours_c:,.0f} and {base_c:,.0f} lines/s -> {ours_c / base_c:.2f}x (load {os.getloadavg()[0]:.1f})"
     )
-    for f in (pcap, text):
-        f.unlink()
-    tmp.rmdir()
     return [
         {
             "name": "parse",
@@ -288,9 +306,58 @@ exit 1
 """
 
 
-def last_pid() -> int:
-    """The kernel's last allocated pid: its growth over a run counts the processes the run spawned."""
-    return int(Path("/proc/loadavg").read_text().split()[-1])
+CAPTURE_READY_S = 30  # tcpdump says "listening on" within this, or the benchmark stops
+FLOOD_S = 300  # the flood's 200,000 packets are captured within this
+
+
+def wait_for_line(proc: subprocess.Popen, needle: str, timeout: float) -> None:
+    """Read proc's stderr until a line holds `needle`; stop the benchmark if it ends first (readline()
+    then returns "") or says nothing of the kind within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([proc.stderr], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            break
+        line = proc.stderr.readline()
+        if not line:  # it ended
+            raise SystemExit(
+                f"bench: {proc.args[0]} ended (exit {proc.wait()}) before {needle!r}:\n{''.join(seen)}"
+            )
+        if needle in line:
+            return
+        seen.append(line)
+    raise SystemExit(f"bench: no {needle!r} from {proc.args[0]} in {timeout} s:\n{''.join(seen)}")
+
+
+# The command, in a pid namespace of its own: pids there start at 1 (this bash), so the last pid allocated
+# in it, read at the end with a builtin (no new process), is the number of processes the command's tree
+# made, whatever else the machine runs meanwhile. (bash: dash takes no file descriptor above 9.)
+_COUNTED = 'rc=0; "$@" || rc=$?; read -r last < /proc/sys/kernel/ns_last_pid; echo "$last" >&{fd}; exit "$rc"'
+
+
+def run_counted(cmd: list[str], env=None) -> tuple[str, int]:
+    """Run cmd; its stdout and the number of processes it spawned (itself included)."""
+    r, w = os.pipe()
+    try:
+        proc = subprocess.run(
+            ["unshare", "--pid", "--fork", "--kill-child", "bash", "-c", _COUNTED.format(fd=w), "bash", *cmd],
+            capture_output=True,
+            text=True,
+            env=env,
+            pass_fds=(w,),
+            timeout=300,
+        )
+        os.close(w)
+        w = -1
+        with os.fdopen(r, closefd=True) as fh:
+            r = -1
+            last = int(fh.read().strip() or 0)
+    finally:
+        for fd in (r, w):
+            if fd >= 0:
+                os.close(fd)
+    return proc.stdout, last - 1  # pid 1 is the bash that counts
 
 
 def bench_find(pods: int, rounds: int, env) -> list[dict]:
@@ -325,9 +392,7 @@ def bench_find(pods: int, rounds: int, env) -> list[dict]:
         scan_cmd = ["bash", scan_script, addr]
         procs, ran = {}, {}
         for label, cmd in (("vethctl find", ours_cmd), ("scan", scan_cmd)):
-            before = last_pid()
-            ran[label] = subprocess.run(cmd, capture_output=True, text=True, env=env).stdout
-            procs[label] = last_pid() - before
+            ran[label], procs[label] = run_counted(cmd, env)
         assert ran["scan"].strip() == last, (ran["scan"], last)  # both find the same pod, the scan's last
         mine = json.loads(ran["vethctl find"])
         assert mine["netns"] == last, mine

@@ -15,7 +15,7 @@ import sys
 
 import pytest
 
-from tests.support.golden_run import normalise_output
+from tests.support.golden_run import normalise_output, report_mutmut_hits
 from tests.support.paths import ROOT
 
 PLANS = sorted((ROOT / "tests" / "golden" / "plans").glob("*.json"))
@@ -38,6 +38,7 @@ def test_same_facts_same_commands_same_output(case_path, tmp_path):
         timeout=60,
     )
     got = json.loads(out.read_text())
+    report_mutmut_hits(got.get("mutmut_hits", []))
     assert got["unexpected"] == [], "asked the node something the recording never answered"
     assert got["ran"] == case["ran"], "the commands differ from the recorded ones"
     assert got["rc"] == case["rc"]

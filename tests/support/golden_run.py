@@ -389,9 +389,31 @@ def replay(case_path: str, out_path: str) -> None:
                 "ran": host.ran,
                 "unexpected": host.unexpected,
                 "files": files,
+                "mutmut_hits": mutmut_hits(),
             }
         )
     )
+
+
+# -- `make mutation`: a replay runs in a process of its own -------------------------------------------------
+
+
+def mutmut_hits() -> list[str]:
+    """While mutmut maps which tests reach which function (MUTANT_UNDER_TEST=stats), the functions this
+    replay reached: mutmut only sees the calls of the test's own process."""
+    if os.environ.get("MUTANT_UNDER_TEST") != "stats":
+        return []
+    from mutmut.state import state
+
+    return sorted(state()._stats)
+
+
+def report_mutmut_hits(hits: list[str]) -> None:
+    """In the test's process: count the replay's functions as reached by this test."""
+    if hits and os.environ.get("MUTANT_UNDER_TEST") == "stats":
+        from mutmut.state import state
+
+        state()._stats.update(hits)
 
 
 if __name__ == "__main__":
