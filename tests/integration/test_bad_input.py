@@ -40,8 +40,8 @@ CASES = [
     (["--mtu", "10"], 2, "--mtu 10 is out of range"),
     (["--filter", "arp or"], 2, "does not compile"),
     (["--filter", "host 999.1.1.1"], 2, "does not compile"),
-    (["--pcap", "/nonexistent-vt/x.pcap"], 2, "does not exist"),
-    (["--transcript", "/nonexistent-vt/x.sh"], 2, "does not exist"),
+    (["--pcap", "{absent}/x.pcap"], 2, "does not exist"),
+    (["--transcript", "{absent}/x.sh"], 2, "does not exist"),
     (["--via", "netns:vt-absent-node"], 3, "no network namespace named"),
     (["--via", "carrier-pigeon"], 2, "is not understood"),
     (["-n", "default"], 2, "apply to pod/ targets"),
@@ -70,9 +70,10 @@ def _check(proc, code, needle):
 
 
 @pytest.mark.parametrize("args,code,needle", CASES, ids=[" ".join(c[0]) for c in CASES])
-def test_bad_option(lab, pod, state, args, code, needle):
+def test_bad_option(lab, pod, state, args, code, needle, tmp_path):
     podnet = pod["ip"].rsplit(".", 1)[0]
-    args = [a.replace("{podnet}", podnet) for a in args]
+    absent = str(tmp_path / "absent")  # a directory that does not exist, whatever else this machine holds
+    args = [a.replace("{podnet}", podnet).replace("{absent}", absent) for a in args]
     _check(
         vethctl("run", f"netns/{pod['netns']}", *args, check=False), code, needle.replace("{podnet}", podnet)
     )

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import stat
+import time
 
 import pytest
 
-from tests.support.cli import ROOT, vethctl
-from tests.support.netstate import snapshot
+from tests.support.cli import ROOT, VETHCTL, gc_on, vethctl
+from tests.support.netstate import snapshot, tagged_links
 
 FAKE = r"""#!/usr/bin/env python3
 import json, os, sys
@@ -143,3 +145,54 @@ def test_a_debugging_pod_that_cannot_start_is_exit_4(fake_kubectl, lab):
 def test_kubectl_debug_needs_a_pod_target(lab, pod):
     proc = vethctl("find", f"netns/{pod['netns']}", "--via", "kubectl-debug", check=False)
     assert proc.returncode == 2 and "needs a pod/ target" in proc.stderr
+
+
+def _until_pinging(proc, log, timeout=60.0):
+    """Wait on the stand-in's log (not on time): the ping has started through `kubectl exec`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if log.exists() and any(c[0] == "exec" and "ping" in c for c in calls(log)):
+            return
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.05)
+    raise AssertionError("the run never started its ping")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_the_debugging_pod_is_deleted_on_ctrl_c(fake_kubectl, lab, pod, state, spawn, sig):
+    env, log = fake_kubectl
+    args = ["run", "pod/web-0", "-n", "shop", "--via", "kubectl-debug", "--count", "50", "--interval", "0.2"]
+    proc = spawn([VETHCTL, *args], env)
+    _until_pinging(proc, log)
+    if sig == signal.SIGINT:
+        os.killpg(proc.pid, signal.SIGINT)  # as a terminal sends it: kubectl and what it runs get it too
+    else:
+        proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err, err
+    made = calls(log)
+    assert made[-1][:2] == ["delete", "pod"] and made[-1][2] == f"node-debugger-{lab['name']}-pdx84"
+    assert sum(c[0] == "delete" for c in made) == 1
+    assert snapshot(lab["node_netns"]) == state["node"] and snapshot(pod["netns"]) == state["pod"]
+
+
+def test_after_sigkill_the_debugging_pod_ends_by_itself_and_gc_collects_the_pair(
+    fake_kubectl, lab, pod, state, spawn
+):
+    """Nothing can delete the pod after a SIGKILL: it was started as `sleep 3600`, so it ends by itself;
+    the pair it left is a dead session that gc on the node removes."""
+    env, log = fake_kubectl
+    args = ["run", "pod/web-0", "-n", "shop", "--via", "kubectl-debug", "--count", "50", "--interval", "0.2"]
+    proc = spawn([VETHCTL, *args], env)
+    _until_pinging(proc, log)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    made = calls(log)
+    assert not any(c[0] == "delete" for c in made)
+    debug = next(c for c in made if c[0] == "debug")
+    assert debug[debug.index("--") + 1 :] == ["sleep", "3600"]
+    left = tagged_links(lab["node_netns"])
+    assert len(left) == 1
+    gc = gc_on(lab["node_netns"])
+    assert [r["links"] for r in gc["removed"]] == [left]
+    assert snapshot(lab["node_netns"]) == state["node"] and snapshot(pod["netns"]) == state["pod"]

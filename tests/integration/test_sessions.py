@@ -80,3 +80,28 @@ def test_a_kept_run_lives_with_its_pod_not_its_process(lab, pod, state):
     finally:
         vethctl("down", r["session"])
     assert snapshot(pod["netns"]) == state["pod"]
+
+
+def test_down_all_on_a_node_removes_its_sessions_and_only_those(lab, pod, state, scratch_lab):
+    """Two sessions on a node of the test's own (an up, a kept run), one on another node: `down --all --via
+    netns:NODE` removes the two, leaves the other one, links and record."""
+    node, other = scratch_lab["node_netns"], lab["node_netns"]
+    ups = [
+        json.loads(vethctl("up", f"netns/{scratch_lab['pods'][0]['netns']}", "-o", "json").stdout)["session"],
+        json.loads(
+            vethctl(
+                "run", f"netns/{scratch_lab['pods'][1]['netns']}", "--count", "1", "--keep", "-o", "json"
+            ).stdout
+        )["session"],
+    ]
+    elsewhere = json.loads(vethctl("up", f"netns/{pod['netns']}", "-o", "json").stdout)
+    try:
+        down = json.loads(vethctl("down", "--all", "--via", f"netns:{node}", "-o", "json").stdout)
+        assert sorted(r["session"] for r in down["removed"]) == sorted(ups)
+        assert sorted(link for r in down["removed"] for link in r["links"]) == sorted(f"vh-{s}" for s in ups)
+        assert tagged_links(node) == [] and down["already_gone"] == []
+        mine = [s for s in status_on(other)["sessions"] if s["session"] == elsewhere["session"]]
+        assert mine and mine[0]["recorded"] and tagged_links(other) == [elsewhere["host"]["name"]]
+    finally:
+        vethctl("down", elsewhere["session"])
+    assert snapshot(pod["netns"]) == state["pod"]

@@ -27,6 +27,9 @@ def down(
     ex = Executor(hosts.get(requested), requested)
     require_root(ex.host)
     records = all_records(ex.host)
+    if explicit:  # down --via netns:NODE: the sessions of that node only (records name their node)
+        here = requested.netns.name if requested.netns else None
+        records = [r for r in records if r.get("node_netns") == here]
     found = tagged(ex, requested, explicit, records)
     if all_sessions:
         sessions = sorted(

@@ -26,15 +26,16 @@ vethctl = sh.Command(VETHCTL)
             "public address space",
         ),
         (["run", "bogus/x"], "unknown target kind"),
-        (["run", "netns/x", "--pcap", "/nonexistent-dir/x.pcap"], "does not exist"),
+        (["run", "netns/x", "--pcap", "{absent}/x.pcap"], "does not exist"),
         (["frobnicate"], "invalid choice"),
         (["capture", "-l", "app=web", "--iface", "eth0"], "-l picks the pods: no SESSION, --iface or --read"),
         (["capture", "-l", "app=web", "--count", "0"], "--count 0 is out of range"),
     ],
 )
-def test_bad_input_is_one_line_and_exit_2(args, needle):
+def test_bad_input_is_one_line_and_exit_2(args, needle, tmp_path):
+    absent = tmp_path / "absent"  # a directory that does not exist, whatever else this machine holds
     with pytest.raises(sh.ErrorReturnCode_2) as exc:
-        vethctl(*args)
+        vethctl(*[a.replace("{absent}", str(absent)) for a in args])
     err = exc.value.stderr.decode()
     assert needle in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert err.startswith("vethctl: error:")
