@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import time
 
+from tests.support.cli import VETHCTL
 from tests.support.netstate import snapshot, tagged_links
 
 
@@ -81,3 +85,35 @@ def test_an_unknown_host_key_is_exit_4(sshd, pod, tmp_path):  # noqa: F811
         "find", f"netns/{pod['netns']}", "--via", sshd.url, check=False, env={"VETHCTL_SSH_OPTS": opts}
     )
     assert proc.returncode == 4 and "host key" in proc.stderr
+
+
+def test_ctrl_c_of_a_run_over_ssh_cleans_up_there(sshd, lab, pod, state, tmp_path, spawn):  # noqa: F811
+    """Ctrl-C reaches vethctl and its ssh processes: the pair and the capture on the node are gone."""
+    audit = tmp_path / "audit.jsonl"
+    args = ["--audit-log", str(audit), "run", f"netns/{pod['netns']}", "--via", sshd.url, "--count", "50"]
+    proc = spawn(["ip", "netns", "exec", sshd.netns, VETHCTL, *args], sshd.env())
+    deadline = time.monotonic() + 60
+    while not (pinging := _pinging(audit)):  # wait on the audit log: its ping has started over there
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.05)
+    session = pinging[0]["session"]
+    os.killpg(proc.pid, signal.SIGINT)  # as a terminal sends it
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err, err
+    assert snapshot(lab["node_netns"]) == state["node"] and snapshot(pod["netns"]) == state["pod"]
+    left = [p for p in os.listdir("/proc") if p.isdigit() and f"vh-{session}" in _cmdline(p)]
+    assert left == [], "a process of the interrupted run is still there"
+
+
+def _cmdline(pid: str) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return fh.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def _pinging(audit) -> list[dict]:
+    lines = audit.read_text().splitlines() if audit.exists() else []
+    entries = [json.loads(line) for line in lines if line.endswith("}")]
+    return [e for e in entries if e["event"] == "start" and e.get("session") and "ping" in e["argv"]]
