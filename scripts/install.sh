@@ -3,9 +3,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# the tools vethctl drives, then what its tests use (sshd: a real one, started by the tests in a namespace)
+# the tools vethctl drives, then what its tests use (sshd: a real one, started by the tests in a namespace;
+# sudo: the --sudo transcripts are replayed through it)
 apt_packages=(iproute2 tcpdump iputils-ping containernetworking-plugins util-linux procps bash iptables
-              openssh-client openssh-server
+              openssh-client openssh-server sudo
               netcat-openbsd bind9-dnsutils   # probes: nc (TCP, UDP), dig (DNS)
               dnsmasq-base socat python3)     # the lab's servers for probes
 missing=()

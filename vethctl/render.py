@@ -132,7 +132,7 @@ def _script_lines(step: Step, node: Node, sudo: str, fds: dict[str, int]) -> lis
             ready = shlex.quote(step.ready)
             lines += [
                 f'while IFS= read -r line <&{fd}; do echo "$line" >&2; [[ $line == *{ready}* ]] && break; done',
-                f'kill -0 "${pid}"  # still running: it is listening',
+                f'{sudo}kill -0 "${pid}"  # still running: it is listening',
             ]
         return lines
     if step.stdin is not None:

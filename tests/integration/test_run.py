@@ -276,3 +276,26 @@ def test_a_subnet_the_pod_routes_elsewhere_is_not_chosen(lab, pod, state):
         subprocess.run(["ip", "-n", pod["netns"], "route", "del", *route], check=True)
     assert any(line.endswith("addr add 198.51.100.100/24 dev " + line.split()[-1]) for line in lines), lines
     assert not any("192.0.2." in line for line in lines)
+
+
+def test_sudo_runs_and_its_transcript_replays_through_sudo(lab, pod, state, tmp_path):
+    """--sudo as root: the run itself needs no sudo (it is root), the transcript and the dry-run say sudo
+    before every command, and the transcript replays through the real sudo."""
+    script = tmp_path / "sudo.sh"
+    r = json.loads(
+        vethctl("run", f"netns/{pod['netns']}", "--sudo", "--transcript", str(script), "-o", "json").stdout
+    )
+    assert len([p for p in r["capture"]["packets"] if p.get("arp_op") == "request"]) == 3
+    assert all(c["argv"][0] != "sudo" for c in r["commands"])  # root: run as they are
+    # every command the script runs (first word of a line, or after `<(exec `, `rc=0; `, `&& `) is sudo's:
+    # a user who needs --sudo cannot even `kill -0` a process of root's
+    unprefixed = re.compile(r"(^\s*|<\(exec |rc=0; |&& )(ip|kill|nsenter|tcpdump|ping) ")
+    text = script.read_text()
+    assert not [line for line in text.splitlines() if unprefixed.search(line)], text
+    assert "sudo kill -0" in text and "sudo kill -INT" in text
+    replay = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=60)
+    assert replay.returncode == 0, replay.stderr
+    assert len(WHO_HAS.findall(replay.stdout)) == 3
+    dry = vethctl("run", f"netns/{pod['netns']}", "--sudo", "--dry-run").stdout.splitlines()
+    assert dry and all(line.startswith("sudo ") for line in dry)
+    assert snapshot(lab["node_netns"]) == state["node"] and snapshot(pod["netns"]) == state["pod"]
