@@ -1,5 +1,5 @@
 # vethctl: make install | demo | test | bench | lint
-.PHONY: install demo test bench lint clean
+.PHONY: install demo test bench lint mutation clean
 
 install:
 	@scripts/install.sh
@@ -13,9 +13,15 @@ test: install
 bench: install
 	.venv/bin/python scripts/bench.py
 
+# mutants of the pure layers against the fast tests (not part of `make test`): prints the score and each
+# mutant not caught with the reason it is kept (docs/mutation.md)
+mutation: install
+	rm -rf mutants
+	.venv/bin/python scripts/mutation.py
+
 lint: install
 	.venv/bin/ruff check vethctl tests scripts
 	.venv/bin/ruff format --check vethctl tests scripts
 
 clean:
-	rm -rf .venv build *.egg-info .pytest_cache
+	rm -rf .venv build *.egg-info .pytest_cache mutants mutants-run.log
