@@ -48,7 +48,7 @@ def vtep_ip(pod_cidr: str) -> str:
 
 
 def _step(argv, netns: Netns | None, purpose: str = "") -> Step:
-    return Step(tuple(argv), netns, purpose=purpose, phase="lab")
+    return Step(tuple(argv), netns, purpose=purpose, phase="lab", place="node")
 
 
 def switch_steps(cluster: str) -> list[Step]:

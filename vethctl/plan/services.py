@@ -14,6 +14,7 @@ Pure: the Service specs in, the steps that write the rules (in the lab node's na
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import ipaddress
 import re
@@ -371,4 +372,4 @@ def service_steps(services: list[Service], node: Netns, mode: str, service_net: 
         tool = "iptables-legacy" if mode == "iptables-legacy" else "iptables"
         steps += [Step(argv, node, phase="lab", purpose="") for argv in iptables_rules(services, tool)]
         steps[4] = Step(steps[4].argv, node, phase="lab", purpose=f"kube-proxy's iptables rules ({tool})")
-    return steps
+    return [dataclasses.replace(s, place="node") for s in steps]  # all in the lab node (for messages)
