@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tests.support.cli import vethctl
 from tests.support.netstate import ip_json
-from vethctl.scenarios.lab import cni_bin_dir
+from vethctl.scenarios.lab.node import cni_bin_dir
 from vethctl.state.labs import ipam_dir, lab_dir
 
 
