@@ -15,7 +15,7 @@ import time
 
 from vethctl.commands import ip
 from vethctl.execute.executor import Executor
-from vethctl.execute.facts import read_json
+from vethctl.execute.facts import lookup_json, read_json
 from vethctl.model import Netns, Node, parse_tag
 from vethctl.parsers.ipjson import netns_names
 from vethctl.plan.session import build_down
@@ -44,7 +44,10 @@ def tagged(ex: Executor, requested: Node, explicit: bool, records: list[dict]) -
     found = []
     for node in nodes_to_look(ex, requested, explicit, records):
         on_node = ex.on(node)
-        links = read_json(on_node, ip.link_show_json(), None, purpose="tagged links")
+        if node == requested:
+            links = read_json(on_node, ip.link_show_json(), None, purpose="tagged links")
+        else:  # a lab node that another run removes meanwhile is no longer there: nothing to look at
+            links = lookup_json(on_node, ip.link_show_json(), None, purpose="tagged links")[0]
         ids = None
         for link in links:
             tag = parse_tag(link.get("ifalias"))

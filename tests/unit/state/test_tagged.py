@@ -1,0 +1,58 @@
+"""Finding tagged links on a machine whose lab nodes come and go (other runs make and remove labs)."""
+
+from __future__ import annotations
+
+import json
+
+from plumbum import local
+
+from vethctl.execute.executor import Executor
+from vethctl.execute.hosts.base import Host
+from vethctl.model import Node
+from vethctl.state.labs import record_path
+from vethctl.state.tagged import tagged
+
+OURS = {
+    "ifname": "vh-0123abcd",
+    "ifalias": "vethctl:0123abcd:up",
+    "linkinfo": {"info_kind": "veth"},
+    "link_netnsid": 0,
+    "flags": ["UP", "LOWER_UP"],
+}
+
+
+class Machine(Host):
+    """Two lab nodes in the registry: `here` holds a tagged link; `gone` was removed by another run between
+    the listing and the look (ip -n gone: Cannot open network namespace)."""
+
+    def command(self, argv, stdin=False):
+        if argv[:3] == ("ip", "-n", "gone"):
+            out, err, rc = "", 'Cannot open network namespace "gone": No such file or directory', "255"
+        elif argv[:3] == ("ip", "-n", "here") and "link" in argv:
+            out, err, rc = json.dumps([OURS]), "", "0"
+        elif "netns" in argv and "list" in argv:
+            out, err, rc = json.dumps([{"name": "cni-1", "id": 0}]), "", "0"
+        else:
+            out, err, rc = "[]", "", "0"
+        return local["sh"]["-c", 'printf %s "$1"; printf %s "$2" >&2; exit "$3"', "sh", out, err, rc]
+
+    def listdir(self, path):
+        if path == "/var/run/netns":
+            return ["gone", "here"]
+        return ["gone.json", "here.json"] if path == record_path("x").rsplit("/", 1)[0] else []
+
+    def read_text(self, path):
+        for name in ("gone", "here"):
+            if path == record_path(name):
+                return json.dumps({"name": name, "node_netns": name, "pods": []})
+        return None
+
+    def exists(self, path):
+        return path.startswith("/var/run/netns/")
+
+
+def test_a_lab_node_removed_meanwhile_is_skipped_not_an_error():
+    found = tagged(Executor(Machine(), Node()), Node(), False, [])
+    assert [(e.session, e.node_netns, e.host_if, e.pod_netns) for e in found] == [
+        ("0123abcd", "here", "vh-0123abcd", "cni-1")
+    ]
