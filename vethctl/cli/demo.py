@@ -11,7 +11,7 @@ import sys
 from vethctl.commands import ip
 from vethctl.execute.executor import Executor
 from vethctl.execute.facts import read_json
-from vethctl.model import Node
+from vethctl.model import Node, parse_tag
 from vethctl.output import text
 from vethctl.scenarios import lab
 from vethctl.scenarios.probe import probe
@@ -52,7 +52,7 @@ def demo(hosts, quiet: bool = False, nodes: int = 1) -> int:
     finally:
         _say(f"\n$ vethctl lab down --name {name}")
         sys.stdout.write(text.lab_down_text(lab.down(hosts, name)))
-    return _left_behind(hosts, name)
+    return _left_behind(hosts, name, {first.session, second.session})
 
 
 def _across_nodes(hosts, name: str, nodes: int) -> int:
@@ -76,8 +76,8 @@ def _across_nodes(hosts, name: str, nodes: int) -> int:
     return _left_behind(hosts, name)
 
 
-def _left_behind(hosts, name: str) -> int:
-    leftovers = _leftovers(Executor(hosts.local, Node()), name)
+def _left_behind(hosts, name: str, sessions: set[str] | None = None) -> int:
+    leftovers = _leftovers(Executor(hosts.local, Node()), name, sessions or set())
     _say(
         "\nleft behind: "
         + (", ".join(leftovers) if leftovers else "nothing (no lab namespace, no vethctl-tagged link)")
@@ -85,13 +85,14 @@ def _left_behind(hosts, name: str) -> int:
     return 1 if leftovers else 0
 
 
-def _leftovers(ex: Executor, name: str) -> list[str]:
+def _leftovers(ex: Executor, name: str, sessions: set[str]) -> list[str]:
     """What a person would check: the namespaces, and the links for our tags (through the executor, so the
-    audit log has them too)."""
+    audit log has them too). Only the demo's own: other runs on this machine have links and labs of theirs."""
     left = [
         n["name"]
         for n in read_json(ex, ip.netns_list_json(), purpose="is the lab node gone?")
         if n.get("name") == name or n.get("name", "").startswith(f"{name}-")
     ]
     links = read_json(ex, ip.link_show_json(), purpose="is any vethctl-tagged link left?")
-    return left + [x["ifname"] for x in links if (x.get("ifalias") or "").startswith("vethctl:")]
+    ours = [x for x in links if (parse_tag(x.get("ifalias")) or {}).get("session") in sessions]
+    return left + [x["ifname"] for x in ours]
