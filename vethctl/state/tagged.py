@@ -4,7 +4,7 @@ namespace, every lab node, every node a record names), whether its session is al
 Liveness (what `gc` removes):
   run  the vethctl process that made it (the pid in the tag) is gone
   ssh  a run driven from another machine: alive while its capture on this node runs (or, just started,
-       before its capture does)
+       before its capture does); without its record (kept in another state directory), not known to be dead
   up   the pod's network namespace is gone: the host end has lost its peer, or the recorded netns
        file no longer exists
 """
@@ -90,6 +90,8 @@ def alive(mode: str, pid: int | None, has_peer: bool, rec: dict | None, ex: Exec
     if mode == "run":
         return vethctl_alive(pid, ex.host, rec)
     if mode == "ssh":  # driven from elsewhere: alive while its capture on this node runs
+        if rec is None:  # its record is not in this state directory (another user's, another run's): its
+            return True  # capture is unknown here, so it is not known to be dead; `down SESSION` removes it
         jobs = (rec or {}).get("jobs", [])
         young = rec is not None and time.time() - rec.get("created", 0) < REMOTE_RUN_GRACE_S
         return any(job_alive(j, ex.host) for j in jobs) or (young and not jobs)

@@ -10,7 +10,7 @@ from vethctl.execute.executor import Executor
 from vethctl.execute.hosts.base import Host
 from vethctl.model import Node
 from vethctl.state.labs import record_path
-from vethctl.state.tagged import tagged
+from vethctl.state.tagged import alive, tagged
 
 OURS = {
     "ifname": "vh-0123abcd",
@@ -50,9 +50,21 @@ class Machine(Host):
     def exists(self, path):
         return path.startswith("/var/run/netns/")
 
+    def cmdline(self, pid):
+        return None  # no such process
+
 
 def test_a_lab_node_removed_meanwhile_is_skipped_not_an_error():
     found = tagged(Executor(Machine(), Node()), Node(), False, [])
     assert [(e.session, e.node_netns, e.host_if, e.pod_netns) for e in found] == [
         ("0123abcd", "here", "vh-0123abcd", "cni-1")
     ]
+
+
+def test_a_run_over_ssh_whose_record_this_gc_cannot_see_is_not_dead():
+    """Its record is in another state directory (another user's, another suite's): gc cannot see its
+    capture, so it must not take the pair away from under it."""
+    ex = Executor(Machine(), Node())
+    assert alive("ssh", None, True, None, ex) is True
+    stale = {"created": 0, "jobs": [{"pid": 999999999, "argv": ["tcpdump"]}]}
+    assert alive("ssh", None, True, stale, ex) is False  # its record says its capture is gone: dead
