@@ -452,9 +452,7 @@ def bench_find6(pods: int, rounds: int, env) -> list[dict]:
         scan_cmd = ["bash", scan_script, addr]
         procs, ran = {}, {}
         for label, cmd in (("vethctl find", ours_cmd), ("scan", scan_cmd)):
-            before = last_pid()
-            ran[label] = subprocess.run(cmd, capture_output=True, text=True, env=env).stdout
-            procs[label] = last_pid() - before
+            ran[label], procs[label] = run_counted(cmd, env)
         assert ran["scan"].strip() == last, (ran["scan"], last)  # both find the same pod, the scan's last
         mine = json.loads(ran["vethctl find"])
         assert mine["netns"] == last and not any("scan" in s for s in mine["resolved_by"]), mine

@@ -161,13 +161,9 @@ class Executor:
             node = dataclasses.replace(node, sudo=False)
         return on_node(node.netns, node.sudo, step.argv, step.netns)
 
-    def _where(self, step: Step) -> str:
-        """Where a step ran, for messages: only a step in a pod's namespace is "the pod netns ..."."""
-        if not step.netns:
-            return f"node ({self.node.label})"
-        return {"node": "lab node", "outside": "lab's outside netns"}.get(
-            step.place, "pod netns"
-        ) + f" {step.netns}"
+    def _where(self, step: Step) -> str:  # for messages: only a step in a pod's namespace is "the pod netns"
+        place = {"node": "lab node", "outside": "lab's outside netns"}.get(step.place, "pod netns")
+        return f"{place} {step.netns}" if step.netns else f"node ({self.node.label})"
 
     def failure(self, result: Result) -> CommandFailed:
         """The error for a command that exited with a code its step does not expect."""
