@@ -8,7 +8,9 @@ cd "$(dirname "$0")/.."
 apt_packages=(iproute2 tcpdump iputils-ping containernetworking-plugins util-linux procps bash iptables
               openssh-client openssh-server sudo
               netcat-openbsd bind9-dnsutils   # probes: nc (TCP, UDP), dig (DNS)
-              dnsmasq-base socat python3)     # the lab's servers for probes
+              dnsmasq-base socat python3      # the lab's servers for probes
+              conntrack nftables              # Services: conntrack -L/-E, nft list ruleset's counters
+              tshark)                         # the tests' second reader of a live pcap stream
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
