@@ -363,9 +363,27 @@ class Removal(Document):
 
 
 @dataclass(frozen=True)
+class Stopped(Document):
+    session: str
+    pid: int
+    argv: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class NotRemoved(Document):
+    """What teardown could not remove, and why: the rest was removed all the same (exit 1)."""
+
+    session: str
+    links: tuple[str, ...]
+    error: str
+
+
+@dataclass(frozen=True)
 class DownResult(Document):
     removed: tuple[Removal, ...]
     already_gone: tuple[str, ...]
+    failed: tuple[NotRemoved, ...]
+    stopped: tuple[Stopped, ...]
     commands: Commands
 
 
@@ -407,17 +425,11 @@ class Collected(Document):
 
 
 @dataclass(frozen=True)
-class Stopped(Document):
-    session: str
-    pid: int
-    argv: tuple[str, ...]
-
-
-@dataclass(frozen=True)
 class GcResult(Document):
     removed: tuple[Collected, ...]
     stopped: tuple[Stopped, ...]
     kept_alive: tuple[str, ...]
+    failed: tuple[NotRemoved, ...]
     commands: Commands
 
 

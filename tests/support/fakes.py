@@ -32,3 +32,72 @@ class FakeExecutor:
         if isinstance(answer, Exception):
             raise answer
         return answer
+
+
+class FakeNode:
+    """A Host (execute/hosts/base.py) of a test's own, for scenarios run with no root and no namespace:
+    files from a dict, namespace identities from a dict, processes' command lines from a dict, and commands
+    answered by tiny real processes (sh) from `answers` (argv -> (rc, stdout, stderr); others exit 0 with no
+    output). Every argv run and every signal sent is kept."""
+
+    url = None
+    remote = False
+    label = "this machine"
+
+    def __init__(self, answers=None, files=None, ids=None, cmdlines=None):
+        self.answers = answers or {}
+        self.files = dict(files or {})
+        self.ids = ids or {}
+        self.cmdlines = cmdlines or {}
+        self.ran: list[tuple] = []
+        self.killed: list[tuple[int, int]] = []
+
+    def command(self, argv, stdin=False):
+        from plumbum import local
+
+        self.ran.append(tuple(argv))
+        rc, out, err = self.answers.get(tuple(argv), (0, "", ""))
+        return local["sh"]["-c", 'printf %s "$1"; printf %s "$2" >&2; exit "$3"', "sh", out, err, str(rc)]
+
+    def background_argv(self, argv):
+        return argv
+
+    def kill(self, pid, sig):
+        self.killed.append((pid, sig))
+
+    def exists(self, path):
+        return path in self.files or any(p.startswith(path.rstrip("/") + "/") for p in self.files)
+
+    def read_text(self, path):
+        return self.files.get(path)
+
+    def write_text(self, path, text):
+        self.files[path] = text
+
+    def remove(self, path):
+        self.files.pop(path, None)
+
+    def listdir(self, path):
+        prefix = path.rstrip("/") + "/"
+        return sorted({p[len(prefix) :].split("/")[0] for p in self.files if p.startswith(prefix)})
+
+    def netns_id(self, path):
+        found = self.ids.get(path)
+        if isinstance(found, Exception):
+            raise found
+        return found
+
+    def caps(self):
+        return 0, (1 << 12) | (1 << 21)
+
+    def which(self, tool):
+        return True
+
+    def cmdline(self, pid):
+        return self.cmdlines.get(pid)
+
+    def hostname(self):
+        return "node-1"
+
+    def close(self):
+        pass

@@ -108,6 +108,7 @@ FACT_METHODS = (
     "netns_inodes",
     "netns_owned_elsewhere",
     "netns_holding",
+    "netns_id",
     "hostname",
 )
 

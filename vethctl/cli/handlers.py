@@ -97,8 +97,9 @@ def down(args, hosts) -> int:
     from vethctl.output import text
     from vethctl.scenarios.down import down
 
-    emit(down(args.sessions, hosts, all_sessions=args.all, via=args.via), args.output, text.down_text)
-    return ExitCode.OK
+    result = down(args.sessions, hosts, all_sessions=args.all, via=args.via)
+    emit(result, args.output, text.down_text)
+    return _not_removed(result.failed)
 
 
 def status(args, hosts) -> int:
@@ -113,8 +114,19 @@ def gc(args, hosts) -> int:
     from vethctl.output import text
     from vethctl.scenarios.gc import gc
 
-    emit(gc(hosts, via=args.via), args.output, text.gc_text)
-    return ExitCode.OK
+    result = gc(hosts, via=args.via)
+    emit(result, args.output, text.gc_text)
+    return _not_removed(result.failed)
+
+
+def _not_removed(failed) -> int:
+    """Teardown removed what it could: what it could not is one error line each, and exit 1."""
+    for f in failed:
+        print(
+            f"vethctl: error: session {f.session}: {', '.join(f.links)} not removed: {f.error}",
+            file=sys.stderr,
+        )
+    return ExitCode.COMMAND_FAILED if failed else ExitCode.OK
 
 
 def find(args, hosts) -> int:

@@ -121,11 +121,15 @@ class Executor:
         session: str | None = None,
         on_line: Callable[[str, str], None] | None = None,
         journal: Journal | None = None,
+        on_spawn: Callable[[tuple[str, ...], tuple[str, ...], int], None] | None = None,
     ):
         self.host = host
         self.node = node  # the node as rendered; as root there is no need to actually go through sudo
         self.session = session
         self.on_line = on_line
+        # told the pid of each process that outlives a command's usual blink (a capture, a probe), as soon as
+        # it exists: a vethctl killed while they run leaves them behind, and gc ends them by that pid
+        self.on_spawn = on_spawn
         self.journal = journal if journal is not None else Journal()
         self.jobs: dict[str, Job] = {}
         self.daemons: dict[str, int] = {}  # key -> pid of the servers started (they outlive the plan)
@@ -143,6 +147,7 @@ class Executor:
             session=session or self.session,
             on_line=self.on_line,
             journal=self.journal,
+            on_spawn=self.on_spawn,
         )
 
     @property
@@ -185,26 +190,33 @@ class Executor:
         where = str(step.netns) if step.netns else None
         label = self.node.audit_label
         audit.command_started(argv, netns=where, node=label, session=self.session, shown=command_text(argv))
-        cmd = self.host.command(argv)
-        if step.stdin is not None:
-            cmd = cmd << step.stdin
         started, t0 = time.time(), time.perf_counter()
-        dropped = 0
-        if step.stream and self.on_line is not None and step.stdin is None:
-            rc, out, err, dropped = self._run_streaming(cmd, step.key or "", isolate)
-        else:
-            rc, out, err = run_owned(cmd, step.max_output, new_session=isolate)
-        duration = time.perf_counter() - t0
-        audit.command_finished(
-            argv, netns=where, node=label, session=self.session, rc=rc, duration_s=duration
-        )
+        told = self.on_spawn and (step.stream or step.phase == "probe") and not self.host.remote
+        spawned = (lambda pid: self.on_spawn(argv, step.argv, pid)) if told else None
+        rc, dropped = (
+            None,
+            0,
+        )  # interrupted (the child killed and reaped) or never started: it has its end too
+        try:
+            cmd = self.host.command(argv)
+            if step.stdin is not None:
+                cmd = cmd << step.stdin
+            if step.stream and self.on_line is not None and step.stdin is None:
+                rc, out, err, dropped = self._run_streaming(cmd, step.key or "", isolate, spawned)
+            else:
+                rc, out, err = run_owned(cmd, step.max_output, spawned, new_session=isolate)
+        finally:
+            duration = time.perf_counter() - t0
+            audit.command_finished(
+                argv, netns=where, node=label, session=self.session, rc=rc, duration_s=duration
+            )
         result = Result(step, argv, rc, out, err, duration, started, dropped)
         self.journal.record(result)
         if rc not in step.ok_codes:
             raise self.failure(result)
         return result
 
-    def _run_streaming(self, cmd, key: str, isolate: bool) -> tuple[int, str, str, int]:
+    def _run_streaming(self, cmd, key: str, isolate: bool, spawned=None) -> tuple[int, str, str, int]:
         """Like run(), with each stdout line handed to on_line as it arrives (ping's replies, live); the
         lines kept are bounded (execute/bounded.py), and the fourth value counts the others."""
 
@@ -214,6 +226,8 @@ class Executor:
             )
 
         with owned_child(spawn) as proc:
+            if spawned is not None:
+                spawned(proc.pid)
             err: list[bytes] = []
             reader = threading.Thread(
                 target=lambda: err.append(read_capped(proc.stderr, MAX_OUTPUT, lambda: None)), daemon=True
@@ -258,7 +272,13 @@ class Executor:
             session=self.session,
             shown=command_text(argv) + " &",
         )
-        cmd = self.host.command(self.host.background_argv(argv, step.writes))
+        try:
+            cmd = self.host.command(self.host.background_argv(argv, step.writes))
+        except BaseException:
+            audit.command_finished(
+                argv, netns=where, node=self.node.audit_label, session=self.session, rc=None, duration_s=0.0
+            )
+            raise
         with deferred_signals():  # a signal now waits until the job is known, so that clean-up stops it
             stdin = subprocess.DEVNULL if out_fd is None else out_fd
             try:
@@ -279,6 +299,8 @@ class Executor:
         if self.host.remote:  # its pid over there, to signal it: the wrapper prints it first
             self._wait_for(job, lambda: announced_pid(job.stderr_lines) is not None, ready_timeout)
             job.remote_pid = announced_pid(job.stderr_lines)
+        if self.on_spawn is not None and (job.remote_pid or not self.host.remote):
+            self.on_spawn(argv, step.argv, job.remote_pid or proc.pid)
         if step.ready:
             ok = self._wait_for(
                 job, lambda: any(step.ready in line for line in job.stderr_lines), ready_timeout

@@ -61,11 +61,16 @@ def owned_child(spawn: Callable[[], subprocess.Popen]):
         raise
 
 
-def run_owned(cmd, limit: int | None = None, **popen_kw) -> tuple[int, str, str]:
+def run_owned(
+    cmd, limit: int | None = None, on_spawn: Callable[[int], object] | None = None, **popen_kw
+) -> tuple[int, str, str]:
     """plumbum's cmd.run(retcode=None), with the child owned from its spawn (owned_child), and its output
-    read up to `limit` bytes, bounded.MAX_OUTPUT by default (past that it is stopped: OutputTooLarge)."""
+    read up to `limit` bytes, bounded.MAX_OUTPUT by default (past that it is stopped: OutputTooLarge).
+    on_spawn: told the child's pid as soon as it exists (a probe is recorded, so that gc can end it)."""
     limit = limit or MAX_OUTPUT
     with owned_child(lambda: cmd.popen(**popen_kw)) as proc:
+        if on_spawn is not None:
+            on_spawn(proc.pid)
         out, err, over = communicate(proc, limit)
     if over:
         raise OutputTooLarge(
@@ -83,7 +88,13 @@ def audited_run(
     logged before and after like every command vethctl drives."""
     audit.command_started(argv, netns=None, node=label, session=None, shown=shown or command_text(argv))
     t0 = time.perf_counter()
-    rc, out, err = run_owned(make_cmd(), **popen_kw)
+    try:
+        rc, out, err = run_owned(make_cmd(), **popen_kw)
+    except BaseException:
+        audit.command_finished(
+            argv, netns=None, node=label, session=None, rc=None, duration_s=time.perf_counter() - t0
+        )
+        raise
     audit.command_finished(
         argv, netns=None, node=label, session=None, rc=rc, duration_s=time.perf_counter() - t0
     )

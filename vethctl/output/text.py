@@ -269,8 +269,10 @@ def up_text(result: UpResult) -> str:
 
 @shown
 def down_text(r: DownResult) -> str:
-    lines = [f"{x.session}: removed {', '.join(x.links)}" for x in r.removed]
+    lines = [f"{x.session}: stopped pid {x.pid} ({' '.join(x.argv[:4])} ...)" for x in r.stopped]
+    lines += [f"{x.session}: removed {', '.join(x.links)}" for x in r.removed]
     lines += [f"{s}: already gone" for s in r.already_gone]
+    lines += [f"{x.session}: NOT removed {', '.join(x.links)} (see the error below)" for x in r.failed]
     return "\n".join(lines) + "\n"
 
 
@@ -311,8 +313,9 @@ def status_text(r: StatusResult) -> str:
 
 @shown
 def gc_text(r: GcResult) -> str:
-    lines = [f"{x.session}: removed {', '.join(x.links)} ({x.why})" for x in r.removed]
-    lines += [f"{x.session}: stopped pid {x.pid} ({' '.join(x.argv[:4])} ...)" for x in r.stopped]
+    lines = [f"{x.session}: stopped pid {x.pid} ({' '.join(x.argv[:4])} ...)" for x in r.stopped]
+    lines += [f"{x.session}: removed {', '.join(x.links)} ({x.why})" for x in r.removed]
+    lines += [f"{x.session}: NOT removed {', '.join(x.links)} (see the error below)" for x in r.failed]
     if not lines:
         lines.append("nothing to collect")
     if r.kept_alive:

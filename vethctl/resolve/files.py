@@ -11,7 +11,7 @@ import os
 
 from loguru import logger
 
-from vethctl.errors import BadInput, TargetNotFound
+from vethctl.errors import BadInput, MissingPrerequisite, TargetNotFound
 from vethctl.execute.hosts.base import Host
 from vethctl.model import Netns
 from vethctl.resolve.target import TargetSpec
@@ -54,7 +54,11 @@ def resolve_netns(spec: TargetSpec, host: Host) -> Netns:
 
 
 def _check_nsfile(path: str, host: Host) -> None:
-    if not host.exists(path):
+    try:
+        there = host.netns_id(path) is not None
+    except PermissionError:  # there, and not ours to look at: another user's process, and we are not root
+        raise MissingPrerequisite(f"cannot read {path}: permission denied", hint="run as root") from None
+    if not there:
         raise TargetNotFound(f"{path} does not exist", hint="give a netns file such as /proc/PID/ns/net")
     if not host.is_netns_file(path):
         raise BadInput(

@@ -14,6 +14,7 @@ from loguru import logger
 
 from vethctl.commands import ip
 from vethctl.errors import BadInput, TargetNotFound
+from vethctl.execute import namespaces
 from vethctl.execute.executor import Executor, Journal
 from vethctl.execute.facts import look_at_pod, netns_name, read_json
 from vethctl.execute.hosts.registry import Hosts
@@ -119,8 +120,9 @@ def locate(
             ex = Executor(hosts.get(requested), requested, journal=journal)
             address = parse_address(spec.value, "ip/")
             if not explicit and (lab_node := labs.node_for_address(address, ex.host, requested)):
-                ex = ex.on(lab_node)
-                requested = lab_node
+                if not namespaces.same(ex.host, lab_node.netns, requested.netns):  # not the one we run in
+                    ex = ex.on(lab_node)
+                    requested = lab_node
                 path.append(f"{address} is in the pod CIDR of lab node {lab_node.netns}")
         try:
             found = find_by_ip(ex, address)
@@ -180,7 +182,7 @@ def _pod(
     path.append(
         f"kubectl: pod {kube_pod.namespace}/{kube_pod.name} has IP {address} on node {kube_pod.node_name}"
     )
-    if lab_node:
+    if lab_node and not namespaces.same(ex.host, lab_node.netns, requested.netns):  # not the one we run in
         ex, requested = ex.on(lab_node), lab_node
     if debug_node:
         host = hosts.get(requested)
@@ -222,10 +224,18 @@ def node_of(ex: Executor, pod: PodView, requested: Node, explicit: bool) -> Node
     if not link or link.get("link_netnsid") is None:
         return requested
     name = netns_name(ex, link["link_netnsid"], pod.netns, purpose="which namespace holds the pod's peer")
-    if name and name != pod.netns.name:
-        logger.debug("the pod's {} peer lives in netns {}: that is its node", link.get("ifname"), name)
-        return Node(netns=Netns.named(name), sudo=requested.sudo, machine=requested.machine)
-    return requested
+    if not name:
+        return requested
+    peer_ns = Netns.named(name)
+    peer = namespaces.identity(ex.host, peer_ns)
+    # the node vethctl runs in, under a name (`ip netns exec NODE vethctl`): no `ip -n NODE`, one namespace
+    if peer is not None and peer in (
+        namespaces.identity(ex.host, requested.netns),
+        namespaces.identity(ex.host, pod.netns),
+    ):
+        return requested
+    logger.debug("the pod's {} peer lives in netns {}: that is its node", link.get("ifname"), name)
+    return Node(netns=peer_ns, sudo=requested.sudo, machine=requested.machine)
 
 
 def host_veth_of(ex: Executor, located: Located, node_links: list[dict] | None = None) -> str | None:

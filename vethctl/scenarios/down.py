@@ -1,17 +1,19 @@
 """`vethctl down SESSION... | --all`: remove each session's pair. Idempotent: a session already gone is
-reported as such, not as an error. Only a link whose tag names the session is ever deleted."""
+reported as such, not as an error; a link already gone counts as removed. Only a link whose tag names the
+session is ever deleted. A capture or probe the session's record names is ended first. One failure does not
+stop the others: what could not be removed is reported (exit 1) and its record kept."""
 
 from __future__ import annotations
 
-from vethctl.errors import BadInput
+from vethctl.errors import BadInput, CommandFailed
 from vethctl.execute.executor import Executor
 from vethctl.execute.hosts.registry import Hosts
 from vethctl.execute.preflight import require_root
 from vethctl.resolve.via import parse_via
-from vethctl.results import DownResult, Removal
+from vethctl.results import DownResult, NotRemoved, Removal
 from vethctl.state.records import check_session_id
 from vethctl.state.sessions import all_records, forget
-from vethctl.state.tagged import tagged, take_down
+from vethctl.state.tagged import end_jobs, tagged, take_down
 
 
 def down(
@@ -36,12 +38,24 @@ def down(
             {e.session for e in found if e.mode == "up"}
             | {r["session"] for r in records if r["mode"] == "up"}
         )
-    removed, absent = [], []
-    for session in sessions:
+    by_session = {r["session"]: r for r in records}
+    removed, absent, failed, stopped = [], [], [], []
+    for session in dict.fromkeys(sessions):
         mine = [e for e in found if e.session == session]
         if not mine:
             absent.append(session)
+        stopped += end_jobs(by_session.get(session, {"session": session}), ex.host)
+        links, errors = [], []
         for entry in mine:
-            removed.append(Removal(session, take_down(ex, entry, requested)))
-        forget(session, ex.host)
-    return DownResult(tuple(removed), tuple(absent), tuple(ex.journal.as_json()))
+            try:
+                links += take_down(ex, entry, requested)
+            except CommandFailed as exc:
+                errors.append(NotRemoved(session, (entry.host_if,), str(exc)))
+        if links:
+            removed.append(Removal(session, tuple(links)))
+        failed += errors
+        if not errors:
+            forget(session, ex.host)
+    return DownResult(
+        tuple(removed), tuple(absent), tuple(failed), tuple(stopped), tuple(ex.journal.as_json())
+    )

@@ -160,12 +160,12 @@ def run(opts: RunOptions, hosts: Hosts, *, on_line=None) -> RunOutcome:
         def after_step(step):
             if step is last_attach:
                 lock.release()
-            if step.background:  # gc can stop the capture of a run that was killed
-                job = ex.jobs[step.key]
-                pid = job.remote_pid or job.proc.pid
-                record["jobs"].append(job_entry(pid, job.argv, step.argv, ex.host))
-                write_record(record, ex.host)
 
+        def spawned(argv, tool_argv, pid):  # gc can end the capture and the probes of a run that was killed
+            record["jobs"].append(job_entry(pid, argv, tool_argv, ex.host))
+            write_record(record, ex.host)
+
+        ex.on_spawn = spawned
         try:
             ex.execute(plan, after_step=after_step)
         finally:

@@ -53,7 +53,17 @@ def same_process(pid: int | None, start: int | None, argvs: list[list[str]], hos
     if host.start_time(pid) != start:
         return False
     cmdline = host.cmdline(pid)
-    return cmdline is not None and any(cmdline == list(a) for a in argvs if a)
+    return cmdline is not None and any(_same_argv(cmdline, list(a)) for a in argvs if a)
+
+
+def _same_argv(running: list[str], recorded: list[str]) -> bool:
+    """The same command line; the program may run by its full path (/usr/bin/tcpdump) where the argv named
+    it (tcpdump): a process spawned directly, not through `ip netns exec`, which keeps the name."""
+    return (
+        len(running) == len(recorded)
+        and running[1:] == recorded[1:]
+        and os.path.basename(running[0]) == os.path.basename(recorded[0])
+    )
 
 
 def session_record(att: Attachment, spec, node: Node) -> dict:

@@ -11,15 +11,19 @@ Liveness (what `gc` removes):
 
 from __future__ import annotations
 
+import signal
 import time
 
 from vethctl.commands import ip
-from vethctl.execute.executor import Executor
+from vethctl.errors import CommandFailed
+from vethctl.execute import namespaces
+from vethctl.execute.executor import Executor, already_gone
 from vethctl.execute.facts import lookup_json, read_json
+from vethctl.execute.hosts.base import Host
 from vethctl.model import Netns, Node, parse_tag
 from vethctl.parsers.ipjson import netns_names
 from vethctl.plan.session import build_down
-from vethctl.results import TaggedLink
+from vethctl.results import Stopped, TaggedLink
 from vethctl.state.labs import all_labs
 from vethctl.state.sessions import all_records, job_alive, vethctl_alive
 
@@ -27,15 +31,17 @@ REMOTE_RUN_GRACE_S = 60  # a run driven over ssh counts as alive this long befor
 
 
 def nodes_to_look(ex: Executor, requested: Node, explicit: bool, records: list[dict]) -> list[Node]:
-    """Where tagged links can be: the machine's own namespace, every lab node, every node a record names."""
+    """Where tagged links can be: the machine's own namespace, every lab node, every node a record names;
+    each namespace once (a lab node vethctl runs inside is the machine's own namespace, under a name)."""
     if explicit:
         return [requested]
     names = {r["node_netns"] for r in records if r.get("node_netns")}
     names |= {r["node_netns"] for r in all_labs(ex.host) if r.get("up")}
     present = set(ex.host.listdir("/var/run/netns"))
-    return [requested] + [
+    candidates = [requested] + [
         Node(netns=Netns.named(n), machine=requested.machine) for n in sorted(names) if n in present
     ]
+    return namespaces.distinct(ex.host, candidates, lambda node: node.netns)
 
 
 def tagged(ex: Executor, requested: Node, explicit: bool, records: list[dict]) -> list[TaggedLink]:
@@ -108,9 +114,73 @@ def why_dead(entry: TaggedLink) -> str:
 
 
 def take_down(ex: Executor, entry: TaggedLink, requested: Node) -> tuple[str, ...]:
-    """Delete a tagged host end (its peer goes with it); the links removed."""
-    ex.on(entry_node(entry, requested), session=entry.session).execute(build_down([entry.host_if]))
-    return (entry.host_if,)
+    """Delete a tagged host end (its peer goes with it); the links removed. Raises CommandFailed when it
+    could not be removed, for the caller to report while it goes on with the others."""
+    return remove_links(ex.on(entry_node(entry, requested), session=entry.session), [entry.host_if])
+
+
+def remove_links(ex: Executor, host_names: list[str]) -> tuple[str, ...]:
+    """Delete host ends on ex's node. One already gone counts as removed: the kernel took it with its peer or
+    its namespace, or another `down` got there first. Each in a session of its own (a Ctrl-C cannot cut it)."""
+    for step in build_down(host_names).steps:
+        try:
+            ex.run(step, isolate=True)
+        except CommandFailed as exc:
+            if not already_gone(exc.stderr):
+                raise
+    return tuple(host_names)
+
+
+def end_jobs(rec: dict, host: Host) -> list[Stopped]:
+    """The captures and probes a session's record names that still run (the same processes: pid and command
+    line): ended first, before their interface goes, so that none is left behind or misses the teardown."""
+    stopped = []
+    for job in rec.get("jobs", []):
+        if job_alive(job, host):
+            try:
+                host.kill(job["pid"], signal.SIGTERM)
+            except ProcessLookupError:
+                continue
+            stopped.append(Stopped(rec["session"], job["pid"], tuple(job["argv"])))
+    return stopped
+
+
+def untagged_pairs(
+    ex: Executor, requested: Node, records: list[dict]
+) -> tuple[list[tuple[dict, Node]], set[str]]:
+    """For the records of dead sessions that had no tagged link: the pairs the kernel still holds under
+    exactly the recorded names, untagged (a vethctl killed between `ip link add` and its tag). A pair is
+    one only when both names match: the host end, on the recorded node, and its peer, in the recorded pod
+    namespace. Call it under the allocation lock: no run or up is then between creating and tagging.
+    Also: the sessions whose recorded host end now carries their own tag (an `up` that was still making
+    its pair when the records were read): alive, not to be forgotten."""
+    found, tagged_now = [], set()
+    by_node: dict[str | None, list[dict]] = {}
+    for rec in records:
+        if (rec.get("host") or {}).get("name") and (rec.get("pod") or {}).get("name"):
+            by_node.setdefault(rec.get("node_netns"), []).append(rec)
+    for node_name, recs in by_node.items():
+        node = Node(netns=Netns.named(node_name), machine=requested.machine) if node_name else requested
+        on_node = ex.on(node)
+        links = {link.get("ifname"): link for link in lookup_json(on_node, ip.link_show_json())[0]}
+        for rec in recs:
+            link = links.get(rec["host"]["name"])
+            if link and (parse_tag(link.get("ifalias")) or {}).get("session") == rec["session"]:
+                tagged_now.add(rec["session"])
+            if not link or link.get("ifalias") or (link.get("linkinfo") or {}).get("info_kind") != "veth":
+                continue  # gone, or tagged (by us or anyone): not an untagged pair of this record
+            pod_ns = Netns(name=rec.get("pod_netns"), path=rec.get("pod_netns_path") or "")
+            if not pod_ns.name and not pod_ns.path:
+                continue
+            peer = lookup_json(on_node, ip.link_show_json(rec["pod"]["name"]), pod_ns)[0]
+            if (
+                peer
+                and peer[0].get("ifindex") == link.get("link_index")
+                and peer[0].get("link_index") == link.get("ifindex")
+                and not peer[0].get("ifalias")
+            ):
+                found.append((rec, node))
+    return found, tagged_now
 
 
 def with_liveness(ex: Executor, requested: Node, explicit: bool) -> tuple[list[dict], list[TaggedLink]]:

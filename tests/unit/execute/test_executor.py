@@ -273,3 +273,36 @@ def test_a_failure_says_where_the_command_ran(netns, place, node, where):
     with pytest.raises(CommandFailed) as exc:
         ex.run(Step(("ip", "link", "add", "x"), netns, place=place))
     assert where in str(exc.value)
+def test_every_command_started_has_its_end_in_the_audit_log_even_when_interrupted(tmp_path):
+    """The audit log pairs each `start` with an `end`: a command cut short by a signal (its child killed
+    and reaped) ends with rc null, and so does one that never started (its tool is missing)."""
+    import json
+
+    from vethctl import audit
+
+    log = tmp_path / "audit.jsonl"
+    audit.setup(0, str(log))
+    try:
+        ex = Executor(ScriptedHost(interrupt_on=("do", "b")), Node())
+        with pytest.raises(KeyboardInterrupt):
+            ex.execute(Plan((step("a", "a"), step("b", "b"))))
+    finally:
+        audit.setup(0, "/dev/null")
+    events = [json.loads(line) for line in log.read_text().splitlines()]
+    starts = [tuple(e["argv"]) for e in events if e["event"] == "start"]
+    ends = {tuple(e["argv"]): e["rc"] for e in events if e["event"] == "end"}
+    assert starts == [("do", "a"), ("do", "b"), ("undo", "b"), ("undo", "a")]
+    assert set(ends) == set(starts) and ends[("do", "b")] is None and ends[("do", "a")] == 0
+
+
+def test_a_probe_is_told_by_its_pid_as_soon_as_it_runs():
+    """Whoever records a run learns each probe's pid at its spawn (gc ends it by that pid if vethctl is
+    killed); short commands are not reported."""
+    told = []
+    ex = Executor(ScriptedHost(), Node(), on_spawn=lambda argv, pid: told.append((argv, pid)))
+    ex.run(Step(("ip", "link")))
+    ex.run(Step(("ping", "-c", "1", "192.0.2.1"), stream=True, key="ping"))
+    ex.on_line = lambda key, line: None
+    ex.run(Step(("ping", "-c", "2", "192.0.2.1"), stream=True, key="ping2"))
+    assert [argv for argv, _ in told] == [("ping", "-c", "1", "192.0.2.1"), ("ping", "-c", "2", "192.0.2.1")]
+    assert all(isinstance(pid, int) and pid > 0 for _, pid in told)

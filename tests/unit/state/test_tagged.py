@@ -1,16 +1,26 @@
-"""Finding tagged links on a machine whose lab nodes come and go (other runs make and remove labs)."""
+"""Finding tagged links on a machine whose lab nodes come and go, and taking sessions down: a link already
+gone counts as removed, a capture or probe still running is ended first (recognised by pid and command line,
+its program by name or full path)."""
 
 from __future__ import annotations
 
 import json
+import signal
 
+import pytest
 from plumbum import local
 
+from tests.support.fakes import FakeNode
+from vethctl.errors import CommandFailed
 from vethctl.execute.executor import Executor
 from vethctl.execute.hosts.base import Host
 from vethctl.model import Node
 from vethctl.state.labs import record_path
-from vethctl.state.tagged import alive, tagged
+from vethctl.state.tagged import alive, end_jobs, remove_links, tagged
+
+GONE = (1, "", 'Cannot find device "vh-1"\n')
+DENIED = (2, "", "RTNETLINK answers: Operation not permitted\n")
+
 
 OURS = {
     "ifname": "vh-0123abcd",
@@ -74,3 +84,37 @@ def test_a_run_over_ssh_whose_record_this_gc_cannot_see_is_not_dead():
     assert alive("ssh", None, True, None, ex) is True
     stale = {"created": 0, "jobs": [{"pid": 999999999, "argv": ["tcpdump"]}]}
     assert alive("ssh", None, True, stale, ex) is False  # its record says its capture is gone: dead
+
+
+def test_a_link_already_gone_counts_as_removed():
+    host = FakeNode({("ip", "link", "del", "dev", "vh-1"): GONE})
+    assert remove_links(Executor(host, Node()), ["vh-1"]) == ("vh-1",)
+
+
+def test_any_other_failure_is_raised_for_the_caller_to_report():
+    host = FakeNode({("ip", "link", "del", "dev", "vh-1"): DENIED})
+    with pytest.raises(CommandFailed) as err:
+        remove_links(Executor(host, Node()), ["vh-1"])
+    assert "Operation not permitted" in str(err.value)
+
+
+def test_the_jobs_still_running_are_ended_and_the_others_left_alone():
+    rec = {
+        "session": "0123abcd",
+        "jobs": [
+            {"pid": 10, "argv": ["tcpdump", "-i", "vh-0123abcd", "-nn"]},  # spawned as /usr/bin/tcpdump
+            {"pid": 11, "argv": ["ip", "netns", "exec", "cni-1", "ping", "-n", "192.0.2.101"]},  # exec'd
+            {"pid": 12, "argv": ["tcpdump", "-i", "vh-0123abcd", "-nn"]},  # its pid now someone else's
+            {"pid": 13, "argv": ["tcpdump", "-i", "vh-0123abcd", "-nn"]},  # gone
+        ],
+    }
+    host = FakeNode(
+        cmdlines={
+            10: ["/usr/bin/tcpdump", "-i", "vh-0123abcd", "-nn"],
+            11: ["ping", "-n", "192.0.2.101"],
+            12: ["/usr/sbin/sshd", "-D"],
+        }
+    )
+    stopped = end_jobs(rec, host)
+    assert [s.pid for s in stopped] == [10, 11]
+    assert host.killed == [(10, signal.SIGTERM), (11, signal.SIGTERM)]

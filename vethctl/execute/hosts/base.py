@@ -71,6 +71,12 @@ class Host:
     def hostname(self) -> str:
         raise NotImplementedError
 
+    def netns_id(self, path: str) -> str | None:
+        """The identity of the network namespace a file is (or, for any other file, of that file): "DEV:INODE"
+        of what it resolves to; None when there is no such file. Raises PermissionError when the file is there
+        but may not be looked at (another user's /proc/PID/ns/net): that is not "does not exist"."""
+        raise NotImplementedError
+
     def netns_inodes(self) -> list[tuple[str, str]]:
         """(path, "DEV:INODE") of every network namespace file there: /proc/self/ns/net first, then
         /var/run/netns/*, then /proc/PID/ns/net of every process (in pid order). A namespace's identity is its

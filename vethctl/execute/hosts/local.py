@@ -173,6 +173,13 @@ class LocalHost(Host):
     def hostname(self):
         return socket.gethostname()
 
+    def netns_id(self, path):
+        try:
+            st = os.stat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        return f"{st.st_dev}:{st.st_ino}"
+
     def netns_inodes(self):
         named = [f"/var/run/netns/{n}" for n in self.listdir("/var/run/netns")]
         procs = sorted((p for p in os.listdir("/proc") if p.isdigit()), key=int)

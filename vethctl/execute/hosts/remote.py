@@ -135,6 +135,14 @@ class RemoteHost(Host):
         _, out, _ = self._sh(script, *paths)
         return [line for line in out.splitlines() if line in paths]
 
+    def netns_id(self, path):
+        rc, out, err = self._sh('stat -L -c %d:%i "$1"', path)
+        if rc == 0 and out.strip():
+            return out.strip()
+        if "ermission denied" in err:
+            raise PermissionError(path)
+        return None
+
     def netns_inodes(self):
         script = (
             "for f in /proc/self/ns/net /var/run/netns/*; do "

@@ -1,0 +1,63 @@
+"""`down` against a node of the test's own: one failure does not stop the others, and is reported."""
+
+from __future__ import annotations
+
+import json
+
+from tests.support.fakes import FakeNode
+from vethctl.execute.hosts.registry import Hosts
+from vethctl.scenarios.down import down
+from vethctl.state.sessions import sessions_dir
+
+
+def veth(name: str, session: str, index: int) -> dict:
+    return {
+        "ifindex": index,
+        "ifname": name,
+        "flags": ["UP", "LOWER_UP"],
+        "ifalias": f"vethctl:{session}:up",
+        "link_index": 2,
+        "link_netnsid": 0,
+        "linkinfo": {"info_kind": "veth"},
+    }
+
+
+def node(answers: dict) -> FakeNode:
+    links = [veth("vh-aaaaaaaa", "aaaaaaaa", 7), veth("vh-bbbbbbbb", "bbbbbbbb", 8)]
+    files = {
+        f"{sessions_dir()}/{s}.json": json.dumps({"session": s, "mode": "up"})
+        for s in ("aaaaaaaa", "bbbbbbbb")
+    }
+    return FakeNode(
+        {
+            ("ip", "-j", "-d", "link", "show"): (0, json.dumps(links), ""),
+            ("ip", "-j", "netns", "list"): (0, "[]", ""),
+        }
+        | answers,
+        files=files,
+        ids={"/proc/self/ns/net": "4:1"},
+    )
+
+
+def test_one_link_that_cannot_be_removed_does_not_stop_the_others(tmp_path, monkeypatch):
+    monkeypatch.setenv("VETHCTL_STATE_DIR", str(tmp_path))
+    host = node(
+        {("ip", "link", "del", "dev", "vh-aaaaaaaa"): (2, "", "RTNETLINK answers: Operation not permitted")}
+    )
+    result = down(["aaaaaaaa", "bbbbbbbb"], Hosts(local=host))
+    assert [(r.session, r.links) for r in result.removed] == [("bbbbbbbb", ("vh-bbbbbbbb",))]
+    assert [(f.session, f.links) for f in result.failed] == [("aaaaaaaa", ("vh-aaaaaaaa",))]
+    assert "Operation not permitted" in result.failed[0].error
+    assert ("ip", "link", "del", "dev", "vh-bbbbbbbb") in host.ran
+    # the record of what could not be removed stays, for the next down or gc
+    assert (
+        f"{sessions_dir()}/aaaaaaaa.json" in host.files
+        and f"{sessions_dir()}/bbbbbbbb.json" not in host.files
+    )
+
+
+def test_a_link_already_gone_counts_as_removed(tmp_path, monkeypatch):
+    monkeypatch.setenv("VETHCTL_STATE_DIR", str(tmp_path))
+    host = node({("ip", "link", "del", "dev", "vh-aaaaaaaa"): (1, "", 'Cannot find device "vh-aaaaaaaa"')})
+    result = down(["aaaaaaaa", "bbbbbbbb"], Hosts(local=host))
+    assert [r.session for r in result.removed] == ["aaaaaaaa", "bbbbbbbb"] and result.failed == ()
