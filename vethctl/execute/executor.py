@@ -193,10 +193,8 @@ class Executor:
         started, t0 = time.time(), time.perf_counter()
         told = self.on_spawn and (step.stream or step.phase == "probe") and not self.host.remote
         spawned = (lambda pid: self.on_spawn(argv, step.argv, pid)) if told else None
-        rc, dropped = (
-            None,
-            0,
-        )  # interrupted (the child killed and reaped) or never started: it has its end too
+        # interrupted (the child killed and reaped) or never started: it has its end in the audit log too
+        rc, dropped = None, 0
         try:
             cmd = self.host.command(argv)
             if step.stdin is not None:
