@@ -14,6 +14,7 @@ import pytest
 from tests.support.cli import VETHCTL, vethctl
 from tests.support.kubeapi import serve
 from tests.support.netstate import snapshot
+from tests.support.paths import FIXTURES as ALL_FIXTURES
 
 pytestmark = pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
 
@@ -98,3 +99,37 @@ def test_kubectl_veth_as_a_kubectl_plugin(kube_api, lab, pod):  # noqa: F811
     assert json.loads(proc.stdout)["netns"] == pod["netns"]
     helptext = subprocess.run(["kubectl", "veth", "--help"], capture_output=True, text=True, env=env).stdout
     assert helptext.startswith("usage: kubectl veth")
+
+
+def test_a_pending_pod_with_an_ip_is_a_target_and_the_report_says_why(kube_api, lab, pod, state):  # noqa: F811
+    """Its init container crash-loops on a network timeout: exactly when one wants to look inside."""
+    serve(
+        kube_api,
+        "pod-pending-init-crashloop.json",
+        name="web-2",
+        namespace="shop",
+        node=lab["name"],
+        ip=pod["ip"],
+    )
+    r = json.loads(vethctl("run", "pod/web-2", "-n", "shop", "--count", "1", "-o", "json").stdout)
+    assert r["target"]["netns"] == pod["netns"]
+    assert r["observations"][0].startswith("pod shop/web-2 is Pending, not Running: init container ")
+    assert "CrashLoopBackOff (restarted 5 times, last exit 95)" in r["observations"][0]
+    assert snapshot(lab["node_netns"]) == state["node"] and snapshot(pod["netns"]) == state["pod"]
+
+
+def test_a_node_named_by_its_fqdn_is_this_node_when_its_host_ip_is_ours(kube_api, lab, pod, state):  # noqa: F811
+    """The cloud's node name is not the hostname; the pod's hostIP is one of the node's own addresses."""
+    fixture = json.loads((ALL_FIXTURES / "kubectl" / "pod-fqdn-node.json").read_text())
+    fixture["metadata"] |= {"name": "web-3", "namespace": "shop"}
+    fixture["status"] |= {"podIP": pod["ip"], "podIPs": [{"ip": pod["ip"]}]}
+    fixture["status"] |= {"hostIP": lab["gateway"], "hostIPs": [{"ip": lab["gateway"]}]}
+    kube_api.add_pod(fixture)
+    via = ("--via", f"netns:{lab['node_netns']}")
+    r = json.loads(vethctl("find", "pod/web-3", "-n", "shop", *via, "-o", "json").stdout)
+    assert r["netns"] == pod["netns"]
+    assert any("its address " + lab["gateway"] in step for step in r["resolved_by"])
+    fixture["status"] |= {"hostIP": "10.0.134.121", "hostIPs": [{"ip": "10.0.134.121"}]}
+    kube_api.add_pod(fixture)
+    proc = vethctl("find", "pod/web-3", "-n", "shop", *via, check=False)
+    assert proc.returncode == 3 and "VETHCTL_NODE_NAME" in proc.stderr

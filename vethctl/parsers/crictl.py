@@ -36,6 +36,7 @@ class SandboxInfo:
     pod_namespace: str | None
     state: str  # SANDBOX_READY, SANDBOX_NOTREADY
     ip: str | None = None
+    network: str | None = None  # status.linux.namespaces.options.network: POD, or NODE for hostNetwork
 
 
 def _document(text: str, command: str) -> dict:
@@ -115,7 +116,17 @@ def parse_inspectp(text: str) -> SandboxInfo:
         pod_namespace=labels.get("io.kubernetes.pod.namespace") or meta.get("namespace"),
         state=status.get("state") or "SANDBOX_UNKNOWN",
         ip=(status.get("network") or {}).get("ip") or None,
+        network=_network_mode(status),
     )
+
+
+def _network_mode(status: dict) -> str | None:
+    """The sandbox's network namespace mode as the CRI reports it: POD (its own), NODE (hostNetwork)."""
+    linux = status.get("linux")
+    namespaces = linux.get("namespaces") if isinstance(linux, dict) else None
+    options = namespaces.get("options") if isinstance(namespaces, dict) else None
+    mode = options.get("network") if isinstance(options, dict) else None
+    return mode if isinstance(mode, str) and mode else None
 
 
 _UNREACHABLE = (

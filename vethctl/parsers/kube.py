@@ -30,6 +30,8 @@ class PodInfo:
     runtime: str | None  # the prefix that was stripped: "containerd", "cri-o", "docker"
     containers: tuple[str, ...]  # spec.containers' names
     ready: bool
+    host_ips: tuple[str, ...] = ()  # status.hostIP(s): the node's addresses, whatever the node is called
+    waiting: tuple[str, ...] = ()  # why containers are not running yet, a phrase each (init ones first)
 
     @property
     def ref(self) -> str:
@@ -47,7 +49,20 @@ def parse_pod_list(text: str) -> list[PodInfo]:
             f"kubectl printed a {obj.get('kind') if isinstance(obj, dict) else 'non-object'}, not a list",
             hint="`kubectl get pods -l SELECTOR -o json` prints a List",
         )
-    return [_pod_info(item | {"kind": "Pod"}) for item in obj.get("items") or ()]
+    items = obj.get("items") or []
+    if not isinstance(items, list):
+        raise BadInput(
+            "kubectl printed a List whose items are not a list", hint="is this kubectl's own output?"
+        )
+    pods = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise BadInput(
+                f"kubectl printed a List whose item {i} is not a Pod object ({type(item).__name__})",
+                hint="is this kubectl's own output? `kubectl get pods -l SELECTOR -o json` prints Pods",
+            )
+        pods.append(_pod_info(item | {"kind": "Pod"}))
+    return pods
 
 
 _CREATED = re.compile(r"Creating debugging pod (\S+) with container (\S+) on node (\S+?)\.?$", re.M)
@@ -88,26 +103,35 @@ def parse_pod(text: str) -> PodInfo:
     return _pod_info(obj)
 
 
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _dicts(value) -> list[dict]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _text(value) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
 def _pod_info(obj: dict) -> PodInfo:
-    """A Pod object (already decoded) -> PodInfo."""
-    meta = obj.get("metadata") or {}
-    spec = obj.get("spec") or {}
-    status = obj.get("status") or {}
-    if not meta.get("name"):
+    """A Pod object (already decoded) -> PodInfo. A field of the wrong type counts as absent."""
+    meta, spec, status = _dict(obj.get("metadata")), _dict(obj.get("spec")), _dict(obj.get("status"))
+    if not _text(meta.get("name")):
         raise BadInput("kubectl printed a Pod without metadata.name", hint="is this kubectl's own output?")
-    pod_ips = tuple(
-        str(entry["ip"])
-        for entry in status.get("podIPs") or ()
-        if isinstance(entry, dict) and entry.get("ip")
-    )
-    pod_ip = status.get("podIP") or (pod_ips[0] if pod_ips else None)
+    pod_ips = tuple(str(e["ip"]) for e in _dicts(status.get("podIPs")) if _text(e.get("ip")))
+    pod_ip = _text(status.get("podIP")) or (pod_ips[0] if pod_ips else None)
     if pod_ip and not pod_ips:  # an API server before dual-stack (1.16) has podIP only
         pod_ips = (pod_ip,)
+    host_ips = tuple(str(e["ip"]) for e in _dicts(status.get("hostIPs")) if _text(e.get("ip")))
+    if _text(status.get("hostIP")) and status["hostIP"] not in host_ips:
+        host_ips = (status["hostIP"], *host_ips)
     ids: list[str] = []
     runtime = None
     for key in ("containerStatuses", "initContainerStatuses", "ephemeralContainerStatuses"):
-        for cs in status.get(key) or ():
-            raw = (cs or {}).get("containerID")
+        for cs in _dicts(status.get(key)):
+            raw = _text(cs.get("containerID"))
             if not raw:  # a container still waiting has no id yet
                 continue
             prefix, cid = _strip_runtime(raw)
@@ -115,22 +139,46 @@ def _pod_info(obj: dict) -> PodInfo:
             if cid and cid not in ids:
                 ids.append(cid)
     ready = any(
-        c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or ()
+        c.get("type") == "Ready" and c.get("status") == "True" for c in _dicts(status.get("conditions"))
     )
     return PodInfo(
         name=meta["name"],
-        namespace=meta.get("namespace") or "default",
-        uid=meta.get("uid") or "",
+        namespace=_text(meta.get("namespace")) or "default",
+        uid=_text(meta.get("uid")) or "",
         pod_ip=pod_ip,
         pod_ips=pod_ips,
-        node_name=spec.get("nodeName") or None,
-        host_network=bool(spec.get("hostNetwork")),
-        phase=status.get("phase") or "Unknown",
+        node_name=_text(spec.get("nodeName")),
+        host_network=spec.get("hostNetwork") is True,
+        phase=_text(status.get("phase")) or "Unknown",
         container_ids=tuple(ids),
         runtime=runtime,
-        containers=tuple(c.get("name", "") for c in spec.get("containers") or ()),
+        containers=tuple(str(c.get("name", "")) for c in _dicts(spec.get("containers"))),
         ready=ready,
+        host_ips=host_ips,
+        waiting=_waiting(status),
     )
+
+
+def _waiting(status: dict) -> tuple[str, ...]:
+    """Why the pod's containers are not running, as kubectl would say it: init containers first (one that
+    crash-loops holds the whole pod in Pending), e.g. `init container NAME: CrashLoopBackOff (restarted 5
+    times, last exit 95)`."""
+    out = []
+    for key, kind in (("initContainerStatuses", "init container"), ("containerStatuses", "container")):
+        for cs in _dicts(status.get(key)):
+            waiting = _dict(_dict(cs.get("state")).get("waiting"))
+            reason = _text(waiting.get("reason"))
+            if not reason or reason == "PodInitializing":
+                continue
+            last = _dict(_dict(cs.get("lastState")).get("terminated"))
+            details = []
+            if isinstance(cs.get("restartCount"), int) and cs["restartCount"] > 0:
+                details.append(f"restarted {cs['restartCount']} times")
+            if isinstance(last.get("exitCode"), int):
+                details.append(f"last exit {last['exitCode']}")
+            more = f" ({', '.join(details)})" if details else ""
+            out.append(f"{kind} {cs.get('name', '?')}: {reason}{more}")
+    return tuple(out)
 
 
 _NOT_FOUND = re.compile(r'Error from server \(NotFound\): (\w[\w.]*) "([^"]*)" not found')
@@ -251,8 +299,17 @@ def kubectl_error(
     return CommandFailed(argv, rc, stderr, shown=shown)
 
 
+NODE_NAME_HINT = (
+    "if this is that node (its name in the cluster is not its hostname), set VETHCTL_NODE_NAME to it"
+)
+
+
 def refusal(pod: PodInfo, this_node: str) -> str | None:
-    """Why this pod cannot be targeted from here, as one line; None when it can."""
+    """Why this pod cannot be targeted from here, as one line; None when it can.
+
+    A pod that is not Running but has an IP can: the IP is set once its sandbox exists, and with the sandbox
+    its network namespace (a Pending pod whose init container crash-loops on a network timeout is exactly
+    when one wants to look; phase Unknown only says its kubelet stopped reporting). note() says so."""
     who = f"pod {pod.ref}"
     if pod.host_network:
         return (
@@ -261,19 +318,44 @@ def refusal(pod: PodInfo, this_node: str) -> str | None:
         )
     if pod.phase in ("Succeeded", "Failed"):
         return f"{who} has finished (phase {pod.phase}): its network namespace is gone; target a running pod"
-    if pod.phase != "Running" or not pod.pod_ip:
-        where = f" on node {pod.node_name}" if pod.node_name else ", not scheduled on a node yet,"
+    if not pod.pod_ip:
+        watch = f"`kubectl get pod {pod.name} -n {pod.namespace} -w`"
+        if not pod.node_name:
+            return f"{who} is {pod.phase}, not scheduled on a node yet, and has no IP: wait until it runs ({watch})"
+        if pod.phase == "Unknown":
+            return (
+                f"{who} is in phase Unknown on node {pod.node_name} (its kubelet stopped reporting) and the "
+                f"API server knows no IP for it: check the node ({watch})"
+            )
+        why = f" ({'; '.join(pod.waiting)})" if pod.waiting else ""
         return (
-            f"{who} is {pod.phase}{where} and has no IP yet: wait until it runs "
-            f"(`kubectl get pod {pod.name} -n {pod.namespace} -w`)"
+            f"{who} is {pod.phase} on node {pod.node_name} and has no IP yet{why}: its sandbox and network "
+            f"namespace are not made yet; wait until it has one ({watch})"
         )
     if pod.node_name and pod.node_name != this_node:
         node = pod.node_name
         return (
             f"{who} runs on node {node}, not on this node ({this_node or 'unknown'}): run vethctl on {node}, "
-            f"or use --via ssh://{node} or --via kubectl-debug"
+            f"or use --via ssh://{node} or --via kubectl-debug; {NODE_NAME_HINT}"
         )
     return None
+
+
+def note(pod: PodInfo) -> str | None:
+    """What a report says about a pod that is targeted although it is not Running: its phase, and why."""
+    if pod.phase == "Running" or not pod.pod_ip:
+        return None
+    who = f"pod {pod.ref}"
+    if pod.phase == "Unknown":
+        return (
+            f"{who} is in phase Unknown (its kubelet stopped reporting to the API server), with IP "
+            f"{pod.pod_ip}: its network namespace was found here all the same"
+        )
+    why = f": {'; '.join(pod.waiting)}" if pod.waiting else ""
+    return (
+        f"{who} is {pod.phase}, not Running{why}; its IP {pod.pod_ip} is set, so its sandbox and network "
+        f"namespace exist, and that is what vethctl attaches to"
+    )
 
 
 def node_addresses(text: str) -> dict[str, list[str]]:

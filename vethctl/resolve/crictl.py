@@ -2,7 +2,9 @@
 
   crictl inspect ID      -> ContainerInfo: its pid, its netns path, its pod sandbox, its pod
   crictl inspectp POD    -> SandboxInfo, when the container's own spec names no network namespace (the
-                            sandbox's runtime spec holds the /var/run/netns/cni-... path on containerd)
+                            sandbox's runtime spec holds the /var/run/netns/cni-... path on containerd);
+                            refused when the sandbox's network mode is NODE (hostNetwork): the
+                            container's process is then in the node's own namespace
 
 crictl runs in the node's own namespace (an executor for the node's machine, not inside a lab node): it
 talks to the runtime's socket on this node. parsers/crictl.py reads what it prints and its failures.
@@ -11,7 +13,7 @@ talks to the runtime's socket on this node. parsers/crictl.py reads what it prin
 from __future__ import annotations
 
 from vethctl.commands.crictl import inspect_argv, inspectp_argv
-from vethctl.errors import MissingPrerequisite
+from vethctl.errors import BadInput, MissingPrerequisite
 from vethctl.parsers.crictl import ContainerInfo, crictl_error, parse_inspect, parse_inspectp
 from vethctl.render import command_text
 
@@ -51,6 +53,15 @@ def get_container(container_id: str, executor) -> ContainerInfo:
             info.pod_sandbox_id,
         )
     )
+    if sandbox.network == "NODE":
+        pod = (
+            f"pod {sandbox.pod_namespace}/{sandbox.pod_name}" if sandbox.pod_name else f"sandbox {sandbox.id}"
+        )
+        raise BadInput(
+            f"container {container_id} ({pod}) uses hostNetwork (crictl inspectp: network NODE): it shares the"
+            " node's network namespace, so there is no pod namespace to attach to",
+            hint="debug the node's own interfaces instead",
+        )
     return ContainerInfo(
         id=info.id,
         pod_sandbox_id=info.pod_sandbox_id,

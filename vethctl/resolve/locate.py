@@ -21,7 +21,7 @@ from vethctl.execute.hosts.registry import Hosts
 from vethctl.execute.preflight import require_root, require_tools
 from vethctl.model import KubectlDebug, Netns, Node, Ssh, parse_address
 from vethctl.parsers.ipjson import PodView, peer_of
-from vethctl.parsers.kube import refusal
+from vethctl.parsers.kube import note, refusal
 from vethctl.resolve import crictl
 from vethctl.resolve import kube as k8s
 from vethctl.resolve.byip import Found, HeldTwice, find_by_ip
@@ -41,6 +41,7 @@ class Located:
     pod: PodView
     host_veth: str | None = None
     path: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # for the report: a pod targeted although not Running
 
     def target(self) -> Target:
         primary = self.pod.primary or {}
@@ -92,6 +93,7 @@ def locate(
     if not debug_node:
         require_root(hosts.get(requested), requested.sudo)
     path: list[str] = []
+    notes: list[str] = []  # what a report must say about the target (a pod that is not Running)
     host_veth, links = None, None
     if spec.kind in ("netns", "nspath", "pid"):
         ex = Executor(hosts.get(requested), requested, journal=journal)
@@ -114,7 +116,7 @@ def locate(
         kube_pod = None
         if spec.kind == "pod":
             address, requested, ex, kube_pod = _pod(
-                spec, kube or KubeScope(), requested, explicit, hosts, journal, path
+                spec, kube or KubeScope(), requested, explicit, hosts, journal, path, notes
             )
         else:
             ex = Executor(hosts.get(requested), requested, journal=journal)
@@ -138,7 +140,7 @@ def locate(
     ex = ex.on(node)
     for step in path:
         logger.debug("resolve {}: {}", spec, step)
-    return Located(spec, netns, node, pod, host_veth, path), ex
+    return Located(spec, netns, node, pod, host_veth, path, notes), ex
 
 
 def _pod(
@@ -149,6 +151,7 @@ def _pod(
     hosts: Hosts,
     journal: Journal,
     path: list[str],
+    notes: list[str],
 ):
     """pod/NAME: kubectl says its IP and node; refused when it cannot be reached from here. Its address, the
     node to look on and an executor there."""
@@ -173,6 +176,13 @@ def _pod(
     here += [kube_pod.node_name] if lab_node else []
     if explicit and requested.netns:
         here.append(requested.netns.name)
+    by_address = None
+    if not debug_node and kube_pod.node_name and kube_pod.node_name not in here and kube_pod.host_ips:
+        # the cloud's node name (ip-10-0-1-2.us-east-2.compute.internal) is often not the hostname: the
+        # pod's hostIP being one of the node's own addresses (this machine's, or --via's) says it is this node
+        mine = _addresses(ex)
+        if by_address := next((a for a in kube_pod.host_ips if a in mine), None):
+            here.append(kube_pod.node_name)
     this = kube_pod.node_name if kube_pod.node_name in here else (here[0] if here else "")
     why = refusal(kube_pod, this)
     if why:  # another node: not found here (3); hostNetwork or no IP yet: cannot be done (2)
@@ -182,6 +192,11 @@ def _pod(
     path.append(
         f"kubectl: pod {kube_pod.namespace}/{kube_pod.name} has IP {address} on node {kube_pod.node_name}"
     )
+    if by_address:
+        path.append(f"node {kube_pod.node_name} is this machine: its address {by_address} is one of ours")
+    if pod_note := note(kube_pod):
+        path.append(pod_note)
+        notes.append(pod_note)
     if lab_node and not namespaces.same(ex.host, lab_node.netns, requested.netns):  # not the one we run in
         ex, requested = ex.on(lab_node), lab_node
     if debug_node:
@@ -213,6 +228,14 @@ def sandbox_holder(held: HeldTwice, info, inodes: list[tuple[str, str]]) -> Foun
             note = f"{held.address} is also held by {others}: crictl says the pod's sandbox is {h.netns}"
             return Found(h.netns, h.host_veth, h.pod_if, [*h.path, note], h.links)
     return None
+
+
+def _addresses(ex: Executor) -> set[str]:
+    """Every address of the node's own namespace."""
+    links = read_json(
+        ex, ip.addr_show_json(), None, purpose="this machine's addresses: is the pod's node this one?"
+    )
+    return {a.get("local") for link in links for a in link.get("addr_info", []) if a.get("local")}
 
 
 def node_of(ex: Executor, pod: PodView, requested: Node, explicit: bool) -> Node:

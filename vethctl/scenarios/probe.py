@@ -126,6 +126,6 @@ def probe(
         sentence,
         capture,
         tool_output,
-        tuple(observations),
+        (*located.notes, *observations),
         tuple(ex.journal.as_json()),
     )

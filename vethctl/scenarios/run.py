@@ -285,7 +285,7 @@ def _report(
         ),
         commands=tuple(ex.journal.as_json()),
         elapsed_s=round(time.time() - ex.results[0].started, 3) if ex.results else 0.0,
-        observations=tuple(observations),
+        observations=(*located.notes, *observations),
         teardown=Teardown(
             done=ex.torn_down and not opts.keep,
             removed=att.host_end.name if not opts.keep and not vanished else None,

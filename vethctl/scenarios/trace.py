@@ -343,7 +343,7 @@ def trace(
         filter=filt,
         ping=ping_res,
         ping_lines=tuple(ping_lines),
-        observations=tuple(observations),
+        observations=(*located.notes, *observations),
         diagnostics=diagnostics,
         probe=probe_outcome,
         nat=tuple(nat),

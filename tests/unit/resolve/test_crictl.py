@@ -68,6 +68,7 @@ def test_parse_inspectp_containerd():
         pod_namespace="test-ns-fc5ef8f4",
         state="SANDBOX_READY",
         ip="10.244.0.9",
+        network="POD",
     )
 
 
@@ -239,3 +240,21 @@ def test_an_address_held_twice_is_the_sandbox_s_when_crictl_says_so():
     assert chosen is not None and chosen.netns == sandbox
     assert "crictl says the pod's sandbox is cni-sandbox" in chosen.path[-1]
     assert sandbox_holder(held, info, inodes[:2]) is None  # the runtime's namespace is neither: refused
+
+
+def test_a_host_network_sandbox_says_network_node():
+    assert parse_inspectp(text("inspectp-containerd.json")).network == "POD"
+    sandbox = parse_inspectp(text("inspectp-hostnetwork.json"))
+    assert (sandbox.network, sandbox.netns_path, sandbox.ip) == ("NODE", None, None)
+
+
+def test_a_host_network_container_is_refused_like_a_host_network_pod():
+    """Its spec names no network namespace and its process lives in the node's own: `container/` would
+    otherwise attach to the node itself, silently."""
+    ex = FakeExecutor(
+        [Res(0, without_netns(text("inspect-containerd.json"))), Res(0, text("inspectp-hostnetwork.json"))]
+    )
+    with pytest.raises(BadInput) as err:
+        get_container(CONTAINER, ex)
+    assert "hostNetwork" in str(err.value) and "network NODE" in str(err.value)
+    assert "pod test-ns-fc5ef8f4/red-deployment-5bc7b56845-cgt7w" in str(err.value)

@@ -16,7 +16,7 @@ from vethctl.commands import kubectl as kcmd
 from vethctl.commands.kubectl import get_pod_argv
 from vethctl.errors import BadInput, CommandFailed, MissingPrerequisite, TargetNotFound
 from vethctl.parsers import kube as kparse
-from vethctl.parsers.kube import PodInfo, parse_pod, refusal
+from vethctl.parsers.kube import PodInfo, note, parse_pod, parse_pod_list, refusal
 from vethctl.resolve import kube
 from vethctl.resolve.kube import get_pod
 
@@ -149,6 +149,7 @@ def test_running_pod():
         runtime="containerd",
         containers=("hello-world",),
         ready=True,
+        host_ips=("192.168.1.20",),
     )
     assert pod.ref == "default/hello-world"
 
@@ -173,6 +174,7 @@ def test_host_network_pod():
         runtime="containerd",
         containers=("kube-apiserver",),
         ready=True,
+        host_ips=("172.18.0.3",),
     )
 
 
@@ -262,7 +264,8 @@ def test_other_node_refusal_names_both_nodes_and_the_ways_out():
     pod = parse_pod(text("pod-running.json"))
     assert refusal(pod, "c1-cp1") == (
         "pod default/hello-world runs on node c1-node1, not on this node (c1-cp1): run vethctl on c1-node1, "
-        "or use --via ssh://c1-node1 or --via kubectl-debug"
+        "or use --via ssh://c1-node1 or --via kubectl-debug; if this is that node (its name in the cluster is "
+        "not its hostname), set VETHCTL_NODE_NAME to it"
     )
 
 
@@ -274,9 +277,76 @@ def test_a_running_pod_on_this_node_is_fine():
 def test_pending_pod_refusal():
     why = refusal(parse_pod(text("pod-pending.json")), "c1-node1")
     assert why == (
-        "pod default/hello-world is Pending on node c1-node1 and has no IP yet: wait until it runs "
+        "pod default/hello-world is Pending on node c1-node1 and has no IP yet (container hello-world: "
+        "ContainerCreating): its sandbox and network namespace are not made yet; wait until it has one "
         "(`kubectl get pod hello-world -n default -w`)"
     )
+
+
+def test_a_pending_pod_with_an_ip_behind_a_crash_looping_init_container_is_a_target():
+    """The init container crash-loops on a network timeout: exactly when vethctl is needed. Its IP is set,
+    so its sandbox and network namespace exist; the report says the phase and why."""
+    pod = parse_pod(text("pod-pending-init-crashloop.json"))
+    assert (pod.phase, pod.pod_ip) == ("Pending", "10.0.15.103")
+    assert pod.waiting == (
+        "init container linkerd-network-validator: CrashLoopBackOff (restarted 5 times, last exit 95)",
+    )
+    assert refusal(pod, "c1-node1") is None
+    assert note(pod) == (
+        "pod default/hello-world is Pending, not Running: init container linkerd-network-validator: "
+        "CrashLoopBackOff (restarted 5 times, last exit 95); its IP 10.0.15.103 is set, so its sandbox and "
+        "network namespace exist, and that is what vethctl attaches to"
+    )
+    assert note(parse_pod(text("pod-running.json"))) is None
+
+
+def test_phase_unknown_is_said_as_such():
+    pod = parse_pod(text("pod-unknown.json"))
+    assert refusal(pod, "c1-node1") is None and "phase Unknown" in note(pod)
+    obj = json.loads(text("pod-unknown.json"))
+    del obj["status"]["podIP"], obj["status"]["podIPs"]
+    why = refusal(parse_pod(json.dumps(obj)), "c1-node1")
+    assert "phase Unknown" in why and "kubelet stopped reporting" in why and "wait until it runs" not in why
+
+
+def test_a_node_named_by_its_fqdn_keeps_its_host_ip_and_the_refusal_names_vethctl_node_name():
+    pod = parse_pod(text("pod-fqdn-node.json"))
+    assert (pod.node_name, pod.host_ips) == ("ip-10-0-134-121.us-east-2.compute.internal", ("10.0.134.121",))
+    why = refusal(pod, "ip-10-0-134-121")
+    assert "not on this node (ip-10-0-134-121)" in why and "VETHCTL_NODE_NAME" in why
+
+
+@pytest.mark.parametrize(
+    "doc, match",
+    [
+        ('{"kind":"List","items":[null]}', "item 0 is not a Pod"),
+        ('{"kind":"List","items":[{"kind":"Pod","metadata":{"name":"a"}}, 7]}', "item 1 is not a Pod"),
+        ('{"kind":"List","items":{"a":1}}', "items are not a list"),
+    ],
+)
+def test_a_list_with_something_else_than_pods_is_bad_input(doc, match):
+    with pytest.raises(BadInput, match=match) as err:
+        parse_pod_list(doc)
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("metadata", "x"),
+        ("spec", []),
+        ("status", 3),
+        ("status", {"podIPs": [None, 1], "containerStatuses": [None]}),
+    ],
+)
+def test_fields_of_the_wrong_type_count_as_absent(field, value):
+    obj = json.loads(text("pod-running.json"))
+    obj[field] = value
+    if field == "metadata":
+        with pytest.raises(BadInput, match="metadata.name"):
+            parse_pod(json.dumps(obj))
+    else:
+        parse_pod(json.dumps(obj))
 
 
 def test_unscheduled_and_finished_pods_are_refused():
