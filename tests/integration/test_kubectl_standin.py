@@ -96,7 +96,8 @@ def test_pod_on_another_node_is_refused_naming_that_node(kube_api):  # noqa: F81
     why = refusal(pod, "this-node")
     assert why == (
         "pod default/hello-world runs on node c1-node1, not on this node (this-node): run vethctl on "
-        "c1-node1, or use --via ssh://c1-node1 or --via kubectl-debug"
+        "c1-node1, or use --via ssh://c1-node1 or --via kubectl-debug; if this is that node (its name in the "
+        "cluster is not its hostname), set VETHCTL_NODE_NAME to it"
     )
 
 
