@@ -21,6 +21,8 @@ from vethctl.secure import create_file, private_dir, write_file
 
 _NS_GET_NSTYPE, _CLONE_NEWNET = 0xB703, 0x40000000  # ioctl(2) on an nsfs file: which namespace kind
 _NS_GET_USERNS = 0xB701  # ioctl(2) on an nsfs file: a descriptor of the user namespace that owns it
+# a path that names nothing: missing, through a file, too long for the kernel, a symlink loop
+_NOT_THERE = (errno.ENOENT, errno.ENOTDIR, errno.ENAMETOOLONG, errno.ELOOP)
 
 
 class LocalHost(Host):
@@ -43,8 +45,10 @@ class LocalHost(Host):
         try:
             with open(path) as fh:
                 return fh.read()
-        except (FileNotFoundError, NotADirectoryError):
-            return None
+        except OSError as exc:
+            if exc.errno in _NOT_THERE:
+                return None
+            raise
 
     def write_text(self, path, text):
         private_dir(os.path.dirname(path))
@@ -60,8 +64,11 @@ class LocalHost(Host):
         return st.st_uid, st.st_mode, st.st_nlink
 
     def remove(self, path):
-        with contextlib.suppress(FileNotFoundError):
+        try:
             os.unlink(path)
+        except OSError as exc:
+            if exc.errno not in _NOT_THERE:
+                raise
 
     def listdir(self, path):
         try:
@@ -176,8 +183,10 @@ class LocalHost(Host):
     def netns_id(self, path):
         try:
             st = os.stat(path)
-        except (FileNotFoundError, NotADirectoryError):
-            return None
+        except OSError as exc:
+            if exc.errno in _NOT_THERE:
+                return None
+            raise  # PermissionError above all: there, but not ours to look at
         return f"{st.st_dev}:{st.st_ino}"
 
     def netns_inodes(self):
