@@ -120,7 +120,8 @@ def strategies(lab: dict, tmp: str) -> dict:
         "filter": mostly(
             one("", "arp", "icmp", "udp port 9", "arp or icmp"), one("not a filter (((", "port 99999"), WEIRD
         ),
-        "file": one(f"{tmp}/out.pcap", f"{tmp}/t.sh", "/nonexistent-dir/x", tmp, f"{tmp}/"),
+        # below a regular file: a directory that cannot exist, nor be made (the audit log makes its parents)
+        "file": one(f"{tmp}/out.pcap", f"{tmp}/t.sh", f"{tmp}/blocker/x", tmp, f"{tmp}/"),
         "probe": mostly(
             one(f"icmp:{gateway}", "tcp:192.0.2.200:80", f"udp:{gateway}:9", f"dns:lab.example@{gateway}"),
             one("tcp:1.2.3.4", "xyz:1", "dns:@", "tcp:192.0.2.1:99999", "tcp:[2001:db8::1]:80", "icmp:", ""),
@@ -263,7 +264,7 @@ def argv_of(draw, s: dict) -> list[str]:
         out = draw(s["output"])
         args += ["-o", out] if out is not None else []
         args += [f for f in ("-v", "-q") if draw(chance(0.1))]
-        args += maybe(draw, "--audit-log", one(s["audit"], "/nonexistent-dir/a.jsonl"), 0.1)
+        args += maybe(draw, "--audit-log", one(s["audit"], f"{s['tmp']}/blocker/a.jsonl"), 0.1)
     if draw(chance(0.1)):  # one more, anywhere
         args.insert(draw(st.integers(0, len(args))), draw(WEIRD))
     return args
@@ -317,6 +318,7 @@ def test_generated_argument_vectors_exit_by_the_contract_and_change_nothing_when
 ):
     lab, tmp = scratch_lab, str(tmp_path / "files")
     os.makedirs(tmp)
+    (tmp_path / "files" / "blocker").write_text("a file, so that nothing can be made below it\n")
     serve(
         kube_api,
         "pod-running.json",
@@ -325,7 +327,11 @@ def test_generated_argument_vectors_exit_by_the_contract_and_change_nothing_when
         node=lab["name"],
         ip=lab["pods"][0]["ip"],
     )
-    s = strategies(lab, tmp) | {"audit": str(tmp_path / "audit.jsonl"), "pod_netns": lab["pods"][0]["netns"]}
+    s = strategies(lab, tmp) | {
+        "audit": str(tmp_path / "audit.jsonl"),
+        "pod_netns": lab["pods"][0]["netns"],
+        "tmp": tmp,
+    }
     seen: dict[int, int] = {}
 
     @settings(
