@@ -279,3 +279,32 @@ def test_a_netns_file_we_may_not_read_is_permission_denied_not_missing(tmp_path)
         assert proc.returncode == 4, (target, proc.stderr)
         assert "permission denied" in proc.stderr and "run as root" in proc.stderr
         assert "Traceback" not in proc.stderr
+
+
+def test_lab_down_knows_its_outside_namespace_under_a_second_name():
+    """`ip netns list-id` names a namespace by whichever of its names it meets first: the lab's outside
+    namespace, given a second name, is still the one its uplink leads into, and goes with the lab."""
+    name = f"vt-{secrets.token_hex(3)}"
+    alias = f"{name}-alias"
+    env = {**os.environ}
+    subprocess.run(
+        [VETHCTL, "lab", "up", "--name", name, "--pods", "1", "--uplink"],
+        check=True,
+        capture_output=True,
+        env=env,
+    )
+    try:
+        open(f"/var/run/netns/{alias}", "w").close()
+        subprocess.run(
+            ["mount", "--bind", f"/var/run/netns/{name}-out", f"/var/run/netns/{alias}"], check=True
+        )
+        down = subprocess.run(
+            [VETHCTL, "lab", "down", "--name", name, "-o", "json"], capture_output=True, text=True, env=env
+        )
+        assert down.returncode == 0, down.stderr
+        assert f"{name}-out" in json.loads(down.stdout)["removed"]
+        assert not os.path.exists(f"/var/run/netns/{name}-out")
+    finally:
+        subprocess.run(["ip", "netns", "del", alias], capture_output=True)
+        subprocess.run([VETHCTL, "lab", "down", "--name", name], capture_output=True, env=env)
+        subprocess.run(["ip", "netns", "del", f"{name}-out"], capture_output=True)

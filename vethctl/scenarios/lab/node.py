@@ -21,6 +21,7 @@ import uuid
 from vethctl.commands import ip
 from vethctl.commands.node import iptables
 from vethctl.errors import BadInput, MissingPrerequisite, VethctlError
+from vethctl.execute import namespaces
 from vethctl.execute.executor import Executor
 from vethctl.execute.facts import lookup_json, netns_name, read_json
 from vethctl.execute.hosts.registry import Hosts
@@ -362,7 +363,9 @@ def _holds_uplink_peer(ex: Executor, name: str, out: str) -> bool:
     links = lookup_json(ex, ip.link_json(UPLINK), Netns.named(name))[0]
     if not links or links[0].get("link_netnsid") is None:
         return False
-    return netns_name(ex, links[0]["link_netnsid"], Netns.named(name), purpose="") == out
+    found = netns_name(ex, links[0]["link_netnsid"], Netns.named(name), purpose="")
+    # by identity: a namespace with two names is listed under either
+    return bool(found) and namespaces.same(ex.host, Netns.named(found), Netns.named(out))
 
 
 def down_node(ex: Executor, host, name: str) -> LabDownResult:
