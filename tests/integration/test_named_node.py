@@ -98,8 +98,9 @@ def test_gc_inside_a_named_node_ends_the_orphans_and_removes_the_pair_once(scrat
     orphans = []
     try:
         wait_for(audit_says(audit, '"ping"'), proc, "the ping")
-        wait_for(lambda: len(children(proc.pid)) == 2, proc, "tcpdump and ping running")
+        wait_for(lambda: len(_record_of(proc.pid)["jobs"]) == 2, proc, "tcpdump and ping recorded")
         orphans = children(proc.pid)
+        assert len(orphans) == 2
         session = _record_of(proc.pid)["session"]
         proc.kill()  # vethctl alone: its capture and its ping live on
         proc.wait()

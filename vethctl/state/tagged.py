@@ -50,17 +50,23 @@ def tagged(ex: Executor, requested: Node, explicit: bool, records: list[dict]) -
     found = []
     for node in nodes_to_look(ex, requested, explicit, records):
         on_node = ex.on(node)
-        if node == requested:
+        try:
             links = read_json(on_node, ip.link_show_json(), None, purpose="tagged links")
-        else:  # a lab node that another run removes meanwhile is no longer there: nothing to look at
-            links = lookup_json(on_node, ip.link_show_json(), None, purpose="tagged links")[0]
-        ids = None
+            ids = None
+            for link in links:
+                if parse_tag(link.get("ifalias")) and (link.get("linkinfo") or {}).get("info_kind") == "veth":
+                    ids = netns_names(read_json(on_node, ip.netns_list_json(), None, purpose="netns names"))
+                    break
+        except CommandFailed:
+            # a lab node (or a recorded one) taken down between listing it and reading it: nothing of ours
+            # can be in it any more; the node asked for, or one still there, is a real failure
+            if node is requested or (node.netns is not None and ex.host.exists(node.netns.path)):
+                raise
+            continue
         for link in links:
             tag = parse_tag(link.get("ifalias"))
             if not tag or (link.get("linkinfo") or {}).get("info_kind") != "veth":
                 continue
-            if ids is None:
-                ids = netns_names(read_json(on_node, ip.netns_list_json(), None, purpose="netns names"))
             rec = by_session.get(tag["session"], {})
             peer_ns = ids.get(link.get("link_netnsid")) if link.get("link_netnsid") is not None else None
             found.append(

@@ -61,3 +61,37 @@ def test_a_link_already_gone_counts_as_removed(tmp_path, monkeypatch):
     host = node({("ip", "link", "del", "dev", "vh-aaaaaaaa"): (1, "", 'Cannot find device "vh-aaaaaaaa"')})
     result = down(["aaaaaaaa", "bbbbbbbb"], Hosts(local=host))
     assert [r.session for r in result.removed] == ["aaaaaaaa", "bbbbbbbb"] and result.failed == ()
+
+
+class LabGoneMeanwhile(FakeNode):
+    """A lab node there when the labs are listed, taken down (by someone else) before its links are read."""
+
+    looked = 0
+
+    def exists(self, path):
+        if path == "/var/run/netns/lab-gone":
+            self.looked += 1
+            return self.looked == 1
+        return super().exists(path)
+
+
+def test_a_lab_node_taken_down_meanwhile_is_skipped(tmp_path, monkeypatch):
+    monkeypatch.setenv("VETHCTL_STATE_DIR", str(tmp_path))
+    host = node(
+        {
+            ("ip", "-n", "lab-gone", "-j", "-d", "link", "show"): (
+                1,
+                "",
+                'Cannot open network namespace "lab-gone"',
+            )
+        }
+    )
+    host.__class__ = LabGoneMeanwhile
+    host.files["/run/vethctl/lab/lab-gone.json"] = json.dumps(
+        {"name": "lab-gone", "node_netns": "lab-gone", "pods": []}
+    )
+    host.files["/var/run/netns/lab-gone"] = ""
+    host.ids["/var/run/netns/lab-gone"] = "4:2"
+    result = down(["aaaaaaaa"], Hosts(local=host))
+    assert [r.session for r in result.removed] == ["aaaaaaaa"]
+    assert ("ip", "-n", "lab-gone", "-j", "-d", "link", "show") in host.ran

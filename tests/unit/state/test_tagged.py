@@ -57,8 +57,8 @@ class Machine(Host):
                 return json.dumps({"name": name, "node_netns": name, "pods": []})
         return None
 
-    def exists(self, path):
-        return path.startswith("/var/run/netns/")
+    def exists(self, path):  # `gone` was removed by then
+        return path.startswith("/var/run/netns/") and path != "/var/run/netns/gone"
 
     def cmdline(self, pid):
         return None  # no such process
