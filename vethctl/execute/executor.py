@@ -127,9 +127,7 @@ class Executor:
         self.node = node  # the node as rendered; as root there is no need to actually go through sudo
         self.session = session
         self.on_line = on_line
-        # told the pid of each process that outlives a command's usual blink (a capture, a probe), as soon as
-        # it exists: a vethctl killed while they run leaves them behind, and gc ends them by that pid
-        self.on_spawn = on_spawn
+        self.on_spawn = on_spawn  # told each capture's and probe's pid at its spawn: gc ends what a kill left
         self.journal = journal if journal is not None else Journal()
         self.jobs: dict[str, Job] = {}
         self.daemons: dict[str, int] = {}  # key -> pid of the servers started (they outlive the plan)
