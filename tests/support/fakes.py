@@ -36,7 +36,8 @@ class FakeExecutor:
 
 class FakeNode:
     """A Host (execute/hosts/base.py) of a test's own, for scenarios run with no root and no namespace:
-    files from a dict, namespace identities from a dict, processes' command lines from a dict, and commands
+    files from a dict, namespace identities from a dict, processes' command lines and start times from
+    dicts, and commands
     answered by tiny real processes (sh) from `answers` (argv -> (rc, stdout, stderr); others exit 0 with no
     output). Every argv run and every signal sent is kept."""
 
@@ -44,11 +45,12 @@ class FakeNode:
     remote = False
     label = "this machine"
 
-    def __init__(self, answers=None, files=None, ids=None, cmdlines=None):
+    def __init__(self, answers=None, files=None, ids=None, cmdlines=None, starts=None):
         self.answers = answers or {}
         self.files = dict(files or {})
         self.ids = ids or {}
         self.cmdlines = cmdlines or {}
+        self.starts = starts or {}  # pid -> start time (field 22 of /proc/PID/stat)
         self.ran: list[tuple] = []
         self.killed: list[tuple[int, int]] = []
 
@@ -74,6 +76,9 @@ class FakeNode:
     def write_text(self, path, text):
         self.files[path] = text
 
+    def lstat(self, path):  # root's own regular files, one name each, as records must be
+        return (0, 0o100600, 1) if path in self.files else None
+
     def remove(self, path):
         self.files.pop(path, None)
 
@@ -95,6 +100,12 @@ class FakeNode:
 
     def cmdline(self, pid):
         return self.cmdlines.get(pid)
+
+    def start_time(self, pid):
+        return self.starts.get(pid)
+
+    def netns_owned_elsewhere(self, paths):
+        return []
 
     def hostname(self):
         return "node-1"

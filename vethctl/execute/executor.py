@@ -10,9 +10,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import dataclasses
-import functools
 import itertools
-import json
 import os
 import signal
 import subprocess
@@ -26,7 +24,7 @@ from loguru import logger
 from vethctl import audit
 from vethctl.commands import on_node
 from vethctl.errors import CommandFailed
-from vethctl.execute import stopping
+from vethctl.execute import stopping, testhook
 from vethctl.execute.bounded import KEEP_LINES, MAX_OUTPUT, Lines, lines_of, read_capped
 from vethctl.execute.hosts.base import Host
 from vethctl.execute.hosts.remote import announced_pid
@@ -95,13 +93,6 @@ class Journal:
 
     def as_json(self) -> list[dict]:
         return [r.as_json() for r in self.results]
-
-
-@functools.cache
-def _test_hook() -> dict | None:
-    """VETHCTL_TEST_HOOK, read once, when the first step runs (never at import)."""
-    text = os.environ.get("VETHCTL_TEST_HOOK")
-    return json.loads(text) if text else None
 
 
 _GONE = ("Cannot find device", "No such file or directory", "does not exist", "not found")
@@ -268,20 +259,22 @@ class Executor:
             session=self.session,
             shown=command_text(argv) + " &",
         )
-        try:
-            cmd = self.host.command(self.host.background_argv(argv, step.writes))
-        except BaseException:
-            audit.command_finished(
-                argv, netns=where, node=self.node.audit_label, session=self.session, rc=None, duration_s=0.0
-            )
-            raise
         with deferred_signals():  # a signal now waits until the job is known, so that clean-up stops it
             stdin = subprocess.DEVNULL if out_fd is None else out_fd
             try:
+                cmd = self.host.command(self.host.background_argv(argv, step.writes))
                 proc = cmd.popen(stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=stdin)
-            except BaseException:
+            except BaseException:  # not started: its output file closed, its end in the audit log
                 if out_fd is not None:
                     os.close(out_fd)
+                audit.command_finished(
+                    argv,
+                    netns=where,
+                    node=self.node.audit_label,
+                    session=self.session,
+                    rc=None,
+                    duration_s=0.0,
+                )
                 raise
             job = Job(step, argv, proc, time.time(), time.perf_counter(), out_fd=out_fd)
             self.jobs[step.key] = job
@@ -499,18 +492,5 @@ class Executor:
             if errors:
                 raise errors[0]
 
-    # -- a seam for fault-injection tests -----------------------------------------------------------
-
     def _hook(self, step: Step) -> None:
-        """VETHCTL_TEST_HOOK='{"before": "attach:1", "run": [[argv...], ...]}' runs those commands (argv,
-        no shell) just before the plan's step of that phase and index. For tests that inject faults
-        (a name taken, a namespace deleted) or signals at an exact point; unset, it costs one lookup."""
-        spec = _test_hook()
-        if spec is None:
-            return
-        n = self._phase_counts.get(step.phase, 0)
-        self._phase_counts[step.phase] = n + 1
-        if spec.get("before") == f"{step.phase}:{n}":
-            for argv in spec.get("run", []):
-                with owned_child(lambda argv=argv: subprocess.Popen(argv)) as proc:
-                    proc.wait()
+        testhook.before(step.phase, self._phase_counts)  # VETHCTL_TEST_HOOK: execute/testhook.py

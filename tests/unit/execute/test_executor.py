@@ -299,7 +299,7 @@ def test_a_probe_is_told_by_its_pid_as_soon_as_it_runs():
     """Whoever records a run learns each probe's pid at its spawn (gc ends it by that pid if vethctl is
     killed); short commands are not reported."""
     told = []
-    ex = Executor(ScriptedHost(), Node(), on_spawn=lambda argv, pid: told.append((argv, pid)))
+    ex = Executor(ScriptedHost(), Node(), on_spawn=lambda argv, tool_argv, pid: told.append((argv, pid)))
     ex.run(Step(("ip", "link")))
     ex.run(Step(("ping", "-c", "1", "192.0.2.1"), stream=True, key="ping"))
     ex.on_line = lambda key, line: None

@@ -102,18 +102,24 @@ def test_the_jobs_still_running_are_ended_and_the_others_left_alone():
     rec = {
         "session": "0123abcd",
         "jobs": [
-            {"pid": 10, "argv": ["tcpdump", "-i", "vh-0123abcd", "-nn"]},  # spawned as /usr/bin/tcpdump
-            {"pid": 11, "argv": ["ip", "netns", "exec", "cni-1", "ping", "-n", "192.0.2.101"]},  # exec'd
-            {"pid": 12, "argv": ["tcpdump", "-i", "vh-0123abcd", "-nn"]},  # its pid now someone else's
-            {"pid": 13, "argv": ["tcpdump", "-i", "vh-0123abcd", "-nn"]},  # gone
+            {"pid": 10, "start": 500, "argv": ["tcpdump", "-i", "vh-0123abcd", "-nn"]},  # as /usr/bin/tcpdump
+            {
+                "pid": 11,
+                "start": 501,
+                "argv": ["ip", "netns", "exec", "cni-1", "ping", "-n", "192.0.2.101"],
+                "tool_argv": ["ping", "-n", "192.0.2.101"],  # what `ip netns exec` execs into
+            },
+            {"pid": 12, "start": 502, "argv": ["tcpdump", "-i", "vh-0123abcd", "-nn"]},  # its pid reused
+            {"pid": 13, "start": 503, "argv": ["tcpdump", "-i", "vh-0123abcd", "-nn"]},  # gone
         ],
     }
     host = FakeNode(
         cmdlines={
             10: ["/usr/bin/tcpdump", "-i", "vh-0123abcd", "-nn"],
             11: ["ping", "-n", "192.0.2.101"],
-            12: ["/usr/sbin/sshd", "-D"],
-        }
+            12: ["tcpdump", "-i", "vh-0123abcd", "-nn"],
+        },
+        starts={10: 500, 11: 501, 12: 9999},
     )
     stopped = end_jobs(rec, host)
     assert [s.pid for s in stopped] == [10, 11]
