@@ -54,6 +54,7 @@ def run(args, hosts) -> int:
         dry_run=args.dry_run,
         via=args.via,
         kube=_kube(args),
+        nodes=tuple(args.node),
     )
     if args.selector:
         combined = run_many(args.selector, opts, hosts)

@@ -64,6 +64,16 @@ def _target(p: argparse.ArgumentParser, selector: bool = False) -> None:
     k.add_argument("--context", help="the kubeconfig context to ask")
 
 
+def _pod_nodes(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--node",
+        action="append",
+        default=[],
+        metavar="ADDR=ssh://HOST",
+        help="with -l: the node whose address (its pods' hostIP) is ADDR, reached over ssh; repeatable",
+    )
+
+
 def _attach_options(p: argparse.ArgumentParser) -> None:
     a = p.add_argument_group("attach options")
     a.add_argument("--host-if", metavar="NAME", help="host end name (default vh-SESSION)")
@@ -117,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="attach, capture on the host end, ping from the pod, report, tear down")
     _target(run, selector=True)
+    _pod_nodes(run)
     _attach_options(run)
     run.add_argument(
         "--ping", metavar="ADDR", help="address to ping from the pod (default: an unused one, .101 or ::101)"

@@ -19,14 +19,15 @@ from vethctl.execute.executor import Executor, Journal
 from vethctl.execute.facts import look_at_pod, netns_name, read_json
 from vethctl.execute.hosts.registry import Hosts
 from vethctl.execute.preflight import require_root, require_tools
-from vethctl.model import KubectlDebug, Netns, Node, Ssh, parse_address
+from vethctl.model import KubectlDebug, Netns, Node, parse_address
 from vethctl.parsers.ipjson import PodView, peer_of
-from vethctl.parsers.kube import note, refusal
+from vethctl.parsers.kube import note
 from vethctl.resolve import crictl
 from vethctl.resolve import kube as k8s
 from vethctl.resolve.byip import Found, HeldTwice, find_by_ip
 from vethctl.resolve.files import resolve_netns
 from vethctl.resolve.kube import KubeScope
+from vethctl.resolve.placement import Placer
 from vethctl.resolve.target import TargetSpec, parse_target
 from vethctl.resolve.via import parse_via
 from vethctl.results import Target
@@ -152,6 +153,7 @@ def _pod(
     journal: Journal,
     path: list[str],
     notes: list[str],
+    nodes: dict[str, Node] | None = None,
 ):
     """pod/NAME: kubectl says its IP and node; refused when it cannot be reached from here. Its address, the
     node to look on and an executor there."""
@@ -160,45 +162,32 @@ def _pod(
     kube_pod = k8s.get_pod(
         spec.value, scope.namespace, scope.context, Executor(hosts.local, Node(), journal=journal)
     )
-    if debug_node:  # the pod's node, through a debugging pod there: wherever it is, it is "here"
-        requested = Node(sudo=requested.sudo, machine=KubectlDebug(kube_pod.node_name or "", scope.context))
+    if debug_node:  # the debugging pod goes where kubectl says the pod is, in the same context
+        requested = Node(sudo=requested.sudo, machine=KubectlDebug(None, scope.context))
     ex = None if debug_node else Executor(hosts.get(requested), requested, journal=journal)
-    lab_node = None if explicit or debug_node else labs.node_named(kube_pod.node_name, ex.host, requested)
-    if debug_node:
-        here = [kube_pod.node_name or ""]
-    elif isinstance(
-        requested.machine, Ssh
-    ):  # over ssh, "here" is that host: its name, and the name in the URL
-        here = [ex.host.hostname(), requested.machine.host]
-        here += [h.split(".")[0] for h in here]
-    else:
-        here = k8s.this_node_name()
-    here += [kube_pod.node_name] if lab_node else []
-    if explicit and requested.netns:
-        here.append(requested.netns.name)
-    by_address = None
-    if not debug_node and kube_pod.node_name and kube_pod.node_name not in here and kube_pod.host_ips:
-        # the cloud's node name (ip-10-0-1-2.us-east-2.compute.internal) is often not the hostname: the
-        # pod's hostIP being one of the node's own addresses (this machine's, or --via's) says it is this node
-        mine = _addresses(ex)
-        if by_address := next((a for a in kube_pod.host_ips if a in mine), None):
-            here.append(kube_pod.node_name)
-    this = kube_pod.node_name if kube_pod.node_name in here else (here[0] if here else "")
-    why = refusal(kube_pod, this)
-    if why:  # another node: not found here (3); hostNetwork or no IP yet: cannot be done (2)
-        on_other_node = kube_pod.node_name and kube_pod.node_name != this and not kube_pod.host_network
-        raise TargetNotFound(why) if on_other_node else BadInput(why)
+    place = Placer(requested, explicit, ex, nodes=nodes).place(kube_pod)
+    if place.node is None:
+        raise TargetNotFound(place.why) if place.other_node else BadInput(place.why)
     address = parse_address(kube_pod.pod_ip, "pod IP")
     path.append(
         f"kubectl: pod {kube_pod.namespace}/{kube_pod.name} has IP {address} on node {kube_pod.node_name}"
     )
-    if by_address:
-        path.append(f"node {kube_pod.node_name} is this machine: its address {by_address} is one of ours")
+    if place.by_address:
+        path.append(
+            f"node {kube_pod.node_name} is this machine: its address {place.by_address} is one of ours"
+        )
     if pod_note := note(kube_pod):
         path.append(pod_note)
         notes.append(pod_note)
-    if lab_node and not namespaces.same(ex.host, lab_node.netns, requested.netns):  # not the one we run in
-        ex, requested = ex.on(lab_node), lab_node
+    if place.how in ("lab", "ssh"):  # a lab node (not the one we run in), a --node host
+        requested = place.node
+        ex = (
+            ex.on(requested)
+            if place.how == "lab"
+            else Executor(hosts.get(requested), requested, journal=journal)
+        )
+    elif debug_node:
+        requested = place.node
     if debug_node:
         host = hosts.get(requested)
         ex = Executor(host, requested, journal=journal)
@@ -228,14 +217,6 @@ def sandbox_holder(held: HeldTwice, info, inodes: list[tuple[str, str]]) -> Foun
             note = f"{held.address} is also held by {others}: crictl says the pod's sandbox is {h.netns}"
             return Found(h.netns, h.host_veth, h.pod_if, [*h.path, note], h.links)
     return None
-
-
-def _addresses(ex: Executor) -> set[str]:
-    """Every address of the node's own namespace."""
-    links = read_json(
-        ex, ip.addr_show_json(), None, purpose="this machine's addresses: is the pod's node this one?"
-    )
-    return {a.get("local") for link in links for a in link.get("addr_info", []) if a.get("local")}
 
 
 def node_of(ex: Executor, pod: PodView, requested: Node, explicit: bool) -> Node:

@@ -8,7 +8,7 @@ import re
 from urllib.parse import urlsplit
 
 from vethctl.errors import BadInput, TargetNotFound
-from vethctl.model import KubectlDebug, Netns, Node, Ssh, check_scope_id
+from vethctl.model import KubectlDebug, Netns, Node, Ssh, check_scope_id, parse_address
 from vethctl.secure import printable
 
 SSH_FORM = "write ssh://[USER@]HOST[:PORT]"
@@ -80,3 +80,17 @@ def parse_via(via: str | None, sudo: bool) -> tuple[Node, bool]:
         f"--via {via!r} is not understood",
         hint="use local, netns:NAME, ssh://[USER@]HOST[:PORT] or kubectl-debug",
     )
+
+
+def parse_node_map(nodes: tuple[str, ...]) -> dict[str, Node]:
+    """--node ADDR=ssh://HOST...: the node that owns address ADDR (an underlay address, a pod's hostIP),
+    reached over ssh."""
+    out = {}
+    for text in nodes:
+        addr, sep, url = text.partition("=")
+        if not sep:
+            raise BadInput(
+                f"--node {text!r} is not ADDR=ssh://HOST", hint="e.g. --node 192.0.2.12=ssh://root@node2"
+            )
+        out[str(parse_address(addr, "--node"))] = Node(machine=parse_ssh(url))
+    return out

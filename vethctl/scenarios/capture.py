@@ -195,7 +195,8 @@ def capture_many(
             "-l picks the pods: no SESSION, --iface or --read with it", hint="vethctl capture -l app=web"
         )
     _check_limits(opts)
-    pods, skipped = select(selector, kube, opts.via, hosts, Executor(hosts.local, Node()))
+    placed, skipped = select(selector, kube, opts.via, hosts, Executor(hosts.local, Node()))
+    pods = [pod for pod, _place in placed]
     located = [(pod, locate(f"ip/{pod.pod_ip}", hosts=hosts, via=opts.via)[0]) for pod in pods]
     if labels is not None:
         labels.update({f"pod{i}": pod.ref for i, (pod, _) in enumerate(located)})

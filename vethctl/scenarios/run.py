@@ -42,7 +42,7 @@ from vethctl.probespec import ProbeSpec, check_probe_options, decode_for, parse_
 from vethctl.resolve.kube import KubeScope
 from vethctl.resolve.locate import Located, host_veth_of, locate
 from vethctl.resolve.select import select
-from vethctl.resolve.via import parse_via
+from vethctl.resolve.via import parse_node_map, parse_via
 from vethctl.results import End, ManyRunResult, PodRun, ProbeCapture, RunCapture, RunReport, Teardown, Veth
 from vethctl.secure import write_file
 from vethctl.state.lock import AllocationLock
@@ -66,6 +66,7 @@ class RunOptions:
     dry_run: bool = False
     via: str | None = None
     kube: KubeScope = field(default_factory=KubeScope)
+    nodes: tuple[str, ...] = ()  # --node ADDR=ssh://HOST: -l reaches the pods of that node over ssh
     probes: tuple[str, ...] = ()  # --probe SPEC...: in place of the default ping (beside an explicit --ping)
     timeout: int = 2  # each probe attempt's wait
 
@@ -108,6 +109,11 @@ def validate(opts: RunOptions) -> None:
 
 def run(opts: RunOptions, hosts: Hosts, *, on_line=None) -> RunOutcome:
     validate(opts)
+    if opts.nodes:
+        raise BadInput(
+            "--node reaches the pods of -l on other nodes; one pod's node is given with --via",
+            hint="vethctl run pod/NAME --via ssh://HOST, or vethctl run -l SELECTOR --node ADDR=ssh://HOST",
+        )
     requested, _ = parse_via(opts.via, opts.sudo)
     if requested.host != "kubectl-debug":  # that node is not known yet: locate() checks once it is
         tools = dict.fromkeys(["ip", "tcpdump", "ping", *(PROBE_TOOLS[p.kind] for p in opts.probe_specs)])
@@ -306,16 +312,25 @@ def run_many(selector: str, opts: RunOptions, hosts: Hosts) -> ManyRunResult:
         raise BadInput(
             "--host-if/--pod-if/--host-addr/--pod-addr name one pair", hint="let -l choose them per pod"
         )
-    pods, skipped = select(selector, opts.kube, opts.via, hosts, Executor(hosts.local, Node()))
+    placed, skipped = select(
+        selector, opts.kube, opts.via, hosts, Executor(hosts.local, Node()), nodes=parse_node_map(opts.nodes)
+    )
 
-    def one(pod) -> PodRun:
-        o = dataclasses.replace(opts, target=f"ip/{pod.pod_ip}", kube=KubeScope())
+    def one(pod_place) -> PodRun:
+        pod, place = pod_place
+        if place.how == "kubectl-debug":  # a debugging pod on its node, found again by its name
+            scope = KubeScope(namespace=pod.namespace, context=opts.kube.context)
+            o = dataclasses.replace(opts, target=f"pod/{pod.name}", kube=scope, via=place.via, nodes=())
+        else:  # by its address, on the node that holds it (this one, a lab node, a --node ssh host)
+            o = dataclasses.replace(
+                opts, target=f"ip/{pod.pod_ip}", kube=KubeScope(), via=place.via, nodes=()
+            )
         try:
             out = run(o, hosts)
             return PodRun(pod.ref, pod.node_name, report=out.report, dry_run=out.dry_run)
         except VethctlError as exc:
             return PodRun(pod.ref, pod.node_name, error=str(exc), exit_code=int(exc.exit_code))
 
-    with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(pods))) as pool:
-        results = tuple(pool.map(one, pods))
+    with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(placed))) as pool:
+        results = tuple(pool.map(one, placed))
     return ManyRunResult(selector, results, tuple(skipped))

@@ -37,7 +37,7 @@ from vethctl.explain.trace import (
     forwarding_causes,
     forwarding_stopped,
 )
-from vethctl.model import KubectlDebug, Node, check_pings, parse_address
+from vethctl.model import KubectlDebug, check_pings, parse_address
 from vethctl.parsers import tcpdump as tcpdump_parser
 from vethctl.parsers.netfilter import dnat_targets, grew, moved
 from vethctl.parsers.ping import parse_ping
@@ -50,7 +50,7 @@ from vethctl.resolve.kube import KubeScope
 from vethctl.resolve.locate import locate
 from vethctl.resolve.nextnode import egress_encap, find_node, hops_on, mtu_facts, underlay_of
 from vethctl.resolve.path import derive_path
-from vethctl.resolve.via import parse_ssh, parse_via
+from vethctl.resolve.via import parse_node_map, parse_via
 from vethctl.results import TraceResult
 from vethctl.state.labs import all_clusters
 
@@ -63,19 +63,6 @@ def probe_trace_filter(spec: ProbeSpec, neighbours: set[str], also: list[tuple[s
     for backend, port in also:
         flow = f"({spec.protocol} and host {backend} and port {port}) or " + flow
     return flow + (f" or (arp and ({arp}))" if arp and spec.address.version == 4 else "")
-
-
-def parse_node_map(nodes: tuple[str, ...]) -> dict[str, Node]:
-    """--node ADDR=ssh://HOST...: the node that owns underlay address ADDR, reached over ssh."""
-    out = {}
-    for text in nodes:
-        addr, sep, url = text.partition("=")
-        if not sep:
-            raise BadInput(
-                f"--node {text!r} is not ADDR=ssh://HOST", hint="e.g. --node 192.0.2.12=ssh://root@node2"
-            )
-        out[str(parse_address(addr, "--node"))] = Node(machine=parse_ssh(url))
-    return out
 
 
 def _next_node(

@@ -273,6 +273,8 @@ def test_a_failure_says_where_the_command_ran(netns, place, node, where):
     with pytest.raises(CommandFailed) as exc:
         ex.run(Step(("ip", "link", "add", "x"), netns, place=place))
     assert where in str(exc.value)
+
+
 def test_every_command_started_has_its_end_in_the_audit_log_even_when_interrupted(tmp_path):
     """The audit log pairs each `start` with an `end`: a command cut short by a signal (its child killed
     and reaped) ends with rc null, and so does one that never started (its tool is missing)."""
