@@ -108,18 +108,26 @@ def audit_path() -> Path | None:
 
 
 def command_started(
-    argv: tuple[str, ...], *, netns: str | None, node: str, session: str | None, shown: str
+    argv: tuple[str, ...],
+    *,
+    netns: str | None,
+    node: str,
+    session: str | None,
+    shown: str,
+    lines: list[str] | None = None,
 ) -> None:
-    logger.bind(
-        audit={
-            "event": "start",
-            "argv": list(argv),
-            "netns": netns,
-            "node": node,
-            "session": session,
-            "pid": os.getpid(),
-        }
-    ).debug("$ {}", shown)
+    """lines: what an `ip -batch -` is fed, one command a line."""
+    entry = {
+        "event": "start",
+        "argv": list(argv),
+        "netns": netns,
+        "node": node,
+        "session": session,
+        "pid": os.getpid(),
+    }
+    if lines is not None:
+        entry["lines"] = lines
+    logger.bind(audit=entry).debug("$ {}", shown)
 
 
 def command_finished(

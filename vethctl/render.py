@@ -48,9 +48,43 @@ def command_line(step: Step, node: Node) -> str:
     return f"{line} 0>{quote(step.writes)}" if step.writes else line
 
 
+_HEREDOC = "VETHCTL_EOF"
+_IP_WS = " \t\r\n"  # what iproute2's batch tokenizer (makeargs) splits words on
+
+
+def ip_batch_word(word: str) -> str | None:
+    """One word of an `ip -batch` line as iproute2 reads it back (lib/utils.c: getcmdline, makeargs): a word
+    with spaces goes in quotes of a kind it does not hold, and so does one that starts with a quote. None
+    when it cannot be written so: a '#' starts a comment anywhere on the line, a newline ends it, a word
+    with spaces and both kinds of quote has no form."""
+    if any(c in word for c in "#\n\r\0"):
+        return None
+    if word and not any(c in _IP_WS for c in word) and word[0] not in "'\"":
+        return word
+    for quote in ("'", '"'):
+        if quote not in word:
+            return f"{quote}{word}{quote}"
+    return None
+
+
+def ip_batch_line(argv: tuple[str, ...]) -> str | None:
+    """An `ip` command (without its leading `ip` and options) as one line of `ip -batch -`; None when a word
+    cannot be written (ip_batch_word), or the line would end in a backslash (a continuation)."""
+    words = [ip_batch_word(w) for w in argv]
+    if any(w is None for w in words) or (words and words[-1].endswith("\\")):
+        return None
+    return " ".join(words)  # type: ignore[arg-type]
+
+
+def here_document(line: str, text: str) -> list[str]:
+    """A command fed `text` on its stdin, as the shell writes it."""
+    return [f"{line} <<'{_HEREDOC}'", *text.rstrip("\n").split("\n"), _HEREDOC]
+
+
 def dry_run(plan: Plan, node: Node) -> str:
     """One command a line, shell-quoted, in the order they would run; a background job ends in '&' and
-    its stop is `kill -INT %N`, so the lines also work pasted into an interactive shell."""
+    its stop is `kill -INT %N`, so the lines also work pasted into an interactive shell. A command fed on
+    its stdin (an `ip -batch -`) is followed by its input as a here-document."""
     lines, jobs = [], {}
     for step in plan.all_steps():
         if step.stops:
@@ -60,6 +94,8 @@ def dry_run(plan: Plan, node: Node) -> str:
             lines.append(command_line(step, node) + " &")
         elif step.daemon:
             lines.append(command_line(step, node) + " </dev/null >/dev/null 2>&1 &")
+        elif step.stdin is not None:
+            lines += here_document(command_line(step, node), step.stdin)
         else:
             lines.append(command_line(step, node))
     return "\n".join(lines) + "\n"
@@ -136,8 +172,7 @@ def _script_lines(step: Step, node: Node, sudo: str, fds: dict[str, int]) -> lis
             ]
         return lines
     if step.stdin is not None:
-        marker = "VETHCTL_EOF"
-        return [f"{line} <<'{marker}'", step.stdin.rstrip("\n"), marker]
+        return here_document(line, step.stdin)
     if step.ok_codes != frozenset({0}):
         codes = sorted(step.ok_codes - {0})
         test = " || ".join(f"[ $rc -eq {c} ]" for c in codes)

@@ -32,10 +32,10 @@ def both(lab, pod):
 @pytest.mark.parametrize(
     "step,fault,why",
     [
-        ("attach:1", "del-host", "the host end vanished before it was tagged"),
-        ("attach:2", "del-pod-end", "the pod end vanished before it was tagged"),
-        ("attach:3", "del-pod-end", "the pod end vanished before its address"),
-        ("attach:4", "del-host", "the host end vanished before its address"),
+        # attach:0 is the node's batch (create, tag and address the host end), attach:1 the pod's
+        ("attach:1", "del-host", "the pair vanished before the pod's side (its host end deleted)"),
+        ("attach:1", "del-pod-end", "the pod end vanished before it was tagged"),
+        ("observe:0", "del-pod-end", "the pod end vanished before the routes were read"),
         ("capture:0", "del-host", "tcpdump finds no interface"),
     ],
 )
@@ -61,6 +61,20 @@ def test_a_failing_step_undoes_everything(lab, pod, state, step, fault, why):
     assert proc.returncode == 1, (why, proc.stderr)
     assert proc.stderr.startswith("vethctl: error: command failed (exit ") and "Traceback" not in proc.stderr
     assert both(lab, pod) == state, why
+
+
+def test_a_batch_failing_half_way_undoes_the_lines_that_happened(lab, pod, state):
+    """The node's batch creates the pair, then fails on its next line: IPv6's addrgenmode on a link whose
+    MTU is below IPv6's minimum (1280). The pair its first line made is removed; the error names the line."""
+    host_if, pod_if = names()
+    proc = vethctl(
+        "run", f"netns/{pod['netns']}", "--host-if", host_if, "--pod-if", pod_if, "--mtu", "1000", check=False
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert (
+        f"(line 2: ip link set dev {host_if} alias vethctl:" in proc.stderr and "Traceback" not in proc.stderr
+    )
+    assert both(lab, pod) == state
 
 
 def test_a_pair_removed_by_someone_else_mid_run_is_reported(lab, pod, state):
@@ -123,7 +137,7 @@ def test_the_pod_namespace_deleted_mid_run(scratch_lab):
         "--count",
         "1",
         check=False,
-        env=hook("attach:3", ["ip", "netns", "del", pod["netns"]]),
+        env=hook("attach:1", ["ip", "netns", "del", pod["netns"]]),
     )
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     after = snapshot(scratch_lab["node_netns"])
@@ -164,7 +178,7 @@ def test_a_signal_at_any_phase_leaves_nothing_and_exits_130(lab, pod, state, tmp
     audit = tmp_path / "audit.jsonl"
     env = {"VETHCTL_AUDIT_LOG": str(audit)}
     if phase == "attach":
-        env |= hook("attach:2", ["touch", str(marker)], ["sleep", "30"])
+        env |= hook("attach:1", ["touch", str(marker)], ["sleep", "30"])
     elif phase == "teardown":
         env |= hook("teardown:0", ["touch", str(marker)], ["sleep", "2"])
     proc = spawn([VETHCTL, "run", f"netns/{pod['netns']}", "--count", "20", "--interval", "0.2"], env)
@@ -250,10 +264,11 @@ def test_after_sigkill_of_vethctl_alone_gc_stops_its_capture(lab, pod, state, tm
 def test_after_sigkill_while_attaching_gc_restores_the_state(lab, pod, state, tmp_path, spawn):
     marker = tmp_path / "marker"
     proc = spawn(
-        [VETHCTL, "run", f"netns/{pod['netns']}"], hook("attach:3", ["touch", str(marker)], ["sleep", "30"])
+        [VETHCTL, "run", f"netns/{pod['netns']}"], hook("attach:1", ["touch", str(marker)], ["sleep", "30"])
     )
     deadline = time.monotonic() + 20
-    while not marker.exists():  # the hook says the pair exists and is tagged, its addresses not yet there
+    # the hook says the pair exists and its host end is tagged, the pod end not yet
+    while not marker.exists():
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
         time.sleep(0.02)
     session = _session_of(proc)

@@ -125,7 +125,8 @@ def test_dry_run_changes_nothing(lab, pod, state):
     before = everything_a_run_could_change(lab, pod)
     proc = vethctl("run", f"netns/{pod['netns']}", "--dry-run")
     lines = proc.stdout.strip().splitlines()
-    assert lines[0].startswith(f"ip -n {lab['node_netns']} link add vh-")
+    assert lines[0] == f"ip -n {lab['node_netns']} -batch - <<'VETHCTL_EOF'"  # the node's attach commands
+    assert lines[1].startswith("link add vh-")
     assert any(" tcpdump -i vh-" in line and line.endswith(" &") for line in lines)
     assert any(" ping " in line for line in lines)
     assert lines[-1].startswith(f"ip -n {lab['node_netns']} link del")
@@ -176,7 +177,8 @@ def test_audit_log_has_every_command_before_and_after(pod, state, tmp_path):
     assert sorted(e["argv"] for e in ends) == sorted(c["argv"] for c in r["commands"])
     for e in ends:
         assert isinstance(e["rc"], int) and e["duration_s"] >= 0 and e["session"] in (None, r["session"])
-    assert any(e["argv"][:5] == ["ip", "-n", r["node"].split()[-1], "link", "add"] for e in starts)
+    attach = [e for e in starts if e["argv"] == ["ip", "-n", r["node"].split()[-1], "-batch", "-"]]
+    assert len(attach) == 1 and attach[0]["lines"][0].startswith("link add vh-")  # a batch's own commands
 
 
 def test_verbose_shows_commands_on_stderr(pod, state):

@@ -39,7 +39,8 @@ def test_run_over_ssh_with_audit_and_transcript(sshd, lab, pod, state, tmp_path)
     assert entries and all(sshd.url in e["node"] for e in entries)
     lines = script.read_text().splitlines()  # the same commands, to run there: none goes through ssh
     assert not any(line.lstrip().startswith(("ssh ", "sh -c")) for line in lines)
-    assert any(line.startswith(f"ip -n {lab['node_netns']} link add vh-") for line in lines)
+    start = lines.index(f"ip -n {lab['node_netns']} -batch - <<'VETHCTL_EOF'")  # the node's attach commands
+    assert lines[start + 1].startswith("link add vh-")
     assert snapshot(lab["node_netns"]) == state["node"] and snapshot(pod["netns"]) == state["pod"]
 
 

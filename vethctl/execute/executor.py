@@ -24,7 +24,7 @@ from loguru import logger
 from vethctl import audit
 from vethctl.commands import on_node
 from vethctl.errors import CommandFailed
-from vethctl.execute import stopping, testhook
+from vethctl.execute import batches, stopping, testhook
 from vethctl.execute.bounded import KEEP_LINES, MAX_OUTPUT, Lines, lines_of, read_capped
 from vethctl.execute.hosts.base import Host
 from vethctl.execute.hosts.remote import announced_pid
@@ -47,7 +47,7 @@ class Result:
     dropped: int = 0  # output lines not kept (execute/bounded.py): counted, said in the reports
 
     def as_json(self) -> dict:
-        return {
+        out = {
             "argv": list(self.argv),
             "started": round(self.started, 6),
             "netns": str(self.step.netns) if self.step.netns else None,
@@ -55,6 +55,9 @@ class Result:
             "rc": self.rc,
             "duration_s": round(self.duration_s, 6),
         }
+        if self.step.batch:  # `ip -batch -`: the commands it ran, one a line of its stdin
+            out["lines"] = (self.step.stdin or "").splitlines()
+        return out
 
 
 @dataclass
@@ -85,11 +88,18 @@ class Journal:
     def __init__(self) -> None:
         self.results: list[Result] = []
         self.by_key: dict[str, Result] = {}
+        self._lock = threading.Lock()  # independent pods' reads are journalled from several threads
 
     def record(self, result: Result) -> None:
-        bisect.insort_right(self.results, result, key=lambda r: r.started)
-        if result.step.key:
-            self.by_key[result.step.key] = result
+        with self._lock:
+            bisect.insort_right(self.results, result, key=lambda r: r.started)
+            if result.step.key:
+                self.by_key[result.step.key] = result
+
+    def keep(self, key: str, result: Result) -> None:
+        """The result of one line of a batch of reads, found by its key (the batch is the command run)."""
+        with self._lock:
+            self.by_key[key] = result
 
     def as_json(self) -> list[dict]:
         return [r.as_json() for r in self.results]
@@ -160,17 +170,20 @@ class Executor:
         return f"{place} {step.netns}" if step.netns else f"node ({self.node.label})"
 
     def failure(self, result: Result) -> CommandFailed:
-        """The error for a command that exited with a code its step does not expect."""
+        """The error for a command that exited with a code its step does not expect (of a batch: its line
+        that failed)."""
+        shown, stderr = batches.failure_detail(result, command_text(result.argv))
         return CommandFailed(
             result.argv,
             result.rc if result.rc is not None else -1,
-            result.stderr,
-            shown=command_text(result.argv),
+            stderr,
+            shown=shown,
             where=self._where(result.step),
         )
 
-    def run(self, step: Step, *, isolate: bool = False) -> Result:
-        """Run a foreground step; raise CommandFailed unless its exit code is one it expects.
+    def run(self, step: Step, *, isolate: bool = False, check: bool = True) -> Result:
+        """Run a foreground step; raise CommandFailed unless its exit code is one it expects (check=False:
+        return its result all the same).
 
         isolate: in a session of its own, so that a Ctrl-C sent to our process group (as a terminal does)
         cannot kill a clean-up command half-way."""
@@ -178,14 +191,21 @@ class Executor:
         argv = self.argv_of(step)
         where = str(step.netns) if step.netns else None
         label = self.node.audit_label
-        audit.command_started(argv, netns=where, node=label, session=self.session, shown=command_text(argv))
+        audit.command_started(
+            argv,
+            netns=where,
+            node=label,
+            session=self.session,
+            shown=batches.shown(argv, step),
+            lines=batches.lines_of(step),
+        )
         started, t0 = time.time(), time.perf_counter()
         told = self.on_spawn and (step.stream or step.phase == "probe") and not self.host.remote
         spawned = (lambda pid: self.on_spawn(argv, step.argv, pid)) if told else None
         # interrupted (the child killed and reaped) or never started: it has its end in the audit log too
         rc, dropped = None, 0
         try:
-            cmd = self.host.command(argv)
+            cmd = self.host.command(argv, step.stdin is not None)
             if step.stdin is not None:
                 cmd = cmd << step.stdin
             if step.stream and self.on_line is not None and step.stdin is None:
@@ -199,7 +219,9 @@ class Executor:
             )
         result = Result(step, argv, rc, out, err, duration, started, dropped)
         self.journal.record(result)
-        if rc not in step.ok_codes:
+        for key, line, text in batches.keyed_reads(result):  # a batch of reads: each line's JSON, by key
+            self.journal.keep(key, Result(line, argv, rc, text, "", duration, started))
+        if check and rc not in step.ok_codes:
             raise self.failure(result)
         return result
 
@@ -442,9 +464,13 @@ class Executor:
                     elif step.daemon:
                         self.daemon(step)
                     else:
-                        self.run(step)
+                        result = self.run(step, check=False)
+                        if result.rc not in step.ok_codes:
+                            # it did not happen: nothing of it to undo; of a batch, the lines that did
+                            self.undo_stack.extend(u for done in batches.done(result) for u in done.undo)
+                            raise self.failure(result)
                 except CommandFailed:
-                    raise  # it did not happen: nothing of it to undo
+                    raise
                 except BaseException:
                     self.undo_stack.extend(step.undo)  # interrupted half-way: it may have happened
                     raise
@@ -478,16 +504,17 @@ class Executor:
                 with contextlib.suppress(ProcessLookupError):
                     self.host.kill(pid, signal.SIGTERM)
             self.daemons.clear()
-            errors = []
+            errors: list[CommandFailed] = []
             while self.undo_stack:
-                step = self.undo_stack.pop()
-                try:
-                    self.run(step, isolate=True)
-                except CommandFailed as exc:
-                    if step.quiet_fail and already_gone(exc.stderr):
-                        self.already_gone.append(step)
-                    else:
-                        errors.append(exc)
+                for step in batches.next_undos(self.undo_stack):  # link removals: one batch
+                    result = self.run(step, isolate=True, check=False)
+                    if result.rc in step.ok_codes:
+                        continue
+                    for failed, exc in batches.line_failures(result, self.argv_of, self._where(step)):
+                        if failed.quiet_fail and already_gone(exc.stderr):
+                            self.already_gone.append(failed)
+                        else:
+                            errors.append(exc)
             self.torn_down = True
             if errors:
                 raise errors[0]

@@ -7,7 +7,10 @@ from __future__ import annotations
 from vethctl.commands import ip
 from vethctl.execute.executor import Executor
 from vethctl.model import Netns
+from vethctl.parsers.ipbatch import documents
 from vethctl.parsers.ipjson import NetView, NotJson, PodView, decode, netns_name_of
+from vethctl.plan import Step
+from vethctl.plan.batch import ip_batch
 
 ANY_EXIT = frozenset(range(256))  # a lookup that finds nothing is an answer, not a failure
 
@@ -30,10 +33,34 @@ def lookup_json(
         return [], res.stderr.strip()
 
 
+def read_together(
+    ex: Executor, argvs: list[tuple[str, ...]], netns: Netns | None = None, *, purpose: str = ""
+) -> list[list]:
+    """Several `ip -j` reads of one namespace that must succeed, as one process (`ip -j -batch -`, one read a
+    line): each one's decoded output, in order. Reads that cannot share a batch run one by one."""
+    steps = [Step(argv, netns, purpose=purpose, phase="inspect") for argv in argvs]
+    batched = ip_batch(steps, purpose=purpose)
+    if len(batched) != 1 or not batched[0].batch:
+        return [read_json(ex, argv, netns, purpose=purpose) for argv in argvs]
+    docs = documents(ex.run(batched[0]).stdout)
+    if len(docs) != len(argvs):
+        raise NotJson(
+            f"ip -j -batch printed {len(docs)} JSON documents for {len(argvs)} reads", hint="run with -v"
+        )
+    return docs
+
+
 def look(ex: Executor, netns: Netns | None, what: str, links: list[dict] | None = None) -> NetView:
+    """A namespace's links with their addresses, and its routes of every table: one process."""
     if links is None:
-        links = read_json(ex, ip.addr_show_json(), netns, purpose=f"{what}: links and addresses")
-    routes = read_json(ex, ip.route_show_json(), netns, purpose=f"{what}: routes, all tables")
+        links, routes = read_together(
+            ex,
+            [ip.addr_show_json(), ip.route_show_json()],
+            netns,
+            purpose=f"{what}: links, addresses, routes",
+        )
+    else:
+        routes = read_json(ex, ip.route_show_json(), netns, purpose=f"{what}: routes, all tables")
     return NetView(links, routes)
 
 

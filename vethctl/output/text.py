@@ -10,7 +10,7 @@ import functools
 from collections.abc import Callable
 from datetime import datetime
 
-from vethctl.render import command_text, comment
+from vethctl.render import command_text, comment, here_document
 from vethctl.results import (
     CaptureResult,
     DownResult,
@@ -143,7 +143,13 @@ def run_text(r: RunReport) -> str:
         f"ran {len(cmds)} commands in {r.elapsed_s:.2f} s (each one is in the audit log {r.audit_log}):",
     ]
     for c in cmds:
-        lines.append(f"  [{c['phase']:<8}] {command_text(c['argv'])}")
+        shown = (
+            here_document(command_text(c["argv"]), "\n".join(c["lines"]))
+            if "lines" in c
+            else [command_text(c["argv"])]
+        )
+        lines.append(f"  [{c['phase']:<8}] {shown[0]}")
+        lines += [f"             {more}" for more in shown[1:]]  # a batch's input, under its command
     td = r.teardown
     if td.already_gone:
         lines.append(f"teardown: {', '.join(td.already_gone)} was already gone; nothing left.")

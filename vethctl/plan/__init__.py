@@ -38,6 +38,14 @@ class Step:
     quiet_fail: bool = False  # an undo that may find nothing to undo (already gone) is not an error
     max_output: int | None = None  # bytes of output read at most (None: execute.bounded.MAX_OUTPUT)
     place: str = "pod"  # what `netns` is, for messages: "pod", "node" (a lab node's), "outside" (a lab's)
+    # an `ip -batch -` step: the commands it runs, one a line of its stdin (plan/batch.py); each keeps its
+    # own undo, so that a batch failing half-way is undone for the lines that happened only
+    batch: tuple[Step, ...] = ()
+
+    @property
+    def force(self) -> bool:
+        """A batch that goes on after a failing line (`ip -force -batch -`)."""
+        return bool(self.batch) and "-force" in self.argv
 
     @property
     def argv_in_netns(self) -> Argv:

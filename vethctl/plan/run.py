@@ -8,12 +8,15 @@ from vethctl.commands import ip
 from vethctl.model import Attachment, IPAddress
 from vethctl.plan import Plan, Step
 from vethctl.plan.attach import attach_steps
+from vethctl.plan.batch import ip_batch
 from vethctl.plan.capture import capture_steps
 from vethctl.plan.probe import ping_step, probe_filter, probe_steps
 from vethctl.probespec import ProbeSpec, decode_for
 
 
 def observe_steps(att: Attachment, destinations: Iterable[IPAddress]) -> list[Step]:
+    """The pod's routes and, for each destination, the route it takes: one `ip -j -batch -` in the pod,
+    each line's JSON found under its own key."""
     steps = [
         Step(
             ip.route_show(att.subnet.version),
@@ -33,7 +36,7 @@ def observe_steps(att: Attachment, destinations: Iterable[IPAddress]) -> list[St
                 key=f"route_get:{dst}",
             )
         )
-    return steps
+    return ip_batch(steps, purpose="the pod's routes, and which interface each destination leaves by")
 
 
 def build_run(

@@ -45,15 +45,23 @@ def run_plan(att=None, **kw) -> Plan:
 
 
 def test_run_plan_is_the_walkthrough_in_order():
+    """The node's three attach commands as one `ip -batch -`, the pod's two as another, the pod's route reads
+    as one `ip -j -batch -`: each shown with its input as a here-document."""
     lines = render.dry_run(run_plan(), Node()).splitlines()
     assert lines == [
-        "ip link add vh-0123abcd mtu 1450 type veth peer name vp-0123abcd mtu 1450 netns cni-1234",
-        "ip link set dev vh-0123abcd alias vethctl:0123abcd:run:4242 addrgenmode none up",
-        "ip -n cni-1234 link set dev vp-0123abcd alias vethctl:0123abcd:run:4242 addrgenmode none up",
-        "ip -n cni-1234 addr add 203.0.113.100/24 dev vp-0123abcd",
-        "ip addr add 203.0.113.200/24 dev vh-0123abcd",
-        "ip -n cni-1234 -j route show",
-        "ip -n cni-1234 -j route get 203.0.113.101",
+        "ip -batch - <<'VETHCTL_EOF'",
+        "link add vh-0123abcd mtu 1450 type veth peer name vp-0123abcd mtu 1450 netns cni-1234",
+        "link set dev vh-0123abcd alias vethctl:0123abcd:run:4242 addrgenmode none up",
+        "addr add 203.0.113.200/24 dev vh-0123abcd",
+        "VETHCTL_EOF",
+        "ip -n cni-1234 -batch - <<'VETHCTL_EOF'",
+        "link set dev vp-0123abcd alias vethctl:0123abcd:run:4242 addrgenmode none up",
+        "addr add 203.0.113.100/24 dev vp-0123abcd",
+        "VETHCTL_EOF",
+        "ip -n cni-1234 -j -batch - <<'VETHCTL_EOF'",
+        "route show",
+        "route get 203.0.113.101",
+        "VETHCTL_EOF",
         "tcpdump -i vh-0123abcd -nn -tt -e -l --immediate-mode -- 'arp or icmp' &",
         "ip netns exec cni-1234 ping -n -D -c 3 -i 1 203.0.113.101",
         "kill -INT %1",
@@ -70,28 +78,43 @@ def test_keep_has_no_teardown_and_up_keeps():
 def test_every_created_thing_has_its_undo():
     plan = run_plan()
     assert [s.argv for s in plan.teardown()] == [("ip", "link", "del", "dev", "vh-0123abcd")]
-    assert plan.steps[0].undo and plan.steps[0].key == "veth_add"
+    assert plan.steps[0].undo and plan.steps[0].batch[0].key == "veth_add"
+    assert [s.undo for s in plan.steps[0].batch[1:]] == [(), ()]  # only the pair's creation has one
 
 
 def test_a_namespace_without_name_is_entered_with_nsenter():
     att = attachment(pod=Netns(name=None, path="/proc/77/ns/net", pid=77))
     lines = render.dry_run(run_plan(att), Node()).splitlines()
-    assert lines[0].endswith("netns /proc/77/ns/net")
-    assert lines[2].startswith("nsenter --net=/proc/77/ns/net ip link set dev vp-0123abcd")
+    assert lines[1].endswith("netns /proc/77/ns/net")
+    assert lines[5] == "nsenter --net=/proc/77/ns/net ip -batch - <<'VETHCTL_EOF'"
+    assert lines[6].startswith("link set dev vp-0123abcd")
     assert any(line.startswith("nsenter --net=/proc/77/ns/net ping ") for line in lines)
 
 
 def test_a_lab_node_wraps_node_side_commands_only():
     node = Node(netns=Netns.named("lab1"))
     lines = render.dry_run(run_plan(), node).splitlines()
-    assert lines[0].startswith("ip -n lab1 link add vh-")
-    assert lines[3].startswith("ip -n cni-1234 addr add")
-    assert lines[7].startswith("ip netns exec lab1 tcpdump -i vh-0123abcd")
+    assert lines[0] == "ip -n lab1 -batch - <<'VETHCTL_EOF'" and lines[1].startswith("link add vh-")
+    assert lines[5] == "ip -n cni-1234 -batch - <<'VETHCTL_EOF'"
+    assert lines[13].startswith("ip netns exec lab1 tcpdump -i vh-0123abcd")
 
 
 def test_sudo_prefixes_every_command():
-    lines = render.dry_run(run_plan(), Node(sudo=True)).splitlines()
+    lines = _commands(render.dry_run(run_plan(), Node(sudo=True)))
     assert all(line.startswith("sudo ") for line in lines)
+
+
+def _commands(dry_run: str) -> list[str]:
+    """The command lines of a dry-run, without the input of its here-documents."""
+    out, body = [], None
+    for line in dry_run.splitlines():
+        if body is not None:
+            body = None if line == body else body
+            continue
+        out.append(line)
+        if line.endswith("<<'VETHCTL_EOF'"):
+            body = "VETHCTL_EOF"
+    return out
 
 
 def test_pcap_and_empty_filter():
@@ -104,17 +127,46 @@ def test_pcap_and_empty_filter():
 
 
 def test_hostile_values_are_quoted_once():
-    """Each dry-run line, split as a shell would, gives back exactly the argv that runs."""
+    """Each dry-run line, split as a shell would, gives back exactly the argv that runs; each line of a
+    here-document, split as iproute2's batch mode does, gives back the command it stands for."""
     att = attachment(pod=Netns.named("pod; rm -rf /"))
     plan = run_plan(att, filter_expr="arp and not host $(reboot) 'x'", pcap="/tmp/a b;c")
     node = Node(netns=Netns.named("lab`id`"))
-    lines = render.dry_run(plan, node).splitlines()
+    text = render.dry_run(plan, node)
+    lines = _commands(text)
     steps = [s for s in plan.all_steps() if not s.stops]
     assert len(lines) == len(steps) + 1
     for line, step in zip([x for x in lines if not x.startswith("kill")], steps, strict=True):
-        assert shlex.split(line.removesuffix(" &")) == list(
-            on_node(node.netns, node.sudo, step.argv, step.netns)
-        ) + ([f"0>{step.writes}"] if step.writes else [])
+        shown = line.removesuffix(" &").removesuffix(" <<'VETHCTL_EOF'")
+        assert shlex.split(shown) == list(on_node(node.netns, node.sudo, step.argv, step.netns)) + (
+            [f"0>{step.writes}"] if step.writes else []
+        )
+        if step.batch:
+            body = text.split(line + "\n", 1)[1].split("VETHCTL_EOF\n", 1)[0].splitlines()
+            options = [w for w in step.argv[1:] if w not in ("-batch", "-", "-force")]  # ip's own: -j
+            assert [options + makeargs(b) for b in body] == [list(s.argv[1:]) for s in step.batch]
+    assert "netns 'pod; rm -rf /'" in text
+
+
+def makeargs(line: str) -> list[str]:
+    """iproute2's tokenizer of batch lines (lib/utils.c makeargs), in Python: words split on blanks, a word
+    that starts with a quote runs to the next such quote."""
+    words, i = [], 0
+    while i < len(line):
+        if line[i] in " \t":
+            i += 1
+            continue
+        if line[i] in "'\"":
+            end = line.index(line[i], i + 1)
+            words.append(line[i + 1 : end])
+            i = end + 1
+        else:
+            end = i
+            while end < len(line) and line[end] not in " \t":
+                end += 1
+            words.append(line[i:end])
+            i = end
+    return words
 
 
 def test_transcript_is_valid_bash_with_cleanup_and_teardown(tmp_path):

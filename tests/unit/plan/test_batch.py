@@ -1,0 +1,93 @@
+"""Several `ip` commands of one namespace as one `ip -batch -`: what may share a batch, the undos it keeps,
+and every word written so that iproute2's own batch reader gives it back (checked against the real `ip`)."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from vethctl.model import Netns
+from vethctl.plan import Step
+from vethctl.plan.batch import ip_batch
+from vethctl.render import ip_batch_line, ip_batch_word
+
+POD = Netns.named("cni-1")
+
+
+def steps(*argvs, netns=None, **kw):
+    return [Step(tuple(a.split()), netns, **kw) for a in argvs]
+
+
+def test_commands_of_one_namespace_become_one_batch_that_keeps_each_undo():
+    undo = Step(("ip", "link", "del", "dev", "vh-1"), phase="teardown", quiet_fail=True)
+    first = Step(("ip", "link", "add", "vh-1", "type", "veth", "peer", "name", "vp-1"), undo=(undo,))
+    rest = steps("ip link set dev vh-1 up", "ip addr add 192.0.2.200/24 dev vh-1")
+    [batch] = ip_batch([first, *rest], purpose="attach")
+    assert batch.argv == ("ip", "-batch", "-") and batch.netns is None and batch.undo == (undo,)
+    assert batch.stdin == (
+        "link add vh-1 type veth peer name vp-1\nlink set dev vh-1 up\naddr add 192.0.2.200/24 dev vh-1\n"
+    )
+    assert batch.batch == (first, *rest) and not batch.force
+
+
+def test_reads_keep_their_options_and_force_goes_on_the_command():
+    [reads] = ip_batch(steps("ip -j addr show", "ip -j route show table all", netns=POD, phase="inspect"))
+    assert reads.argv == ("ip", "-j", "-batch", "-") and reads.netns == POD and reads.phase == "inspect"
+    assert reads.stdin == "addr show\nroute show table all\n"
+    [dels] = ip_batch(steps("ip link del dev a", "ip link del dev b"), force=True)
+    assert dels.argv == ("ip", "-force", "-batch", "-") and dels.force
+
+
+@pytest.mark.parametrize(
+    "group",
+    [
+        steps("ip link set dev a up"),  # one command: as it is
+        steps("ip link set dev a up", "tcpdump -i a"),  # not ip
+        [*steps("ip link set dev a up"), *steps("ip link set dev b up", netns=POD)],  # two namespaces
+        steps("ip -j addr show", "ip -j -d link show"),  # different options
+        [*steps("ip link set dev a up"), *steps("ip addr add 192.0.2.1/24 dev a", phase="observe")],
+        steps("ip link set dev a up", "ip link set dev b up", ok_codes=frozenset({0, 1})),
+    ],
+)
+def test_what_cannot_share_a_batch_stays_as_it_is(group):
+    assert ip_batch(group) == group
+
+
+def test_a_name_a_batch_line_cannot_carry_keeps_its_own_command():
+    group = steps("ip link set dev a up", "ip link add x type veth peer name y netns 'cni#1'")
+    group[1] = Step(("ip", "link", "add", "x", "type", "veth", "peer", "name", "y", "netns", "cni#1"))
+    assert ip_batch(group) == group  # '#' starts a comment anywhere on a batch line
+
+
+@pytest.mark.parametrize(
+    "word,written",
+    [
+        ("vh-1", "vh-1"),
+        ("a b", "'a b'"),
+        ("it's x", '"it\'s x"'),
+        ("'q", '"\'q"'),
+        ('"q', "'\"q'"),
+        ("", "''"),
+        ("a\\b", "a\\b"),
+        ("a#b", None),
+        ("a\nb", None),
+        ("'a\" b", None),
+    ],
+)
+def test_words_as_iproute2_reads_them(word, written):
+    assert ip_batch_word(word) == written
+
+
+def test_a_line_ending_in_a_backslash_would_continue_on_the_next():
+    assert ip_batch_line(("link", "set", "dev", "a\\")) is None
+
+
+def test_the_real_ip_reads_each_word_back_as_given():
+    """`ip -batch` names the device it could not find: the word it read, quotes and blanks included. Only
+    looks up names that do not exist in this machine's namespace (nothing is changed, no root needed)."""
+    words = ["vtb a b", "vtb'q z", "'vtbq", '"vtbq', "vtb\\q", 'vtb"q', "vtb\tq"]
+    text = "".join(f"link show dev {ip_batch_word(w)}\n" for w in words)
+    proc = subprocess.run(["ip", "-force", "-batch", "-"], input=text, capture_output=True, text=True)
+    said = [line for line in proc.stderr.splitlines() if line.startswith("Device ")]
+    assert said == [f'Device "{w}" does not exist.' for w in words]
