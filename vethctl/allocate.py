@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from vethctl.errors import BadInput
@@ -121,9 +122,20 @@ def ends_family(req: EndsRequest, pod: PodView) -> int:
     return 4 if 4 in pod.families or not pod.families else 6
 
 
-def allocate(req: EndsRequest, pod: PodView, node: NetView, *, mode: str = "run") -> Attachment:
-    """Names and addresses for a new pair: the user's, checked against both sides, or free defaults."""
+def allocate(
+    req: EndsRequest,
+    pod: PodView,
+    node: NetView,
+    *,
+    mode: str = "run",
+    taken: Sequence[Attachment] = (),
+) -> Attachment:
+    """Names and addresses for a new pair: the user's, checked against both sides, or free defaults.
+    taken: the pairs already chosen in this invocation (several pods at once), whose names and subnets are
+    not in the views yet."""
     session = new_session_id()
+    while any(t.session == session for t in taken):
+        session = new_session_id()
     host_name, pod_name = default_names(session)
     host_name = req.host_if or host_name
     pod_name = req.pod_if or pod_name
@@ -136,7 +148,7 @@ def allocate(req: EndsRequest, pod: PodView, node: NetView, *, mode: str = "run"
             f"--pod-if {pod_name!r} already exists in the pod", hint="choose another name, or omit it"
         )
 
-    used = pod.used_prefixes() + node.used_prefixes()
+    used = pod.used_prefixes() + node.used_prefixes() + [t.subnet for t in taken]
     host = parse_interface(req.host_addr, "--host-addr") if req.host_addr else None
     pod_end = parse_interface(req.pod_addr, "--pod-addr") if req.pod_addr else None
     family = ends_family(req, pod)

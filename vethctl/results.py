@@ -357,6 +357,30 @@ class UpResult(Document):
 
 
 @dataclass(frozen=True)
+class UpFailure(Document):
+    """One pod of a several-pod `up` that got no session: why, and what of its own was undone."""
+
+    target: str
+    node: str | None
+    error: str
+    exit_code: int
+    removed: tuple[str, ...]  # its host end, deleted again (its peer with it)
+    already_gone: tuple[str, ...]  # its host end, gone before the undo (with its pod's namespace)
+
+
+@dataclass(frozen=True)
+class ManyUpResult(Document):
+    """`up TARGET TARGET...` or `up -l SELECTOR`: a session per pod (each its record), the pods that failed
+    (each undone alone) and those skipped."""
+
+    sessions: tuple[dict, ...]
+    failed: tuple[UpFailure, ...]
+    skipped: tuple[Skipped, ...]
+    commands: Commands
+    selector: str | None = field(default=None, metadata=OMIT_IF_NONE)
+
+
+@dataclass(frozen=True)
 class Removal(Document):
     session: str
     links: tuple[str, ...]

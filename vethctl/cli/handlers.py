@@ -84,14 +84,30 @@ def run(args, hosts) -> int:
 
 def up(args, hosts) -> int:
     from vethctl.output import text
-    from vethctl.scenarios.up import up
 
-    emit(
-        up(args.target, _ends(args), hosts, via=args.via, sudo=args.sudo, kube=_kube(args)),
-        args.output,
-        text.up_text,
+    if bool(args.targets) == bool(args.selector):
+        raise BadInput(
+            "up takes TARGET... or -l SELECTOR", hint="e.g. vethctl up pod/web-0 pod/web-1, or -l app=web"
+        )
+    if len(args.targets) == 1:
+        from vethctl.scenarios.up import up
+
+        result = up(args.targets[0], _ends(args), hosts, via=args.via, sudo=args.sudo, kube=_kube(args))
+        emit(result, args.output, text.up_text)
+        return ExitCode.OK
+    from vethctl.scenarios.up import up_many
+
+    many = up_many(
+        args.targets,
+        _ends(args),
+        hosts,
+        via=args.via,
+        sudo=args.sudo,
+        kube=_kube(args),
+        selector=args.selector,
     )
-    return ExitCode.OK
+    emit(many, args.output, text.many_up_text)
+    return max([f.exit_code for f in many.failed], default=ExitCode.OK)
 
 
 def down(args, hosts) -> int:

@@ -162,8 +162,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--dry-run", action="store_true", help="print the commands, change nothing")
     _output(run)
 
-    up = sub.add_parser("up", help="attach and leave in place; prints the session id")
-    _target(up)
+    up = sub.add_parser(
+        "up", help="attach and leave in place; prints the session id (several pods: a session each)"
+    )
+    up.add_argument(
+        "targets", nargs="*", metavar="TARGET", help=TARGET_HELP + "; several, or -l SELECTOR: a pair each"
+    )
+    k = up.add_argument_group("pod/ targets")
+    k.add_argument("-l", "--selector", help="every pod matching this label selector, each on its node")
+    k.add_argument("-n", "--namespace", help="the pod's Kubernetes namespace (kubectl's default otherwise)")
+    k.add_argument("--context", help="the kubeconfig context to ask")
     _attach_options(up)
     up.add_argument("--sudo", action="store_true", help="prefix every command with sudo")
     _output(up)

@@ -55,9 +55,7 @@ class Result:
             "rc": self.rc,
             "duration_s": round(self.duration_s, 6),
         }
-        if self.step.batch:  # `ip -batch -`: the commands it ran, one a line of its stdin
-            out["lines"] = (self.step.stdin or "").splitlines()
-        return out
+        return out | ({"lines": batches.lines_of(self.step)} if self.step.batch else {})  # ip -batch's
 
 
 @dataclass
@@ -89,6 +87,7 @@ class Journal:
         self.results: list[Result] = []
         self.by_key: dict[str, Result] = {}
         self._lock = threading.Lock()  # independent pods' reads are journalled from several threads
+        self._phase_counts: dict[str, int] = {}
 
     def record(self, result: Result) -> None:
         with self._lock:
@@ -96,8 +95,14 @@ class Journal:
             if result.step.key:
                 self.by_key[result.step.key] = result
 
-    def keep(self, key: str, result: Result) -> None:
-        """The result of one line of a batch of reads, found by its key (the batch is the command run)."""
+    def step_index(self, phase: str) -> int:
+        """The index of a step in its phase, over every executor of the invocation (the test seam's)."""
+        with self._lock:
+            n = self._phase_counts.get(phase, 0)
+            self._phase_counts[phase] = n + 1
+            return n
+
+    def keep(self, key: str, result: Result) -> None:  # one line of a batch of reads (the batch ran)
         with self._lock:
             self.by_key[key] = result
 
@@ -135,7 +140,6 @@ class Executor:
         self.undo_stack: list[Step] = []
         self.torn_down = False
         self.already_gone: list[Step] = []  # undos that found nothing left to undo
-        self._phase_counts: dict[str, int] = {}
 
     def on(self, node: Node, host: Host | None = None, *, session: str | None = None) -> Executor:
         """An executor for another node (or the same node's machine through another host), writing into the
@@ -520,4 +524,5 @@ class Executor:
                 raise errors[0]
 
     def _hook(self, step: Step) -> None:
-        testhook.before(step.phase, self._phase_counts)  # VETHCTL_TEST_HOOK: execute/testhook.py
+        # VETHCTL_TEST_HOOK (execute/testhook.py): the step's index in its phase, over the whole invocation
+        testhook.before(step.phase, lambda: self.journal.step_index(step.phase))

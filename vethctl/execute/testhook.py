@@ -8,6 +8,7 @@ import functools
 import json
 import os
 import subprocess
+from collections.abc import Callable
 
 from vethctl.execute.processes import owned_child
 
@@ -19,13 +20,13 @@ def _spec() -> dict | None:
     return json.loads(text) if text else None
 
 
-def before(phase: str, counts: dict[str, int]) -> None:
-    """Called before each step of `phase`; `counts`: the steps of each phase seen so far (the caller's)."""
+def before(phase: str, index: Callable[[], int]) -> None:
+    """Called before each step of `phase`; `index()`: that step's index in its phase, counted by the caller
+    (over every executor of the invocation: the journal's), asked only when the hook is set."""
     spec = _spec()
     if spec is None:
         return
-    n = counts.get(phase, 0)
-    counts[phase] = n + 1
+    n = index()
     if spec.get("before") == f"{phase}:{n}":
         for argv in spec.get("run", []):
             with owned_child(lambda argv=argv: subprocess.Popen(argv)) as proc:

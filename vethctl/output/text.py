@@ -20,6 +20,7 @@ from vethctl.results import (
     LabStatusResult,
     LabUpResult,
     ManyRunResult,
+    ManyUpResult,
     PingResult,
     ProbeResult,
     RoutesResult,
@@ -271,6 +272,32 @@ def up_text(result: UpResult) -> str:
         f"{r['session']}\n  {r['host']['name']} {r['host']['address']} (node)  <->  {r['pod']['name']}"
         f" {r['pod']['address']} (pod {r['pod_netns'] or r['pod_netns_path']}); remove with: vethctl down {r['session']}\n"
     )
+
+
+@shown
+def many_up_text(r: ManyUpResult) -> str:
+    """A line per session (as `up` prints one), then the pods that failed, each with what was undone."""
+    lines = []
+    for rec in r.sessions:
+        lines.append(
+            f"{rec['session']}  {rec['host']['name']} {rec['host']['address']} (node)  <->  {rec['pod']['name']}"
+            f" {rec['pod']['address']} (pod {rec['pod_netns'] or rec['pod_netns_path']})"
+        )
+    for f in r.failed:
+        undone = (
+            f"removed {', '.join(f.removed)} (its peer went with it)"
+            if f.removed
+            else (
+                f"{', '.join(f.already_gone)} was already gone" if f.already_gone else "nothing was created"
+            )
+        )
+        lines.append(f"failed: {f.target}: {f.error}; {undone}")
+    lines += [f"skipped: {s.pod}{f' (node {s.node})' if s.node else ''}: {s.why}" for s in r.skipped]
+    if r.sessions:
+        lines.append(
+            f"{len(r.sessions)} session(s); remove with: vethctl down {' '.join(x['session'] for x in r.sessions)}"
+        )
+    return "\n".join(lines) + "\n"
 
 
 @shown
