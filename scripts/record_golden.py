@@ -46,6 +46,7 @@ CASES = [
     ("up-json", "up netns/{pod2} -o json"),
     ("status-json", "status -o json"),
     ("down-json", "down {sid} -o json"),
+    ("up-many-json", "up netns/{pod} netns/{pod2} -o json"),
     ("lab-up-json", "lab up --name {lab2} --pods 2 -o json"),
     ("lab-status-text", "lab status"),
     ("lab-down-json", "lab down --name {lab2} -o json"),

@@ -133,10 +133,13 @@ def allocate(
     """Names and addresses for a new pair: the user's, checked against both sides, or free defaults.
     taken: the pairs already chosen in this invocation (several pods at once), whose names and subnets are
     not in the views yet."""
-    session = new_session_id()
-    while any(t.session == session for t in taken):
+    while True:  # a session id of its own: no pair of this invocation has it, no link has its names
         session = new_session_id()
-    host_name, pod_name = default_names(session)
+        host_name, pod_name = default_names(session)
+        if any(t.session == session for t in taken):
+            continue
+        if (req.host_if or not node.link(host_name)) and (req.pod_if or not pod.link(pod_name)):
+            break
     host_name = req.host_if or host_name
     pod_name = req.pod_if or pod_name
     if node.link(host_name):

@@ -317,6 +317,7 @@ def _setup_env(state: str) -> None:
     os.environ["TZ"] = "UTC"
     os.environ["NO_COLOR"] = "1"
     os.environ.pop("VETHCTL_TEST_HOOK", None)
+    os.environ["VETHCTL_MAX_PARALLEL"] = "1"  # independent pods one after the other: the same order each time
     import time
 
     time.tzset()

@@ -232,3 +232,33 @@ def test_the_mtu_given_wins_and_public_space_needs_allow_public():
     validate_request(EndsRequest(pod_addr="8.8.8.1/24", allow_public=True))  # accepted
     att = allocate(EndsRequest(pod_addr="8.8.8.1/24", allow_public=True), pod4(), node4())
     assert str(att.pod_end.address) == "8.8.8.1/24"
+
+
+def test_several_pods_get_distinct_subnets_and_sessions(monkeypatch):
+    """Pairs chosen earlier in the same invocation are not in the views yet: `taken` keeps them apart."""
+    taken = []
+    for _ in range(4):
+        taken.append(allocate(EndsRequest(), V4_POD, NODE, mode="up", taken=taken))
+    assert [str(a.subnet) for a in taken] == [
+        "192.0.2.0/24",
+        "198.51.100.0/24",
+        "203.0.113.0/24",
+        "198.18.1.0/24",  # 198.18.0.0/24 is the pod's own
+    ]
+    ids = iter(["aaaa0001", "aaaa0001", "aaaa0002"])
+    monkeypatch.setattr("vethctl.allocate.new_session_id", lambda: next(ids))
+    first = allocate(EndsRequest(), V4_POD, NODE)
+    assert allocate(EndsRequest(), V4_POD, NODE, taken=[first]).session == "aaaa0002"
+
+
+def test_a_generated_name_that_exists_is_not_chosen(monkeypatch):
+    """A link already named vh-SESSION (on the node) or vp-SESSION (in the pod): another session id is drawn,
+    not an error about a --host-if nobody gave."""
+    ids = iter(["aaaa0001", "aaaa0002", "aaaa0003", "aaaa0004"])
+    monkeypatch.setattr("vethctl.allocate.new_session_id", lambda: next(ids))
+    node = NetView([{"ifname": "vh-aaaa0001"}], NODE.routes)
+    busy_pod = PodView([*V4_POD.links, {"ifname": "vp-aaaa0002"}], V4_POD.routes, POD_NS)
+    att = allocate(EndsRequest(), busy_pod, node)
+    assert (att.session, att.host_end.name, att.pod_end.name) == ("aaaa0003", "vh-aaaa0003", "vp-aaaa0003")
+    with pytest.raises(BadInput, match="--host-if 'vh-aaaa0001' already exists"):
+        allocate(EndsRequest(host_if="vh-aaaa0001"), V4_POD, node)

@@ -7,7 +7,6 @@ and the pod as they were. Commands are argv lists handed to plumbum: never a she
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import dataclasses
 import itertools
@@ -28,34 +27,12 @@ from vethctl.execute import batches, stopping, testhook
 from vethctl.execute.bounded import KEEP_LINES, MAX_OUTPUT, Lines, lines_of, read_capped
 from vethctl.execute.hosts.base import Host
 from vethctl.execute.hosts.remote import announced_pid
+from vethctl.execute.journal import Journal, Result
 from vethctl.execute.processes import deferred_signals, owned_child, run_owned
 from vethctl.model import Netns, Node
 from vethctl.plan import Plan, Step
 from vethctl.render import command_text
 from vethctl.secure import take_back
-
-
-@dataclass
-class Result:
-    step: Step
-    argv: tuple[str, ...]
-    rc: int | None
-    stdout: str
-    stderr: str
-    duration_s: float
-    started: float  # wall-clock time.time()
-    dropped: int = 0  # output lines not kept (execute/bounded.py): counted, said in the reports
-
-    def as_json(self) -> dict:
-        out = {
-            "argv": list(self.argv),
-            "started": round(self.started, 6),
-            "netns": str(self.step.netns) if self.step.netns else None,
-            "phase": self.step.phase,
-            "rc": self.rc,
-            "duration_s": round(self.duration_s, 6),
-        }
-        return out | ({"lines": batches.lines_of(self.step)} if self.step.batch else {})  # ip -batch's
 
 
 @dataclass
@@ -76,38 +53,6 @@ class Job:
     rc: int | None = None  # once it has ended (stopped by us or by itself), before its result is recorded
     ending: threading.Lock = field(default_factory=threading.Lock)
     out_fd: int | None = None  # the file it writes through its stdin (Step.writes), opened by us
-
-
-class Journal:
-    """Every command one invocation ran, in the order they started (a background job is recorded when it
-    ends, shown where it began), and the result of each keyed step. Shared by the executors of one
-    invocation, whichever node each runs on."""
-
-    def __init__(self) -> None:
-        self.results: list[Result] = []
-        self.by_key: dict[str, Result] = {}
-        self._lock = threading.Lock()  # independent pods' reads are journalled from several threads
-        self._phase_counts: dict[str, int] = {}
-
-    def record(self, result: Result) -> None:
-        with self._lock:
-            bisect.insort_right(self.results, result, key=lambda r: r.started)
-            if result.step.key:
-                self.by_key[result.step.key] = result
-
-    def step_index(self, phase: str) -> int:
-        """The index of a step in its phase, over every executor of the invocation (the test seam's)."""
-        with self._lock:
-            n = self._phase_counts.get(phase, 0)
-            self._phase_counts[phase] = n + 1
-            return n
-
-    def keep(self, key: str, result: Result) -> None:  # one line of a batch of reads (the batch ran)
-        with self._lock:
-            self.by_key[key] = result
-
-    def as_json(self) -> list[dict]:
-        return [r.as_json() for r in self.results]
 
 
 _GONE = ("Cannot find device", "No such file or directory", "does not exist", "not found")
