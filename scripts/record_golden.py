@@ -47,6 +47,7 @@ CASES = [
     ("status-json", "status -o json"),
     ("down-json", "down {sid} -o json"),
     ("up-many-json", "up netns/{pod} netns/{pod2} -o json"),
+    ("down-many-json", "down {sids} -o json"),
     ("lab-up-json", "lab up --name {lab2} --pods 2 -o json"),
     ("lab-status-text", "lab status"),
     ("lab-down-json", "lab down --name {lab2} -o json"),
@@ -87,13 +88,18 @@ def main() -> int:
         "lab": lab_name,
         "lab2": lab2,
         "sid": "",
+        "sids": "",  # the sessions of up-many-json, one argument each
     }
     pinger = None
     try:
         for name, template in CASES:
             import shlex
 
-            args = [a.format(**values) for a in shlex.split(template)]
+            args = [
+                x
+                for a in shlex.split(template)
+                for x in (values["sids"].split() if a == "{sids}" else [a.format(**values)])
+            ]
             if wanted and name not in wanted:
                 continue
             if name.startswith("capture-iface"):  # traffic to capture
@@ -117,6 +123,8 @@ def main() -> int:
             case = json.loads(path.read_text())
             if name in ("run-by-ip-keep-json", "up-json"):
                 values["sid"] = json.loads(case["stdout"])["session"]
+            if name == "up-many-json":
+                values["sids"] = " ".join(s["session"] for s in json.loads(case["stdout"])["sessions"])
             print(f"{name}: exit {case['rc']}, {len(case['commands'])} commands, {len(case['facts'])} facts")
     finally:
         if pinger:

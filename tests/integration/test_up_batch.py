@@ -83,6 +83,8 @@ def test_each_pod_gets_its_own_session_names_and_subnet(lab4, clean):
     finally:
         down = json.loads(vethctl("down", *(s["session"] for s in sessions), "-o", "json").stdout)
     assert sorted(x["session"] for x in down["removed"]) == sorted(s["session"] for s in sessions)
+    [dels] = [c for c in down["commands"] if c.get("lines")]  # the four pairs removed by one process
+    assert dels["argv"][-3:] == ["-force", "-batch", "-"] and len(dels["lines"]) == 4
     assert now(lab4) == clean and not {s["session"] for s in sessions} & records()
 
 

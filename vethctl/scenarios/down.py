@@ -1,11 +1,12 @@
 """`vethctl down SESSION... | --all`: remove each session's pair. Idempotent: a session already gone is
 reported as such, not as an error; a link already gone counts as removed. Only a link whose tag names the
-session is ever deleted. A capture or probe the session's record names is ended first. One failure does not
-stop the others: what could not be removed is reported (exit 1) and its record kept."""
+session is ever deleted. A capture or probe the session's record names is ended first. The links of many
+sessions go in one `ip -force -batch -` per node, each line judged on its own: one failure does not stop
+the others; what could not be removed is reported (exit 1) and its record kept."""
 
 from __future__ import annotations
 
-from vethctl.errors import BadInput, CommandFailed
+from vethctl.errors import BadInput
 from vethctl.execute.executor import Executor
 from vethctl.execute.hosts.registry import Hosts
 from vethctl.execute.preflight import require_root
@@ -13,7 +14,7 @@ from vethctl.resolve.via import parse_via
 from vethctl.results import DownResult, NotRemoved, Removal
 from vethctl.state.records import check_session_id
 from vethctl.state.sessions import all_records, forget
-from vethctl.state.tagged import end_jobs, tagged, take_down
+from vethctl.state.tagged import end_jobs, tagged, take_down_all
 
 
 def down(
@@ -39,20 +40,23 @@ def down(
             | {r["session"] for r in records if r["mode"] == "up"}
         )
     by_session = {r["session"]: r for r in records}
-    removed, absent, failed, stopped = [], [], [], []
-    for session in dict.fromkeys(sessions):
-        mine = [e for e in found if e.session == session]
+    order = list(dict.fromkeys(sessions))
+    stopped = []
+    for session in order:  # its captures and probes first, before their interface goes
+        stopped += end_jobs(by_session.get(session, {"session": session}), ex.host)
+    wanted = set(order)
+    outcome = take_down_all(ex, [e for e in found if e.session in wanted], requested)
+    removed, absent, failed = [], [], []
+    for session in order:
+        mine = [e.host_if for e in found if e.session == session]
         if not mine:
             absent.append(session)
-        stopped += end_jobs(by_session.get(session, {"session": session}), ex.host)
-        links, errors = [], []
-        for entry in mine:
-            try:
-                links += take_down(ex, entry, requested)
-            except CommandFailed as exc:
-                errors.append(NotRemoved(session, (entry.host_if,), str(exc)))
+        errors = [
+            NotRemoved(session, (name,), str(outcome[name])) for name in mine if outcome[name] is not None
+        ]
+        links = tuple(name for name in mine if outcome[name] is None)
         if links:
-            removed.append(Removal(session, tuple(links)))
+            removed.append(Removal(session, links))
         failed += errors
         if not errors:
             forget(session, ex.host)

@@ -16,12 +16,13 @@ import time
 
 from vethctl.commands import ip
 from vethctl.errors import CommandFailed
-from vethctl.execute import namespaces
+from vethctl.execute import batches, namespaces
 from vethctl.execute.executor import Executor, already_gone
 from vethctl.execute.facts import lookup_json, read_json
 from vethctl.execute.hosts.base import Host
 from vethctl.model import Netns, Node, parse_tag
 from vethctl.parsers.ipjson import netns_names
+from vethctl.plan.batch import ip_batch
 from vethctl.plan.session import build_down
 from vethctl.results import Stopped, TaggedLink
 from vethctl.state.labs import all_labs
@@ -187,6 +188,30 @@ def untagged_pairs(
             ):
                 found.append((rec, node))
     return found, tagged_now
+
+
+def take_down_all(
+    ex: Executor, entries: list[TaggedLink], requested: Node
+) -> dict[str, CommandFailed | None]:
+    """Delete many tagged host ends: on each node, one `ip -force -batch -` of `link del` lines (each line
+    judged on its own; a link already gone counts as removed). {host end: None, or why it is still there}."""
+    by_node: dict[Node, list[TaggedLink]] = {}
+    for entry in entries:
+        by_node.setdefault(entry_node(entry, requested), []).append(entry)
+    out: dict[str, CommandFailed | None] = {}
+    for node, mine in by_node.items():
+        on_node = ex.on(node, session=mine[0].session if len(mine) == 1 else None)
+        for step in ip_batch(
+            build_down([e.host_if for e in mine]).steps, purpose="remove the pairs", force=True
+        ):
+            result = on_node.run(step, isolate=True, check=False)
+            lines = step.batch or (step,)
+            out |= {line.argv[-1]: None for line in lines}
+            if result.rc in step.ok_codes:
+                continue
+            for line, exc in batches.line_failures(result, on_node.argv_of, "node"):
+                out[line.argv[-1]] = None if already_gone(exc.stderr) else exc
+    return out
 
 
 def with_liveness(ex: Executor, requested: Node, explicit: bool) -> tuple[list[dict], list[TaggedLink]]:

@@ -1,6 +1,8 @@
 """Finding tagged links on a machine whose lab nodes come and go, and taking sessions down: a link already
 gone counts as removed, a capture or probe still running is ended first (recognised by pid and command line,
-its program by name or full path)."""
+its program by name or full path); many sessions at once: one `ip -force -batch -` of `link del` lines per
+node, each line judged on its own (a link already gone counts as removed; another failure is said for that
+link only)."""
 
 from __future__ import annotations
 
@@ -15,8 +17,9 @@ from vethctl.errors import CommandFailed
 from vethctl.execute.executor import Executor
 from vethctl.execute.hosts.base import Host
 from vethctl.model import Node
+from vethctl.results import TaggedLink
 from vethctl.state.labs import record_path
-from vethctl.state.tagged import alive, end_jobs, remove_links, tagged
+from vethctl.state.tagged import alive, end_jobs, remove_links, tagged, take_down_all
 
 GONE = (1, "", 'Cannot find device "vh-1"\n')
 DENIED = (2, "", "RTNETLINK answers: Operation not permitted\n")
@@ -135,3 +138,51 @@ def test_the_jobs_still_running_are_ended_and_the_others_left_alone():
     stopped = end_jobs(rec, host)
     assert [s.pid for s in stopped] == [10, 11]
     assert host.killed == [(10, signal.SIGTERM), (11, signal.SIGTERM)]
+
+
+class BatchHost(Host):
+    def __init__(self, answers: dict):
+        self.answers, self.ran = answers, []
+
+    def command(self, argv, stdin=False):
+        self.ran.append(tuple(argv))
+        rc, out, err = self.answers.get(tuple(argv), (0, "", ""))
+        return local["sh"]["-c", 'cat >/dev/null; printf %s "$1" >&2; exit "$2"', "sh", err, str(rc)]
+
+
+def entry(session: str, node_netns: str | None) -> TaggedLink:
+    return TaggedLink(
+        session=session,
+        mode="up",
+        pid=None,
+        node=f"netns {node_netns}" if node_netns else "this machine",
+        node_netns=node_netns,
+        host=None,
+        host_if=f"vh-{session}",
+        pod_netns=None,
+        has_peer=True,
+        host_addr=None,
+        pod_if=None,
+        pod_addr=None,
+        created=None,
+        target=None,
+        jobs=(),
+        recorded=True,
+    )
+
+
+def test_one_batch_per_node_and_each_link_judged_alone():
+    err = (
+        'Cannot find device "vh-0000000b"\nCommand failed -:2\n'
+        "RTNETLINK answers: Operation not permitted\nCommand failed -:3\n"
+    )
+    host = BatchHost({("ip", "-n", "lab1", "-force", "-batch", "-"): (1, "", err)})
+    entries = [entry(s, "lab1") for s in ("0000000a", "0000000b", "0000000c")] + [entry("0000000d", "lab2")]
+    out = take_down_all(Executor(host, Node()), entries, Node())
+    assert host.ran == [
+        ("ip", "-n", "lab1", "-force", "-batch", "-"),
+        ("ip", "-n", "lab2", "link", "del", "dev", "vh-0000000d"),
+    ]
+    assert out["vh-0000000a"] is None and out["vh-0000000b"] is None and out["vh-0000000d"] is None
+    assert "Operation not permitted" in str(out["vh-0000000c"])
+    assert out["vh-0000000c"].argv == ("ip", "-n", "lab1", "link", "del", "dev", "vh-0000000c")
