@@ -10,7 +10,6 @@ import json
 import os
 import sys
 from datetime import UTC
-from pathlib import Path
 
 # Not loguru's default stderr handler: setup() adds the only one. (Each handler costs a few ms at start-up,
 # and a CLI that starts once per command pays it every time.)
@@ -29,20 +28,20 @@ else:
 _configured: dict[str, object] = {}
 
 
-def default_audit_path() -> Path:
+def default_audit_path() -> str:  # os.path, not pathlib: one module fewer at every start-up
     if env := os.environ.get("VETHCTL_AUDIT_LOG"):
-        return Path(env)
+        return env
     if os.geteuid() == 0:
-        return Path("/var/log/vethctl/audit.jsonl")
+        return "/var/log/vethctl/audit.jsonl"
     state = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
-    return Path(state) / "vethctl" / "audit.jsonl"
+    return os.path.join(state, "vethctl", "audit.jsonl")
 
 
 class _Sink:
     """One loguru handler for both outputs: the audit file (records that carry an `audit` entry, always)
     and stderr (by verbosity, `HH:MM:SS.mmm message`, the time dimmed on a terminal)."""
 
-    def __init__(self, path: Path, stderr_level: int):
+    def __init__(self, path: str, stderr_level: int):
         self.path = path
         self.stderr_level = stderr_level
         self.fd: int | None = None
@@ -71,9 +70,9 @@ class _Sink:
         )
         try:
             if self.fd is None:
-                self.path.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+                os.makedirs(os.path.dirname(self.path) or ".", mode=0o755, exist_ok=True)
                 # appended to, never through a link, never someone else's file (secure.create_file)
-                self.fd = create_file("--audit-log", str(self.path), 0o640, append=True)
+                self.fd = create_file("--audit-log", self.path, 0o640, append=True)
             os.write(self.fd, (line + "\n").encode())
         except (OSError, VethctlError) as exc:
             self.failed = True
@@ -85,9 +84,9 @@ class _Sink:
             )
 
 
-def setup(verbosity: int = 0, audit_log: str | None = None, quiet: bool = False) -> Path:
+def setup(verbosity: int = 0, audit_log: str | None = None, quiet: bool = False) -> str:
     """verbosity 0: warnings; 1 (-v): every command before and after; 2 (-vv): and what resolution did."""
-    path = Path(audit_log) if audit_log else default_audit_path()
+    path = audit_log if audit_log else default_audit_path()
     logger.remove()
     level = "WARNING" if verbosity <= 0 else ("DEBUG" if verbosity == 1 else "TRACE")
     if quiet:
@@ -103,7 +102,7 @@ def setup(verbosity: int = 0, audit_log: str | None = None, quiet: bool = False)
     return path
 
 
-def audit_path() -> Path | None:
+def audit_path() -> str | None:
     return _configured.get("path")  # type: ignore[return-value]
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -101,6 +100,8 @@ def parse_tag(alias: str | None) -> dict | None:
 
 
 def new_session_id() -> str:
+    import secrets  # commands that attach nothing do not import it (random, hashlib, hmac)
+
     return secrets.token_hex(4)
 
 

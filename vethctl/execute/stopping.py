@@ -12,8 +12,6 @@ import signal
 import subprocess
 from collections.abc import Callable
 
-from vethctl.parsers.tcpdump_stats import last_stats
-
 MAX_ASKS = 50
 
 
@@ -22,6 +20,8 @@ def drain(
 ) -> None:
     """Ask tcpdump for its counters until every packet its filter received has been printed (or it stops
     answering). `lines` is its stderr as it grows; `wait_for(predicate, timeout)` waits on it."""
+    from vethctl.parsers import tcpdump_stats  # commands that capture nothing do not compile its patterns
+
     for _ in range(MAX_ASKS):
         seen = len(lines)
         try:
@@ -31,7 +31,7 @@ def drain(
         answer: list[tuple[int, int, int]] = []
 
         def answered(seen=seen, answer=answer) -> bool:
-            stats = last_stats(lines[seen:])
+            stats = tcpdump_stats.last_stats(lines[seen:])
             if stats is not None:
                 answer.append(stats)
             return stats is not None

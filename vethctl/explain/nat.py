@@ -10,7 +10,7 @@ Pure: hops, readings of the rules before and after, conntrack entries and kernel
 from __future__ import annotations
 
 from vethctl.parsers.netfilter import KERNEL_DROPS, is_drop, kube_service, nat_of
-from vethctl.results import TraceHop
+from vethctl.results.trace import TraceHop
 
 
 def rules_matched(moved_by_where: dict[str, list[dict]]) -> list[dict]:

@@ -12,7 +12,7 @@ import re
 import jc
 
 from vethctl.parsers import tcpdump as tcpdump_parser
-from vethctl.results import TraceHop
+from vethctl.results.trace import TraceHop
 
 _VNI = re.compile(r"VXLAN, flags \[[^\]]*\] \(0x[0-9a-f]+\), vni (\d+)")
 FRAG_NEEDED = ("fragmentation needed", "need to frag", "packet too big")

@@ -17,7 +17,7 @@ from collections import defaultdict
 
 from vethctl.explain.run import nd_target, solicited_node
 from vethctl.probespec import ProbeSpec
-from vethctl.results import ProbeOutcome
+from vethctl.results.probe import ProbeOutcome
 
 UNREACHABLE = "destination unreachable"
 RCODES = {"nxdomain": "nxdomain", "servfail": "servfail", "refused": "refused"}

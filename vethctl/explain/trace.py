@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from vethctl.explain.run import NA, NS, nd_target
 from vethctl.model import IPAddress, Netns
-from vethctl.results import TraceHop
+from vethctl.results.trace import TraceHop
 
 
 @dataclass

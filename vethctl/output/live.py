@@ -9,11 +9,8 @@ import queue
 import threading
 from collections.abc import Callable
 
-import jc
-
 from vethctl.output.json import record_line
 from vethctl.output.text import format_packet
-from vethctl.parsers import tcpdump_s
 from vethctl.secure import escape
 
 
@@ -29,6 +26,8 @@ class _Stream:
         self.thread.start()
 
     def _read(self, parser) -> None:
+        import jc  # here, in the stream's thread: a command pays for the parsers once lines come
+
         for rec in jc.parse(parser, iter(self.lines.get, None), quiet=True, ignore_exceptions=True):
             meta = rec.pop("_jc_meta", None)
             if meta is not None and not meta.get("success", True):
@@ -38,6 +37,14 @@ class _Stream:
     def close(self) -> None:
         self.lines.put(None)
         self.thread.join(5)
+
+
+def _tcpdump_s():
+    """The streaming tcpdump parser, imported when a capture's first line arrives (its patterns take a few
+    milliseconds to compile: not paid before the first command)."""
+    from vethctl.parsers import tcpdump_s
+
+    return tcpdump_s
 
 
 class _Live:
@@ -80,7 +87,7 @@ class RunView(_Live):
     def _make(self, key: str) -> _Stream:
         if key == "ping" or key.startswith("probe"):  # ping's own lines (a probe that streams is a ping)
             return _Stream("ping_s", self._ping_record)
-        return _Stream(tcpdump_s, self._packet)
+        return _Stream(_tcpdump_s(), self._packet)
 
     def _packet(self, rec: dict) -> None:
         with self.lock:
@@ -113,7 +120,7 @@ class CaptureView(_Live):
         self.count = 0
 
     def _make(self, key: str) -> _Stream:
-        return _Stream(tcpdump_s, lambda rec, key=key: self._packet(key, rec))
+        return _Stream(_tcpdump_s(), lambda rec, key=key: self._packet(key, rec))
 
     def _packet(self, key: str, rec: dict) -> None:
         with self.lock:

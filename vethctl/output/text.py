@@ -9,28 +9,21 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from vethctl.render import command_text, comment, here_document
-from vethctl.results import (
-    CaptureResult,
-    DownResult,
-    FindResult,
-    GcResult,
-    LabDownResult,
-    LabStatusResult,
-    LabUpResult,
-    ManyRunResult,
-    ManyUpResult,
-    PingResult,
-    ProbeResult,
-    RoutesResult,
-    RunReport,
-    StatusResult,
-    TraceResult,
-    UpResult,
-    Veth,
-)
 from vethctl.secure import escape, escape_lines
+
+if TYPE_CHECKING:  # annotations only: a command imports its own results' module, not every one
+    from vethctl.results.capture import CaptureResult
+    from vethctl.results.lab import LabDownResult, LabStatusResult, LabUpResult
+    from vethctl.results.look import PingResult, RoutesResult
+    from vethctl.results.probe import ProbeResult
+    from vethctl.results.run import ManyRunResult, RunReport, Veth
+    from vethctl.results.sessions import DownResult, GcResult, StatusResult
+    from vethctl.results.target import FindResult
+    from vethctl.results.trace import TraceResult
+    from vethctl.results.up import ManyUpResult, UpResult
 
 
 def shown(render: Callable[..., str]) -> Callable[..., str]:

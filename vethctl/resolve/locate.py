@@ -9,6 +9,7 @@ container/            crictl inspect -> the netns path or the pid
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from loguru import logger
 
@@ -21,17 +22,16 @@ from vethctl.execute.hosts.registry import Hosts
 from vethctl.execute.preflight import require_root, require_tools
 from vethctl.model import KubectlDebug, Netns, Node, parse_address
 from vethctl.parsers.ipjson import PodView, peer_of
-from vethctl.parsers.kube import note
-from vethctl.resolve import crictl
-from vethctl.resolve import kube as k8s
 from vethctl.resolve.byip import Found, HeldTwice, find_by_ip
 from vethctl.resolve.files import resolve_netns
 from vethctl.resolve.kube import KubeScope
 from vethctl.resolve.placement import Placer
 from vethctl.resolve.target import TargetSpec, parse_target
 from vethctl.resolve.via import parse_via
-from vethctl.results import Target
 from vethctl.state import labs
+
+if TYPE_CHECKING:
+    from vethctl.results.target import Target
 
 
 @dataclass
@@ -45,6 +45,8 @@ class Located:
     notes: list[str] = field(default_factory=list)  # for the report: a pod targeted although not Running
 
     def target(self) -> Target:
+        from vethctl.results.target import Target  # the report's: not paid before the first command
+
         primary = self.pod.primary or {}
         return Target(
             text=str(self.spec),
@@ -102,6 +104,8 @@ def locate(
     elif spec.kind == "container":
         ex = Executor(hosts.get(requested), requested, journal=journal)
         # crictl talks to the runtime of the node's machine, from its own namespace
+        from vethctl.resolve import crictl  # container/ targets only, like pod/'s kubectl below
+
         info = crictl.get_container(spec.value, ex.on(Node(machine=requested.machine)))
         if info.netns_path:
             netns = resolve_netns(TargetSpec("nspath", info.netns_path), ex.host)
@@ -157,6 +161,9 @@ def _pod(
 ):
     """pod/NAME: kubectl says its IP and node; refused when it cannot be reached from here. Its address, the
     node to look on and an executor there."""
+    from vethctl.parsers.kube import note
+    from vethctl.resolve import kube as k8s
+
     debug_node = isinstance(requested.machine, KubectlDebug)
     # kubectl runs in this machine's own namespace, whatever the node is
     kube_pod = k8s.get_pod(
@@ -201,6 +208,8 @@ def _sandbox_of(held: HeldTwice, kube_pod, ex: Executor, requested: Node) -> Fou
     runtime says (crictl inspect of one of its containers), when crictl is on the node; else None."""
     if not kube_pod.container_ids or not ex.host.which("crictl"):
         return None
+    from vethctl.resolve import crictl
+
     info = crictl.get_container(kube_pod.container_ids[0], ex.on(Node(machine=requested.machine)))
     return sandbox_holder(held, info, ex.host.netns_inodes())
 

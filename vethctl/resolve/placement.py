@@ -14,15 +14,18 @@ A pod's node is reachable when it is
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from vethctl.commands import ip
 from vethctl.execute import namespaces
 from vethctl.execute.executor import Executor
 from vethctl.execute.facts import read_json
 from vethctl.model import KubectlDebug, Node, Ssh
-from vethctl.parsers.kube import PodInfo, refusal
 from vethctl.resolve import kube as k8s
 from vethctl.state import labs
+
+if TYPE_CHECKING:  # kubectl's parsers: imported once a pod is placed (pod/ and -l only)
+    from vethctl.parsers.kube import PodInfo
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,8 @@ class Placer:
     def place(self, pod: PodInfo) -> Place:
         reached = self._reach(pod)
         this = pod.node_name if reached else (self.here()[0] if self.here() else "")
+        from vethctl.parsers.kube import refusal
+
         if why := refusal(pod, this or ""):
             # another node: not found here (exit 3); hostNetwork or no IP yet: cannot be done (exit 2)
             other = bool(pod.node_name) and pod.node_name != this and not pod.host_network

@@ -13,7 +13,7 @@ from vethctl.resolve import kube as k8s
 from vethctl.resolve.kube import KubeScope
 from vethctl.resolve.placement import Place, Placer
 from vethctl.resolve.via import parse_via
-from vethctl.results import Skipped
+from vethctl.results.target import Skipped
 
 
 def select(

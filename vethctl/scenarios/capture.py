@@ -32,7 +32,7 @@ from vethctl.resolve.locate import locate
 from vethctl.resolve.select import select
 from vethctl.resolve.target import TargetSpec
 from vethctl.resolve.via import parse_via
-from vethctl.results import CaptureResult, CaptureSummary, ManyCaptureSummary, PodCapture
+from vethctl.results.capture import CaptureResult, CaptureSummary, ManyCaptureSummary, PodCapture
 from vethctl.secure import create_file
 from vethctl.state.records import check_session_id
 from vethctl.state.sessions import all_records

@@ -11,7 +11,7 @@ from vethctl.execute.executor import Executor
 from vethctl.execute.hosts.registry import Hosts
 from vethctl.execute.preflight import require_root
 from vethctl.resolve.via import parse_via
-from vethctl.results import DownResult, NotRemoved, Removal
+from vethctl.results.sessions import DownResult, NotRemoved, Removal
 from vethctl.state.records import check_session_id
 from vethctl.state.sessions import all_records, forget
 from vethctl.state.tagged import end_jobs, tagged, take_down_all

@@ -12,7 +12,7 @@ from vethctl.execute.executor import Executor
 from vethctl.execute.hosts.registry import Hosts
 from vethctl.execute.preflight import require_root
 from vethctl.resolve.via import parse_via
-from vethctl.results import Collected, GcResult, NotRemoved
+from vethctl.results.sessions import Collected, GcResult, NotRemoved
 from vethctl.state.lock import AllocationLock
 from vethctl.state.sessions import all_records, forget, vethctl_alive
 from vethctl.state.tagged import (

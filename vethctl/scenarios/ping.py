@@ -11,7 +11,7 @@ from vethctl.parsers.ping import parse_ping
 from vethctl.plan.probe import ping_step
 from vethctl.resolve.kube import KubeScope
 from vethctl.resolve.locate import locate
-from vethctl.results import PingResult
+from vethctl.results.look import PingResult
 
 
 def ping(

@@ -29,7 +29,7 @@ from vethctl.probespec import check_probe_options, parse_probe
 from vethctl.resolve.kube import KubeScope
 from vethctl.resolve.locate import locate
 from vethctl.resolve.via import parse_via
-from vethctl.results import ProbeCapture, ProbeOutcome, ProbeResult
+from vethctl.results.probe import ProbeCapture, ProbeOutcome, ProbeResult
 
 
 def probe(

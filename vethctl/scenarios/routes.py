@@ -10,7 +10,7 @@ from vethctl.model import parse_address
 from vethctl.parsers.ipjson import decode
 from vethctl.resolve.kube import KubeScope
 from vethctl.resolve.locate import locate
-from vethctl.results import RoutesResult, RouteTo
+from vethctl.results.look import RoutesResult, RouteTo
 
 
 def routes(

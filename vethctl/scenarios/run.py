@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-
-import jc
+from typing import TYPE_CHECKING
 
 from vethctl import audit, render
 from vethctl.allocate import (
@@ -29,24 +28,38 @@ from vethctl.execute.executor import Executor
 from vethctl.execute.facts import look, lookup_json
 from vethctl.execute.hosts.registry import Hosts
 from vethctl.execute.preflight import check_filter, check_writable, default_filter, require_tools
-from vethctl.explain.probe import explain as explain_probe
-from vethctl.explain.run import explain_run, route_sentence
 from vethctl.model import Attachment, Node, check_filter_text, check_pings, parse_address
-from vethctl.parsers import tcpdump as tcpdump_parser
 from vethctl.parsers.ipjson import decode
-from vethctl.parsers.ping import parse_ping
-from vethctl.parsers.tcpdump_stats import counters as tcpdump_counters
 from vethctl.plan.probe import probe_filter
 from vethctl.plan.run import build_run, run_filter
 from vethctl.probespec import ProbeSpec, check_probe_options, decode_for, parse_probe
 from vethctl.resolve.kube import KubeScope
 from vethctl.resolve.locate import Located, host_veth_of, locate
-from vethctl.resolve.select import select
 from vethctl.resolve.via import parse_node_map, parse_via
-from vethctl.results import End, ManyRunResult, PodRun, ProbeCapture, RunCapture, RunReport, Teardown, Veth
 from vethctl.secure import write_file
 from vethctl.state.lock import AllocationLock
 from vethctl.state.sessions import forget, job_entry, session_record, write_record
+
+if TYPE_CHECKING:
+    from vethctl.results.run import ManyRunResult, RunReport
+
+
+def _import_for_the_report() -> None:
+    """What only the report needs (the parsers, the explanations, the result types): imported by a thread of
+    its own once the pair is attached, while the capture starts and the probes go, instead of before the
+    first command (start-up) or after the last (the report)."""
+    import jc  # noqa: F401
+
+    from vethctl.explain import probe, run  # noqa: F401
+    from vethctl.parsers import ping, tcpdump, tcpdump_stats  # noqa: F401
+    from vethctl.results import run as run_results  # noqa: F401
+
+
+def _preload() -> threading.Thread:
+    thread = threading.Thread(target=_import_for_the_report, daemon=True, name="vethctl-report-imports")
+    thread.start()
+    return thread
+
 
 MAX_PARALLEL = 8
 
@@ -162,10 +175,12 @@ def run(opts: RunOptions, hosts: Hosts, *, on_line=None) -> RunOutcome:
         last_attach = [s for s in plan.steps if s.phase == "attach"][-1]
         record = session_record(att, located.spec, node)
         write_record(record, ex.host)
+        preload: list[threading.Thread] = []
 
         def after_step(step):
             if step is last_attach:
                 lock.release()
+                preload.append(_preload())
 
         def spawned(argv, tool_argv, pid):  # gc can end the capture and the probes of a run that was killed
             record["jobs"].append(job_entry(pid, argv, tool_argv, ex.host))
@@ -177,12 +192,18 @@ def run(opts: RunOptions, hosts: Hosts, *, on_line=None) -> RunOutcome:
         finally:
             if not opts.keep and ex.torn_down:
                 forget(att.session, ex.host)
+            for thread in preload:  # its imports are done before anything else imports (or exits)
+                thread.join()
 
     outcome.report = _report(opts, located, att, ping_addr, ex, pod_side, capture_filter)
     return outcome
 
 
 def _packets(text: str, dns_elsewhere: bool) -> list[dict]:
+    import jc
+
+    from vethctl.parsers import tcpdump as tcpdump_parser
+
     packets = jc.parse(tcpdump_parser, text, quiet=True)
     return [tcpdump_parser.as_dns(p) for p in packets] if dns_elsewhere else packets
 
@@ -220,6 +241,13 @@ def _report(
     pod_side: dict[str, list[ProbeSpec]],
     capture_filter: str,
 ) -> RunReport:
+    from vethctl.explain.probe import explain as explain_probe
+    from vethctl.explain.run import explain_run, route_sentence
+    from vethctl.parsers.ping import parse_ping
+    from vethctl.parsers.tcpdump_stats import counters as tcpdump_counters
+    from vethctl.results.probe import ProbeCapture
+    from vethctl.results.run import End, RunCapture, RunReport, Teardown, Veth
+
     routes = decode(ex.by_key["pod_routes"].stdout)
     route_get = decode(ex.by_key[f"route_get:{ping_addr}"].stdout) if ping_addr is not None else []
     route = route_get[0] if route_get else None
@@ -312,6 +340,11 @@ def run_many(selector: str, opts: RunOptions, hosts: Hosts) -> ManyRunResult:
         raise BadInput(
             "--host-if/--pod-if/--host-addr/--pod-addr name one pair", hint="let -l choose them per pod"
         )
+    from concurrent.futures import ThreadPoolExecutor
+
+    from vethctl.resolve.select import select
+    from vethctl.results.run import ManyRunResult, PodRun
+
     placed, skipped = select(
         selector, opts.kube, opts.via, hosts, Executor(hosts.local, Node()), nodes=parse_node_map(opts.nodes)
     )

@@ -6,7 +6,7 @@ from vethctl.execute.executor import Executor
 from vethctl.execute.hosts.registry import Hosts
 from vethctl.execute.preflight import require_root
 from vethctl.resolve.via import parse_via
-from vethctl.results import StatusResult
+from vethctl.results.sessions import StatusResult
 from vethctl.state.tagged import with_liveness
 
 

@@ -51,7 +51,7 @@ from vethctl.resolve.locate import locate
 from vethctl.resolve.nextnode import egress_encap, find_node, hops_on, mtu_facts, underlay_of
 from vethctl.resolve.path import derive_path
 from vethctl.resolve.via import parse_node_map, parse_via
-from vethctl.results import TraceResult
+from vethctl.results.trace import TraceResult
 from vethctl.state.labs import all_clusters
 
 

@@ -10,6 +10,7 @@ every pair of the invocation.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from vethctl.allocate import EndsRequest, allocate, validate_request
 from vethctl.errors import BadInput, CommandFailed, VethctlError
@@ -24,11 +25,12 @@ from vethctl.plan.attach import node_side, pod_side
 from vethctl.plan.session import build_up, create_pairs, host_ends, pod_end
 from vethctl.resolve.kube import KubeScope
 from vethctl.resolve.locate import Located, locate
-from vethctl.resolve.select import select
 from vethctl.resolve.via import parse_via
-from vethctl.results import ManyUpResult, UpFailure, UpResult
 from vethctl.state.lock import AllocationLock
 from vethctl.state.sessions import forget, session_record, write_record
+
+if TYPE_CHECKING:  # the results are imported once there is one; -l's kubectl only with -l
+    from vethctl.results.up import ManyUpResult, UpFailure, UpResult
 
 
 def up(
@@ -55,6 +57,8 @@ def up(
         except BaseException:
             forget(att.session, ex.host)
             raise
+    from vethctl.results.up import UpResult
+
     return UpResult(rec, tuple(ex.journal.as_json()))
 
 
@@ -93,6 +97,8 @@ def up_many(
     skipped: tuple = ()
     scope = kube or KubeScope()
     if selector:
+        from vethctl.resolve.select import select
+
         found, skipped_pods = select(
             selector, scope, via, hosts, Executor(hosts.local, Node(), journal=journal)
         )
@@ -133,6 +139,8 @@ def up_many(
                 if pod.record is not None:
                     forget(pod.record["session"], pod.ex.host)
             raise
+    from vethctl.results.up import ManyUpResult
+
     return ManyUpResult(
         sessions=tuple(p.record for p in pods if p.error is None and p.record is not None),
         failed=tuple(_failure(p) for p in pods if p.error is not None),
@@ -222,6 +230,8 @@ def _by_executor(entries) -> list[tuple[Executor, list[Step]]]:
 
 
 def _failure(pod: _Pod) -> UpFailure:
+    from vethctl.results.up import UpFailure
+
     return UpFailure(
         target=pod.label,
         node=pod.located.node.label if pod.located else None,

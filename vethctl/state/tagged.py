@@ -24,7 +24,7 @@ from vethctl.model import Netns, Node, parse_tag
 from vethctl.parsers.ipjson import netns_names
 from vethctl.plan.batch import ip_batch
 from vethctl.plan.session import build_down
-from vethctl.results import Stopped, TaggedLink
+from vethctl.results.sessions import Stopped, TaggedLink
 from vethctl.state.labs import all_labs
 from vethctl.state.sessions import all_records, job_alive, vethctl_alive
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from vethctl.explain.nat import drops, nat_entries, rules_matched, sentences
-from vethctl.results import TraceHop
+from vethctl.results.trace import TraceHop
 
 RULE_DNAT = {
     "backend": "iptables-nft",

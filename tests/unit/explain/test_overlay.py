@@ -12,7 +12,7 @@ from vethctl.explain.overlay import decapsulate, encapsulations, overlay_sentenc
 from vethctl.model import Netns, Node
 from vethctl.parsers import tcpdump as tcpdump_parser
 from vethctl.resolve.nextnode import find_node
-from vethctl.results import TraceHop
+from vethctl.results.trace import TraceHop
 
 # tcpdump -nn -tt -e -T vxlan on a flannel underlay (8472): the outer record, the inner frame on the next line
 VXLAN = (

@@ -221,7 +221,7 @@ def test_a_non_printable_argument_is_ansi_c_quoted_and_reads_back(tmp_path):
 
 def test_pod_names_from_the_cluster_are_comment_text_in_a_many_dry_run():
     from vethctl.output.text import many_dry_run
-    from vethctl.results import ManyRunResult, PodRun
+    from vethctl.results.run import ManyRunResult, PodRun
 
     result = ManyRunResult(
         "app=web",

@@ -17,7 +17,7 @@ from vethctl.errors import CommandFailed
 from vethctl.execute.executor import Executor
 from vethctl.execute.hosts.base import Host
 from vethctl.model import Node
-from vethctl.results import TaggedLink
+from vethctl.results.sessions import TaggedLink
 from vethctl.state.labs import record_path
 from vethctl.state.tagged import alive, end_jobs, remove_links, tagged, take_down_all
 

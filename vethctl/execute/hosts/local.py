@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
 import fcntl
 import os
@@ -96,6 +95,8 @@ class LocalHost(Host):
         thereby cleared). A yes is a maybe: a namespace with no local table at all (lo never up) binds
         anything, so the caller asks those with `ip`. Hundreds of namespaces take milliseconds, where
         `ip -all netns exec` forks and mounts for each."""
+        import ctypes  # only to enter a namespace from a thread (setns): most commands never do
+
         libc = ctypes.CDLL(None, use_errno=True)
         family = socket.AF_INET6 if ":" in address else socket.AF_INET
         answers: list[bool | None] = []

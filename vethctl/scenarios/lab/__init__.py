@@ -8,7 +8,7 @@ from vethctl.execute.executor import Executor
 from vethctl.execute.hosts.registry import Hosts
 from vethctl.execute.preflight import require_root
 from vethctl.model import Node
-from vethctl.results import LabDownResult, LabStatusResult, LabUpResult
+from vethctl.results.lab import LabDownResult, LabStatusResult, LabUpResult
 from vethctl.scenarios.lab import cluster
 from vethctl.scenarios.lab.node import DEFAULT_LAB, down_node, up_node, validate_name
 from vethctl.state import labs

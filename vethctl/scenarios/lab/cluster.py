@@ -24,7 +24,7 @@ from vethctl.plan.cluster import (
     vxlan_steps,
 )
 from vethctl.plan.lab import remove_steps
-from vethctl.results import LabDownResult, LabUpResult
+from vethctl.results.lab import LabDownResult, LabUpResult
 from vethctl.scenarios.lab.node import down_node, make_node
 from vethctl.state import labs, records
 from vethctl.state.labs import cluster_path, read_cluster

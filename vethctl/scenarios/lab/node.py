@@ -45,7 +45,7 @@ from vethctl.plan.lab import (
     uplink_steps,
 )
 from vethctl.plan.services import PROXY_MODES, assign, parse_service, service_cidr, service_steps
-from vethctl.results import LabDownResult, LabUpResult
+from vethctl.results.lab import LabDownResult, LabUpResult
 from vethctl.state import labs
 from vethctl.state.lock import AllocationLock
 from vethctl.state.sessions import job_alive, job_entry
