@@ -8,9 +8,13 @@ Only namespaces this script creates are used (a lab node `vb-<hex>`), and they a
   attach       `vethctl up` + `vethctl down` vs the raw `ip` commands (interpreter included)
   parse        the streaming tcpdump parser over a 200,000-line ping flood between two lab pods, against
                `tcpdump -r` printing the same pcap: lines per second of each
-  find         `vethctl find ip/ADDR` at 250 pods vs the scan it replaces (`ip netns exec NS ip a` in each
+  find         `vethctl find ip/ADDR` at 10, 250 and 1000 pods vs the scan it replaces (`ip netns exec NS ip a` in each
                namespace until the address shows up), for the pod the scan reaches last
   find6        the same by IPv6 address, on a lab of IPv6-only pods (Neighbor Discovery instead of ARP)
+  up50         50 pods attached and detached in one invocation each (`vethctl up POD...` + `vethctl down
+               SESSION...`) vs the hand loop of the 7 raw `ip` commands per pod
+  startup      what vethctl's own start-up adds to the interpreter's import of plumbum and loguru, for
+               find, up and run (each stopped by its preflight just before its first command)
 """
 
 from __future__ import annotations
@@ -360,18 +364,19 @@ def run_counted(cmd: list[str], env=None) -> tuple[str, int]:
     return proc.stdout, last - 1  # pid 1 is the bash that counts
 
 
+LAB_NODE_PODS = 250  # the most pods a lab node holds: more make a lab cluster of several such nodes
+
+
 def bench_find(pods: int, rounds: int, env) -> list[dict]:
     name = f"vb-{secrets.token_hex(3)}"
-    print(f"find: building a lab node with {pods} pods ...", flush=True)
-    lab = json.loads(
-        subprocess.run(
-            [VETHCTL, "lab", "up", "--name", name, "--pods", str(pods), "-o", "json"],
-            check=True,
-            capture_output=True,
-            text=True,
-            env=env,
-        ).stdout
-    )
+    nodes = -(-pods // LAB_NODE_PODS)
+    up = [VETHCTL, "lab", "up", "--name", name, "--pods", str(pods // nodes), "-o", "json"]
+    if nodes > 1:
+        up[-2:-2] = ["--nodes", str(nodes)]
+    print(f"find: building a lab of {nodes} node(s) with {pods} pods ...", flush=True)
+    lab = json.loads(subprocess.run(up, check=True, capture_output=True, text=True, env=env).stdout)
+    if nodes > 1:
+        lab["pods"] = [p for node in lab["node_records"] for p in node["pods"]]
     scan_script = None
     try:
         order = [
@@ -404,15 +409,134 @@ def bench_find(pods: int, rounds: int, env) -> list[dict]:
             rounds,
         )
         print(
-            f"  processes spawned: vethctl find {procs['vethctl find']} (itself + {len(mine['commands'])} commands),"
-            f" the scan {procs['scan']}"
+            f"  pids allocated (processes and threads): vethctl find {procs['vethctl find']} (itself, its threads"
+            f" and {len(mine['commands'])} commands), the scan {procs['scan']}"
         )
         result["processes"] = procs
+        result["commands"] = len(mine["commands"])
         return [result]
     finally:
         if scan_script:
             os.unlink(scan_script)
         subprocess.run([VETHCTL, "lab", "down", "--name", name], capture_output=True, env=env)
+
+
+# The hand loop `vethctl up POD...` + `vethctl down SESSION...` replaces: the walkthrough's 7 ip commands for
+# each pod, a /24 of 198.19.0.0/16 (the benchmark range) and links named vbh-N/vbp-N of its own per pod.
+HAND_LOOP = r"""
+set -euo pipefail
+node=$1; shift
+i=0
+for pod in "$@"; do
+  i=$((i + 1))
+  ip -n "$node" link add "vbh-$i" type veth peer name "vbp-$i"
+  ip -n "$node" link set "vbp-$i" netns "$pod"
+  ip -n "$pod" addr add "198.19.$i.100/24" dev "vbp-$i"
+  ip -n "$node" addr add "198.19.$i.200/24" dev "vbh-$i"
+  ip -n "$pod" link set dev "vbp-$i" up
+  ip -n "$node" link set dev "vbh-$i" up
+done
+i=0
+for pod in "$@"; do
+  i=$((i + 1))
+  ip -n "$node" link del "vbh-$i"
+done
+"""
+
+
+def bench_up_many(pods: int, rounds: int, env) -> list[dict]:
+    """`vethctl up` of `pods` pods in one invocation and `vethctl down` of their sessions in another, against
+    the hand loop of 7 `ip` commands per pod, on a lab node of its own."""
+    name = f"vb-{secrets.token_hex(3)}"
+    print(f"up{pods}: building a lab node with {pods} pods ...", flush=True)
+    up = [VETHCTL, "lab", "up", "--name", name, "--pods", str(pods), "-o", "json"]
+    lab = json.loads(subprocess.run(up, check=True, capture_output=True, text=True, env=env).stdout)
+    script = None
+    try:
+        netns = [p["netns"] for p in lab["pods"]]
+        with tempfile.NamedTemporaryFile("w", suffix=".sh", delete=False) as fh:
+            fh.write(HAND_LOOP)
+        script = fh.name
+
+        def ours() -> float:
+            t0 = time.perf_counter()
+            out = subprocess.run(
+                [VETHCTL, "up", *(f"netns/{n}" for n in netns), "-o", "json"],
+                capture_output=True,
+                text=True,
+                env=env,
+            )
+            if out.returncode:
+                raise SystemExit(f"bench: vethctl up failed ({out.returncode}):\n{out.stderr}")
+            sessions = [s["session"] for s in json.loads(out.stdout)["sessions"]]
+            assert len(sessions) == pods, out.stdout
+            down = subprocess.run([VETHCTL, "down", *sessions], capture_output=True, text=True, env=env)
+            if down.returncode:
+                raise SystemExit(f"bench: vethctl down failed ({down.returncode}):\n{down.stderr}")
+            return time.perf_counter() - t0
+
+        return [
+            alternate(
+                f"{pods} pods attached and detached (vethctl up POD... + down SESSION...)",
+                f"the hand loop of 7 ip commands per pod ({7 * pods})",
+                ours,
+                lambda: timed(["bash", script, lab["node_netns"], *netns]),
+                rounds,
+            )
+        ]
+    finally:
+        if script:
+            os.unlink(script)
+        subprocess.run([VETHCTL, "lab", "down", "--name", name], capture_output=True, env=env)
+
+
+# Each command with no `ip` on its PATH: it starts, parses its arguments, sets up the audit log, imports its
+# scenario and stops where its first command would run (up and run at their preflight, find at the spawn of
+# its first `ip`): exit 4, "ip is not installed", nothing run.
+STARTUP = {
+    "find": ["find", "ip/192.0.2.1"],
+    "up": ["up", "netns/vb-startup"],
+    "run": ["run", "netns/vb-startup"],
+}
+
+
+def bench_startup(rounds: int, env) -> list[dict]:
+    """vethctl's start-up above its libraries' floor (`python -c 'import plumbum, loguru'`, same interpreter):
+    medians of alternating runs of the floor and each command."""
+    py = str(ROOT / ".venv" / "bin" / "python")
+    bare = {**env, "PATH": "/nonexistent"}
+    cmds = {"floor": [py, "-c", "import plumbum, loguru"]}
+    cmds |= {k: [VETHCTL, *argv] for k, argv in STARTUP.items()}
+    for key, cmd in cmds.items():
+        if key != "floor":  # each stops where it should, before any command
+            proc = subprocess.run(cmd, capture_output=True, text=True, env=bare)
+            assert proc.returncode == 4 and "ip is not installed" in proc.stderr, (key, proc.stderr)
+    times: dict[str, list[float]] = {k: [] for k in cmds}
+    for i in range(rounds):
+        for key in list(cmds) if i % 2 == 0 else list(reversed(cmds)):
+            t0 = time.perf_counter()
+            subprocess.run(cmds[key], capture_output=True, env=bare)
+            times[key].append(time.perf_counter() - t0)
+    floor = statistics.median(times["floor"])
+    out = []
+    for key in STARTUP:
+        mine = statistics.median(times[key])
+        print(
+            f"start-up of {key} until its first command: {mine * 1000:.1f} ms, the floor"
+            f" (python -c 'import plumbum, loguru') {floor * 1000:.1f} ms -> {(mine - floor) * 1000:+.1f} ms"
+            f" above it (goal <= ~10 ms; medians of {rounds}, load {os.getloadavg()[0]:.1f})"
+        )
+        out.append(
+            {
+                "name": f"start-up {key}",
+                "baseline": "python -c 'import plumbum, loguru'",
+                "ours_ms": mine * 1000,
+                "baseline_ms": floor * 1000,
+                "above_ms": (mine - floor) * 1000,
+                "rounds": rounds,
+            }
+        )
+    return out
 
 
 # The scan for an IPv6 address: the same loop, matching the `inet6` line.
@@ -464,10 +588,11 @@ def bench_find6(pods: int, rounds: int, env) -> list[dict]:
             rounds,
         )
         print(
-            f"  processes spawned: vethctl find {procs['vethctl find']} (itself + {len(mine['commands'])} commands),"
-            f" the scan {procs['scan']}"
+            f"  pids allocated (processes and threads): vethctl find {procs['vethctl find']} (itself, its threads"
+            f" and {len(mine['commands'])} commands), the scan {procs['scan']}"
         )
         result["processes"] = procs
+        result["commands"] = len(mine["commands"])
         return [result]
     finally:
         if scan_script:
@@ -600,9 +725,15 @@ def bench_nodes(rounds: int, env) -> list[dict]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument(
-        "which", nargs="*", default=["run", "attach", "parse", "find", "find6", "probe", "counters", "nodes"]
+        "which",
+        nargs="*",
+        default=["startup", "run", "attach", "up50", "parse", "find", "find6", "probe", "counters", "nodes"],
     )
-    ap.add_argument("--pods", type=int, default=250, help="pods for the find benchmark (default 250)")
+    ap.add_argument(
+        "--pods",
+        default="10,250,1000",
+        help="pods for the find benchmark, one lab each (default 10,250,1000); find6 takes the largest",
+    )
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     args = ap.parse_args()
@@ -629,16 +760,22 @@ def main() -> int:
     )
     results = []
     try:
+        pods = [int(n) for n in str(args.pods).split(",")]
+        if "startup" in args.which:
+            results += bench_startup(args.rounds * 3, env)
         if "run" in args.which:
             results += bench_run(lab, max(3, args.rounds // 2), env)
         if "attach" in args.which:
             results += bench_attach(lab, args.rounds * 3, env)
+        if "up50" in args.which:
+            results += bench_up_many(50, args.rounds, env)
         if "parse" in args.which:
             results += bench_parse(lab, args.rounds, env)
         if "find" in args.which:
-            results += bench_find(args.pods, args.rounds, env)
+            for n in pods:
+                results += bench_find(n, args.rounds, env)
         if "find6" in args.which:
-            results += bench_find6(args.pods, args.rounds, env)
+            results += bench_find6(min(max(pods), 250), args.rounds, env)
         if "probe" in args.which:
             results += bench_probe(args.rounds, env)
         if "counters" in args.which:

@@ -32,6 +32,8 @@ from vethctl.parsers.ipjson import NetView, PodView
 
 @dataclass(frozen=True)
 class EndsRequest:
+    """What the user asked of the two ends (names, addresses, MTU, family)."""
+
     host_if: str | None = None
     pod_if: str | None = None
     host_addr: str | None = None

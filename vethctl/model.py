@@ -58,6 +58,8 @@ class Netns:
 
 @dataclass(frozen=True)
 class VethEnd:
+    """One end of the pair: its name, address and namespace."""
+
     name: str
     address: IPInterface
     netns: Netns | None  # None: the node's own namespace

@@ -28,6 +28,8 @@ _LABEL = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)")
 
 @dataclass(frozen=True)
 class ProbeSpec:
+    """One probe as given: icmp:, tcp:, udp: or dns:, parsed."""
+
     kind: str  # icmp, tcp, udp, dns
     address: IPAddress  # the destination: for dns, the server
     port: int | None = None  # tcp/udp: the destination port; dns: the server's port

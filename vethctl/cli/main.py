@@ -14,9 +14,9 @@ def main(argv: list[str] | None = None, *, hosts=None) -> int:
     """`hosts`: where commands run (execute.hosts.registry.Hosts); one is made here unless given (tests
     give one whose local machine answers from a recording)."""
     from vethctl.cli.handlers import HANDLERS
-    from vethctl.cli.parser import build_parser
+    from vethctl.cli.parser import build_parser, command_of
 
-    args = build_parser().parse_args(argv)
+    args = build_parser(command_of(sys.argv[1:] if argv is None else argv)).parse_args(argv)
     handler = HANDLERS[args.command]
     if args.command == "completion":  # no audit log, no root: a script on stdout
         return handler(args, None)

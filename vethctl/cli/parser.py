@@ -114,7 +114,58 @@ def prog_name() -> str:
     return "kubectl-veth" if os.path.basename(sys.argv[0]) == "kubectl-veth" else "vethctl"
 
 
-def build_parser() -> argparse.ArgumentParser:
+class _Skipped:
+    """A command's parser that is not built (build_parser(only=...)): whatever is added to it goes nowhere."""
+
+    required = False
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: self
+
+
+class _Commands:
+    """The sub-parsers, of which only `only` (None: all) gets its options; the others are listed by name and
+    help (`vethctl --help`, the choices argparse checks) with nothing in them. Building every command's
+    options costs a few milliseconds at each start-up; a command parses its own."""
+
+    def __init__(self, sub, only: str | None):
+        self.sub, self.only, self.built = sub, only, []
+
+    def add_parser(self, name: str, **kwargs):
+        if self.only not in (None, name):
+            self.sub.add_parser(name, **kwargs)
+            return _Skipped()
+        self.built.append(name)
+        return self.sub.add_parser(name, **kwargs)
+
+
+def command_of(argv: list[str]) -> str | None:
+    """The command that argv names, when exactly one of its words is a command's name; else None (every
+    command is then built: `lab up`, a value that is also a command's name, no command at all)."""
+    named = [a for a in argv if a in COMMANDS]
+    return named[0] if len(named) == 1 else None
+
+
+COMMANDS = (
+    "run",
+    "up",
+    "down",
+    "status",
+    "gc",
+    "find",
+    "routes",
+    "ping",
+    "trace",
+    "probe",
+    "capture",
+    "lab",
+    "completion",
+    "demo",
+)
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole grammar; with `only`, that command's options and the others' names alone."""
     parser = _Parser(
         prog="kubectl veth" if prog_name() == "kubectl-veth" else "vethctl",
         description="Attach a veth to a pod's network namespace, capture on the host "
@@ -122,8 +173,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"vethctl {__version__}")
     _globals(parser, suppress=False)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    sub.required = True
+    real = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    real.required = True
+    sub = _Commands(real, only)
 
     run = sub.add_parser("run", help="attach, capture on the host end, ping from the pod, report, tear down")
     _target(run, selector=True)
@@ -375,7 +427,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="2: a two-node lab cluster, and a trace from a pod on one node to a pod on the other",
     )
     # the global options, once, at the end of every command's own (completion takes none)
-    for name, p in sub.choices.items():
+    for name in sub.built:
+        p = real.choices[name]
         if name == "lab":
             for lab_p in lab_sub.choices.values():
                 _globals(lab_p, suppress=True)

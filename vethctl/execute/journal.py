@@ -14,6 +14,8 @@ from vethctl.plan import Step
 
 @dataclass
 class Result:
+    """What one step did: its argv, exit code, output and timing."""
+
     step: Step
     argv: tuple[str, ...]
     rc: int | None

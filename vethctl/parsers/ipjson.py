@@ -71,6 +71,8 @@ class NetView:
 
 @dataclass
 class PodView(NetView):
+    """A pod's links and routes, and the namespace they were read in."""
+
     netns: Netns
 
     @property

@@ -17,6 +17,8 @@ PHASES = ("attach", "observe", "capture", "probe", "teardown", "lab")
 
 @dataclass(frozen=True)
 class Step:
+    """One command of a plan: its argv, where it runs, and how it is undone."""
+
     argv: Argv
     netns: Netns | None = None  # None: on the node
     purpose: str = ""
@@ -54,6 +56,8 @@ class Step:
 
 @dataclass(frozen=True)
 class Plan:
+    """The steps of one command, in order, with its title and notes."""
+
     steps: tuple[Step, ...]
     keep: bool = False  # leave what was attached in place (no teardown)
     title: str = ""

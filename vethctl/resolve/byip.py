@@ -37,6 +37,8 @@ from vethctl.resolve.files import NETNS_DIR, candidate_namespaces
 
 @dataclass
 class Found:
+    """The namespace that holds an address, its host veth and pod interface."""
+
     netns: Netns
     host_veth: str | None
     pod_if: str | None

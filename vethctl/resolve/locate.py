@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class Located:
+    """A target resolved: its namespace, node, view of the pod and path."""
+
     spec: TargetSpec
     netns: Netns
     node: Node

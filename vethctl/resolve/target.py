@@ -11,6 +11,8 @@ KINDS = ("pod", "netns", "nspath", "pid", "ip", "container")
 
 @dataclass(frozen=True)
 class TargetSpec:
+    """A target as typed: its kind (pod, netns, ip, ...) and value."""
+
     kind: str
     value: str
 

@@ -66,6 +66,8 @@ MAX_PARALLEL = 8
 
 @dataclass(frozen=True)
 class RunOptions:
+    """A run's options, as the CLI gives them."""
+
     target: str
     ends: EndsRequest = field(default_factory=EndsRequest)
     ping: str | None = None
