@@ -74,7 +74,7 @@ def test_only_the_measured_commands_processes_are_counted():
 def test_the_startup_benchmark_stops_each_command_before_its_first_command(tmp_path):
     """Without `ip` on PATH, find, up and run start, parse, set up the audit log, import their scenario and stop
     at their preflight or at the spawn of their first command (exit 4): what is timed is the start-up, and no
-    command ran (the audit log holds at most find's one `start`, never a command's end)."""
+    command ran (the audit log holds at most find's first `ip`, started and ended with no exit code)."""
     bench = load_bench()
     audit = tmp_path / "audit.jsonl"
     env = {**os.environ, "PATH": "/nonexistent", "VETHCTL_AUDIT_LOG": str(audit)}
@@ -82,4 +82,5 @@ def test_the_startup_benchmark_stops_each_command_before_its_first_command(tmp_p
         proc = subprocess.run([bench.VETHCTL, *argv], capture_output=True, text=True, env=env)
         assert proc.returncode == 4 and "ip is not installed" in proc.stderr, (argv, proc.stderr)
     records = [json.loads(line) for line in audit.read_text().splitlines()] if audit.exists() else []
-    assert [r["event"] for r in records] in ([], ["start"]), records
+    assert [r["event"] for r in records] in ([], ["start", "end"]), records
+    assert all(r.get("rc") is None for r in records), records  # find's first `ip` never started

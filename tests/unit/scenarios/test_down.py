@@ -9,7 +9,6 @@ from vethctl.execute.hosts.registry import Hosts
 from vethctl.scenarios.down import down
 from vethctl.state.sessions import sessions_dir
 
-
 BATCH = ("ip", "-force", "-batch", "-")  # the links of several sessions on one node: one process
 
 
