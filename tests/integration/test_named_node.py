@@ -168,7 +168,9 @@ def test_sigkill_before_the_tag_leaves_a_pair_gc_removes_by_its_recorded_names(s
     node, pod = scratch_lab["node_netns"], scratch_lab["pods"][1]
     before = {"node": snapshot(node), "pod": snapshot(pod["netns"])}
     tag = secrets.token_hex(3)
-    host_if, pod_if = f"vt-h{tag}", f"vt-p{tag}"
+    # '#' starts a comment in an `ip -batch` line: the node's attach commands then run one by one (else the
+    # pair is made and tagged by one process), and the hook can stop vethctl between them
+    host_if, pod_if = f"vt-h#{tag}", f"vt-p{tag}"
     # a look-alike nobody recorded: same host name pattern, never ours
     other = f"vt-o{tag}"
     subprocess.run(

@@ -299,5 +299,10 @@ def test_sudo_runs_and_its_transcript_replays_through_sudo(lab, pod, state, tmp_
     assert replay.returncode == 0, replay.stderr
     assert len(WHO_HAS.findall(replay.stdout)) == 3
     dry = vethctl("run", f"netns/{pod['netns']}", "--sudo", "--dry-run").stdout.splitlines()
-    assert dry and all(line.startswith("sudo ") for line in dry)
+    commands, here = [], False  # the lines of an `ip -batch -` here-document are its input, not commands
+    for line in dry:
+        if not here:
+            commands.append(line)
+        here = line.endswith("<<'VETHCTL_EOF'") or (here and line != "VETHCTL_EOF")
+    assert len(commands) < len(dry) and all(line.startswith("sudo ") for line in commands), dry
     assert snapshot(lab["node_netns"]) == state["node"] and snapshot(pod["netns"]) == state["pod"]

@@ -189,7 +189,7 @@ def lab_up_text(result: LabUpResult) -> str:
             )
             + f": {nodes}"
         )
-        parts = [lab_up_text(LabUpResult(n, result.created, ())) for n in r.get("node_records", [])]
+        parts = [lab_up_text(result.but(record=n, commands=())) for n in r.get("node_records", [])]
         return head + "\n" + "".join(parts)
     gateways = " ".join(r.get("gateways") or [r["gateway"]])
     net = (
