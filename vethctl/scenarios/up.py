@@ -102,10 +102,21 @@ def up_many(
         found, skipped_pods = select(
             selector, scope, via, hosts, Executor(hosts.local, Node(), journal=journal)
         )
-        pods = [_Pod(p.ref) for p in found]
-        targets, scope, skipped = [f"ip/{p.pod_ip}" for p in found], KubeScope(), tuple(skipped_pods)
+        # each pod where select() placed it, as run -l does: by its address on the node that holds it, or
+        # by its name through a debugging pod on its node
+        pods = [_Pod(pod.ref) for pod, _ in found]
+        targets = [f"pod/{p.name}" if pl.how == "kubectl-debug" else f"ip/{p.pod_ip}" for p, pl in found]
+        vias = [pl.via for _, pl in found]
+        scopes = [
+            KubeScope(namespace=p.namespace, context=scope.context)
+            if pl.how == "kubectl-debug"
+            else KubeScope()
+            for p, pl in found
+        ]
+        skipped = tuple(skipped_pods)
     else:
         pods = [_Pod(t) for t in targets]
+        vias, scopes = [via] * len(targets), [scope] * len(targets)
     if requested.host != "kubectl-debug":
         require_tools(hosts.get(requested), "ip")
     pending: dict[str, tuple[Executor, tuple[Step, ...]]] = {}  # session -> the undo of a pair that may exist
@@ -115,7 +126,7 @@ def up_many(
             def find(i: int) -> None:
                 try:
                     pods[i].located, pods[i].ex = locate(
-                        targets[i], hosts=hosts, via=via, sudo=sudo, kube=scope, journal=journal
+                        targets[i], hosts=hosts, via=vias[i], sudo=sudo, kube=scopes[i], journal=journal
                     )
                 except VethctlError as exc:
                     pods[i].error = exc
