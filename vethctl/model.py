@@ -258,6 +258,21 @@ def check_pings(count: int, interval: float, max_count: int = 100000) -> None:
 
 
 @dataclass(frozen=True)
+class PcapHome:
+    """Where a capture's pcap stream (`tcpdump -U -w -`, wherever tcpdump runs) is written on this machine:
+    a file, or "-" for vethctl's own stdout; at most `max_bytes` a file (--max-size), and with `rotate` K the
+    last K files kept (--rotate)."""
+
+    path: str
+    max_bytes: int | None = None
+    rotate: int | None = None
+
+    @property
+    def to_stdout(self) -> bool:
+        return self.path == "-"
+
+
+@dataclass(frozen=True)
 class Local:
     """This machine (the default)."""
 

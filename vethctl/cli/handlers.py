@@ -236,24 +236,35 @@ def probe(args, hosts) -> int:
 def capture(args, hosts) -> int:
     from vethctl.output import text
     from vethctl.output.live import CaptureView
-    from vethctl.scenarios.capture import CaptureOptions, capture, capture_many
+    from vethctl.scenarios.capture import CaptureOptions, capture, capture_many, split_positional
     from vethctl.secure import escape
 
+    session, target = split_positional(args.target)
     opts = CaptureOptions(
-        args.session,
-        args.iface,
-        args.netns,
-        args.read,
-        args.filter,
-        args.count,
-        args.duration,
-        args.pcap,
-        args.output,
-        args.via,
-        bool(args.quiet),
+        session=session,
+        iface=args.iface,
+        netns=args.netns,
+        read=args.read,
+        filter=args.filter,
+        count=args.count,
+        duration=args.duration,
+        pcap=args.pcap,
+        output=args.output,
+        via=args.via,
+        quiet=bool(args.quiet),
+        target=target,
+        side=args.side,
+        kube=_kube(args),
+        snaplen=args.snaplen,
+        max_size=args.max_size,
+        rotate=args.rotate,
     )
+    # --pcap -: stdout carries the pcap stream, so the packets as text and the summary go to stderr
+    text_out = sys.stderr if args.pcap == "-" else sys.stdout
     labels: dict[str, str] | None = {} if args.selector else None
-    live = CaptureView(sys.stdout, args.output, labels) if args.output in ("text", "ndjson") else None
+    live = None
+    if args.output in ("text", "ndjson") and not (args.quiet and args.pcap == "-"):
+        live = CaptureView(text_out, args.output, labels)
     notify = None if args.quiet else (lambda message: print(escape(message), file=sys.stderr, flush=True))
     try:
         if args.selector:
@@ -276,7 +287,8 @@ def capture(args, hosts) -> int:
 
         print(out_json.dumps(result))
     elif args.output == "text":
-        sys.stdout.write(text.capture_text(result))
+        text_out.write(text.capture_text(result))
+        text_out.flush()
     return ExitCode.OK
 
 

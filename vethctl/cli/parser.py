@@ -323,9 +323,20 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     _output(probe)
 
     cap = sub.add_parser(
-        "capture", help="tcpdump on a session's host end, any interface, or a pcap; packets as data"
+        "capture",
+        help="tcpdump in a pod or on its veth, a session, an interface, a pcap",
     )
-    cap.add_argument("session", nargs="?", help="a session id (vethctl status)")
+    cap.add_argument(
+        "target",
+        nargs="?",
+        metavar="TARGET|SESSION",
+        help=TARGET_HELP + "; or a session id (vethctl status): its host end",
+    )
+    cap.add_argument(
+        "--side",
+        choices=("pod", "host"),
+        help="with TARGET or -l: pod (default: its eth0, from inside its namespace) or host (its host-side veth)",
+    )
     cap.add_argument("--iface", metavar="NAME", help="capture on this interface instead")
     cap.add_argument("--netns", metavar="NS", help="the namespace --iface is in (a name or a netns file)")
     cap.add_argument("--read", metavar="FILE.pcap", help="read packets from a pcap file instead")
@@ -334,12 +345,32 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     )
     cap.add_argument("--count", type=_positive_int, help="stop after N packets")
     cap.add_argument("--duration", type=_number, metavar="S", help="stop after S seconds")
-    cap.add_argument("--pcap", metavar="FILE", help="also save the raw packets to FILE")
+    cap.add_argument(
+        "--pcap",
+        metavar="FILE|-",
+        help="also write the raw packets to FILE on this machine (also with --via); '-': the pcap stream on"
+        " stdout, packet by packet (| wireshark -k -i -), the text on stderr",
+    )
+    cap.add_argument(
+        "--snaplen",
+        type=_positive_int,
+        metavar="N",
+        help="keep the first N bytes of each packet (96: headers)",
+    )
+    cap.add_argument(
+        "--max-size", type=_number, metavar="MB", help="stop when the pcap reaches MB megabytes (or rotate)"
+    )
+    cap.add_argument(
+        "--rotate",
+        type=_positive_int,
+        metavar="K",
+        help="with --max-size: rotate FILE, keeping the last K files",
+    )
     cap.add_argument(
         "-l", "--selector", help="capture in every pod matching this label selector (one stream)"
     )
-    cap.add_argument("-n", "--namespace", help="the pods' Kubernetes namespace, with -l")
-    cap.add_argument("--context", help="the kubeconfig context, with -l")
+    cap.add_argument("-n", "--namespace", help="the pod's (pods') Kubernetes namespace, with pod/ or -l")
+    cap.add_argument("--context", help="the kubeconfig context, with pod/ or -l")
     _output(cap, ("text", "json", "ndjson"))
 
     lab = sub.add_parser("lab", help="a lab node (a namespace) with pods made by the real CNI plugins")

@@ -23,12 +23,14 @@ def capture(
     pcap: bool = False,
     count: int | None = None,
     decode_as: str | None = None,
+    snaplen: int | None = None,
 ) -> Argv:
     """tcpdump as the parsers expect it: -nn -tt -e -l; immediate mode so each packet prints as it arrives.
     pcap: also write the packets to the file given as its standard input (Step.writes).
-    decode_as: `-T vxlan` for an overlay on a port tcpdump does not know (flannel's 8472)."""
+    decode_as: `-T vxlan` for an overlay on a port tcpdump does not know (flannel's 8472).
+    snaplen: `-s N`, the first N bytes of each packet only (headers, not payloads)."""
     write = ("-w", PCAP_THROUGH, "--print") if pcap else ()
-    limit = ("-c", str(count)) if count else ()
+    limit = (*(("-s", str(snaplen)) if snaplen else ()), *(("-c", str(count)) if count else ()))
     decode = ("-T", decode_as) if decode_as else ()
     return (
         "tcpdump",
@@ -63,3 +65,25 @@ def read(path: str, *, filter_expr: str, count: int | None = None) -> Argv:
         *(("-c", str(count)) if count else ()),
         *_expression(filter_expr),
     )
+
+
+def stream(iface: str, *, filter_expr: str, count: int | None = None, snaplen: int | None = None) -> Argv:
+    """The raw pcap on stdout, flushed packet by packet (`-U -w -`), as `tcpdump -w - | wireshark -k -i -`
+    wants it; what is printed comes from decode() where the stream is read."""
+    return (
+        "tcpdump",
+        "-i",
+        iface,
+        "--immediate-mode",
+        *(("-s", str(snaplen)) if snaplen else ()),
+        *(("-c", str(count)) if count else ()),
+        "-U",
+        "-w",
+        "-",
+        *_expression(filter_expr),
+    )
+
+
+def decode() -> Argv:
+    """A pcap stream on stdin printed as a live capture prints it (-nn -tt -e -l): the same parsers read it."""
+    return ("tcpdump", "-r", "-", "-nn", "-tt", "-e", "-l")

@@ -28,6 +28,7 @@ from vethctl.execute.bounded import KEEP_LINES, MAX_OUTPUT, Lines, lines_of, rea
 from vethctl.execute.hosts.base import Host
 from vethctl.execute.hosts.remote import announced_pid
 from vethctl.execute.journal import Journal, Result
+from vethctl.execute.pcapstream import StreamHome
 from vethctl.execute.processes import deferred_signals, owned_child, run_owned
 from vethctl.model import Netns, Node
 from vethctl.plan import Plan, Step
@@ -53,6 +54,7 @@ class Job:
     rc: int | None = None  # once it has ended (stopped by us or by itself), before its result is recorded
     ending: threading.Lock = field(default_factory=threading.Lock)
     out_fd: int | None = None  # the file it writes through its stdin (Step.writes), opened by us
+    home: StreamHome | None = None  # its stdout is a pcap stream, written on this machine (Step.pcap_home)
 
 
 _GONE = ("Cannot find device", "No such file or directory", "does not exist", "not found")
@@ -85,6 +87,7 @@ class Executor:
         self.undo_stack: list[Step] = []
         self.torn_down = False
         self.already_gone: list[Step] = []  # undos that found nothing left to undo
+        self.shared_writers: dict = {}  # the captures that stream to our stdout share one (capture -l)
 
     def on(self, node: Node, host: Host | None = None, *, session: str | None = None) -> Executor:
         """An executor for another node (or the same node's machine through another host), writing into the
@@ -230,11 +233,13 @@ class Executor:
             session=self.session,
             shown=command_text(argv) + " &",
         )
+        # a stream over a channel (ssh, kubectl exec) is not cut by a terminal's Ctrl-C: the far end is stopped
+        own_session = {"new_session": True} if step.pcap_home and self.host.remote else {}
         with deferred_signals():  # a signal now waits until the job is known, so that clean-up stops it
             stdin = subprocess.DEVNULL if out_fd is None else out_fd
             try:
                 cmd = self.host.command(self.host.background_argv(argv, step.writes))
-                proc = cmd.popen(stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=stdin)
+                proc = cmd.popen(stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=stdin, **own_session)
             except BaseException:  # not started: its output file closed, its end in the audit log
                 if out_fd is not None:
                     os.close(out_fd)
@@ -249,13 +254,25 @@ class Executor:
                 raise
             job = Job(step, argv, proc, time.time(), time.perf_counter(), out_fd=out_fd)
             self.jobs[step.key] = job
-            for stream, sink, live in (
-                (proc.stdout, job.stdout_lines, True),
-                (proc.stderr, job.stderr_lines, False),
-            ):
+            text = ((proc.stdout, job.stdout_lines, True),) if step.pcap_home is None else ()
+            for stream, sink, live in (*text, (proc.stderr, job.stderr_lines, False)):
                 t = threading.Thread(target=self._pump, args=(job, stream, sink, live), daemon=True)
                 t.start()
                 job.threads.append(t)
+        if step.pcap_home is not None:  # written here; its text comes from `tcpdump -r -` here
+            job.home = StreamHome(
+                step.pcap_home,
+                proc.stdout,
+                on_line=lambda line: self._line(job, job.stdout_lines, line, True),
+                send=functools.partial(self._signal, job),
+                label=self.node.audit_label,
+                shared=self.shared_writers,
+            )
+            try:
+                job.home.start()
+            except BaseException:
+                self.stop(job)
+                raise
         if self.host.remote:  # its pid over there, to signal it: the wrapper prints it first
             self._wait_for(job, lambda: announced_pid(job.stderr_lines) is not None, ready_timeout)
             job.remote_pid = announced_pid(job.stderr_lines)
@@ -302,14 +319,17 @@ class Executor:
 
     def _pump(self, job: Job, stream, sink, live: bool) -> None:
         for line in lines_of(stream):
-            with job.changed:
-                if live or len(sink) < KEEP_LINES:
-                    sink.append(line)
-                job.changed.notify_all()
-            if live and self.on_line:
-                self.on_line(job.step.key, line)
+            self._line(job, sink, line, live)
         with job.changed:
             job.changed.notify_all()
+
+    def _line(self, job: Job, sink, line: str, live: bool) -> None:
+        with job.changed:
+            if live or len(sink) < KEEP_LINES:
+                sink.append(line)
+            job.changed.notify_all()
+        if live and self.on_line:
+            self.on_line(job.step.key, line)
 
     def _wait_for(self, job: Job, predicate: Callable[[], bool], timeout: float) -> bool:
         deadline = time.monotonic() + timeout
@@ -341,6 +361,12 @@ class Executor:
             t.join(timeout)
         if job.out_fd is not None:
             job.out_fd = take_back(job.out_fd)
+        if job.home is not None:  # every packet written and printed; the local `tcpdump -r -` recorded
+            argv, dec_rc, err, dec_duration, dec_started = job.home.close()
+            step = Step(
+                argv, purpose="print the stream that came home, as the capture would", phase="capture"
+            )
+            self.journal.record(Result(step, argv, dec_rc, "", err, dec_duration, dec_started))
         duration = time.perf_counter() - job.t0
         audit.command_finished(
             job.argv,
@@ -367,17 +393,17 @@ class Executor:
         """Drain and end the process (once, whoever asks first); its exit code."""
         with job.ending:
             if job.rc is None:
-
-                def send(sig: int) -> None:
-                    if job.remote_pid is not None:
-                        self.host.kill(job.remote_pid, sig)
-                    else:
-                        job.proc.send_signal(sig)
-
+                send = functools.partial(self._signal, job)
                 if job.proc.poll() is None and job.step.ready:
                     stopping.drain(send, job.stderr_lines, lambda pred, t: self._wait_for(job, pred, t))
                 job.rc = stopping.end(job.proc, send, timeout)
             return job.rc
+
+    def _signal(self, job: Job, sig: int) -> None:
+        if job.remote_pid is not None:
+            self.host.kill(job.remote_pid, sig)
+        else:
+            job.proc.send_signal(sig)
 
     def end_together(self, jobs: list[tuple[Executor, Job]], timeout: float = 5.0) -> None:
         """End several captures at once, as a person's `kill -INT pid1 pid2 ...` does, instead of one after

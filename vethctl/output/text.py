@@ -362,10 +362,32 @@ def capture_text(r: CaptureResult) -> str:
         else ""
     )
     saved = f"; saved to {cap.pcap}" if cap.pcap else ""
+    pcap_packets = getattr(cap, "pcap_packets", None)
+    if pcap_packets is not None:
+        size = f"{pcap_packets} packet(s), {cap.pcap_bytes} bytes"
+        saved = f"; pcap stream on stdout ({size})" if cap.pcap == "-" else f"; saved to {cap.pcap} ({size})"
+        if cap.files and len(cap.files) > 1:
+            saved += f"; files kept, oldest first: {', '.join(cap.files)}"
+    stopped = cap.stopped_by
+    if stopped == "max-size" and getattr(cap, "max_size_mb", None):
+        stopped += f" ({cap.max_size_mb:g} MB)"
+    where = cap.read or cap.interface
+    target = getattr(cap, "target", None)
+    if target is not None:
+        if cap.side == "host":
+            where = f"{cap.interface}, the host veth of {target.text} (on {cap.node})"
+        else:
+            where = f"{cap.interface} of {target.text} (inside its namespace)"
     lines = [
-        f"{len(cap.packets)} packet(s){_not_kept(cap.packets_not_kept)} from {cap.read or cap.interface}{counts};"
-        f" stopped by {cap.stopped_by}{saved}"
+        f"{len(cap.packets)} packet(s){_not_kept(cap.packets_not_kept)} from {where}{counts};"
+        f" stopped by {stopped}{saved}"
     ]
+    if getattr(cap, "snaplen", None):
+        lines.append(f"  the first {cap.snaplen} bytes of each packet only (--snaplen)")
+    if getattr(cap, "not_decoded", None):
+        lines.append(
+            f"  {cap.not_decoded} packet(s) went into the pcap without being shown: the text fell behind the stream"
+        )
     lines += [
         f"  {p.pod}: {p.packets} packet(s) on {p.interface} in {p.netns}" for p in getattr(cap, "pods", ())
     ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from vethctl.commands import Argv, in_netns
-from vethctl.model import Netns
+from vethctl.model import Netns, PcapHome
 
 PHASES = ("attach", "observe", "capture", "probe", "teardown", "lab")
 
@@ -40,6 +40,8 @@ class Step:
     quiet_fail: bool = False  # an undo that may find nothing to undo (already gone) is not an error
     max_output: int | None = None  # bytes of output read at most (None: execute.bounded.MAX_OUTPUT)
     place: str = "pod"  # what `netns` is, for messages: "pod", "node" (a lab node's), "outside" (a lab's)
+    pcap_home: PcapHome | None = None  # a capture whose stdout is a pcap stream (`-U -w -`), written on
+    #                                    this machine and read there by `tcpdump -r -` (its text lines)
     # an `ip -batch -` step: the commands it runs, one a line of its stdin (plan/batch.py); each keeps its
     # own undo, so that a batch failing half-way is undone for the lines that happened only
     batch: tuple[Step, ...] = ()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from vethctl.commands import tcpdump
-from vethctl.model import Netns
+from vethctl.model import Netns, PcapHome
 from vethctl.plan import Step
 
 
@@ -16,12 +16,25 @@ def capture_steps(
     netns: Netns | None = None,
     count: int | None = None,
     decode_as: str | None = None,
+    snaplen: int | None = None,
+    home: PcapHome | None = None,
 ) -> tuple[Step, Step]:
-    """Start tcpdump and, later, stop it: the two are separate steps with the probe between them."""
+    """Start tcpdump and, later, stop it: the two are separate steps with the probe between them.
+    home: tcpdump writes the pcap stream on its stdout instead, and vethctl writes it there, on this machine
+    (a remote capture's file comes home; "-" is vethctl's stdout); its text comes from `tcpdump -r -` here."""
+    if home is not None:
+        argv = tcpdump.stream(iface, filter_expr=filter_expr, count=count, snaplen=snaplen)
+    else:
+        argv = tcpdump.capture(
+            iface,
+            filter_expr=filter_expr,
+            pcap=pcap is not None,
+            count=count,
+            decode_as=decode_as,
+            snaplen=snaplen,
+        )
     start = Step(
-        tcpdump.capture(
-            iface, filter_expr=filter_expr, pcap=pcap is not None, count=count, decode_as=decode_as
-        ),
+        argv,
         netns,
         purpose=f"capture on {iface}; wait until tcpdump says it is listening",
         phase="capture",
@@ -29,6 +42,7 @@ def capture_steps(
         background=True,
         ready="listening on ",
         writes=pcap,
+        pcap_home=home,
     )
     stop = Step(
         (),
