@@ -266,6 +266,7 @@ class PcapHome:
     path: str
     max_bytes: int | None = None
     rotate: int | None = None
+    decode_as: str | None = None  # how it is printed here: tcpdump -r - -T ... (a probe on an unusual port)
 
     @property
     def to_stdout(self) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shlex
 from datetime import UTC, datetime
 
-from vethctl.commands import on_node
+from vethctl.commands import on_node, tcpdump
 from vethctl.model import Node
 from vethctl.plan import Plan, Step
 from vethctl.secure import escape
@@ -43,8 +43,11 @@ def comment(text: str) -> str:
 
 
 def command_line(step: Step, node: Node) -> str:
-    """A step as a shell line; a file it writes is opened by the shell, as its standard input (`0>FILE`)."""
+    """A step as a shell line; a file it writes is opened by the shell, as its standard input (`0>FILE`);
+    a pcap stream vethctl writes to a file and prints is written with tee and printed by tcpdump -r -."""
     line = command_text(on_node(node.netns, node.sudo, step.argv, step.netns))
+    if step.pcap_home:
+        return line + _stream_tail(step)
     return f"{line} 0>{quote(step.writes)}" if step.writes else line
 
 
@@ -79,6 +82,13 @@ def ip_batch_line(argv: tuple[str, ...]) -> str | None:
 def here_document(line: str, text: str) -> list[str]:
     """A command fed `text` on its stdin, as the shell writes it."""
     return [f"{line} <<'{_HEREDOC}'", *text.rstrip("\n").split("\n"), _HEREDOC]
+
+
+def _stream_tail(step: Step) -> str:
+    """A capture whose pcap stream vethctl writes to a file and prints (a remote run's --pcap): the same,
+    as a shell does it where the lines run."""
+    decode = tcpdump.decode(step.pcap_home.decode_as)
+    return f" | tee {quote(step.pcap_home.path)} | {command_text(decode)}"
 
 
 def dry_run(plan: Plan, node: Node) -> str:
@@ -163,7 +173,11 @@ def _script_lines(step: Step, node: Node, sudo: str, fds: dict[str, int]) -> lis
     line = command_line(step, node)
     if step.background:
         pid, fd = _pid_var(step.key), fds.setdefault(step.key, 5 + len(fds))
-        lines = [f"exec {fd}< <(exec {line} 2>&1 >&4)", f"{pid}=$!"]
+        out = ">&4"
+        if step.pcap_home:  # its stdout is the pcap: to the file, and printed from it
+            line = command_text(on_node(node.netns, node.sudo, step.argv, step.netns))
+            out = f"> >({_stream_tail(step).removeprefix(' | ')} >&4)"
+        lines = [f"exec {fd}< <(exec {line} 2>&1 {out})", f"{pid}=$!"]
         if step.ready:
             ready = shlex.quote(step.ready)
             lines += [

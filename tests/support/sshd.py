@@ -1,6 +1,10 @@
 """A real sshd from the distribution, for the --via ssh:// tests: started in a network namespace of the
 test's own (so that its traffic never leaves namespaces the tests made), on 127.0.0.1 there, with a
-throwaway host key and client key, and removed afterwards. vethctl is run inside that namespace too."""
+throwaway host key and client key, and removed afterwards. vethctl is run inside that namespace too.
+
+The ssh host has a /tmp of its own (a tmpfs in a mount namespace of its own, the sshd's directory alone
+bound back into it): a file a remote command writes in /tmp is not this machine's, so that a capture's
+file that "came home" is really the client's file, and what is left over there can be listed (remote_tmp)."""
 
 from __future__ import annotations
 
@@ -18,12 +22,40 @@ from tests.support.cli import VETHCTL
 SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
 
 
+# The command that follows in a mount namespace of its own whose /tmp is a new tmpfs; directory $1 (under
+# /tmp) is bound back in (through the descriptor opened before: its path is hidden by then). New mounts of
+# this machine (a lab's /run/netns/...) still show there (slave propagation).
+PRIVATE_TMP = (
+    "unshare",
+    "--mount",
+    "--propagation",
+    "slave",
+    "sh",
+    "-c",
+    'exec 3<"$1" && mount -t tmpfs -o mode=1777 vethctl-test-tmp /tmp && mkdir -p "$1"'
+    ' && mount --no-canonicalize --bind /proc/self/fd/3 "$1" && exec 3<&- && shift && exec "$@"',
+    "sh",
+)
+
+
 @dataclass
 class Sshd:
     netns: str
     port: int
     key: Path
     other_key: Path
+    pid: int = 0  # sshd's: its mount namespace is the ssh host's filesystem view
+
+    def remote_tmp(self) -> list[str]:
+        """Every file under the ssh host's own /tmp (the sshd's directory aside), as paths there."""
+        out = subprocess.run(
+            ["nsenter", f"--mount=/proc/{self.pid}/ns/mnt", "find", "/tmp", "-type", "f"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        mine = str(self.key.parent)
+        return sorted(p for p in out if not p.startswith(mine + "/"))
 
     @property
     def url(self) -> str:
@@ -81,13 +113,25 @@ StrictModes no
         subprocess.run(["ip", "netns", "add", netns], check=True)
         subprocess.run(["ip", "-n", netns, "link", "set", "lo", "up"], check=True)
         proc = subprocess.Popen(
-            ["ip", "netns", "exec", netns, SSHD, "-D", "-e", "-f", str(d / "sshd_config")],
+            [
+                *PRIVATE_TMP,
+                str(d),
+                "ip",
+                "netns",
+                "exec",
+                netns,
+                SSHD,
+                "-D",
+                "-e",
+                "-f",
+                str(d / "sshd_config"),
+            ],
             stderr=subprocess.PIPE,
             text=True,
         )
         line = proc.stderr.readline()
         assert "Server listening on 127.0.0.1" in line, line
-        yield Sshd(netns, port, d / "client", d / "other")
+        yield Sshd(netns, port, d / "client", d / "other", proc.pid)
     finally:
         if proc is not None:
             proc.terminate()

@@ -84,6 +84,6 @@ def stream(iface: str, *, filter_expr: str, count: int | None = None, snaplen: i
     )
 
 
-def decode() -> Argv:
+def decode(decode_as: str | None = None) -> Argv:
     """A pcap stream on stdin printed as a live capture prints it (-nn -tt -e -l): the same parsers read it."""
-    return ("tcpdump", "-r", "-", "-nn", "-tt", "-e", "-l")
+    return ("tcpdump", "-r", "-", "-nn", "-tt", "-e", "-l", *(("-T", decode_as) if decode_as else ()))

@@ -116,7 +116,7 @@ class StreamHome:
         self.ended_by: str | None = None
         self.error: str | None = None
         self.decoder: subprocess.Popen | None = None
-        self.decoder_argv = tcpdump.decode()
+        self.decoder_argv = tcpdump.decode(home.decode_as)
         self.decoder_rc: int | None = None
         self.decoder_stderr = ""
         self.started = time.time()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from vethctl.commands import tcpdump
 from vethctl.model import Netns, PcapHome
 from vethctl.plan import Step
@@ -24,6 +26,7 @@ def capture_steps(
     (a remote capture's file comes home; "-" is vethctl's stdout); its text comes from `tcpdump -r -` here."""
     if home is not None:
         argv = tcpdump.stream(iface, filter_expr=filter_expr, count=count, snaplen=snaplen)
+        home = dataclasses.replace(home, decode_as=decode_as) if decode_as else home
     else:
         argv = tcpdump.capture(
             iface,

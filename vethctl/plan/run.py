@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from vethctl.commands import ip
-from vethctl.model import Attachment, IPAddress
+from vethctl.model import Attachment, IPAddress, PcapHome
 from vethctl.plan import Plan, Step
 from vethctl.plan.attach import attach_steps
 from vethctl.plan.batch import ip_batch
@@ -51,12 +51,17 @@ def build_run(
     probes: Sequence[ProbeSpec] = (),
     timeout: int = 2,
     pod_captures: Mapping[str, str] | None = None,
+    pcap_home: bool = False,
 ) -> Plan:
     """The walkthrough: attach, look at the routes, capture on the host end, ping from the pod (and send each
     probe, key `probeJ_`...), tear down. pod_captures: {interface of the pod: filter} for probes that leave
-    the pod by another interface than the veth: captured there too (key `podcap:IFACE`)."""
+    the pod by another interface than the veth: captured there too (key `podcap:IFACE`). pcap_home: the
+    node is another machine, and the pcap comes home as a stream (`tcpdump -U -w -`) written to `pcap` here."""
     decode_as = decode_for(probes)
-    start, stop = capture_steps(att.host_end.name, filter_expr, pcap, decode_as=decode_as)
+    home = PcapHome(pcap) if pcap and pcap_home else None
+    start, stop = capture_steps(
+        att.host_end.name, filter_expr, None if home else pcap, decode_as=decode_as, home=home
+    )
     extra = [
         capture_steps(dev, filt, None, key=f"podcap:{dev}", netns=att.pod_end.netns, decode_as=decode_as)
         for dev, filt in (pod_captures or {}).items()

@@ -20,6 +20,7 @@ from vethctl.execute.hosts.registry import Hosts
 from vethctl.execute.preflight import check_writable, require_tools
 from vethctl.explain.probe import explain
 from vethctl.explain.run import route_sentence
+from vethctl.model import PcapHome
 from vethctl.parsers import tcpdump as tcpdump_parser
 from vethctl.parsers.tcpdump_stats import counters as tcpdump_counters
 from vethctl.plan import Plan
@@ -53,6 +54,8 @@ def probe(
     requested, _ = parse_via(via, False)
     if requested.host != "kubectl-debug":
         require_tools(hosts.get(requested), "ip", "tcpdump", PROBE_TOOLS[spec.kind])
+    if pcap is not None and requested.host:
+        require_tools(hosts.local, "tcpdump")  # this machine reads the stream that comes home
     located, ex = locate(target, hosts=hosts, via=via, kube=kube)
     ex.on_line = on_line
     got, err = lookup_json(
@@ -86,8 +89,10 @@ def probe(
         )
     dev = route["dev"]
     filt = probe_filter(spec)
+    path = pcap and os.path.abspath(pcap)
+    home = PcapHome(path) if path and ex.host.remote else None  # the stream comes home, written here
     start, stop = capture_steps(
-        dev, filt, pcap and os.path.abspath(pcap), netns=located.netns, decode_as=spec.decode_as
+        dev, filt, None if home else path, netns=located.netns, decode_as=spec.decode_as, home=home
     )
     steps = probe_steps(spec, located.netns, count=count, timeout=timeout)
     ex.execute(Plan((start, *steps, stop), title=f"probe {spec}"))

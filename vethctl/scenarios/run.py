@@ -116,8 +116,8 @@ def validate(opts: RunOptions) -> None:
         check_family(opts.ends.family, spec.address, f"--probe {spec}")
     if opts.probes:
         check_probe_options(opts.count, opts.timeout)
-    remote = bool(opts.via and opts.via.startswith("ssh://"))  # --pcap is then written on that host
-    for option, path in (("--pcap", None if remote else opts.pcap), ("--transcript", opts.transcript)):
+    # --pcap is a file of this machine, also when the capture runs elsewhere (its stream comes home)
+    for option, path in (("--pcap", opts.pcap), ("--transcript", opts.transcript)):
         if path is not None:
             check_writable(option, path)
 
@@ -133,6 +133,8 @@ def run(opts: RunOptions, hosts: Hosts, *, on_line=None) -> RunOutcome:
     if requested.host != "kubectl-debug":  # that node is not known yet: locate() checks once it is
         tools = dict.fromkeys(["ip", "tcpdump", "ping", *(PROBE_TOOLS[p.kind] for p in opts.probe_specs)])
         require_tools(hosts.get(requested), *tools)
+    if opts.pcap and requested.host and not opts.dry_run:  # this machine reads the stream: tcpdump -r -
+        require_tools(hosts.local, "tcpdump")
     with (
         AllocationLock() as lock
     ):  # from the first look to the last address: no other run allocates meanwhile
@@ -159,6 +161,7 @@ def run(opts: RunOptions, hosts: Hosts, *, on_line=None) -> RunOutcome:
             interval=opts.interval,
             filter_expr=capture_filter,
             pcap=opts.pcap and os.path.abspath(opts.pcap),
+            pcap_home=bool(node.host),  # over ssh or kubectl exec: the stream comes back, written here
             keep=opts.keep,
             probes=opts.probe_specs,
             timeout=opts.timeout,
