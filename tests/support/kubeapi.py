@@ -94,7 +94,27 @@ class KubeAPI:
                 parts = urlsplit(self.path)
                 path = parts.path.rstrip("/") or "/"
                 api.requests.append(("GET", path))
-                code, body = api.answer(path, parse_qs(parts.query))
+                if self.headers.get("Upgrade", "").lower() == "websocket":  # kubectl exec (kubedebug.py)
+                    api.upgrade(self, path, parse_qs(parts.query))
+                    self.close_connection = True
+                    return
+                self.reply(*api.answer(path, parse_qs(parts.query)))
+
+            def do_POST(self):  # noqa: N802
+                self.write_request("POST")
+
+            def do_DELETE(self):  # noqa: N802
+                self.write_request("DELETE")
+
+            def write_request(self, method):
+                parts = urlsplit(self.path)
+                path = parts.path.rstrip("/") or "/"
+                api.requests.append((method, path))
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length) or b"null") if length else None
+                self.reply(*api.answer_write(method, path, parse_qs(parts.query), body))
+
+            def reply(self, code, body):
                 data = json.dumps(body).encode()
                 self.send_response(code)
                 self.send_header("Content-Type", "application/json")
@@ -200,6 +220,23 @@ class KubeAPI:
             "details": {},
             "code": 404,
         }
+
+    def answer_write(self, method: str, path: str, query: dict, body) -> tuple[int, dict]:
+        """POST and DELETE: nothing here (kubedebug.DebugKubeAPI creates and deletes debugging pods)."""
+        return 405, {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": f"the server does not allow this method on the requested resource ({method})",
+            "reason": "MethodNotAllowed",
+            "details": {},
+            "code": 405,
+        }
+
+    def upgrade(self, handler, path: str, query: dict) -> None:
+        """A websocket upgrade (kubectl exec): refused here (kubedebug.DebugKubeAPI runs commands)."""
+        handler.reply(*self.answer_write("GET", path, query, None))
 
     # -- life ---------------------------------------------------------------------------------------
 

@@ -25,10 +25,18 @@ def main(argv: list[str] | None = None, *, hosts=None) -> int:
     audit.setup(args.verbose or 0, args.audit_log, bool(args.quiet))
     signal.signal(signal.SIGTERM, _terminate)
     try:
+        tools = getattr(args, "tools", None) or "node"
+        if tools == "image" and getattr(args, "via", None) != "kubectl-debug":
+            from vethctl.errors import BadInput
+
+            raise BadInput(
+                "--tools image runs a debugging pod's own tools: it goes with --via kubectl-debug",
+                hint="vethctl ... pod/NAME --via kubectl-debug --tools image",
+            )
         if hosts is None:
             from vethctl.execute.hosts.registry import Hosts
 
-            hosts = Hosts()
+            hosts = Hosts(debug_tools=tools)
         try:
             return int(handler(args, hosts))
         finally:

@@ -27,6 +27,13 @@ def _globals(parser: argparse.ArgumentParser, suppress: bool) -> None:
         "ssh://[USER@]HOST[:PORT], kubectl-debug (pod/ targets: a debugging pod on the pod's node)",
     )
     g.add_argument(
+        "--tools",
+        choices=("node", "image"),
+        default=d,
+        help="with --via kubectl-debug: the node's own ip, tcpdump, ping (node, through chroot /host; the"
+        " default) or the debugging image's (image: nodes without them; VETHCTL_DEBUG_IMAGE)",
+    )
+    g.add_argument(
         "--audit-log",
         default=d,
         metavar="FILE",

@@ -115,6 +115,10 @@ def list_pods_argv(
 
 DEBUG_IMAGE = "busybox:1.36"  # only needs chroot: the node's own ip, tcpdump and ping do the work
 
+# --tools image: the image's own ip, tcpdump, ping and nsenter do the work (nodes without them: Bottlerocket,
+# Talos, RHCOS without tcpdump); netshoot is the usual such image
+DEBUG_TOOLS_IMAGE = "nicolaka/netshoot:v0.13"
+
 
 DEBUG_NAMESPACE = "default"
 
@@ -168,8 +172,10 @@ def debug_exec_argv(
     namespace: str = DEBUG_NAMESPACE,
     context: str | None = None,
     stdin: bool = False,
+    chroot: bool = True,
 ) -> tuple[str, ...]:
-    """The node's own tools, through the debugging pod: `kubectl exec POD -- chroot /host ARGV...`."""
+    """The node's own tools, through the debugging pod: `kubectl exec POD -- chroot /host ARGV...`; without
+    chroot, ARGV as it is, for the image's own tools (image_argv() made it so)."""
     return (
         "kubectl",
         *(("--context", context) if context else ()),
@@ -181,10 +187,58 @@ def debug_exec_argv(
         "-c",
         container,
         "--",
-        "chroot",
-        "/host",
+        *(("chroot", "/host") if chroot else ()),
         *argv,
     )
+
+
+NODE_NET = ("nsenter", "--target", "1", "--net")  # the node's namespace: pid 1's (the pod has hostPID)
+
+
+def host_path(path: str) -> str:
+    """A path of the node as the debugging pod sees it: its root is at /host, its processes in /proc (hostPID).
+    /var/run is /run on every node (and often an absolute link to it, which /host/var/run would not follow
+    into /host): /var/run/netns/NAME is /host/run/netns/NAME."""
+    if path.startswith("/proc/"):
+        return path
+    if path.startswith("/var/run/"):
+        path = path[len("/var") :]
+    return "/host" + path
+
+
+def image_argv(argv: tuple[str, ...]) -> tuple[str, ...]:
+    """ARGV, as a command of the node, run by the debugging image's own tools instead of the node's (chroot):
+
+      ip netns exec NAME CMD...   ->  nsenter --net=/host/run/netns/NAME CMD...
+      ip -n NAME ...              ->  nsenter --net=/host/run/netns/NAME ip ...
+      nsenter --net=PATH CMD...   ->  nsenter --net=/host/PATH CMD...  (/proc/PID/ns/net as it is)
+      sh -c SCRIPT ...            ->  as it is: the image's shell (a host's file looks map their paths)
+      CMD... (the node's own ns)  ->  nsenter --target 1 --net CMD...
+
+    The image's `ip netns` would look for names in the image's /var/run/netns, not the node's."""
+    if argv[:1] == ("sudo",):
+        return ("sudo", *image_argv(argv[1:]))
+    if argv[:3] == ("ip", "netns", "exec") and len(argv) > 4:
+        return ("nsenter", f"--net={host_path('/var/run/netns/' + argv[3])}", *_link_netns(argv[4:]))
+    if argv[:2] == ("ip", "-n") and len(argv) > 3:
+        return ("nsenter", f"--net={host_path('/var/run/netns/' + argv[2])}", *_link_netns(("ip", *argv[3:])))
+    if argv[:1] == ("nsenter",) and len(argv) > 1 and argv[1].startswith("--net=/"):
+        return ("nsenter", "--net=" + host_path(argv[1][len("--net=") :]), *_link_netns(argv[2:]))
+    if argv[:1] == ("sh",):
+        return argv
+    return (*NODE_NET, *_link_netns(argv))
+
+
+def _link_netns(argv: tuple[str, ...]) -> tuple[str, ...]:
+    """`ip link ... netns NAME` names a namespace the image's ip would look for in its own /var/run/netns: the
+    node's file instead (ip takes a path there: a NAME with a '/' is one)."""
+    if argv[:1] != ("ip",) or "link" not in argv:
+        return argv
+    out = list(argv)
+    for i in range(len(out) - 1):
+        if out[i] == "netns" and "/" not in out[i + 1] and not out[i + 1].isdigit():
+            out[i + 1] = host_path("/var/run/netns/" + out[i + 1])
+    return tuple(out)
 
 
 def debug_delete_argv(

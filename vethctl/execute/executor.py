@@ -345,12 +345,17 @@ class Executor:
 
     def wait(self, job: Job, timeout: float | None) -> bool:
         """Wait until the job ends by itself (tcpdump -c N) or `timeout` seconds pass (None: no limit).
-        True if it has ended. Ctrl-C still interrupts."""
-        try:
-            job.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return False
-        return True
+        True if it has ended. It polls: a SIGINT delivered to another thread must still reach the main one
+        (blocked in waitpid, it would wait for a stream's ssh or kubectl, which Ctrl-C does not end)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = 0.2 if deadline is None else min(0.2, deadline - time.monotonic())
+            try:
+                job.proc.wait(timeout=max(left, 0.0))
+                return True
+            except subprocess.TimeoutExpired:
+                if deadline is not None and time.monotonic() >= deadline:
+                    return False
 
     def stop(self, job: Job, timeout: float = 5.0) -> Result:
         """Stop a background job without losing its last lines (execute/stopping.py); its result."""
@@ -362,11 +367,8 @@ class Executor:
         if job.out_fd is not None:
             job.out_fd = take_back(job.out_fd)
         if job.home is not None:  # every packet written and printed; the local `tcpdump -r -` recorded
-            argv, dec_rc, err, dec_duration, dec_started = job.home.close()
-            step = Step(
-                argv, purpose="print the stream that came home, as the capture would", phase="capture"
-            )
-            self.journal.record(Result(step, argv, dec_rc, "", err, dec_duration, dec_started))
+            argv, *rest = job.home.close()
+            self.journal.record(Result(Step(argv, purpose="print the stream", phase="capture"), argv, *rest))
         duration = time.perf_counter() - job.t0
         audit.command_finished(
             job.argv,

@@ -142,9 +142,9 @@ class StreamHome:
             t.start()
             self.threads.append(t)
 
-    def close(self, timeout: float = 10.0) -> tuple[tuple[str, ...], int | None, str, float, float]:
+    def close(self, timeout: float = 10.0) -> tuple[tuple[str, ...], int | None, str, str, float, float]:
         """After the capture ended: every byte it wrote is read, written and decoded; the decoder ends.
-        The decoder's argv, exit code, stderr, duration and start, for the journal."""
+        The decoder's argv, exit code, stdout (its lines went to on_line), stderr, duration and start."""
         for t in self.threads:
             t.join(timeout)
         if self.decoder is not None:
@@ -166,7 +166,7 @@ class StreamHome:
             )
         with contextlib.suppress(OSError):
             self.writer.close()
-        return self.decoder_argv, self.decoder_rc, self.decoder_stderr, self.duration_s, self.started
+        return self.decoder_argv, self.decoder_rc, "", self.decoder_stderr, self.duration_s, self.started
 
     # -- the threads ----------------------------------------------------------------------------------
 

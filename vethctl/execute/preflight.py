@@ -9,7 +9,6 @@ from vethctl.commands import tcpdump
 from vethctl.errors import BadInput, MissingPrerequisite
 from vethctl.execute.executor import Executor
 from vethctl.execute.hosts.base import Host
-from vethctl.execute.tools import missing_tool
 from vethctl.model import check_filter_text
 from vethctl.secure import check_output_path
 
@@ -24,10 +23,9 @@ def default_filter(family: int) -> str:
 
 def require_tools(host: Host, *tools: str) -> None:
     """Every tool the plan drives is on PATH there (exit 4 naming it and its package otherwise)."""
-    where = f" on {host.label}" if host.remote else ""
     for tool in tools:
         if not host.which(tool):
-            raise missing_tool(tool, where)
+            raise host.missing(tool)
 
 
 def require_root(host: Host, sudo: bool = False) -> None:

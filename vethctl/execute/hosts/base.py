@@ -3,6 +3,9 @@ the same code then works on this machine and on one reached over SSH or through 
 
 from __future__ import annotations
 
+from vethctl.errors import MissingPrerequisite
+from vethctl.execute.tools import missing_tool
+
 
 class Host:
     url: str | None = None
@@ -27,6 +30,10 @@ class Host:
 
     def kill(self, pid: int, sig: int) -> None:
         raise NotImplementedError
+
+    def missing(self, tool: str) -> MissingPrerequisite:
+        """The error for a tool the plan drives that is not there (exit 4): what, where, how to get it."""
+        return missing_tool(tool, f" on {self.label}" if self.remote else "")
 
     # -- files, as the node sees them --------------------------------------------------------------
     def exists(self, path: str) -> bool:

@@ -13,7 +13,10 @@ from vethctl.model import KubectlDebug, Local, Machine, Node, Ssh
 
 
 class Hosts:
-    def __init__(self, local: Host | None = None):
+    def __init__(self, local: Host | None = None, *, debug_tools: str = "node"):
+        self.debug_tools = (
+            debug_tools  # --tools: a debugging pod runs the node's tools (node) or its own (image)
+        )
         self._hosts: dict[Machine, Host] = {}
         self._lock = threading.Lock()  # `run -l` asks from several threads: one connection per place
         if local is not None:
@@ -30,8 +33,7 @@ class Hosts:
     def local(self) -> Host:
         return self.get(Local())
 
-    @staticmethod
-    def _make(machine: Machine) -> Host:
+    def _make(self, machine: Machine) -> Host:
         if isinstance(machine, Local):
             from vethctl.execute.hosts.local import LocalHost
 
@@ -43,7 +45,7 @@ class Hosts:
         if isinstance(machine, KubectlDebug) and machine.node is not None:
             from vethctl.execute.hosts.kubectl_debug import KubectlDebugHost
 
-            return KubectlDebugHost(machine)
+            return KubectlDebugHost(machine, self.debug_tools)
         raise BadInput(
             "--via kubectl-debug needs a pod/ target (it debugs the pod's node)",
             hint="vethctl run pod/NAME --via kubectl-debug",
