@@ -88,7 +88,7 @@ def test_pcap_through_the_node_tools_comes_home(debug_api, lab, pod, state, tmp_
     execs = execs_after_start(debug_api)
     assert execs and all(argv[:2] == ["chroot", "/host"] for argv in execs)  # the node's own tools
     stream = [a for a in execs if "tcpdump" in a and "-U" in a]
-    assert stream and stream[0][-4:] == ["-U", "-w", "-", "icmp"]  # over kubectl exec's stdout
+    assert stream and stream[0][-5:] == ["-U", "-w", "-", "--", "icmp"]  # over kubectl exec's stdout
     assert snapshot(lab["node_netns"]) == state["node"] and snapshot(pod["netns"]) == state["pod"]
 
 

@@ -29,7 +29,7 @@ from vethctl.execute.hosts.base import Host
 from vethctl.execute.hosts.remote import announced_pid
 from vethctl.execute.journal import Journal, Result
 from vethctl.execute.pcapstream import StreamHome
-from vethctl.execute.processes import deferred_signals, owned_child, run_owned
+from vethctl.execute.processes import deferred_signals, owned_child, run_owned, wait_polling
 from vethctl.model import Netns, Node
 from vethctl.plan import Plan, Step
 from vethctl.render import command_text
@@ -225,16 +225,8 @@ class Executor:
         self._hook(step)
         argv = self.argv_of(step)
         out_fd = self.host.output_file(step.writes) if step.writes else None  # refused before it starts
-        where = str(step.netns) if step.netns else None
-        audit.command_started(
-            argv,
-            netns=where,
-            node=self.node.audit_label,
-            session=self.session,
-            shown=command_text(argv) + " &",
-        )
-        # a stream over a channel (ssh, kubectl exec) is not cut by a terminal's Ctrl-C: the far end is stopped
-        own_session = {"new_session": True} if step.pcap_home and self.host.remote else {}
+        where = self._started_in_background(step, argv)
+        own_session = {"new_session": True} if step.pcap_home and self.host.remote else {}  # see pcapstream
         with deferred_signals():  # a signal now waits until the job is known, so that clean-up stops it
             stdin = subprocess.DEVNULL if out_fd is None else out_fd
             try:
@@ -254,25 +246,17 @@ class Executor:
                 raise
             job = Job(step, argv, proc, time.time(), time.perf_counter(), out_fd=out_fd)
             self.jobs[step.key] = job
-            text = ((proc.stdout, job.stdout_lines, True),) if step.pcap_home is None else ()
-            for stream, sink, live in (*text, (proc.stderr, job.stderr_lines, False)):
+            text = proc.stdout
+            if step.pcap_home is not None:  # a pcap stream, written here; its text is `tcpdump -r -`'s here
+                job.home = StreamHome(step.pcap_home, proc.stdout, functools.partial(self._signal, job), self)
+                text = job.home.start()
+            for stream, sink, live in (
+                (text, job.stdout_lines, True),
+                (proc.stderr, job.stderr_lines, False),
+            ):
                 t = threading.Thread(target=self._pump, args=(job, stream, sink, live), daemon=True)
                 t.start()
                 job.threads.append(t)
-        if step.pcap_home is not None:  # written here; its text comes from `tcpdump -r -` here
-            job.home = StreamHome(
-                step.pcap_home,
-                proc.stdout,
-                on_line=lambda line: self._line(job, job.stdout_lines, line, True),
-                send=functools.partial(self._signal, job),
-                label=self.node.audit_label,
-                shared=self.shared_writers,
-            )
-            try:
-                job.home.start()
-            except BaseException:
-                self.stop(job)
-                raise
         if self.host.remote:  # its pid over there, to signal it: the wrapper prints it first
             self._wait_for(job, lambda: announced_pid(job.stderr_lines) is not None, ready_timeout)
             job.remote_pid = announced_pid(job.stderr_lines)
@@ -293,14 +277,7 @@ class Executor:
         no pipes kept. Its pid is kept under the step's key; a plan that fails stops it again."""
         self._hook(step)
         argv = self.argv_of(step)
-        where = str(step.netns) if step.netns else None
-        audit.command_started(
-            argv,
-            netns=where,
-            node=self.node.audit_label,
-            session=self.session,
-            shown=command_text(argv) + " &",
-        )
+        where = self._started_in_background(step, argv)
         cmd = self.host.command(argv)
         with deferred_signals():
             proc = cmd.popen(
@@ -317,19 +294,25 @@ class Executor:
         )
         return proc.pid
 
+    def _started_in_background(self, step: Step, argv: tuple[str, ...]) -> str | None:
+        """The audit log's start of a background command (shown with its '&'); the namespace it runs in."""
+        where = str(step.netns) if step.netns else None
+        shown = command_text(argv) + " &"
+        audit.command_started(
+            argv, netns=where, node=self.node.audit_label, session=self.session, shown=shown
+        )
+        return where
+
     def _pump(self, job: Job, stream, sink, live: bool) -> None:
         for line in lines_of(stream):
-            self._line(job, sink, line, live)
+            with job.changed:
+                if live or len(sink) < KEEP_LINES:
+                    sink.append(line)
+                job.changed.notify_all()
+            if live and self.on_line:
+                self.on_line(job.step.key, line)
         with job.changed:
             job.changed.notify_all()
-
-    def _line(self, job: Job, sink, line: str, live: bool) -> None:
-        with job.changed:
-            if live or len(sink) < KEEP_LINES:
-                sink.append(line)
-            job.changed.notify_all()
-        if live and self.on_line:
-            self.on_line(job.step.key, line)
 
     def _wait_for(self, job: Job, predicate: Callable[[], bool], timeout: float) -> bool:
         deadline = time.monotonic() + timeout
@@ -345,17 +328,8 @@ class Executor:
 
     def wait(self, job: Job, timeout: float | None) -> bool:
         """Wait until the job ends by itself (tcpdump -c N) or `timeout` seconds pass (None: no limit).
-        True if it has ended. It polls: a SIGINT delivered to another thread must still reach the main one
-        (blocked in waitpid, it would wait for a stream's ssh or kubectl, which Ctrl-C does not end)."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            left = 0.2 if deadline is None else min(0.2, deadline - time.monotonic())
-            try:
-                job.proc.wait(timeout=max(left, 0.0))
-                return True
-            except subprocess.TimeoutExpired:
-                if deadline is not None and time.monotonic() >= deadline:
-                    return False
+        True if it has ended. Ctrl-C still interrupts (processes.wait_polling)."""
+        return wait_polling(job.proc, timeout)
 
     def stop(self, job: Job, timeout: float = 5.0) -> Result:
         """Stop a background job without losing its last lines (execute/stopping.py); its result."""

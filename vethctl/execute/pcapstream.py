@@ -85,27 +85,17 @@ class SharedWriter:
 
 
 class StreamHome:
-    """One capture's stream: `source` is its stdout (binary). on_line(text) gets each decoded line. When the
-    output must end (the size limit, the reader of stdout gone), `send(SIGINT)` stops the capture as a
-    person does, and what still comes is read and dropped; `ended_by` says why. `shared`: the invocation's
-    writers, so that several captures streaming to stdout (capture -l) share one output."""
+    """One capture's stream: `source` is its stdout (binary); start() gives the decoder's stdout, the lines
+    the capture would have printed. When the output must end (the size limit, the reader of stdout gone),
+    `send(SIGINT)` stops the capture as a person does, and what still comes is read and dropped; `ended_by`
+    says why. The executor's `shared_writers`: several captures streaming to stdout (capture -l) share one."""
 
-    def __init__(
-        self,
-        home: PcapHome,
-        source,
-        *,
-        on_line: Callable[[str], None],
-        send: Callable[[int], None],
-        stdout=None,
-        label: str = "local",
-        shared: dict | None = None,
-    ):
+    def __init__(self, home: PcapHome, source, send: Callable[[int], None], executor=None, *, stdout=None):
         self.home = home
         self.source = source
-        self.on_line = on_line
         self.send = send
-        self.label = label
+        self.label = executor.node.audit_label if executor else "local"
+        shared = executor.shared_writers if executor else None
         if home.to_stdout and shared is not None:  # every stream to stdout of one invocation: one output
             self.writer = shared.setdefault("-", SharedWriter(new_writer(home, stdout)))
         else:
@@ -126,21 +116,29 @@ class StreamHome:
 
     # -- life -----------------------------------------------------------------------------------------
 
-    def start(self) -> None:
+    def start(self):
         argv = self.decoder_argv
         audit.command_started(argv, netns=None, node=self.label, session=None, shown=command_text(argv))
         try:
             cmd = local[argv[0]][argv[1:]]
-        except CommandNotFound:
-            raise missing_tool("tcpdump", " on this machine (it reads the stream that comes home)") from None
-        with deferred_signals():  # its own session: a terminal's Ctrl-C must not cut the last packets' text
-            self.decoder = cmd.popen(
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, new_session=True
-            )
-        for target in (self._read, self._feed, self._print):
+            # its own session: a terminal's Ctrl-C must not cut the last packets' text
+            with deferred_signals():
+                self.decoder = cmd.popen(
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, new_session=True
+                )
+        except BaseException as exc:  # the capture would go on with nobody reading it: it goes too
+            with contextlib.suppress(ProcessLookupError, OSError, VethctlError):
+                self.send(signal.SIGKILL)
+            if isinstance(exc, CommandNotFound):
+                raise missing_tool(
+                    "tcpdump", " on this machine (it reads the stream that comes home)"
+                ) from None
+            raise
+        for target in (self._read, self._feed):
             t = threading.Thread(target=target, daemon=True)
             t.start()
             self.threads.append(t)
+        return self.decoder.stdout
 
     def close(self, timeout: float = 10.0) -> tuple[tuple[str, ...], int | None, str, str, float, float]:
         """After the capture ended: every byte it wrote is read, written and decoded; the decoder ends.
@@ -234,10 +232,6 @@ class StreamHome:
                 broken = True
         with contextlib.suppress(OSError, ValueError):
             stdin.close()
-
-    def _print(self) -> None:
-        for raw in iter(self.decoder.stdout.readline, b""):
-            self.on_line(raw.decode("utf-8", "replace").rstrip("\n"))
 
     # -- what it did ----------------------------------------------------------------------------------
 

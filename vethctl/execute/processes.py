@@ -99,3 +99,18 @@ def audited_run(
         argv, netns=None, node=label, session=None, rc=rc, duration_s=time.perf_counter() - t0
     )
     return rc, out, err
+
+
+def wait_polling(proc: subprocess.Popen, timeout: float | None) -> bool:
+    """Wait until `proc` ends (True) or `timeout` seconds pass (None: no limit), polling: the kernel may give
+    a terminal's SIGINT to any thread of ours, and a main thread blocked in waitpid() would not run its
+    handler until the child ends (a stream's ssh or kubectl, in a session of its own, never would)."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        left = 0.2 if deadline is None else min(0.2, deadline - time.monotonic())
+        try:
+            proc.wait(timeout=max(left, 0.0))
+            return True
+        except subprocess.TimeoutExpired:
+            if deadline is not None and time.monotonic() >= deadline:
+                return False

@@ -23,6 +23,7 @@ def test_a_streamed_capture_writes_pcap_on_stdout_packet_by_packet():
         "-U",
         "-w",
         "-",
+        "--",
         "icmp",
     )
     assert start.pcap_home == home and start.background and start.ready == "listening on "
@@ -40,6 +41,7 @@ def test_a_printed_capture_is_unchanged_by_the_limits_it_does_not_use():
         "-e",
         "-l",
         "--immediate-mode",
+        "--",
         "arp or icmp",
     )
     assert start.pcap_home is None

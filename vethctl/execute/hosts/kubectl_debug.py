@@ -85,9 +85,11 @@ class KubectlDebugHost(RemoteHost):
     # -- the node's files, through the image's shell (--tools image): under /host -------------------
 
     def _sh(self, script, *args, stdin=None):
-        if self.tools == "image":
-            args = tuple(kubectl.host_path(a) if a.startswith("/") else a for a in args)
-        return super()._sh(script, *args, stdin=stdin)
+        if self.tools != "image":
+            return super()._sh(script, *args, stdin=stdin)
+        args = tuple(kubectl.host_path(a) if a.startswith("/") else a for a in args)
+        rc, out, err = super()._sh(script, *args, stdin=stdin)
+        return rc, out.replace("/host/run/netns/", "/var/run/netns/"), err  # the node's names again
 
     def netns_inodes(self):
         if self.tools != "image":
@@ -98,12 +100,12 @@ class KubectlDebugHost(RemoteHost):
             "for f in /proc/[0-9]*/ns/net; do "
             'k=$(stat -L -c %d:%i "$f" 2>/dev/null) && echo "$k $f"; done'
         )
-        _, out, _ = super()._sh(script)
+        _, out, _ = self._sh(script)
         pairs = []
         for line in out.splitlines():
             key, _, path = line.partition(" ")
             if path:
-                pairs.append((path.replace("/host/run/netns/", "/var/run/netns/", 1), key))
+                pairs.append((path, key))
         return pairs
 
     # -- what is missing, and where ------------------------------------------------------------------
