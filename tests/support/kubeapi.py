@@ -29,6 +29,15 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tests.support.kubeproto import pod_from_protobuf
+
+PROTOBUF = "application/vnd.kubernetes.protobuf"
+
+
+class WatchEvents(list):
+    """The answer to a watch: its events (the stand-in sends them all and ends the watch)."""
+
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "kubectl"
 
 # The API's answer to a GET of a pod that does not exist, as recorded in kubernetes/community's
@@ -111,11 +120,18 @@ class KubeAPI:
                 path = parts.path.rstrip("/") or "/"
                 api.requests.append((method, path))
                 length = int(self.headers.get("Content-Length") or 0)
-                body = json.loads(self.rfile.read(length) or b"null") if length else None
+                data = self.rfile.read(length) if length else b""
+                if self.headers.get("Content-Type", "").startswith(PROTOBUF):  # kubectl 1.36 and later
+                    body = pod_from_protobuf(data)
+                else:
+                    body = json.loads(data) if data else None
                 self.reply(*api.answer_write(method, path, parse_qs(parts.query), body))
 
             def reply(self, code, body):
-                data = json.dumps(body).encode()
+                if isinstance(body, WatchEvents):  # a watch's events, one JSON object a line
+                    data = b"".join(json.dumps(event).encode() + b"\n" for event in body)
+                else:
+                    data = json.dumps(body).encode()
                 self.send_response(code)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))

@@ -28,15 +28,25 @@ import copy
 import hashlib
 import json
 import os
+import re
 import secrets
 import struct
 import subprocess
 import threading
 from urllib.parse import unquote
 
-from tests.support.kubeapi import PODS_RESOURCE, KubeAPI
+from tests.support.kubeapi import PODS_RESOURCE, KubeAPI, WatchEvents
 
 WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+HOST_NETNS = re.compile(rb"(^|\s)/run/netns/")
+INITIAL_EVENTS_END = {
+    "type": "BOOKMARK",
+    "object": {
+        "kind": "Pod",
+        "apiVersion": "v1",
+        "metadata": {"resourceVersion": "2", "annotations": {"k8s.io/initial-events-end": "true"}},
+    },
+}
 CHANNELS = ("v5.channel.k8s.io", "v4.channel.k8s.io")
 
 RESOURCES = [
@@ -106,7 +116,10 @@ class DebugKubeAPI(KubeAPI):
                 name = unquote(selector.split("=", 1)[1])
                 pod = self.pods.get((parts[3], name))
                 if (query or {}).get("watch"):
-                    return 200, {"type": "ADDED", "object": pod} if pod else {}
+                    events = WatchEvents([{"type": "ADDED", "object": pod}] if pod else [])
+                    if (query or {}).get("sendInitialEvents") == ["true"]:  # kubectl 1.35 and later: a
+                        events.append(INITIAL_EVENTS_END)  # watch-list, whose initial events end so
+                    return 200, events
                 return 200, {
                     "kind": "PodList",
                     "apiVersion": "v1",
@@ -184,11 +197,15 @@ class DebugKubeAPI(KubeAPI):
             self.execs.append((image, list(argv)))
         Exec(self, handler, self._local_argv(pod, argv, image), stdin=query.get("stdin") == ["true"]).run()
 
-    def _local_argv(self, pod: dict, argv: list[str], image: str) -> tuple[list[str], str]:
-        """What this machine runs for ARGV in the debugging pod, and with which PATH."""
+    def _local_argv(self, pod: dict, argv: list[str], image: str) -> tuple[list[str], str, bool]:
+        """What this machine runs for ARGV in the debugging pod, with which PATH, and whether what it prints
+        names the node's files as the pod sees them (a script of the image's shell: /host/run/netns/...)."""
         netns = self.node_netns[pod["spec"]["nodeName"]]
         if argv[:2] == ["chroot", "/host"]:
-            return ["ip", "netns", "exec", netns, *argv[2:]], self.node_path
+            return ["ip", "netns", "exec", netns, *argv[2:]], self.node_path, False
+        if argv[:2] == ["sh", "-c"] and "vethctl-pid" not in argv[2]:  # a look at the node's files
+            local = ["ip", "netns", "exec", netns, *(a.replace("/host/", "/") for a in argv)]
+            return local, self.image_paths.get(image, os.environ["PATH"]), True
         rest, node_net = [], ["nsenter", "--target", "1", "--net"]
         i = 0
         while i < len(
@@ -201,7 +218,7 @@ class DebugKubeAPI(KubeAPI):
                 rest.append(_off_host(argv[i]))
                 i += 1
         assert "--target" not in rest, f"an nsenter the stand-in does not map: {argv}"
-        return ["ip", "netns", "exec", netns, *rest], self.image_paths.get(image, os.environ["PATH"])
+        return ["ip", "netns", "exec", netns, *rest], self.image_paths.get(image, os.environ["PATH"]), False
 
 
 def _off_host(arg: str) -> str:
@@ -215,9 +232,9 @@ def _off_host(arg: str) -> str:
 class Exec:
     """One exec: the command, its streams framed as kubectl's channels over the websocket, its exit status."""
 
-    def __init__(self, api: DebugKubeAPI, handler, local: tuple[list[str], str], stdin: bool):
+    def __init__(self, api: DebugKubeAPI, handler, local: tuple[list[str], str, bool], stdin: bool):
         self.api, self.handler = api, handler
-        self.argv, self.path = local
+        self.argv, self.path, self.host_view = local
         self.stdin = stdin
         self.send_lock = threading.Lock()
         self.gone = False
@@ -250,9 +267,11 @@ class Exec:
         self._status(rc)
 
     def _pump(self, stream, channel: int) -> None:
-        read = stream.read1
+        read = stream.read1 if not self.host_view else stream.readline
         try:
             while chunk := read(65536):
+                if self.host_view:  # a path of the node's netns files, as the pod sees them
+                    chunk = HOST_NETNS.sub(rb"\1/host/run/netns/", chunk)
                 if not self._send(channel, chunk):
                     break  # the client went away: the command meets a closed stdout, as in a pod
         finally:
