@@ -68,7 +68,7 @@ def check_output_path(option: str, path: str) -> None:
     symbolic link (even to a file of ours), a hard link, or someone else's file."""
     try:
         st = os.lstat(path)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # not there (the directory is checked by the caller)
         return
     _check_existing(option, path, st)
 

@@ -72,6 +72,10 @@ def check_writable(option: str, path: str) -> None:
     check_output_path(option, path)
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
+        if os.path.lexists(directory):
+            raise BadInput(
+                f"{option} {path}: {directory} is not a directory", hint="give a file in a directory"
+            )
         raise BadInput(f"{option} {path}: the directory {directory} does not exist", hint="create it first")
     if os.path.isdir(path):
         raise BadInput(f"{option} {path} is a directory", hint="give a file name")
