@@ -264,8 +264,9 @@ def test_a_session_id_is_never_a_path(base):
     proc = vethctl("down", rel, check=False, env={"VETHCTL_STATE_DIR": str(state)})
     assert victim.exists(), "down deleted a file outside the state directory"
     assert proc.returncode == 2 and "not a session id" in proc.stderr
+    # capture takes TARGET or SESSION: a path is neither (not 8 hex digits, no target kind)
     proc = vethctl("capture", rel, "--count", "1", check=False, env={"VETHCTL_STATE_DIR": str(state)})
-    assert proc.returncode == 2 and "not a session id" in proc.stderr
+    assert proc.returncode == 2 and "unknown target kind '..'" in proc.stderr and victim.exists()
 
 
 # -- 4. gc liveness ----------------------------------------------------------------------------------------
