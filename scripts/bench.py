@@ -8,6 +8,8 @@ Only namespaces this script creates are used (a lab node `vb-<hex>`), and they a
   attach       `vethctl up` + `vethctl down` vs the raw `ip` commands (interpreter included)
   parse        the streaming tcpdump parser over a 200,000-line ping flood between two lab pods, against
                `tcpdump -r` printing the same pcap: lines per second of each
+  stream       `vethctl capture netns/POD --pcap -` vs `tcpdump -U -w -` alone, both on the pod's eth0, read
+               from a pipe: latency (the packet's timestamp to its record read here) and a flood's throughput
   find         `vethctl find ip/ADDR` at 10, 250 and 1000 pods vs the scan it replaces (`ip netns exec NS ip a` in each
                namespace until the address shows up), for the pod the scan reaches last
   find6        the same by IPv6 address, on a lab of IPv6-only pods (Neighbor Discovery instead of ARP)
@@ -27,10 +29,13 @@ import resource
 import secrets
 import select
 import shutil
+import signal
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -722,12 +727,212 @@ def bench_nodes(rounds: int, env) -> list[dict]:
         subprocess.run([VETHCTL, "lab", "down", "--name", name], capture_output=True, env=env)
 
 
+# -- stream: `capture TARGET --pcap -` against `tcpdump -U -w -` alone ------------------------------------
+
+STREAM_LATENCY_PINGS = 40  # echoes (80 packets on the pod's eth0) 50 ms apart, per round
+STREAM_FLOOD = 10_000  # echoes of a flood (20,000 packets) per round, 1000 bytes of payload each
+STREAM_WAIT_S = 120  # a round's packets are read within this, or the benchmark stops
+
+
+class PcapReader:
+    """The pcap stream of a capture's stdout, read as it comes: for each record, the time it was read here
+    and its own timestamp (the kernel's, when the packet crossed the interface; both CLOCK_REALTIME)."""
+
+    def __init__(self, fd: int):
+        self.fd, self.buf, self.header = fd, b"", None
+        self.read_at: list[float] = []
+        self.stamped: list[float] = []
+        self.bytes = 0
+
+    def take(self, want: int, traffic: subprocess.Popen, deadline: float) -> None:
+        """Read until `want` records came, or the traffic ended and the stream stayed quiet for a second
+        (a capture drops what it cannot keep up with: the count says so)."""
+        while len(self.read_at) < want:
+            quiet = traffic.poll() is not None
+            left = min(deadline - time.monotonic(), 1.0 if quiet else 0.2)
+            ready, _, _ = select.select([self.fd], [], [], max(0.0, left))
+            if not ready:
+                if quiet:
+                    return
+                if time.monotonic() >= deadline:
+                    raise SystemExit(f"bench: the stream gave {len(self.read_at)} of {want} packets in time")
+                continue
+            chunk = os.read(self.fd, 1 << 20)
+            now = time.time()
+            if not chunk:
+                return
+            self.buf += chunk
+            self._records(now)
+
+    def _records(self, now: float) -> None:
+        if self.header is None:
+            if len(self.buf) < 24:
+                return
+            magic = self.buf[:4]
+            order = "<" if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+            nano = magic in (b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
+            self.header, self.buf = (order + "IIII", 1e-9 if nano else 1e-6), self.buf[24:]
+        fmt, unit = self.header
+        while len(self.buf) >= 16:
+            sec, frac, incl, _orig = struct.unpack(fmt, self.buf[:16])
+            if len(self.buf) < 16 + incl:
+                return
+            self.buf = self.buf[16 + incl :]
+            self.read_at.append(now)
+            self.stamped.append(sec + frac * unit)
+            self.bytes += 16 + incl
+
+
+def _stream_round(cmd: list[str], ready: str, traffic: list[str], packets: int, env) -> PcapReader:
+    """Start the capture, wait for its ready line on stderr (its other lines drained meanwhile: vethctl
+    prints each packet there), send the traffic, read `packets` records from stdout, stop."""
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True
+    )
+    started = threading.Event()
+
+    def drain() -> None:
+        for line in iter(proc.stderr.readline, b""):
+            if ready.encode() in line:
+                started.set()
+
+    t = threading.Thread(target=drain, daemon=True)
+    t.start()
+    try:
+        if not started.wait(CAPTURE_READY_S):
+            raise SystemExit(f"bench: no {ready!r} from {cmd[0]} in {CAPTURE_READY_S} s")
+        reader = PcapReader(proc.stdout.fileno())
+        sender = subprocess.Popen(traffic, stdout=subprocess.DEVNULL)
+        try:
+            reader.take(packets, sender, time.monotonic() + STREAM_WAIT_S)
+        finally:
+            if sender.wait(STREAM_WAIT_S) not in (0, 1):  # 1: some echo went unanswered
+                raise SystemExit(f"bench: {' '.join(traffic)} failed (exit {sender.returncode})")
+        return reader
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGINT)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        t.join(5)
+        proc.stdout.close()
+        proc.stderr.close()
+
+
+def bench_stream(lab: dict, rounds: int, env) -> list[dict]:
+    """Pod A pings pod B (the lab's two pods); the capture is on A's eth0 from inside its namespace, by
+    `vethctl capture netns/A --pcap -`, by `ip netns exec A tcpdump -U -w -` (the named baseline) and by the
+    same with --immediate-mode (what vethctl runs), in turn. Latency: the median of (read from the pipe -
+    the packet's own timestamp) over a round's packets, at 20 echoes a second; throughput: the packets of a
+    flood's round read from the pipe per second, first to last, and the share of them that reached it."""
+    a, b = lab["pods"][0], lab["pods"][1]
+    sides = {
+        "vethctl capture --pcap -": (
+            [VETHCTL, "capture", f"netns/{a['netns']}", "--pcap", "-"],
+            "capturing on",
+        ),
+        "tcpdump -U -w - alone": (["ip", "netns", "exec", a["netns"], "tcpdump", "-U"], "listening on"),
+        "tcpdump --immediate-mode -U -w -": (
+            ["ip", "netns", "exec", a["netns"], "tcpdump", "--immediate-mode", "-U"],
+            "listening on",
+        ),
+    }
+
+    def argv(side: str, count: int) -> list[str]:
+        cmd, _ = sides[side]
+        if cmd[0] == VETHCTL:
+            return [*cmd, "--filter", "icmp", "--count", str(count)]
+        return [*cmd, "-i", "eth0", "-nn", "-c", str(count), "-w", "-", "icmp"]
+
+    pings = ["ip", "netns", "exec", a["netns"], "ping", "-n", "-q", "-c", str(STREAM_LATENCY_PINGS)]
+    pings += ["-i", "0.05", b["ip"]]
+    flood = ["ip", "netns", "exec", a["netns"], "ping", "-f", "-q", "-s", "1000", "-c", str(STREAM_FLOOD)]
+    flood.append(b["ip"])
+    lat = {side: [] for side in sides}
+    thr = {side: [] for side in sides}
+    names = list(sides)
+    for i in range(rounds):
+        order = names[i % 3 :] + names[: i % 3]
+        for side in order:
+            n = 2 * STREAM_LATENCY_PINGS
+            r = _stream_round(argv(side, n), sides[side][1], pings, n, env)
+            lat[side].append(statistics.median(t - s for t, s in zip(r.read_at, r.stamped, strict=True)))
+        for side in order:
+            n = 2 * STREAM_FLOOD
+            r = _stream_round(argv(side, n), sides[side][1], flood, n, env)
+            span = r.read_at[-1] - r.read_at[0]
+            thr[side].append(((len(r.read_at) - 1) / span, r.bytes / span / 1e6, len(r.read_at) / n))
+    load = os.getloadavg()[0]
+    out = []
+    ours = names[0]
+    lo = statistics.median(lat[ours])
+    po = statistics.median(p for p, _, _ in thr[ours])
+    for base in names[1:]:
+        lb = statistics.median(lat[base])
+        pb = statistics.median(p for p, _, _ in thr[base])
+        print(
+            f"stream latency (wire to pipe, {2 * STREAM_LATENCY_PINGS} packets a round): {ours} median "
+            f"{lo * 1e6:,.0f} us, {base} {lb * 1e6:,.0f} us over {rounds} rounds each -> ratio {lo / lb:.3f}x "
+            f"(load {load:.1f})"
+        )
+        out.append(
+            {
+                "name": "stream latency",
+                "baseline": base,
+                "ours_us": lo * 1e6,
+                "baseline_us": lb * 1e6,
+                "ratio": lo / lb,
+                "rounds": rounds,
+                "load": load,
+            }
+        )
+    for base in names[1:]:
+        pb = statistics.median(p for p, _, _ in thr[base])
+        mo, mb = (statistics.median(m for _, m, _ in thr[s]) for s in (ours, base))
+        fo, fb = (min(f for _, _, f in thr[s]) for s in (ours, base))
+        print(
+            f"stream throughput (a flood, {2 * STREAM_FLOOD} packets of 1042 bytes a round): {ours} "
+            f"{po:,.0f} packets/s ({mo:.1f} MB/s), {base} {pb:,.0f} packets/s ({mb:.1f} MB/s) -> ratio "
+            f"{po / pb:.2f}x; share of the flood that reached the pipe, worst round: {fo:.0%} and {fb:.0%}"
+        )
+        out.append(
+            {
+                "name": "stream throughput",
+                "baseline": base,
+                "ours_packets_per_s": po,
+                "baseline_packets_per_s": pb,
+                "ours_mb_per_s": mo,
+                "baseline_mb_per_s": mb,
+                "ratio": po / pb,
+                "ours_delivered_min": fo,
+                "baseline_delivered_min": fb,
+                "rounds": rounds,
+            }
+        )
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument(
         "which",
         nargs="*",
-        default=["startup", "run", "attach", "up50", "parse", "find", "find6", "probe", "counters", "nodes"],
+        default=[
+            "startup",
+            "run",
+            "attach",
+            "up50",
+            "parse",
+            "stream",
+            "find",
+            "find6",
+            "probe",
+            "counters",
+            "nodes",
+        ],
     )
     ap.add_argument(
         "--pods",
@@ -771,6 +976,8 @@ def main() -> int:
             results += bench_up_many(50, args.rounds, env)
         if "parse" in args.which:
             results += bench_parse(lab, args.rounds, env)
+        if "stream" in args.which:
+            results += bench_stream(lab, args.rounds, env)
         if "find" in args.which:
             for n in pods:
                 results += bench_find(n, args.rounds, env)

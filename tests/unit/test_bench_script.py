@@ -6,9 +6,11 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import struct
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 
@@ -84,3 +86,30 @@ def test_the_startup_benchmark_stops_each_command_before_its_first_command(tmp_p
     records = [json.loads(line) for line in audit.read_text().splitlines()] if audit.exists() else []
     assert [r["event"] for r in records] in ([], ["start", "end"]), records
     assert all(r.get("rc") is None for r in records), records  # find's first `ip` never started
+
+
+def _pcap(records: list[tuple[int, int, bytes]]) -> bytes:
+    out = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1)
+    for sec, usec, data in records:
+        out += struct.pack("<IIII", sec, usec, len(data), len(data)) + data
+    return out
+
+
+def test_the_stream_reader_takes_whole_records_with_their_own_timestamps():
+    """The stream benchmark's reader: records cut across reads are counted once, whole, with the packet's
+    timestamp; a stream that stops short ends the read once the traffic is over (no wait for the deadline)."""
+    bench = load_bench()
+    data = _pcap([(1_700_000_000, 250_000, b"x" * 60), (1_700_000_001, 500, b"y" * 1000)])
+    r, w = os.pipe()
+    try:
+        reader = bench.PcapReader(r)
+        sender = subprocess.Popen(["true"])
+        sender.wait()
+        os.write(w, data[:30])  # the header and part of the first record's header
+        os.write(w, data[30:])
+        reader.take(3, sender, deadline=time.monotonic() + 30)  # only 2 come
+        assert reader.stamped == [1_700_000_000.25, 1_700_000_001.0005]
+        assert len(reader.read_at) == 2 and reader.bytes == len(data) - 24
+    finally:
+        os.close(r)
+        os.close(w)
