@@ -142,7 +142,7 @@ class StreamHome:
 
     def close(self, timeout: float = 10.0) -> tuple[tuple[str, ...], int | None, str, str, float, float]:
         """After the capture ended: every byte it wrote is read, written and decoded; the decoder ends.
-        The decoder's argv, exit code, stdout (its lines went to on_line), stderr, duration and start."""
+        The decoder's argv, exit code, stdout (read by the executor's pump), stderr, duration and start."""
         for t in self.threads:
             t.join(timeout)
         if self.decoder is not None:
