@@ -16,6 +16,8 @@ def test_a_streamed_capture_writes_pcap_on_stdout_packet_by_packet():
         "-i",
         "eth0",
         "--immediate-mode",
+        "-B",
+        "32768",
         "-s",
         "96",
         "-c",
