@@ -178,11 +178,9 @@ def test_run_pcap_through_the_image_tools_comes_home(debug_api, lab, pod, state,
     r = json.loads(proc.stdout)
     assert r["teardown"]["done"] and r["capture"]["pcap"] == str(pcap)
     assert len(whole(pcap.read_bytes())) == len(r["capture"]["packets"]) >= 1
-    adds = [a for a in execs_after_start(debug_api) if "add" in a and "veth" in a]
-    assert adds and adds[0][-2:] == [
-        "netns",
-        f"/host/run/netns/{pod['netns']}",
-    ]  # the node's file, not a name
+    batches = [sent.decode() for argv, sent in debug_api.stdins if "-batch" in argv]
+    adds = [line for text in batches for line in text.splitlines() if line.startswith("link add")]
+    assert adds and adds[0].endswith(f"netns /host/run/netns/{pod['netns']}")  # the node's file, not a name
     assert snapshot(lab["node_netns"]) == state["node"] and snapshot(pod["netns"]) == state["pod"]
 
 

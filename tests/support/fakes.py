@@ -61,6 +61,9 @@ class FakeNode:
         rc, out, err = self.answers.get(tuple(argv), (0, "", ""))
         return local["sh"]["-c", 'printf %s "$1"; printf %s "$2" >&2; exit "$3"', "sh", out, err, str(rc)]
 
+    def stdin_of(self, argv, text):
+        return text
+
     def background_argv(self, argv):
         return argv
 

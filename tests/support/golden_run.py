@@ -124,6 +124,9 @@ class RecordingHost:
         self._ran.append(self._paths.hide(list(argv)))
         return self._real.command(argv, stdin)
 
+    def stdin_of(self, argv, text):
+        return self._real.stdin_of(argv, text)
+
     def background_argv(self, argv, writes=None):
         return self._real.background_argv(argv, writes)
 
@@ -221,6 +224,9 @@ class ReplayHost:
             by_itself = "1" if "-c" in rec["argv"] else "0"
             return local[sys.executable]["-c", _TCPDUMP_LIKE, out, err, rc, by_itself]
         return local["sh"]["-c", _PRINT, "replay", out, err, rc]
+
+    def stdin_of(self, argv, text):
+        return text
 
     def background_argv(self, argv, writes=None):
         return argv

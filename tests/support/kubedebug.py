@@ -98,6 +98,9 @@ class DebugKubeAPI(KubeAPI):
         self.created: list[dict] = []  # every pod POSTed, as posted
         self.deleted: list[str] = []
         self.execs: list[tuple[str, list[str]]] = []
+        self.stdins: list[
+            tuple[list[str], bytearray]
+        ] = []  # each exec with stdin: its argv, what it was sent
         self.lock = threading.Lock()
 
     # -- REST -----------------------------------------------------------------------------------------
@@ -193,9 +196,15 @@ class DebugKubeAPI(KubeAPI):
         handler.wfile.flush()
         image = pod["spec"]["containers"][0].get("image", "")
         argv = query.get("command", [])
+        sent = bytearray()
         with self.lock:
             self.execs.append((image, list(argv)))
-        Exec(self, handler, self._local_argv(pod, argv, image), stdin=query.get("stdin") == ["true"]).run()
+            if query.get("stdin") == ["true"]:
+                self.stdins.append((list(argv), sent))
+        ex = Exec(self, handler, self._local_argv(pod, argv, image), stdin=query.get("stdin") == ["true"])
+        ex.sent = sent
+        ex.off_host = argv[:2] != ["chroot", "/host"]  # the image's tools: /host/... is this machine's /...
+        ex.run()
 
     def _local_argv(self, pod: dict, argv: list[str], image: str) -> tuple[list[str], str, bool]:
         """What this machine runs for ARGV in the debugging pod, with which PATH, and whether what it prints
@@ -238,6 +247,8 @@ class Exec:
         self.stdin = stdin
         self.send_lock = threading.Lock()
         self.gone = False
+        self.sent = bytearray()  # what the client sent on stdin (DebugKubeAPI.stdins)
+        self.off_host = False
 
     def run(self) -> None:
         env = {**os.environ, "PATH": self.path}
@@ -335,7 +346,8 @@ class Exec:
                     self._frame(0xA, data)
                 elif opcode in (0x1, 0x2) and data and proc.stdin is not None:
                     if data[0] == 0:
-                        proc.stdin.write(data[1:])
+                        self.sent.extend(data[1:])
+                        proc.stdin.write(data[1:].replace(b" /host/", b" /") if self.off_host else data[1:])
                         proc.stdin.flush()
                     elif data[0] == 255 and data[1:2] == b"\0":
                         proc.stdin.close()

@@ -241,6 +241,15 @@ def _link_netns(argv: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(out)
 
 
+def image_batch(text: str) -> str:
+    """The lines of an `ip -batch -` for the image's ip: each `link ... netns NAME` names the node's file, as
+    _link_netns does on a command line (a batch line is an ip command without its `ip`)."""
+    lines = (
+        " ".join(_link_netns(("ip", *line.split(" ")))[1:]) if line else line for line in text.split("\n")
+    )
+    return "\n".join(lines)
+
+
 def debug_delete_argv(
     pod: str, *, namespace: str = DEBUG_NAMESPACE, context: str | None = None
 ) -> tuple[str, ...]:

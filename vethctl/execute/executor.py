@@ -160,7 +160,7 @@ class Executor:
         try:
             cmd = self.host.command(argv, step.stdin is not None)
             if step.stdin is not None:
-                cmd = cmd << step.stdin
+                cmd = cmd << self.host.stdin_of(argv, step.stdin)
             if step.stream and self.on_line is not None and step.stdin is None:
                 rc, out, err, dropped = self._run_streaming(cmd, step.key or "", isolate, spawned)
             else:

@@ -17,6 +17,10 @@ class Host:
         """A plumbum command for argv there. stdin: the caller will feed it input."""
         raise NotImplementedError
 
+    def stdin_of(self, argv: tuple[str, ...], text: str) -> str:
+        """What argv is fed there for `text` (an `ip -batch -`'s lines, as the tools there read them)."""
+        return text
+
     def background_argv(self, argv: tuple[str, ...], writes: str | None = None) -> tuple[str, ...]:
         """How a background command is started there (remotely: wrapped so that it says its pid first, and
         opens the file it writes, `writes`, as its stdin)."""

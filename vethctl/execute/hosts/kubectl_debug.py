@@ -67,6 +67,9 @@ class KubectlDebugHost(RemoteHost):
         image = self.tools == "image"
         return super().background_argv(kubectl.image_argv(tuple(argv)) if image else argv, *args, **kwargs)
 
+    def stdin_of(self, argv, text: str) -> str:
+        return kubectl.image_batch(text) if self.tools == "image" and "-batch" in argv else text
+
     def command(self, argv, stdin: bool = False):
         argv, chroot = tuple(argv), self.tools != "image"
         if not chroot:  # a script (`sh -c`) stays as it is: the image's shell
