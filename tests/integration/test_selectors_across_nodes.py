@@ -153,3 +153,50 @@ def test_run_l_through_a_debugging_pod_on_each_node(two_nodes, tmp_path):
 def test_node_without_l_is_refused(two_nodes):
     proc = vethctl("run", "netns/x", "--node", "192.0.2.12=ssh://root@192.0.2.12", check=False)
     assert proc.returncode == 2 and "--node reaches the pods of -l" in proc.stderr
+
+
+def test_capture_l_on_both_nodes_into_one_merged_pcap(two_nodes, tmp_path, spawn):
+    """A ping from the pod on node A to the pod on node B, captured in both pods at once through a debugging
+    pod on each node: the streams come home over kubectl exec and merge by time into one file here."""
+    a, b = two_nodes["node_records"]
+    env, log = fake_cluster(tmp_path, two_nodes)
+    pcap = tmp_path / "both.pcap"
+    cap = spawn(
+        [VETHCTL, "capture", "-l", "app=web", "-n", "shop", "--via", "kubectl-debug", "--filter", "icmp"]
+        + ["--count", "2", "--pcap", str(pcap), "-o", "json"],
+        env={**os.environ, **env},
+    )
+    seen = []
+    while not any("capturing in 2 pod(s)" in line for line in seen):
+        seen.append(cap.stderr.readline())
+        assert seen[-1], f"capture ended before it started: {seen}"
+    subprocess.run(
+        ["ip", "netns", "exec", a["pods"][0]["netns"], "ping", "-c", "1", "-W", "2", b["pods"][0]["ip"]],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    out, err = cap.communicate(timeout=60)
+    assert cap.returncode == 0, err
+    r = json.loads(out)["capture"]
+    nodes = {p["pod"]: p["node"] for p in r["pods"]}
+    assert nodes == {
+        "shop/web-0": f"the host on kubectl-debug://{a['name']}",
+        "shop/web-1": f"the host on kubectl-debug://{b['name']}",
+    }
+    # the same echo request and reply, seen leaving one pod and arriving in the other
+    assert sorted((p["pod"], p["icmp_type"]) for p in r["packets"]) == [
+        ("shop/web-0", "echo reply"),
+        ("shop/web-0", "echo request"),
+        ("shop/web-1", "echo reply"),
+        ("shop/web-1", "echo request"),
+    ]
+    text = subprocess.run(["tcpdump", "-r", str(pcap), "-nn", "-tt"], capture_output=True, text=True).stdout
+    stamps = [float(line.split()[0]) for line in text.splitlines()]
+    assert len(stamps) == 4 and stamps == sorted(stamps)  # one file, here, merged by time
+    made = [json.loads(line) for line in log.read_text().splitlines()]
+    assert len([c for c in made if c[:2] == ["delete", "pod"]]) == 2  # each debugging pod deleted
+
+
+def test_node_without_l_is_refused_by_capture_too(two_nodes):
+    proc = vethctl("capture", "netns/x", "--node", "192.0.2.12=ssh://root@192.0.2.12", check=False)
+    assert proc.returncode == 2 and "--node reaches the pods of -l" in proc.stderr

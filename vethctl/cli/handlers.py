@@ -258,6 +258,7 @@ def capture(args, hosts) -> int:
         snaplen=args.snaplen,
         max_size=args.max_size,
         rotate=args.rotate,
+        nodes=tuple(args.node),
     )
     # --pcap -: stdout carries the pcap stream, so the packets as text and the summary go to stderr
     text_out = sys.stderr if args.pcap == "-" else sys.stdout

@@ -376,6 +376,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     cap.add_argument(
         "-l", "--selector", help="capture in every pod matching this label selector (one stream)"
     )
+    _pod_nodes(cap)
     cap.add_argument("-n", "--namespace", help="the pod's (pods') Kubernetes namespace, with pod/ or -l")
     cap.add_argument("--context", help="the kubeconfig context, with pod/ or -l")
     _output(cap, ("text", "json", "ndjson"))

@@ -44,6 +44,7 @@ class PodCapture(Document):
     interface: str
     packets: int
     counters: dict
+    node: str | None = None  # where it was captured (this machine, a lab node, an ssh host, a debugging pod)
 
 
 @dataclass(frozen=True)

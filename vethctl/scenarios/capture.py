@@ -35,7 +35,7 @@ from vethctl.resolve.kube import KubeScope
 from vethctl.resolve.locate import Located, host_veth_of, locate
 from vethctl.resolve.select import select
 from vethctl.resolve.target import TargetSpec
-from vethctl.resolve.via import parse_via
+from vethctl.resolve.via import parse_node_map, parse_via
 from vethctl.results.capture import CaptureResult, CaptureSummary, ManyCaptureSummary, PodCapture
 from vethctl.secure import create_file
 from vethctl.state.records import check_session_id
@@ -71,6 +71,7 @@ class CaptureOptions:
     snaplen: int | None = None
     max_size: float | None = None  # MB (10^6 bytes) a pcap file, at most
     rotate: int | None = None  # with max_size: rotate, keeping the last K files
+    nodes: tuple[str, ...] = ()  # --node ADDR=ssh://HOST: -l reaches the pods of that node over ssh
 
     @property
     def home(self) -> PcapHome | None:
@@ -202,6 +203,11 @@ def capture(
     opts: CaptureOptions, hosts: Hosts, *, on_line=None, notify: Notify | None = None
 ) -> CaptureResult:
     validate(opts)
+    if opts.nodes:
+        raise BadInput(
+            "--node reaches the pods of -l on other nodes; one target's node is given with --via",
+            hint="vethctl capture pod/NAME --via ssh://HOST, or vethctl capture -l SELECTOR --node ADDR=ssh://HOST",
+        )
     requested, explicit = parse_via(opts.via, False)
     if requested.host != "kubectl-debug":
         require_tools(hosts.get(requested), "tcpdump")
@@ -343,15 +349,31 @@ def capture_many(
             hint="vethctl capture -l app=web --pcap - --max-size 100 > all.pcap",
         )
     _check_limits(opts)
-    placed, skipped = select(selector, kube, opts.via, hosts, Executor(hosts.local, Node()))
-    pods = [pod for pod, _place in placed]
-    located = [(pod, locate(f"ip/{pod.pod_ip}", hosts=hosts, via=opts.via)[0]) for pod in pods]
+    journal = Executor(hosts.local, Node()).journal  # one list of commands, whichever node ran them
+    placed, skipped = select(
+        selector,
+        kube,
+        opts.via,
+        hosts,
+        Executor(hosts.local, Node(), journal=journal),
+        nodes=parse_node_map(opts.nodes),
+    )
+    # each pod on the node that reaches it (this one, a lab node, a --node ssh host, its debugging pod)
+    located, exs, shared = [], [], {}
+    for pod, place in placed:
+        if place.how == "kubectl-debug":
+            scope = KubeScope(namespace=pod.namespace, context=kube.context)
+            loc, on = locate(f"pod/{pod.name}", hosts=hosts, via=place.via, kube=scope, journal=journal)
+        else:
+            loc, on = locate(f"ip/{pod.pod_ip}", hosts=hosts, via=place.via, journal=journal)
+        on.on_line, on.shared_writers = on_line, shared  # every stream to stdout: one pcap, one header
+        located.append((pod, loc))
+        exs.append(on)
     if labels is not None:
         labels.update({f"pod{i}": pod.ref for i, (pod, _) in enumerate(located)})
-    requested, _ = parse_via(opts.via, False)
-    ex = Executor(hosts.get(requested), requested, on_line=on_line)
-    check_filter(ex, opts.filter, always=True)
-    if opts.pcap and requested.host:
+    for on in {on.node.audit_label: on for on in exs}.values():  # once per node
+        check_filter(on, opts.filter, always=True)
+    if opts.pcap and any(on.host.remote for on in exs):
         require_tools(hosts.local, "tcpdump")
     # each pod's stream comes home: to stdout together, as the packets come, or to a file of its own here,
     # all merged by time into --pcap at the end
@@ -380,33 +402,37 @@ def capture_many(
             home=home,
         )
         steps.append(start)
-    stopped_by = "duration"
+    stopped_by, jobs = "duration", []
     try:
-        for step in steps:
-            ex.start(step)
+        for on, step in zip(exs, steps, strict=True):
+            jobs.append((on, on.start(step)))
         if notify:
             notify(f"capturing in {len(steps)} pod(s) matching {selector}; Ctrl-C to stop")
         deadline = time.monotonic() + opts.duration if opts.duration else None
-        for job in ex.jobs.values():  # each in turn: all have ended (count) or the time is up (duration)
+        for on, job in jobs:  # each in turn: all have ended (count) or the time is up (duration)
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-            if not ex.wait(job, remaining):
+            if not on.wait(job, remaining):
                 break
         else:
             stopped_by = "count" if opts.count else "tcpdump ended"
     except KeyboardInterrupt:
         stopped_by = "Ctrl-C"
     finally:
-        ex.stop_jobs()
-    limit = next((job.home.ended_by for job in ex.jobs.values() if job.home and job.home.ended_by), None)
+        if exs:  # on every node at once, as `kill -INT` of them all
+            exs[0].end_together(jobs)
+        for on in exs:
+            on.stop_jobs()
+    limit = next((job.home.ended_by for _on, job in jobs if job.home and job.home.ended_by), None)
     if limit and stopped_by != "Ctrl-C":
         stopped_by = limit
     packets, per_pod, not_kept = [], [], 0
     for i, (pod, loc) in enumerate(located):
-        res = ex.by_key[f"pod{i}"]
+        res = exs[i].by_key[f"pod{i}"]
         not_kept += res.dropped
         recs = [p | {"pod": pod.ref} for p in jc.parse(tcpdump_parser, res.stdout, quiet=True)]
         packets += recs
-        per_pod.append(PodCapture(pod.ref, str(loc.netns), where[i], len(recs), tcpdump_counters(res.stderr)))
+        counters = tcpdump_counters(res.stderr)
+        per_pod.append(PodCapture(pod.ref, str(loc.netns), where[i], len(recs), counters, loc.node.label))
     packets.sort(key=lambda p: p.get("timestamp") or 0)
     merged = None
     if tmpdir:
@@ -431,4 +457,4 @@ def capture_many(
         packets=tuple(packets),
         packets_not_kept=not_kept,
     )
-    return CaptureResult(summary, skipped=tuple(skipped), commands=tuple(ex.journal.as_json()))
+    return CaptureResult(summary, skipped=tuple(skipped), commands=tuple(journal.as_json()))
