@@ -74,3 +74,11 @@ def test_exec_without_chroot():
     argv = debug_exec_argv("dbg", "debugger", ("nsenter", "--target", "1", "--net", "ip", "a"), chroot=False)
     assert argv[-8:] == ("debugger", "--", "nsenter", "--target", "1", "--net", "ip", "a")
     assert "chroot" in debug_exec_argv("dbg", "debugger", ("ip", "a"))
+
+
+def test_every_namespace_at_once_is_one_command_over_the_nodes_files():
+    """`ip -all netns exec` through the image's ip would look in the image's /var/run/netns (none there) and
+    each namespace would then be asked alone: one kubectl exec each, minutes on a node of many pods."""
+    argv = image_argv(("ip", "-all", "netns", "exec", "ip", "-j", "addr", "show", "to", "198.18.0.2"))
+    assert argv[:2] == ("sh", "-c") and "/host/run/netns/*" in argv[2] and 'nsenter --net="$f"' in argv[2]
+    assert argv[3:] == ("sh", "ip", "-j", "addr", "show", "to", "198.18.0.2")

@@ -108,7 +108,10 @@ class LocalHost(Host):
                 return False  # gone meanwhile
             try:
                 if libc.setns(fd, _CLONE_NEWNET) != 0:
-                    return None
+                    # EINVAL: the file is no namespace (yet, or any more: `ip netns add` makes the file, then
+                    # mounts the namespace on it; another run may be halfway): it holds nothing. Any other
+                    # refusal: this process cannot tell, commands ask
+                    return False if ctypes.get_errno() == errno.EINVAL else None
             finally:
                 os.close(fd)
             with socket.socket(family, socket.SOCK_DGRAM) as sock:
