@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from vethctl.commands import ip
 from vethctl.errors import BadInput
 
 # RFC 1123: a DNS subdomain (pod names) and a DNS label (namespaces), as the API server checks them.
@@ -206,11 +207,6 @@ def host_path(path: str) -> str:
     return "/host" + path
 
 
-# `ip -all netns exec`'s loop over the node's namespace files, for the image's tools: the same `netns: NAME`
-# line before each one's output (a file that is not yet, or no longer, a namespace is skipped by nsenter's error)
-ALL_NETNS = 'for f in {dir}/*; do [ -e "$f" ] || continue; printf "\\nnetns: %s\\n" "${{f##*/}}"; nsenter --net="$f" "$@"; done'
-
-
 def image_argv(argv: tuple[str, ...]) -> tuple[str, ...]:
     """ARGV, as a command of the node, run by the debugging image's own tools instead of the node's (chroot):
 
@@ -220,14 +216,16 @@ def image_argv(argv: tuple[str, ...]) -> tuple[str, ...]:
       sh -c SCRIPT ...            ->  as it is: the image's shell (a host's file looks map their paths)
       CMD... (the node's own ns)  ->  nsenter --target 1 --net CMD...
 
-      ip -all netns exec CMD...   ->  sh -c 'for f in /host/run/netns/*; do echo "netns: NAME"; nsenter
-                                      --net="$f" CMD...; done': ip's own output, in one command
+      sh -c 'for f in /var/run/netns/*...' sh CMD...  (commands.ip.in_every_netns)
+                                  ->  the same loop over /host/run/netns/*
 
     The image's `ip netns` would look for names in the image's /var/run/netns, not the node's."""
     if argv[:1] == ("sudo",):
         return ("sudo", *image_argv(argv[1:]))
-    if argv[:4] == ("ip", "-all", "netns", "exec") and len(argv) > 4:
-        return ("sh", "-c", ALL_NETNS.format(dir=host_path("/var/run/netns")), "sh", *argv[4:])
+    if (
+        argv[:3] == ip.in_every_netns(())[:3]
+    ):  # the loop over the node's namespace files, as the image sees them
+        return ip.in_every_netns(argv[4:], host_path("/var/run/netns"))
     if argv[:3] == ("ip", "netns", "exec") and len(argv) > 4:
         return ("nsenter", f"--net={host_path('/var/run/netns/' + argv[3])}", *_link_netns(argv[4:]))
     if argv[:2] == ("ip", "-n") and len(argv) > 3:

@@ -13,7 +13,7 @@ When a step has no answer it falls back: a neighbour probe, then a scan of every
 Whichever path found it, the address must be in one namespace only: a pod with NET_ADMIN can add another
 pod's address to its own eth0 and answer ARP for it (the neighbour table, the fdb and the verification then
 all point at it). So every namespace that may be a pod's is asked (on this machine narrowed down without a
-command, Host.netns_holding, then each left asked with `ip`; over ssh `ip -all netns exec`, one command,
+command, Host.netns_holding, then each left asked with `ip`; over ssh one command (commands.ip.in_every_netns),
 plus `nsenter` for the unnamed ones when the node has such peers), and an address held twice is refused,
 naming both (HeldTwice).
 Namespaces owned by another user namespace (anyone's `unshare -rn`) are never candidates.
@@ -206,7 +206,7 @@ def holders(
 
 
 def _all_named(ex: Executor, address: IPAddress, names: set[str]) -> dict[str, list] | None:
-    """`ip -all netns exec ip -j addr show to ADDR`, split by its `netns: NAME` lines: {name: links}; None
+    """`ip -j addr show to ADDR` in every named namespace (commands.ip.addr_holders_json), split by its `netns: NAME` lines: {name: links}; None
     when its output cannot be read that way (a name it prints is not one listed: each is then asked alone)."""
     res = ex.read(
         ip.addr_holders_json(str(address)),

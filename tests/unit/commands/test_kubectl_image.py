@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from vethctl.commands import ip
 from vethctl.commands.kubectl import debug_exec_argv, host_path, image_argv
 
 
@@ -77,8 +78,9 @@ def test_exec_without_chroot():
 
 
 def test_every_namespace_at_once_is_one_command_over_the_nodes_files():
-    """`ip -all netns exec` through the image's ip would look in the image's /var/run/netns (none there) and
-    each namespace would then be asked alone: one kubectl exec each, minutes on a node of many pods."""
-    argv = image_argv(("ip", "-all", "netns", "exec", "ip", "-j", "addr", "show", "to", "198.18.0.2"))
+    """The loop over the node's namespace files (commands.ip.in_every_netns) looks in /host/run/netns: the
+    image's own /var/run/netns has none, and every namespace would then be asked alone (one kubectl exec
+    each, minutes on a node of many pods)."""
+    argv = image_argv(ip.addr_holders_json("198.18.0.2"))
     assert argv[:2] == ("sh", "-c") and "/host/run/netns/*" in argv[2] and 'nsenter --net="$f"' in argv[2]
     assert argv[3:] == ("sh", "ip", "-j", "addr", "show", "to", "198.18.0.2")

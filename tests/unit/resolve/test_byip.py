@@ -1,4 +1,4 @@
-"""resolve/byip.py without a machine: reading `ip -all netns exec ip -j addr show to ADDR` (the remote way of
+"""resolve/byip.py without a machine: reading `ip -j addr show to ADDR` in every named namespace (as `ip -all netns exec` prints it) (the remote way of
 asking every named namespace at once whether it holds an address)."""
 
 from __future__ import annotations
