@@ -4,7 +4,11 @@ throwaway host key and client key, and removed afterwards. vethctl is run inside
 
 The ssh host has a /tmp of its own (a tmpfs in a mount namespace of its own, the sshd's directory alone
 bound back into it): a file a remote command writes in /tmp is not this machine's, so that a capture's
-file that "came home" is really the client's file, and what is left over there can be listed (remote_tmp)."""
+file that "came home" is really the client's file, and what is left over there can be listed (remote_tmp).
+
+Both sshds end a session whose client stopped answering (ClientAliveInterval): vethctl's shared connection
+outlives it by 30 s (ControlPersist), and a test that removes the lab first leaves its FIN nowhere to go;
+without the keepalive each such session lived on, in a namespace no longer named, until reboot."""
 
 from __future__ import annotations
 
@@ -103,6 +107,8 @@ PasswordAuthentication no
 KbdInteractiveAuthentication no
 UsePAM no
 StrictModes no
+ClientAliveInterval 2
+ClientAliveCountMax 3
 """)
     netns = f"vt-ssh{secrets.token_hex(3)}"
     # sshd's privilege separation directory is compiled in (/run/sshd). It is made if missing and left in
@@ -156,6 +162,8 @@ PasswordAuthentication no
 KbdInteractiveAuthentication no
 UsePAM no
 StrictModes no
+ClientAliveInterval 2
+ClientAliveCountMax 3
 """)
     return config
 
