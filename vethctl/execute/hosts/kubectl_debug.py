@@ -94,23 +94,6 @@ class KubectlDebugHost(RemoteHost):
         rc, out, err = super()._sh(script, *args, stdin=stdin)
         return rc, out.replace("/host/run/netns/", "/var/run/netns/"), err  # the node's names again
 
-    def netns_inodes(self):
-        if self.tools != "image":
-            return super().netns_inodes()
-        script = (
-            "for f in /proc/self/ns/net /host/run/netns/*; do "
-            'k=$(stat -L -c %d:%i "$f" 2>/dev/null) && echo "$k $f"; done; '
-            "for f in /proc/[0-9]*/ns/net; do "
-            'k=$(stat -L -c %d:%i "$f" 2>/dev/null) && echo "$k $f"; done'
-        )
-        _, out, _ = self._sh(script)
-        pairs = []
-        for line in out.splitlines():
-            key, _, path = line.partition(" ")
-            if path:
-                pairs.append((path, key))
-        return pairs
-
     # -- what is missing, and where ------------------------------------------------------------------
 
     def missing(self, tool: str) -> MissingPrerequisite:

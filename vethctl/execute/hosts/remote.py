@@ -144,13 +144,13 @@ class RemoteHost(Host):
         return None
 
     def netns_inodes(self):
-        script = (
-            "for f in /proc/self/ns/net /var/run/netns/*; do "
+        script = (  # $1: the namespace files' directory (a debugging image's shell sees it under /host)
+            'for f in /proc/self/ns/net "$1"/*; do '
             'k=$(stat -L -c %d:%i "$f" 2>/dev/null) && echo "$k $f"; done; '
             "for f in /proc/[0-9]*/ns/net; do "
             'k=$(stat -L -c %d:%i "$f" 2>/dev/null) && echo "$k $f"; done'
         )
-        _, out, _ = self._sh(script)
+        _, out, _ = self._sh(script, "/var/run/netns")
         pairs = []
         for line in out.splitlines():
             key, _, path = line.partition(" ")
