@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from tests.support import sshd
+from tests.support import fakekubectl, sshd
 from tests.support.cli import ROOT, VETHCTL, vethctl
 
 
@@ -209,39 +209,6 @@ def test_a_missing_forwarding_entry_of_the_vtep_is_named(two_nodes, entry):
     assert r["hops"][-1]["role"] == "egress" and r["hops"][0]["replies"] == 0
 
 
-# kubectl for a two-node cluster, for --via kubectl-debug (as tests/integration/test_kubectl_debug.py: the
-# calls vethctl makes, answered as real kubectl answers them; `exec POD -- chroot /host ARGV` runs ARGV in that
-# pod's node, a lab node's namespace). FAKE_CLUSTER: {"pod": {...}, "nodes": {NAME: {"netns", "ip"}}}.
-FAKE_KUBECTL = r"""#!/usr/bin/env python3
-import json, os, sys
-args = sys.argv[1:]
-cluster = json.load(open(os.environ["FAKE_CLUSTER"]))
-with open(os.environ["FAKE_KUBECTL_LOG"], "a") as fh:
-    fh.write(json.dumps(args) + "\n")
-if args[:2] == ["get", "pod"]:
-    print(json.dumps(cluster["pod"]))
-elif args[:2] == ["get", "nodes"]:
-    items = [{"metadata": {"name": n}, "status": {"addresses": [{"type": "InternalIP", "address": v["ip"]},
-             {"type": "Hostname", "address": n}]}} for n, v in cluster["nodes"].items()]
-    print(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
-elif args[:1] == ["debug"]:
-    node = args[1].split("/", 1)[1]
-    print(f"Creating debugging pod node-debugger-{node}-pdx84 with container debugger on node {node}.")
-elif args[:1] == ["wait"]:
-    print(f"{args[-2]} condition met")
-elif args[:1] == ["exec"]:
-    pod = next(a for a in args[1:] if a.startswith("node-debugger-"))
-    node = pod.removeprefix("node-debugger-").removesuffix("-pdx84")
-    rest = args[args.index("--") + 1:]
-    assert rest[:2] == ["chroot", "/host"], rest
-    os.execvp("ip", ["ip", "netns", "exec", cluster["nodes"][node]["netns"], *rest[2:]])
-elif args[:2] == ["delete", "pod"]:
-    print(f'pod "{args[2]}" deleted')
-else:
-    sys.exit(f"fake kubectl: unexpected {args}")
-"""
-
-
 def test_the_far_node_through_its_own_debugging_pod(two_nodes, tmp_path):
     if two_nodes["overlay"] != "vxlan":
         pytest.skip("one overlay is enough: the far node is found by the VTEP's fdb entry")
@@ -253,17 +220,7 @@ def test_the_far_node_through_its_own_debugging_pod(two_nodes, tmp_path):
     ip = a["pods"][0]["ip"]
     record["status"]["podIP"], record["status"]["podIPs"] = ip, [{"ip": ip}]
     nodes = {n["name"]: {"netns": n["name"], "ip": underlay[n["name"]]} for n in (a, b)}
-    (tmp_path / "cluster.json").write_text(json.dumps({"pod": record, "nodes": nodes}))
-    bindir = tmp_path / "bin"
-    bindir.mkdir()
-    (bindir / "kubectl").write_text(FAKE_KUBECTL)
-    (bindir / "kubectl").chmod(0o700)
-    log = tmp_path / "kubectl.log"
-    env = {
-        "PATH": f"{bindir}:{os.environ['PATH']}",
-        "FAKE_CLUSTER": str(tmp_path / "cluster.json"),
-        "FAKE_KUBECTL_LOG": str(log),
-    }
+    env, log = fakekubectl.install(tmp_path, [record], nodes)
     out = vethctl(
         "trace",
         "pod/web-0",

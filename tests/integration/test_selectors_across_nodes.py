@@ -2,10 +2,8 @@
 runs on, a --node host over ssh, a debugging pod per node with --via kubectl-debug), in parallel, one report;
 pods on a node it cannot reach are skipped with the --node that would reach them.
 
-kubectl here is a script answering the calls vethctl makes as real kubectl answers them (get pods -l, get pod,
-debug, wait, exec, delete): vethctl runs inside a lab node's namespace in the ssh test, where the HTTP stand-in
-of the API (on the machine's loopback) cannot be reached. `exec POD -- chroot /host ARGV` runs ARGV in that
-pod's node, a lab node's namespace, as the node's debugging pod would."""
+kubectl here is tests/support/fakekubectl.py's script: vethctl runs inside a lab node's namespace in the ssh
+test, where the HTTP stand-in of the API (on the machine's loopback) cannot be reached."""
 
 from __future__ import annotations
 
@@ -16,37 +14,8 @@ import subprocess
 
 import pytest
 
-from tests.support import sshd
+from tests.support import fakekubectl, sshd
 from tests.support.cli import ROOT, VETHCTL, vethctl
-
-FAKE_KUBECTL = r"""#!/usr/bin/env python3
-import json, os, sys
-args = sys.argv[1:]
-cluster = json.load(open(os.environ["FAKE_CLUSTER"]))
-with open(os.environ["FAKE_KUBECTL_LOG"], "a") as fh:
-    fh.write(json.dumps(args) + "\n")
-if args[:3] == ["get", "pods", "-l"]:
-    key, _, value = args[3].partition("=")
-    items = [p for p in cluster["pods"] if p["metadata"]["labels"].get(key) == value]
-    print(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
-elif args[:2] == ["get", "pod"]:
-    print(json.dumps(next(p for p in cluster["pods"] if p["metadata"]["name"] == args[2])))
-elif args[:1] == ["debug"]:
-    node = args[1].split("/", 1)[1]
-    print(f"Creating debugging pod node-debugger-{node}-pdx84 with container debugger on node {node}.")
-elif args[:1] == ["wait"]:
-    print(f"{args[-2]} condition met")
-elif args[:1] == ["exec"]:
-    pod = next(a for a in args[1:] if a.startswith("node-debugger-"))
-    node = pod.removeprefix("node-debugger-").removesuffix("-pdx84")
-    rest = args[args.index("--") + 1:]
-    assert rest[:2] == ["chroot", "/host"], rest
-    os.execvp("ip", ["ip", "netns", "exec", node, *rest[2:]])
-elif args[:2] == ["delete", "pod"]:
-    print(f'pod "{args[2]}" deleted')
-else:
-    sys.exit(f"fake kubectl: unexpected {args}")
-"""
 
 
 @pytest.fixture(scope="module")
@@ -78,18 +47,7 @@ def fake_cluster(tmp_path, two_nodes, *, third: bool = False) -> tuple[dict, obj
     pods = [pod_on(a, "web-0", underlay[a["name"]]), pod_on(b, "web-1", underlay[b["name"]])]
     if third:
         pods.append(pod_on({"name": "worker-9"}, "web-2", "203.0.113.9"))
-    (tmp_path / "cluster.json").write_text(json.dumps({"pods": pods}))
-    bindir = tmp_path / "bin"
-    bindir.mkdir()
-    (bindir / "kubectl").write_text(FAKE_KUBECTL)
-    (bindir / "kubectl").chmod(0o700)
-    log = tmp_path / "kubectl.log"
-    env = {
-        "PATH": f"{bindir}:{os.environ['PATH']}",
-        "FAKE_CLUSTER": str(tmp_path / "cluster.json"),
-        "FAKE_KUBECTL_LOG": str(log),
-    }
-    return env, log
+    return fakekubectl.install(tmp_path, pods)
 
 
 def test_run_l_reaches_the_far_node_given_with_node_over_ssh(two_nodes, tmp_path):
