@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from vethctl.commands import ip
+from vethctl.errors import BadInput
 from vethctl.execute import namespaces
 from vethctl.execute.executor import Executor
 from vethctl.execute.facts import read_json
 from vethctl.model import KubectlDebug, Node, Ssh
 from vethctl.resolve import kube as k8s
+from vethctl.resolve.kube import KubeScope
 from vethctl.state import labs
 
 if TYPE_CHECKING:  # kubectl's parsers: imported once a pod is placed (pod/ and -l only)
@@ -38,6 +40,25 @@ class Place:
     by_address: str | None = None  # the pod's hostIP that is one of ours (the node's name did not say)
     why: str | None = None
     other_node: bool = False  # not reachable because it is on a node vethctl cannot reach
+
+
+def on_its_node(pod: PodInfo, place: Place, context: str | None) -> tuple[str, KubeScope, str | None]:
+    """The target, kube scope and --via that name `pod` where `place` says it is: by its name through its
+    node's debugging pod (kubectl finds it again), else by its address on the node that holds it (this one,
+    a lab node, a --node ssh host)."""
+    if place.how == "kubectl-debug":
+        return f"pod/{pod.name}", KubeScope(namespace=pod.namespace, context=context), place.via
+    return f"ip/{pod.pod_ip}", KubeScope(), place.via
+
+
+def refuse_nodes_without_selector(nodes: tuple[str, ...], command: str) -> None:
+    """--node reaches the pods of -l on other nodes; one target's node is --via's."""
+    if nodes:
+        raise BadInput(
+            "--node reaches the pods of -l on other nodes; one target's node is given with --via",
+            hint=f"vethctl {command} pod/NAME --via ssh://HOST, or vethctl {command} -l SELECTOR"
+            " --node ADDR=ssh://HOST",
+        )
 
 
 class Placer:

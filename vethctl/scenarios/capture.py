@@ -33,6 +33,7 @@ from vethctl.plan.capture import capture_steps
 from vethctl.resolve.files import resolve_netns
 from vethctl.resolve.kube import KubeScope
 from vethctl.resolve.locate import Located, host_veth_of, locate
+from vethctl.resolve.placement import on_its_node, refuse_nodes_without_selector
 from vethctl.resolve.select import select
 from vethctl.resolve.target import TargetSpec
 from vethctl.resolve.via import parse_node_map, parse_via
@@ -203,11 +204,7 @@ def capture(
     opts: CaptureOptions, hosts: Hosts, *, on_line=None, notify: Notify | None = None
 ) -> CaptureResult:
     validate(opts)
-    if opts.nodes:
-        raise BadInput(
-            "--node reaches the pods of -l on other nodes; one target's node is given with --via",
-            hint="vethctl capture pod/NAME --via ssh://HOST, or vethctl capture -l SELECTOR --node ADDR=ssh://HOST",
-        )
+    refuse_nodes_without_selector(opts.nodes, "capture")
     requested, explicit = parse_via(opts.via, False)
     if requested.host != "kubectl-debug":
         require_tools(hosts.get(requested), "tcpdump")
@@ -361,11 +358,8 @@ def capture_many(
     # each pod on the node that reaches it (this one, a lab node, a --node ssh host, its debugging pod)
     located, exs, shared = [], [], {}
     for pod, place in placed:
-        if place.how == "kubectl-debug":
-            scope = KubeScope(namespace=pod.namespace, context=kube.context)
-            loc, on = locate(f"pod/{pod.name}", hosts=hosts, via=place.via, kube=scope, journal=journal)
-        else:
-            loc, on = locate(f"ip/{pod.pod_ip}", hosts=hosts, via=place.via, journal=journal)
+        target, scope, via = on_its_node(pod, place, kube.context)
+        loc, on = locate(target, hosts=hosts, via=via, kube=scope, journal=journal)
         on.on_line, on.shared_writers = on_line, shared  # every stream to stdout: one pcap, one header
         located.append((pod, loc))
         exs.append(on)

@@ -35,6 +35,7 @@ from vethctl.plan.run import build_run, run_filter
 from vethctl.probespec import ProbeSpec, check_probe_options, decode_for, parse_probe
 from vethctl.resolve.kube import KubeScope
 from vethctl.resolve.locate import Located, host_veth_of, locate
+from vethctl.resolve.placement import on_its_node, refuse_nodes_without_selector
 from vethctl.resolve.via import parse_node_map, parse_via
 from vethctl.secure import write_file
 from vethctl.state.lock import AllocationLock
@@ -124,11 +125,7 @@ def validate(opts: RunOptions) -> None:
 
 def run(opts: RunOptions, hosts: Hosts, *, on_line=None) -> RunOutcome:
     validate(opts)
-    if opts.nodes:
-        raise BadInput(
-            "--node reaches the pods of -l on other nodes; one pod's node is given with --via",
-            hint="vethctl run pod/NAME --via ssh://HOST, or vethctl run -l SELECTOR --node ADDR=ssh://HOST",
-        )
+    refuse_nodes_without_selector(opts.nodes, "run")
     requested, _ = parse_via(opts.via, opts.sudo)
     if requested.host != "kubectl-debug":  # that node is not known yet: locate() checks once it is
         tools = dict.fromkeys(["ip", "tcpdump", "ping", *(PROBE_TOOLS[p.kind] for p in opts.probe_specs)])
@@ -356,13 +353,8 @@ def run_many(selector: str, opts: RunOptions, hosts: Hosts) -> ManyRunResult:
 
     def one(pod_place) -> PodRun:
         pod, place = pod_place
-        if place.how == "kubectl-debug":  # a debugging pod on its node, found again by its name
-            scope = KubeScope(namespace=pod.namespace, context=opts.kube.context)
-            o = dataclasses.replace(opts, target=f"pod/{pod.name}", kube=scope, via=place.via, nodes=())
-        else:  # by its address, on the node that holds it (this one, a lab node, a --node ssh host)
-            o = dataclasses.replace(
-                opts, target=f"ip/{pod.pod_ip}", kube=KubeScope(), via=place.via, nodes=()
-            )
+        target, scope, via = on_its_node(pod, place, opts.kube.context)
+        o = dataclasses.replace(opts, target=target, kube=scope, via=via, nodes=())
         try:
             out = run(o, hosts)
             return PodRun(pod.ref, pod.node_name, report=out.report, dry_run=out.dry_run)
