@@ -372,16 +372,12 @@ def run_counted(cmd: list[str], env=None) -> tuple[str, int]:
 LAB_NODE_PODS = 250  # the most pods a lab node holds: more make a lab cluster of several such nodes
 
 
-def bench_find(pods: int, rounds: int, env) -> list[dict]:
-    name = f"vb-{secrets.token_hex(3)}"
-    nodes = -(-pods // LAB_NODE_PODS)
-    up = [VETHCTL, "lab", "up", "--name", name, "--pods", str(pods // nodes), "-o", "json"]
-    if nodes > 1:
-        up[-2:-2] = ["--nodes", str(nodes)]
-    print(f"find: building a lab of {nodes} node(s) with {pods} pods ...", flush=True)
-    lab = json.loads(subprocess.run(up, check=True, capture_output=True, text=True, env=env).stdout)
-    if nodes > 1:
-        lab["pods"] = [p for node in lab["node_records"] for p in node["pods"]]
+def _find_against_scan(
+    lab: dict, name: str, scan: str, what: str, rounds: int, env: dict, check
+) -> list[dict]:
+    """`vethctl find ip/ADDR` against the namespace scan `scan` (a bash script), for the lab pod the scan
+    reaches last (`ip netns list` order): both must find it, and `check(find's JSON)` must hold. The lab is
+    taken down at the end, whatever happened."""
     scan_script = None
     try:
         order = [
@@ -396,7 +392,7 @@ def bench_find(pods: int, rounds: int, env) -> list[dict]:
         addr = ours_pods[last]["ip"]
         visited = order.index(last) + 1
         with tempfile.NamedTemporaryFile("w", suffix=".sh", delete=False) as fh:
-            fh.write(SCAN)
+            fh.write(scan)
         scan_script = fh.name
         ours_cmd = [VETHCTL, "find", f"ip/{addr}", "-o", "json"]
         scan_cmd = ["bash", scan_script, addr]
@@ -405,9 +401,9 @@ def bench_find(pods: int, rounds: int, env) -> list[dict]:
             ran[label], procs[label] = run_counted(cmd, env)
         assert ran["scan"].strip() == last, (ran["scan"], last)  # both find the same pod, the scan's last
         mine = json.loads(ran["vethctl find"])
-        assert mine["netns"] == last, mine
+        assert mine["netns"] == last and check(mine), mine
         result = alternate(
-            f"find ip/ at {pods} pods (the scan visits {visited} namespaces)",
+            f"{what} (the scan visits {visited} namespaces)",
             "the scan",
             lambda: timed(ours_cmd, env),
             lambda: timed(scan_cmd),
@@ -424,6 +420,19 @@ def bench_find(pods: int, rounds: int, env) -> list[dict]:
         if scan_script:
             os.unlink(scan_script)
         subprocess.run([VETHCTL, "lab", "down", "--name", name], capture_output=True, env=env)
+
+
+def bench_find(pods: int, rounds: int, env) -> list[dict]:
+    name = f"vb-{secrets.token_hex(3)}"
+    nodes = -(-pods // LAB_NODE_PODS)
+    up = [VETHCTL, "lab", "up", "--name", name, "--pods", str(pods // nodes), "-o", "json"]
+    if nodes > 1:
+        up[-2:-2] = ["--nodes", str(nodes)]
+    print(f"find: building a lab of {nodes} node(s) with {pods} pods ...", flush=True)
+    lab = json.loads(subprocess.run(up, check=True, capture_output=True, text=True, env=env).stdout)
+    if nodes > 1:
+        lab["pods"] = [p for node in lab["node_records"] for p in node["pods"]]
+    return _find_against_scan(lab, name, SCAN, f"find ip/ at {pods} pods", rounds, env, lambda mine: True)
 
 
 # The hand loop `vethctl up POD...` + `vethctl down SESSION...` replaces: the walkthrough's 7 ip commands for
@@ -561,48 +570,15 @@ def bench_find6(pods: int, rounds: int, env) -> list[dict]:
             env=env,
         ).stdout
     )
-    scan_script = None
-    try:
-        order = [
-            line.split()[0]
-            for line in subprocess.run(
-                ["ip", "netns", "list"], capture_output=True, text=True
-            ).stdout.splitlines()
-            if line.strip()
-        ]
-        ours_pods = {p["netns"]: p for p in lab["pods"]}
-        last = [ns for ns in order if ns in ours_pods][-1]
-        addr = ours_pods[last]["ip"]
-        visited = order.index(last) + 1
-        with tempfile.NamedTemporaryFile("w", suffix=".sh", delete=False) as fh:
-            fh.write(SCAN6)
-        scan_script = fh.name
-        ours_cmd = [VETHCTL, "find", f"ip/{addr}", "-o", "json"]
-        scan_cmd = ["bash", scan_script, addr]
-        procs, ran = {}, {}
-        for label, cmd in (("vethctl find", ours_cmd), ("scan", scan_cmd)):
-            ran[label], procs[label] = run_counted(cmd, env)
-        assert ran["scan"].strip() == last, (ran["scan"], last)  # both find the same pod, the scan's last
-        mine = json.loads(ran["vethctl find"])
-        assert mine["netns"] == last and not any("scan" in s for s in mine["resolved_by"]), mine
-        result = alternate(
-            f"find ip/IPv6 at {pods} pods (the scan visits {visited} namespaces)",
-            "the scan",
-            lambda: timed(ours_cmd, env),
-            lambda: timed(scan_cmd),
-            rounds,
-        )
-        print(
-            f"  pids allocated (processes and threads): vethctl find {procs['vethctl find']} (itself, its threads"
-            f" and {len(mine['commands'])} commands), the scan {procs['scan']}"
-        )
-        result["processes"] = procs
-        result["commands"] = len(mine["commands"])
-        return [result]
-    finally:
-        if scan_script:
-            os.unlink(scan_script)
-        subprocess.run([VETHCTL, "lab", "down", "--name", name], capture_output=True, env=env)
+    return _find_against_scan(
+        lab,
+        name,
+        SCAN6,
+        f"find ip/IPv6 at {pods} pods",
+        rounds,
+        env,
+        lambda mine: not any("scan" in s for s in mine["resolved_by"]),
+    )
 
 
 # The probe as a person scripts it: tcpdump in the pod in the background, waiting on its output (no sleep),
