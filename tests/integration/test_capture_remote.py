@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import replays
 from tests.support.cli import VETHCTL
 from tests.support.netstate import snapshot
 from vethctl.pcap import Framer
@@ -167,7 +168,7 @@ def test_the_transcript_of_a_remote_run_writes_the_pcap_where_it_is_replayed(ssh
     pcap.unlink()
     text = script.read_text()
     assert f"-U -w - -- 'arp or icmp' 2>&1 > >(tee {pcap} | tcpdump -r - -nn -tt -e -l >&4))" in text
-    replay = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=60)
+    replay = replays.replay(["bash", str(script)], capture_output=True, text=True, timeout=60)
     assert replay.returncode == 0, replay.stderr
     assert replay.stdout.count("Request who-has 192.0.2.101") == 3
     assert len(whole(pcap.read_bytes())) == 3

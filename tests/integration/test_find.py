@@ -12,6 +12,7 @@ import subprocess
 
 import pytest
 
+from tests.support import replays
 from tests.support.cli import vethctl
 from tests.support.holders import netns_id, own_netns
 from tests.support.netstate import ip_json, snapshot, tagged_links
@@ -177,7 +178,7 @@ def test_run_and_replay_in_an_unnamed_namespace(unnamed_pod, tmp_path):
     )
     assert r["target"]["kind"] == "pid" and len([p for p in r["capture"]["packets"] if p.get("arp_op")]) == 3
     assert "nsenter --net=/proc/" in script.read_text()
-    replay = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=60)
+    replay = replays.replay(["bash", str(script)], capture_output=True, text=True, timeout=60)
     assert replay.returncode == 0, replay.stderr
     assert replay.stdout.count("Request who-has") == 3
     assert tagged_links(unnamed_pod["node"]) == [] and snapshot(unnamed_pod["node"]) == before

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 
+from tests.support import replays
 from tests.support.cli import vethctl
 from tests.support.holders import unique_name
 from tests.support.netstate import snapshot, tagged_links
@@ -38,7 +39,7 @@ def test_hostile_names_paths_and_filters_run_and_replay(lab, pod, state, tmp_pat
     assert pcap.exists()
     assert subprocess.run(["bash", "-n", str(script)]).returncode == 0
     pcap.unlink()
-    replay = subprocess.run(["bash", str(script)], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    replay = replays.replay(["bash", str(script)], capture_output=True, text=True, cwd=tmp_path, timeout=60)
     assert replay.returncode == 0, replay.stderr
     assert replay.stdout.count("Request who-has") == 3 and pcap.exists()
     assert not list(tmp_path.rglob("PWNED")), "a value was executed by a shell"

@@ -9,6 +9,7 @@ import shlex
 import subprocess
 from pathlib import Path
 
+from tests.support import replays
 from tests.support.cli import vethctl
 from tests.support.netstate import ip_json, snapshot, tagged_links
 
@@ -143,7 +144,7 @@ def test_transcript_replays_with_bash_and_leaves_nothing(lab, pod, state, tmp_pa
     )
     seen_by_run = [(p["target_ip"], p["sender_ip"]) for p in report["capture"]["packets"] if p.get("arp_op")]
     assert subprocess.run(["bash", "-n", str(script)]).returncode == 0
-    replay = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=60)
+    replay = replays.replay(["bash", str(script)], capture_output=True, text=True, timeout=60)
     assert replay.returncode == 0, replay.stderr
     seen_by_replay = WHO_HAS.findall(replay.stdout)
     assert seen_by_replay == seen_by_run and len(seen_by_replay) == 3
@@ -159,7 +160,7 @@ def test_transcript_of_a_dry_run_replays_the_same_plan(lab, pod, state, tmp_path
     for line in dry.splitlines():
         if not line.startswith("kill "):
             assert line.removesuffix(" &") in text
-    replay = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=60)
+    replay = replays.replay(["bash", str(script)], capture_output=True, text=True, timeout=60)
     assert replay.returncode == 0, replay.stderr
     assert len(WHO_HAS.findall(replay.stdout)) == 3
     assert snapshot(lab["node_netns"]) == state["node"] and snapshot(pod["netns"]) == state["pod"]
@@ -295,7 +296,7 @@ def test_sudo_runs_and_its_transcript_replays_through_sudo(lab, pod, state, tmp_
     text = script.read_text()
     assert not [line for line in text.splitlines() if unprefixed.search(line)], text
     assert "sudo kill -0" in text and "sudo kill -INT" in text
-    replay = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=60)
+    replay = replays.replay(["bash", str(script)], capture_output=True, text=True, timeout=60)
     assert replay.returncode == 0, replay.stderr
     assert len(WHO_HAS.findall(replay.stdout)) == 3
     dry = vethctl("run", f"netns/{pod['netns']}", "--sudo", "--dry-run").stdout.splitlines()
