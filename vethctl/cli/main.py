@@ -24,6 +24,7 @@ def main(argv: list[str] | None = None, *, hosts=None) -> int:
 
     audit.setup(args.verbose or 0, args.audit_log, bool(args.quiet))
     signal.signal(signal.SIGTERM, _terminate)
+    sys.unraisablehook = _interrupt_again
     try:
         tools = getattr(args, "tools", None) or "node"
         if tools == "image" and getattr(args, "via", None) != "kubectl-debug":
@@ -53,3 +54,17 @@ def main(argv: list[str] | None = None, *, hosts=None) -> int:
 
 def _terminate(signum, frame):
     raise KeyboardInterrupt
+
+
+def _interrupt_again(unraisable) -> None:
+    """A Ctrl-C or SIGTERM that lands while a finalizer runs (plumbum's Popen.__del__) cannot leave it: Python
+    would print it as "Exception ignored" with a traceback, and lose it. It is delivered again to the main
+    thread, where the clean-up path takes it (held there, if clean-up runs); anything else as Python would."""
+    if unraisable.exc_type is not None and issubclass(unraisable.exc_type, KeyboardInterrupt):
+        import _thread
+        import threading
+
+        # from another thread, once this hook has returned: raised in here, it would be lost again
+        threading.Timer(0.01, _thread.interrupt_main).start()
+        return
+    sys.__unraisablehook__(unraisable)
