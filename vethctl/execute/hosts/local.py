@@ -52,8 +52,13 @@ class LocalHost(Host):
     def write_text(self, path, text):
         private_dir(os.path.dirname(path))
         tmp = f"{path}.{os.getpid()}.tmp"
-        write_file("a record", tmp, text, 0o600)
-        os.replace(tmp, path)
+        try:
+            write_file("a record", tmp, text, 0o600)
+            os.replace(tmp, path)
+        except BaseException:  # a Ctrl-C or SIGTERM between the two included: no half-written file left
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
 
     def lstat(self, path):
         try:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from vethctl.execute.hosts.local import LocalHost
 
 
@@ -28,3 +30,18 @@ def test_the_same_namespace_by_two_paths_has_one_identity():
     host = LocalHost()
     own = host.netns_id("/proc/self/ns/net")
     assert own is not None and own == host.netns_id(f"/proc/{os.getpid()}/ns/net")
+
+
+def test_a_record_interrupted_before_its_rename_leaves_no_temporary_file(tmp_path, monkeypatch):
+    """A Ctrl-C between writing the temporary file and renaming it onto the record (the soak test met one):
+    the record is not written, and nothing half-written stays in the directory."""
+    import vethctl.execute.hosts.local as local_host
+
+    def interrupted(src, dst):
+        raise KeyboardInterrupt
+
+    records = tmp_path / "sessions"
+    monkeypatch.setattr(local_host.os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        local_host.LocalHost().write_text(str(records / "0123abcd.json"), "{}")
+    assert list(records.iterdir()) == []
