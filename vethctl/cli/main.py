@@ -65,6 +65,8 @@ def _interrupt_again(unraisable) -> None:
         import threading
 
         # from another thread, once this hook has returned: raised in here, it would be lost again
-        threading.Timer(0.01, _thread.interrupt_main).start()
+        again = threading.Timer(0.01, _thread.interrupt_main)
+        again.daemon = True  # a process already on its way out is not held, nor interrupted, by it
+        again.start()
         return
     sys.__unraisablehook__(unraisable)
