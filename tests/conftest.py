@@ -35,6 +35,10 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.needs_root)
         if item.get_closest_marker("needs_root") and os.geteuid() != 0:
             item.add_marker(pytest.mark.skip(reason="needs root (network namespaces)"))
+    if os.environ.get("MUTANT_UNDER_TEST", "") not in ("", "stats", "mutant_generation"):
+        # `make mutation` runs a mutant's tests with -x: the in-process unit tests first (a few ms each), the
+        # golden replays (a Python process each) only for a mutant they have not already caught
+        items.sort(key=lambda item: "/golden/" in str(item.fspath))
 
 
 @pytest.fixture(scope="session", autouse=True)
