@@ -7,7 +7,7 @@ build_* functions are pure: the same inputs give the same plan, which tests comp
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from vethctl.commands import Argv, in_netns
 from vethctl.model import Netns, PcapHome
@@ -58,12 +58,10 @@ class Step:
 
 @dataclass(frozen=True)
 class Plan:
-    """The steps of one command, in order, with its title and notes."""
+    """The steps of one command, in order."""
 
     steps: tuple[Step, ...]
     keep: bool = False  # leave what was attached in place (no teardown)
-    title: str = ""
-    notes: tuple[str, ...] = field(default=())
 
     def teardown(self) -> tuple[Step, ...]:
         """What undoes the whole plan once every step has run: the undos, last first."""

@@ -83,7 +83,7 @@ def build_run(
         stop,
         *(s for _, s in extra),
     ]
-    return Plan(tuple(steps), keep=keep, title=f"run session {att.session}")
+    return Plan(tuple(steps), keep=keep)
 
 
 def run_filter(base: str, probes: Sequence[ProbeSpec]) -> str:

@@ -18,7 +18,7 @@ from vethctl.plan.batch import ip_batch
 
 
 def build_up(att: Attachment) -> Plan:
-    return Plan(tuple(attach_steps(att)), keep=True, title=f"up session {att.session}")
+    return Plan(tuple(attach_steps(att)), keep=True)
 
 
 def create_pairs(atts: Sequence[Attachment]) -> list[Step]:
@@ -45,4 +45,4 @@ def build_down(host_names: Iterable[str]) -> Plan:
         Step(ip.link_del(name), purpose=f"remove {name} and its peer", phase="teardown", quiet_fail=True)
         for name in host_names
     ]
-    return Plan(tuple(steps), keep=True, title="down")
+    return Plan(tuple(steps), keep=True)

@@ -39,4 +39,4 @@ def build_trace(
         sends = [ping_step(pod_netns, dst, count=count, interval=interval, wait=2, size=size)]
     else:
         sends = probe_steps(probe, pod_netns, count=count, timeout=timeout)
-    return Plan((*starts, *sends, *stops), title=f"trace to {probe or dst}")
+    return Plan((*starts, *sends, *stops))

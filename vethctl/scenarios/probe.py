@@ -95,7 +95,7 @@ def probe(
         dev, filt, None if home else path, netns=located.netns, decode_as=spec.decode_as, home=home
     )
     steps = probe_steps(spec, located.netns, count=count, timeout=timeout)
-    ex.execute(Plan((start, *steps, stop), title=f"probe {spec}"))
+    ex.execute(Plan((start, *steps, stop)))
     cap = ex.by_key["capture"]
     packets = jc.parse(tcpdump_parser, cap.stdout, quiet=True)
     if spec.decode_as == "domain":  # captured with -T domain: DNS on another port, read as port 53's

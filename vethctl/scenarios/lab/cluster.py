@@ -64,7 +64,7 @@ def up(
         "nodes": [],
     }
     try:
-        ex.execute(Plan(tuple(switch_steps(name)), keep=True, title=f"lab cluster {name}: the underlay"))
+        ex.execute(Plan(tuple(switch_steps(name)), keep=True))
         for i in range(1, nodes + 1):
             node = up_node_for_cluster(host, node_name(name, i), pods, cni, pod_mtu, servers and i == nodes)
             made.append(node.record)
@@ -86,7 +86,7 @@ def up(
         if underlay_mtu != ASSUMED_UNDERLAY_MTU:
             for i in range(1, nodes + 1):
                 steps += underlay_mtu_steps(name, i, underlay_mtu)
-        ex.execute(Plan(tuple(steps), keep=True, title=f"lab cluster {name}: the {overlay} overlay"))
+        ex.execute(Plan(tuple(steps), keep=True))
         records.write(host, cluster_path(name), rec)
     except BaseException:
         down(host, name, made=[n["name"] for n in made])

@@ -236,7 +236,7 @@ def make_node(
     new_pods = [str(uuid.uuid4()) for _ in range(max(0, pods - len(existing)))]
     for pod_uuid in new_pods:
         steps += pod_steps(name, node_ns, cni_dir, pod_cidr, pod_uuid, cni, labs.ipam_dir(name), mtu)
-    ex.execute(Plan(tuple(steps), keep=True, title=f"lab up {name}"))
+    ex.execute(Plan(tuple(steps), keep=True))
     made = []
     for pod_uuid in new_pods:
         result = _cni_result(ex.by_key[f"cni:cni-{pod_uuid}"].stdout)
@@ -287,7 +287,7 @@ def make_node(
             assigned = assign(wanted, rec["pod_cidr"], rec["servers"]["ip"])
             svc_net = str(service_cidr(rec["pod_cidr"]))
             steps = service_steps(assigned, node_ns, proxy_mode, svc_net)
-            ex.execute(Plan(tuple(steps), keep=True, title="lab services"))
+            ex.execute(Plan(tuple(steps), keep=True))
             rec["services"] = {
                 "proxy_mode": proxy_mode,
                 "cidr": svc_net,
@@ -307,7 +307,7 @@ def _start_servers(ex: Executor, pod: dict, policy: bool) -> dict:
     ips = pod.get("ips") or [pod["ip"]]
     families = sorted({6 if ":" in a else 4 for a in ips})
     steps = server_steps(netns, ips) + (policy_steps(netns, families) if policy else [])
-    ex.execute(Plan(tuple(steps), keep=True, title="lab servers"))
+    ex.execute(Plan(tuple(steps), keep=True))
     running = {s.key: job_entry(ex.daemons[s.key], ex.argv_of(s), s.argv, ex.host) for s in steps if s.daemon}
     return {"pod": pod["netns"], "ip": pod["ip"], "ips": ips, "policy": policy, "running": running}
 
