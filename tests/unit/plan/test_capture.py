@@ -49,3 +49,47 @@ def test_a_printed_capture_is_unchanged_by_the_limits_it_does_not_use():
     assert start.pcap_home is None
     start, _ = capture_steps("vh-1", "", None, snaplen=64)
     assert start.argv[-2:] == ("-s", "64")
+
+
+def test_start_and_stop_of_a_capture_in_a_pod():
+    pod = Netns.named("cni-1")
+    start, stop = capture_steps(
+        "eth0", "udp", "/tmp/c.pcap", key="podcap:eth0", netns=pod, decode_as="domain"
+    )
+    assert start.argv == (
+        "tcpdump",
+        "-i",
+        "eth0",
+        "-nn",
+        "-tt",
+        "-e",
+        "-l",
+        "--immediate-mode",
+        "-w",
+        "/dev/stdin",
+        "--print",
+        "-T",
+        "domain",
+        "--",
+        "udp",
+    )
+    assert (start.netns, start.key, start.phase, start.writes) == (
+        pod,
+        "podcap:eth0",
+        "capture",
+        "/tmp/c.pcap",
+    )
+    assert start.purpose == "capture on eth0; wait until tcpdump says it is listening"
+    assert start.background and start.ready == "listening on " and not start.stops
+    assert stop.argv == () and (stop.netns, stop.stops, stop.phase) == (pod, "podcap:eth0", "capture")
+    assert stop.purpose == "stop the capture on eth0 once every packet is printed"
+    assert not stop.background and stop.key is None and stop.writes is None
+
+
+def test_a_streamed_capture_is_decoded_at_home_as_asked():
+    home = PcapHome("-")
+    start, _ = capture_steps("eth0", "udp", None, home=home, decode_as="domain")
+    assert start.pcap_home == PcapHome("-", decode_as="domain") and "-T" not in start.argv
+    assert start.writes is None
+    start, _ = capture_steps("eth0", "udp", None, home=home)
+    assert start.pcap_home is home
