@@ -4,6 +4,7 @@ half-way); the dry-run of background jobs, servers and streamed captures; quotin
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import os
 import subprocess
@@ -338,3 +339,46 @@ def test_each_argument_reads_back_as_given(arg, quoted):
 def test_a_comment_is_one_line_each_blank_lines_without_trailing_space():
     assert render.comment("first\n\n  indented \x1b") == "# first\n#\n#   indented \\x1b"
     assert render.command_text(("ip", "link", "set", "dev", "a b")) == "ip link set dev 'a b'"
+
+
+def test_the_cleanup_of_a_transcript_holds_what_the_plan_made():
+    """A trace makes nothing but its captures: its cleanup stops them; a plan of attachments without a capture
+    undoes them, last made first removed, and has no capture output to set up."""
+    from vethctl.plan.session import create_pairs
+    from vethctl.plan.trace import build_trace
+
+    trace = build_trace(
+        [("eth0", POD)], "icmp", POD, ipaddress.ip_address("198.51.100.7"), count=1, interval=1.0
+    )
+    script = render.transcript(trace, Node(), header="")
+    assert (
+        'cleanup() {\n  [ -n "${hop0_pid:-}" ] && kill -INT "${hop0_pid}" 2>/dev/null || true\n}\n' in script
+    )
+    assert "exec 4>&1" in script and script.endswith(
+        "\ncat <&5 >&2; exec 5<&-  # tcpdump's own summary\n\ntrap - EXIT\n"
+    )
+
+    second = dataclasses.replace(
+        attachment(), host_end=VethEnd("vh-second", attachment().host_end.address, None)
+    )
+    script = render.transcript(Plan(tuple(create_pairs([attachment(), second]))), Node(), header="")
+    assert (
+        "cleanup() {\n"
+        "  ip link del dev vh-second 2>/dev/null || true\n"
+        "  ip link del dev vh-0123abcd 2>/dev/null || true\n"
+        "}\n"
+        "trap cleanup EXIT\n\n# --- attach\n"
+    ) in script
+    assert script.endswith(
+        "# --- teardown\n"
+        "# remove the veth pair (deleting vh-second removes vp-0123abcd too)\n"
+        "ip link del dev vh-second\n"
+        "# remove the veth pair (deleting vh-0123abcd removes vp-0123abcd too)\n"
+        "ip link del dev vh-0123abcd\n\ntrap - EXIT\n"
+    )
+    assert "exec 4>&1" not in script
+
+
+def test_a_batch_line_of_no_words_is_empty():
+    assert render.ip_batch_line(()) == ""
+    assert render.ip_batch_line(("link", "del", "dev", "vh-X")) == "link del dev vh-X"

@@ -64,6 +64,10 @@ def test_a_name_a_batch_line_cannot_carry_keeps_its_own_command():
     "word,written",
     [
         ("vh-1", "vh-1"),
+        ("vh-X", "vh-X"),  # letters, whichever
+        ("a\tb", "'a\tb'"),
+        ("a\rb", None),
+        ("a\0b", None),
         ("a b", "'a b'"),
         ("it's x", '"it\'s x"'),
         ("'q", '"\'q"'),
@@ -91,3 +95,49 @@ def test_the_real_ip_reads_each_word_back_as_given():
     proc = subprocess.run(["ip", "-force", "-batch", "-"], input=text, capture_output=True, text=True)
     said = [line for line in proc.stderr.splitlines() if line.startswith("Device ")]
     assert said == [f'Device "{w}" does not exist.' for w in words]
+
+
+def ip_step(text, **kw):
+    return Step(tuple(text.split()), **kw)
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        ip_step("ip link set dev b up", background=True, key="b"),  # runs alongside the next steps
+        ip_step("ip link set dev b up", daemon=True),
+        ip_step("ip link set dev b up", stops="capture"),
+        ip_step("ip link set dev b up", stream=True),
+        ip_step("ip link set dev b up", stdin="x\n"),  # its own input
+        ip_step("ip link set dev b up", ok_codes=frozenset({0, 2})),
+        ip_batch(steps("ip link set dev b up", "ip link set dev c up"))[0],  # a batch already
+        ip_step("ip -n cni-1 link set dev b up"),  # its own namespace
+        ip_step("ip -netns cni-1 link set dev b up"),
+        ip_step("ip -batch /tmp/cmds"),
+        ip_step("ip -force link set dev b up"),
+        ip_step("ipx link set dev b up"),
+    ],
+)
+def test_a_step_that_is_not_a_plain_ip_command_keeps_the_group_as_it_is(odd):
+    group = [ip_step("ip link set dev a up"), odd]
+    assert ip_batch(group) == group and ip_batch(group[::-1]) == group[::-1]
+
+
+def test_a_word_that_starts_with_a_dash_after_the_command_is_not_an_option():
+    """Only the words between `ip` and its command are ip's options: a device may be named `-x`."""
+    [batch] = ip_batch(steps("ip -j link show dev -x", "ip -j addr show dev -x"))
+    assert batch.argv == ("ip", "-j", "-batch", "-") and batch.stdin == "link show dev -x\naddr show dev -x\n"
+
+
+def test_a_batch_takes_its_lines_purposes_its_namespace_phase_and_key():
+    group = [
+        ip_step("ip link set dev a up", purpose="bring a up", netns=POD, phase="lab"),
+        ip_step("ip link set dev b up", netns=POD, phase="lab"),
+        ip_step("ip link set dev c up", purpose="bring c up", netns=POD, phase="lab"),
+    ]
+    [batch] = ip_batch(group, key="links")
+    assert batch.purpose == "bring a up; bring c up" and batch.key == "links"
+    assert (batch.netns, batch.phase, batch.argv) == (POD, "lab", ("ip", "-batch", "-"))
+    assert batch.argv_in_netns == ("ip", "-n", "cni-1", "-batch", "-")
+    assert ip_batch(group, purpose="links up")[0].purpose == "links up"
+    assert ip_batch([*steps("ip link set dev a up"), *steps("ip link set dev b up")])[0].key is None
