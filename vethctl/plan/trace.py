@@ -25,13 +25,19 @@ def build_trace(
     keys: Sequence[str] | None = None,
 ) -> Plan:
     """hops: (interface, the namespace it is in: None for the node's own[, a filter of its own, tcpdump -T]) in
-    path order; hop i's capture has the key `hop{i}`. The pod pings `dst`, or sends `probe` (keys `probe...`)."""
+    path order; hop i's capture has the key keys[i] (`hop{i}` without keys: the scenario numbers every hop of
+    the path, those whose captures run on another machine too). The pod pings `dst`, or sends `probe` (keys
+    `probe...`)."""
     starts, stops = [], []
     for i, hop in enumerate(hops):
-        interface, netns = hop[0], hop[1]
-        own_filter, decode_as = (hop[2], hop[3]) if len(hop) > 2 else (None, None)
+        interface, netns, own_filter, decode_as = (*hop, None, None)[:4]
         start, stop = capture_steps(
-            interface, own_filter or filter_expr, None, key=f"hop{i}", netns=netns, decode_as=decode_as
+            interface,
+            own_filter or filter_expr,
+            None,
+            key=keys[i] if keys else f"hop{i}",
+            netns=netns,
+            decode_as=decode_as,
         )
         starts.append(start)
         stops.append(stop)

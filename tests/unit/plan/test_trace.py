@@ -44,3 +44,20 @@ def test_a_probe_is_sent_instead_of_pings():
     assert [s.argv for s in sends] == [("nc", "-z", "-v", "-n", "-w", "3", "198.51.100.7", "443")] * 2
     assert [s.key for s in sends] == ["probe0", "probe1"] and all(s.netns == POD for s in sends)
     assert plan.steps[3].stops == "hop0" and len(plan.steps) == 4
+
+
+def test_each_capture_takes_the_key_the_scenario_reads_it_by():
+    """The scenario numbers every hop of the path and passes the keys of those captured here: a hop whose
+    capture runs on another machine (hop1) leaves a gap, and hop2's result must not be filed as hop1's."""
+    plan = build_trace(
+        [("eth0", POD), ("ens4", None)], "icmp", POD, DST, count=1, interval=1.0, keys=["hop0", "hop2"]
+    )
+    assert [s.key for s in plan.steps if s.background] == ["hop0", "hop2"]
+    assert [s.stops for s in plan.steps if s.stops] == ["hop0", "hop2"]
+
+
+def test_a_probe_waits_two_seconds_for_an_answer_unless_told():
+    plan = build_trace(
+        [("eth0", POD)], "udp", POD, DST, count=1, interval=1.0, probe=parse_probe("udp:198.51.100.7:53")
+    )
+    assert plan.steps[1].argv == ("nc", "-u", "-n", "-w", "2", "198.51.100.7", "53")
