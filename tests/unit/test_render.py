@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import pytest
 
 from vethctl import render
-from vethctl.model import Attachment, Netns, Node, VethEnd
+from vethctl.model import Attachment, Netns, Node, PcapHome, VethEnd
 from vethctl.plan import Plan, Step
 from vethctl.plan.capture import capture_steps
 from vethctl.plan.run import build_run
@@ -382,3 +382,15 @@ def test_the_cleanup_of_a_transcript_holds_what_the_plan_made():
 def test_a_batch_line_of_no_words_is_empty():
     assert render.ip_batch_line(()) == ""
     assert render.ip_batch_line(("link", "del", "dev", "vh-X")) == "link del dev vh-X"
+
+
+def test_a_streamed_capture_in_a_pod_of_a_lab_node_is_entered_in_the_transcript():
+    start, stop = capture_steps("eth0", "icmp", None, key="podcap", netns=POD, home=PcapHome("/tmp/p.pcap"))
+    script = render.transcript(Plan((start, stop)), Node(netns=Netns.named("lab1")), header="")
+    assert (
+        "exec 5< <(exec ip netns exec cni-1234 tcpdump -i eth0 --immediate-mode -B 32768 -U -w - -- icmp 2>&1"
+        " > >(tee /tmp/p.pcap | tcpdump -r - -nn -tt -e -l >&4))\n"
+    ) in script
+    start, stop = capture_steps("eth0", "icmp", None, key="nodecap", home=PcapHome("/tmp/p.pcap"))
+    script = render.transcript(Plan((start, stop)), Node(netns=Netns.named("lab1")), header="")
+    assert "exec 5< <(exec ip netns exec lab1 tcpdump -i eth0 --immediate-mode" in script

@@ -97,7 +97,10 @@ def test_without_a_ping_only_the_probes_are_sent_and_routed():
     )
     text = render.dry_run(plan, Node())
     assert "route show\nroute get 198.51.100.9\nVETHCTL_EOF\n" in text
-    assert "ip netns exec cni-1234 ping -n -D -c 1 -i 0.5 -W 2 198.51.100.9\n" in text  # the default timeout
+    # the probe's ping alone (its default timeout: -W 2), and no walkthrough ping
+    assert [s.argv for s in plan.steps if s.phase == "probe"] == [
+        ("ping", "-n", "-D", "-c", "1", "-i", "0.5", "-W", "2", "198.51.100.9")
+    ]
     assert "--print -- icmp 0>/tmp/run.pcap &" in text and "link del" not in text
 
 
