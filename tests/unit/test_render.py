@@ -4,9 +4,11 @@ half-way); the dry-run of background jobs, servers and streamed captures; quotin
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import ipaddress
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -193,6 +195,7 @@ def stop(*_):
     print("1 packet captured", file=sys.stderr, flush=True)
     sys.exit(0)
 signal.signal(signal.SIGINT, stop)
+signal.alarm(60)  # never outlives its test, even when a broken transcript never stops it
 log(f"tcpdump on {{iface}} started")
 print(f"1764525909.000000 a packet on {{iface}}", flush=True)
 print(f"listening on {{iface}}, link-type EN10MB (Ethernet)", file=sys.stderr, flush=True)
@@ -213,14 +216,20 @@ def replay(tmp_path, plan: Plan, **env) -> tuple[subprocess.CompletedProcess, li
     log.write_text("")
     script = tmp_path / "replay.sh"
     script.write_text(render.transcript(plan, Node(), header="replayed"))
-    proc = subprocess.run(
+    with subprocess.Popen(
         ["bash", str(script)],
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=60,
+        start_new_session=True,
         env=os.environ | {"PATH": f"{stubs}:{os.environ['PATH']}", "STUB_LOG": str(log)} | env,
-    )
-    return proc, log.read_text().splitlines()
+    ) as bash:
+        try:
+            out, err = bash.communicate(timeout=30)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(bash.pid, signal.SIGKILL)  # whatever it left running: the stand-ins it started
+    return subprocess.CompletedProcess(bash.args, bash.returncode, out, err), log.read_text().splitlines()
 
 
 ATTACHED = [
@@ -305,10 +314,15 @@ def test_a_streamed_capture_is_written_with_tee_and_printed_by_tcpdump_r():
 
 
 def test_a_here_document_ends_at_its_last_line():
-    assert render.here_document("ip -batch -", "link del dev a\nlink del dev b\n\n") == [
+    assert render.here_document("ip -batch -", "link del dev a\nlink del dev vh-X\n\n") == [
         "ip -batch - <<'VETHCTL_EOF'",
         "link del dev a",
-        "link del dev b",
+        "link del dev vh-X",
+        "VETHCTL_EOF",
+    ]
+    assert render.here_document("nc -u 198.51.100.7 7", "a payload \t\n") == [
+        "nc -u 198.51.100.7 7 <<'VETHCTL_EOF'",
+        "a payload \t",  # data: kept to its last blank
         "VETHCTL_EOF",
     ]
 
