@@ -102,25 +102,35 @@ def ip_step(text, **kw):
 
 
 @pytest.mark.parametrize(
-    "odd",
+    "command,kind",
     [
-        ip_step("ip link set dev b up", background=True, key="b"),  # runs alongside the next steps
-        ip_step("ip link set dev b up", daemon=True),
-        ip_step("ip link set dev b up", stops="capture"),
-        ip_step("ip link set dev b up", stream=True),
-        ip_step("ip link set dev b up", stdin="x\n"),  # its own input
-        ip_step("ip link set dev b up", ok_codes=frozenset({0, 2})),
-        ip_batch(steps("ip link set dev b up", "ip link set dev c up"))[0],  # a batch already
-        ip_step("ip -n cni-1 link set dev b up"),  # its own namespace
-        ip_step("ip -netns cni-1 link set dev b up"),
-        ip_step("ip -batch /tmp/cmds"),
-        ip_step("ip -force link set dev b up"),
-        ip_step("ipx link set dev b up"),
+        ("ip link set dev DEV up", dict(background=True, key="b")),  # runs alongside the next steps
+        ("ip link set dev DEV up", dict(daemon=True)),
+        ("ip link set dev DEV up", dict(stops="capture")),
+        ("ip link set dev DEV up", dict(stream=True)),
+        ("ip link set dev DEV up", dict(stdin="x\n")),  # its own input
+        ("ip link set dev DEV up", dict(ok_codes=frozenset({0, 2}))),
+        ("ip -n cni-1 link set dev DEV up", {}),  # its own namespace
+        ("ip -netns cni-1 link set dev DEV up", {}),
+        ("ip -batch /tmp/DEV", {}),
+        ("ip -force link set dev DEV up", {}),
+        ("ipx link set dev DEV up", {}),
     ],
 )
-def test_a_step_that_is_not_a_plain_ip_command_keeps_the_group_as_it_is(odd):
-    group = [ip_step("ip link set dev a up"), odd]
-    assert ip_batch(group) == group and ip_batch(group[::-1]) == group[::-1]
+def test_a_step_that_is_not_a_plain_ip_command_shares_no_batch(command, kind):
+    """Neither with a plain command nor with one of its kind."""
+    odd = [Step(tuple(command.replace("DEV", dev).split()), **kind) for dev in ("b", "c")]
+    plain = ip_step("ip link set dev a up")
+    for group in ([plain, odd[0]], [odd[0], plain], odd):
+        assert ip_batch(group) == group
+
+
+def test_a_batch_is_no_line_of_another():
+    group = [
+        *ip_batch(steps("ip link set dev b up", "ip link set dev c up")),
+        ip_step("ip link set dev a up"),
+    ]
+    assert ip_batch(group) == group
 
 
 def test_a_word_that_starts_with_a_dash_after_the_command_is_not_an_option():
