@@ -65,6 +65,7 @@ def test_a_name_a_batch_line_cannot_carry_keeps_its_own_command():
     [
         ("vh-1", "vh-1"),
         ("vh-X", "vh-X"),  # letters, whichever
+        ("X1", "X1"),
         ("a\tb", "'a\tb'"),
         ("a\rb", None),
         ("a\0b", None),
