@@ -61,7 +61,7 @@ def parse_pod_list(text: str) -> list[PodInfo]:
                 f"kubectl printed a List whose item {i} is not a Pod object ({type(item).__name__})",
                 hint="is this kubectl's own output? `kubectl get pods -l SELECTOR -o json` prints Pods",
             )
-        pods.append(_pod_info(item | {"kind": "Pod"}))
+        pods.append(_pod_info(item))
     return pods
 
 
