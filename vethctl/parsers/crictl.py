@@ -149,7 +149,7 @@ def _fatal_line(stderr: str) -> str:
 
 
 def crictl_error(
-    stderr: str, argv: tuple[str, ...], rc: int, *, what: str = "container", ident: str = "", shown: str
+    stderr: str, argv: tuple[str, ...], rc: int, *, what: str = "container", ident: str, shown: str
 ) -> VethctlError:
     """What a failed `crictl inspect`/`inspectp` means, as the project's error."""
     line = _fatal_line(stderr)
