@@ -25,7 +25,7 @@ def parse_ping(text: str) -> tuple[dict | None, list[str]]:
         return None, lines
     if not result:
         return None, lines
-    seen = {(r.get("type"), r.get("icmp_seq")) for r in result.get("responses", [])}
+    seen = {(r.get("type"), r.get("icmp_seq")) for r in result["responses"]}  # jc always sets responses
     extra = []
     for rec in _stream(lines):
         kind = rec.get("type")
@@ -40,9 +40,7 @@ def parse_ping(text: str) -> tuple[dict | None, list[str]]:
             }
         )
     if extra:
-        result["responses"] = sorted(
-            result.get("responses", []) + extra, key=lambda r: r.get("icmp_seq") or 0
-        )
+        result["responses"] = sorted(result["responses"] + extra, key=lambda r: r.get("icmp_seq") or 0)
     return result, [line for line in lines if line.strip()]
 
 

@@ -147,6 +147,15 @@ def test_what_jcs_batch_parser_already_has_is_not_added_twice():
     ]
 
 
+def test_an_error_before_output_cut_short_mid_line_is_kept():
+    """ping killed while its output was half written (a pipe's buffer flushed mid-line): jc's streaming
+    parser fails on the cut line, and what it read before that still counts."""
+    text = NET_UNREACHABLE_THEN_REPLIES.split(" ttl=63", 1)[0] + " ttl=63 ti"
+    result, lines = parse_ping(text)
+    assert ("destination_net_unreachable", 1) in kinds(result)
+    assert lines[-1] == "[1796067404.031738] 64 bytes from 198.51.100.7: icmp_seq=4 ttl=63 ti"
+
+
 @pytest.mark.parametrize(
     "text",
     [
