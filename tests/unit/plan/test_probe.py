@@ -62,3 +62,37 @@ def test_icmp_is_ping():
 )
 def test_the_filter_follows_the_probe(spec, expected):
     assert probe_filter(parse_probe(spec)) == expected
+
+
+def test_each_probe_step_says_what_it_does_where_and_is_found_by_its_key():
+    tcp = probe_steps(parse_probe("tcp:198.18.0.3:8080"), POD, count=2, timeout=2, key="probe1_")
+    assert [(s.purpose, s.key, s.stdin) for s in tcp] == [
+        ("connect 1 of 2 from the pod to tcp:198.18.0.3:8080", "probe1_0", None),
+        ("connect 2 of 2 from the pod to tcp:198.18.0.3:8080", "probe1_1", None),
+    ]
+    (udp,) = probe_steps(parse_probe("udp:198.18.0.3:9000"), POD, count=1, timeout=3)
+    assert (udp.purpose, udp.key, udp.stdin) == (
+        "send 1 of 1 from the pod to udp:198.18.0.3:9000",
+        "probe0",
+        "vethctl probe\n",
+    )
+    (dns,) = probe_steps(parse_probe("dns:web.lab.example@198.18.0.3"), POD, count=2, timeout=1, key="q")
+    assert (dns.netns, dns.purpose, dns.phase, dns.key) == (
+        POD,
+        "ask 198.18.0.3 for web.lab.example from the pod to dns:web.lab.example@198.18.0.3",
+        "probe",
+        "q",
+    )
+
+
+def test_icmp_is_ping_every_half_second_waiting_the_timeout_for_a_late_reply():
+    (step,) = probe_steps(parse_probe("icmp:198.18.0.3"), POD, count=3, timeout=4, key="p")
+    assert step.argv == ("ping", "-n", "-D", "-c", "3", "-i", "0.5", "-W", "4", "198.18.0.3")
+    assert (step.netns, step.key, step.phase, step.ok_codes) == (POD, "p", "probe", {0, 1})
+    assert step.purpose == "ping 198.18.0.3 from the pod (3 × every 0.5 s)"
+
+
+def test_the_filter_of_an_ipv6_ping():
+    assert probe_filter(parse_probe("icmp:[2001:db8::3]")) == (
+        "(icmp6 and host 2001:db8::3) or (icmp6 and ip6[40] == 1) or (icmp6 and (ip6[40] == 135 or ip6[40] == 136))"
+    )
