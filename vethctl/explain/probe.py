@@ -33,7 +33,7 @@ def _flags(p: dict) -> str:
 
 def _errors_about(packets: list[dict], spec: ProbeSpec) -> list[dict]:
     """ICMP/ICMPv6 destination unreachable quoting the probe's flow (or, when tcpdump prints less, its
-    destination)."""
+    destination). A ping's errors quote ICMP or no protocol: one quoting UDP or TCP is another probe's."""
     out = []
     for p in packets:
         if p.get("icmp_type") != UNREACHABLE:
@@ -43,11 +43,7 @@ def _errors_about(packets: list[dict], spec: ProbeSpec) -> list[dict]:
             continue
         if spec.port is not None and inner.get("dst_port") not in (None, spec.port):
             continue
-        if spec.kind != "icmp" and inner.get("protocol") not in (
-            None,
-            spec.protocol,
-            "tcp" if spec.kind == "dns" else None,
-        ):
+        if inner.get("protocol") not in (None, spec.protocol, "tcp" if spec.kind == "dns" else None):
             continue
         out.append(p)
     return out

@@ -698,3 +698,17 @@ def test_dns_no_response_counts_digs_tries(tries, words):
     assert notes[1] == (
         f"{words} (dig's tries) left for {SRV4} and no response came: dropped on the way, or the server is not there."
     )
+
+
+def test_a_ping_is_not_answered_by_an_error_about_another_probes_datagram_or_connection():
+    out, _ = probe(
+        f"icmp:{SRV4}",
+        [
+            ping("1.0", 1),
+            icmp_error("1.1", f"{SRV4} udp port 9 unreachable"),
+            icmp_error("1.2", f"{SRV4} tcp port 7081 unreachable"),
+        ],
+    )
+    assert (out.outcome, out.received) == ("no-reply", 0)
+    out, notes = probe(f"icmp:{SRV4}", [ping("1.0", 1), icmp_error("1.1", f"{SRV4} protocol 1 unreachable")])
+    assert (out.outcome, out.detail) == ("unreachable", f"protocol unreachable from {SRV4}")
