@@ -57,7 +57,7 @@ def nat_entries(
             seen.add((rewrite["kind"], rewrite["before"], rewrite["after"]))
             kind = rewrite["kind"]
             wanted = ("DNAT", "dnat") if kind == "dnat" else ("SNAT", "MASQUERADE", "snat", "masquerade")
-            rule = next((r for r in matched if r["target"] in wanted), None) if matched else None
+            rule = next((r for r in matched if r["target"] in wanted), None)
             field = "dst_ip" if kind == "dnat" else "src_ip"
             out.append(
                 {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from vethctl.explain.nat import drops, nat_entries, rules_matched, sentences
 from vethctl.parsers.netfilter import KERNEL_DROPS
 from vethctl.results.trace import TraceHop
@@ -346,3 +348,24 @@ def test_rules_in_both_ip6tables_backends_are_a_warning_too():
         "node has rules in both ip6tables-legacy and ip6tables-nft: two tools see two different rule sets, and"
         " both apply (check both: ip6tables-legacy-save, ip6tables-nft-save)."
     ]
+
+
+def test_a_second_connection_adds_the_rewrite_the_first_did_not_have():
+    dnat, snat = nat_entries(HOPS_BOTH, [CT, CT_BOTH], [RULE_DNAT, RULE_MASQ])
+    assert (dnat["kind"], dnat["conntrack"], snat["kind"], snat["conntrack"]) == (
+        "dnat",
+        CT["line"],
+        "snat",
+        CT_BOTH["line"],
+    )
+
+
+@pytest.mark.parametrize(
+    ("dnat_target", "snat_target"),
+    [("DNAT", "SNAT"), ("dnat", "snat"), ("DNAT", "MASQUERADE"), ("dnat", "masquerade")],
+)
+def test_the_rewriting_rule_is_found_whatever_the_backend_spells_its_target(dnat_target, snat_target):
+    """iptables writes DNAT, SNAT, MASQUERADE; nft writes dnat, snat, masquerade."""
+    rules = [RULE_ACCEPT, dict(RULE_MASQ, target=snat_target), dict(RULE_DNAT, target=dnat_target)]
+    dnat, snat = nat_entries(HOPS_BOTH, [CT_BOTH], rules)
+    assert (dnat["chain"], snat["chain"]) == ("KUBE-SEP-B", "KUBE-POSTROUTING")

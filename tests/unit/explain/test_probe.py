@@ -234,6 +234,9 @@ OTHER_TCP = [
     syn("1796047089.339300", 47700, "198.51.100.2", 7081),
     tcp_back("1796047089.339400", "198.51.100.2", 7081, 47700, "S."),
     tcp_back("1796047089.339500", "198.51.100.2", 7081, 47700, "R."),
+    # the pod's listener accepting a connection the server opened from port 7081: a SYN-ACK, not a SYN
+    f"1796047089.339550 {OUT}, {V4}, length 74: {POD4}.8080 > {SRV4}.7081: Flags [S.], seq 1, ack 2, win 64240,"
+    " length 0",
     datagram("1796047089.339600", POD4, 5000, SRV4, 7081),
     datagram("1796047089.339700", SRV4, 7081, POD4, 5000, way=BACK),
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from vethctl.model import Netns
-from vethctl.plan.probe import probe_filter, probe_steps
+from vethctl.plan.probe import ping_step, probe_filter, probe_steps
 from vethctl.probespec import parse_probe
 
 POD = Netns.named("cni-1")
@@ -96,3 +96,9 @@ def test_the_filter_of_an_ipv6_ping():
     assert probe_filter(parse_probe("icmp:[2001:db8::3]")) == (
         "(icmp6 and host 2001:db8::3) or (icmp6 and ip6[40] == 1) or (icmp6 and (ip6[40] == 135 or ip6[40] == 136))"
     )
+
+
+def test_a_ping_of_a_given_size_is_never_fragmented():
+    step = ping_step(POD, parse_probe("icmp:198.18.0.3").address, count=1, interval=1, size=1472, key="mtu")
+    assert step.argv == ("ping", "-n", "-D", "-c", "1", "-i", "1", "-s", "1472", "-M", "do", "198.18.0.3")
+    assert step.purpose == "ping 198.18.0.3 from the pod (1 × every 1 s)"
