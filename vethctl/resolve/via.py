@@ -42,6 +42,8 @@ def parse_ssh(url: str) -> Ssh:
         port = parts.port
     except ValueError as exc:
         raise BadInput(f"--via {url!r}: {exc}", hint=SSH_FORM) from None
+    if port == 0:  # urlsplit takes it; ssh, given no `-p` for a falsy port, would connect to 22
+        raise BadInput(f"--via {url!r}: port 0 is not a port", hint=SSH_FORM)
     if parts.scheme != "ssh" or not parts.hostname or parts.path not in ("", "/"):
         raise BadInput(f"--via {url!r} names no host", hint=SSH_FORM)
     if parts.query or parts.fragment or parts.password is not None:

@@ -69,3 +69,22 @@ def test_the_destination_comes_after_double_dash():
     machine.popen(["true"], ["-T"])
     argv = captured["argv"]
     assert argv[argv.index("--") + 1] == "root@node1" and argv.index("-T") < argv.index("--")
+
+
+# -- every --via spelling: what it becomes, or the one line that refuses it --------------------------------
+
+FORM = "(write ssh://[USER@]HOST[:PORT])"
+
+
+def refusal(func, *args, code=2) -> str:
+    from vethctl.errors import VethctlError
+
+    with pytest.raises(VethctlError) as exc:
+        func(*args)
+    assert exc.value.exit_code == code
+    return str(exc.value)
+
+
+def test_a_port_of_0_is_refused_not_dropped():
+    """ssh://node1:0 was accepted with port 0, which is falsy: `-p` was left out and ssh connected to 22."""
+    assert refusal(parse_ssh, "ssh://node1:0") == f"--via 'ssh://node1:0': port 0 is not a port {FORM}"
