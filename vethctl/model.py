@@ -301,7 +301,8 @@ class Ssh:
     def label(self) -> str:
         user = f"{self.user}@" if self.user else ""
         port = f":{self.port}" if self.port else ""
-        return f"ssh://{user}{self.host}{port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host  # an IPv6 literal, as in the URL
+        return f"ssh://{user}{host}{port}"
 
 
 @dataclass(frozen=True)
