@@ -99,18 +99,14 @@ def _check_pair(host: IPInterface, pod: IPInterface) -> None:
         )
 
 
-def _hosts(net):
-    """The usable addresses of a subnet, lazily (a /64 has 2**64 of them)."""
-    return iter(net.hosts() if net.num_addresses > 2 else net)
-
-
 def _other_end(given: IPInterface, offset: int) -> IPInterface:
+    """The partner of a given end: at the walkthrough's offset where its subnet has that host, else the first
+    free host. There always is one: parse_interface refuses a /32 or /128, and the hosts() of a /31 or /127
+    are both its addresses. hosts() is lazy (a /64 has 2**64 of them)."""
     net = given.network
     preferred = [host_at(net, offset)] if offset < net.num_addresses - 1 else []
-    for addr in itertools.chain(preferred, _hosts(net)):
-        if addr != given.ip:
-            return ipaddress.ip_interface(f"{addr}/{net.prefixlen}")
-    raise BadInput(f"{net} has no room for a second end", hint="use a shorter prefix")
+    addr = next(a for a in itertools.chain(preferred, net.hosts()) if a != given.ip)
+    return ipaddress.ip_interface(f"{addr}/{net.prefixlen}")
 
 
 def ends_family(req: EndsRequest, pod: PodView) -> int:
@@ -191,7 +187,7 @@ def default_ping(att: Attachment) -> IPAddress:
     offset = OFFSETS[net.version][2]
     taken = {att.host_end.address.ip, att.pod_end.address.ip}
     preferred = [host_at(net, offset)] if net.num_addresses - 1 > offset else []
-    for addr in itertools.chain(preferred, _hosts(net)):
+    for addr in itertools.chain(preferred, net.hosts()):
         if addr not in taken:
             return addr
     raise BadInput(f"{net} has no third address to ping", hint="use a shorter prefix, or give --ping")

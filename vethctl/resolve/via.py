@@ -20,7 +20,8 @@ _DNS_LABEL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
 
 def _dns_name(host: str) -> bool:
     name = host[:-1] if host.endswith(".") else host
-    return 0 < len(name) <= 253 and all(_DNS_LABEL.fullmatch(label) for label in name.split("."))
+    # an empty name is one empty label, which _DNS_LABEL refuses like any other
+    return len(name) <= 253 and all(_DNS_LABEL.fullmatch(label) for label in name.split("."))
 
 
 def _ip_literal(host: str) -> bool:
