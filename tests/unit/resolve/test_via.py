@@ -182,6 +182,7 @@ def test_host_names_dns_would_not_take_are_refused(host):
         "7",
         "node_1",
         "node1.",  # fully qualified
+        "node-1.",
         LABEL63,
         LABEL63 + ".example",
         ".".join([LABEL63] * 3 + ["a" * 61]),  # 253 characters
