@@ -144,7 +144,7 @@ def check_scope_id(text: str, option: str) -> None:
     after the '%' (newlines, '$', spaces), which would reach a transcript and the commands."""
     if "%" not in text:
         return
-    scope = text.split("/", 1)[0].partition("%")[2]
+    scope = text.partition("/")[0].partition("%")[2]
     if not _SCOPE_ID.fullmatch(scope):
         raise BadInput(
             f"{option} {text!r}: the scope id {scope!r} is not an interface name or number",

@@ -549,3 +549,31 @@ def test_the_mode_and_names_given_are_kept():
     assert refusal(allocate, EndsRequest(pod_if="eth0"), pod4(), node4(links=[link4("eth9")])) == (
         "--pod-if 'eth0' already exists in the pod (choose another name, or omit it)"
     )
+
+
+@pytest.mark.parametrize(
+    "req,line",
+    [
+        (
+            EndsRequest(host_addr="203.0.113.0/24"),
+            "--host-addr '203.0.113.0/24' is the network address of 203.0.113.0/24 (pick a host address inside it)",
+        ),
+        (
+            EndsRequest(pod_addr="203.0.113.255/24", host_addr="203.0.113.7/24"),
+            "--pod-addr '203.0.113.255/24' is the broadcast address of 203.0.113.0/24"
+            " (pick a host address inside it)",
+        ),
+    ],
+)
+def test_allocate_names_the_option_of_an_address_it_refuses(req, line):
+    """allocate checks what it is given, whether or not validate_request ran first."""
+    assert refusal(allocate, req, pod4(), node4()) == line
+
+
+def test_the_family_of_an_address_that_is_not_one_names_its_option():
+    assert refusal(ends_family, EndsRequest(host_addr="2001:db8::1"), V4_POD) == (
+        "--host-addr '2001:db8::1' has no prefix length (write it as ADDRESS/PREFIX, e.g. 203.0.113.100/24)"
+    )
+    assert refusal(ends_family, EndsRequest(host_addr="2001:db8::1/64", pod_addr="192.0.2.1"), V4_POD) == (
+        "--pod-addr '192.0.2.1' has no prefix length (write it as ADDRESS/PREFIX, e.g. 203.0.113.100/24)"
+    )

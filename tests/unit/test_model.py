@@ -481,3 +481,18 @@ def test_where_commands_run_as_records_reports_and_the_audit_log_name_it():
     assert PcapHome("-").to_stdout and not PcapHome("out.pcap").to_stdout
     home = PcapHome("out.pcap")
     assert (home.max_bytes, home.rotate, home.decode_as) == (None, None, None)
+
+
+@pytest.mark.parametrize(
+    "text,scope",
+    [
+        ("fe80::1%eth0%x/64", "eth0%x"),  # the scope is all that follows the first '%'
+        ("fe80::1%a/b/64", None),  # it ends at the first '/': 'a', then ipaddress refuses 'a/b/64'
+    ],
+)
+def test_where_a_scope_id_starts_and_ends(text, scope):
+    line = refusal(parse_interface, text, "--pod-addr")
+    if scope is None:
+        assert line.startswith(f"--pod-addr {text!r} is not an address with a prefix: ")
+    else:
+        assert line.startswith(f"--pod-addr {text!r}: the scope id {scope!r} is not an interface name")
