@@ -235,7 +235,7 @@ def test_every_via_spelling_names_its_node(monkeypatch):
         Node(sudo=True, machine=Ssh("ssh://root@node1:2222", "root", "node1", 2222)),
         False,
     )
-    assert parse_via("kubectl-debug", False) == (Node(machine=KubectlDebug()), False)
+    assert parse_via("kubectl-debug", True) == (Node(sudo=True, machine=KubectlDebug()), False)
 
 
 @pytest.mark.parametrize(
