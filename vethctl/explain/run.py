@@ -21,10 +21,6 @@ def route_sentence(dst: str, route: dict | None) -> str:
     return f"{dst} leaves by {route['dev']}{via}{src}"
 
 
-def is_arp(p: dict) -> bool:
-    return p.get("arp_op") is not None
-
-
 def is_icmp_echo(p: dict, kind: str) -> bool:
     return p.get("protocol") in ("icmp", "icmp6") and p.get("icmp_type") == f"echo {kind}"
 
@@ -80,7 +76,7 @@ def explain_run(
     v6 = ":" in ping_addr
     if v6:
         asked, answered, requests, replies, nd_notes = _neighbor_discovery(
-            ping_addr, pod_if, pod_ip, host_if, host_ip, packets
+            ping_addr, pod_if, host_if, host_ip, packets
         )
         notes += nd_notes
     else:
@@ -89,7 +85,7 @@ def explain_run(
         requests = [p for p in packets if is_icmp_echo(p, "request") and p.get("dst_ip") == ping_addr]
         replies = [p for p in packets if is_icmp_echo(p, "reply") and p.get("src_ip") == ping_addr]
         if asked and not answered:
-            asker = asked[0].get("sender_ip", pod_ip)
+            asker = asked[0]["sender_ip"]  # the parser names it in every ARP request
             notes.append(
                 f"The pod asked {_times(len(asked))} who has {ping_addr} (ARP request, tell {asker}) and nobody"
                 f" answered: no interface on this link holds {ping_addr}."
@@ -113,9 +109,7 @@ def explain_run(
     if ping:
         sent, got = ping.get("packets_transmitted"), ping.get("packets_received")
         errors = ping.get("errors")
-        kinds = sorted(
-            {r["type"] for r in ping.get("responses", []) if r.get("type") not in ("reply", "timeout")}
-        )
+        kinds = sorted({r["type"] for r in ping["responses"] if r.get("type") not in ("reply", "timeout")})
         why = f" ({', '.join(PING_ERRORS.get(k, k.replace('_', ' ')) for k in kinds)})" if kinds else ""
         err = f", {errors} error{'s' * (errors != 1)}{why}" if errors else ""
         notes.append(f"ping: {sent} sent, {got} received{err}, {ping.get('packet_loss_percent')}% loss.")
@@ -139,7 +133,7 @@ def explain_run(
         )
     if not packets and leaves_by_veth:
         notes.append(f"No packet matching {filter_expr!r} crossed {host_if}.")
-    dropped = counters.get("dropped_by_kernel", 0)
+    dropped = counters.get("dropped_by_kernel")
     if dropped:
         notes.append(
             f"The kernel dropped {dropped} packet(s) before tcpdump read them: the capture is incomplete."
@@ -152,7 +146,7 @@ def _times(n: int) -> str:
 
 
 def _neighbor_discovery(
-    ping_addr: str, pod_if: str, pod_ip: str, host_if: str, host_ip: str, packets: list[dict]
+    ping_addr: str, pod_if: str, host_if: str, host_ip: str, packets: list[dict]
 ) -> tuple[list[dict], list[dict], list[dict], list[dict], list[str]]:
     """IPv6's ARP: the pod sends a Neighbor Solicitation for the address to its solicited-node multicast
     group; whoever holds it answers with a Neighbor Advertisement carrying its MAC. Nobody: after its tries
@@ -165,12 +159,13 @@ def _neighbor_discovery(
     if solicited:
         group = solicited_node(ping_addr)
         first = solicited[0]
+        # an IPv6 record always has both addresses; a solicitation to the address itself confirms a known MAC
         to = (
             f"to its solicited-node multicast address {group}"
-            if first.get("dst_ip") in (None, group)
-            else f"to {first.get('dst_ip')}"
+            if first["dst_ip"] == group
+            else f"to {first['dst_ip']}"
         )
-        sender = first.get("src_ip") or pod_ip
+        sender = first["src_ip"]
         n = len(solicited)
         asked = f"The pod sent {n} Neighbor Solicitation{'s' * (n != 1)} for {ping_addr} (from {sender}) {to}"
     if solicited and not advertised:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import jc
 import pytest
 
-from vethctl.explain.run import explain_run, route_sentence
+from vethctl.explain.run import explain_run, route_sentence, solicited_node
 from vethctl.output.text import format_packet, format_route
+from vethctl.parsers import tcpdump as tcpdump_parser
 from vethctl.parsers.ping import parse_ping
 
 UNREACHABLE_PING = """PING 192.0.2.101 (192.0.2.101) 56(84) bytes of data.
@@ -201,9 +203,10 @@ def test_the_host_end_advertised_its_mac_and_the_echoes_followed():
         filter_expr="icmp6",
     )
     text = "\n".join(notes)
-    assert (
-        f"the host end vh-1 advertised its MAC: Neighbor Advertisement 2001:db8::200 is-at {HOST_MAC}, and the"
-        " echo request/reply followed" in text
+    assert notes[1] == (
+        "The pod sent 1 Neighbor Solicitation for 2001:db8::200 (from 2001:db8::100) to its solicited-node"
+        " multicast address ff02::1:ff00:200; the host end vh-1 advertised its MAC: Neighbor Advertisement"
+        f" 2001:db8::200 is-at {HOST_MAC}, and the echo request/reply followed."
     )
     assert "2 ICMPv6 echo requests from 2001:db8::100 crossed vh-1, and 2 echo replies came back" in text
     assert (
@@ -352,3 +355,293 @@ def test_a_ping_that_got_no_reply_at_all_is_read_as_linux_ping():
     )
     assert ping["data_bytes"] == 56 and ping["time_ms"] == 2047.0 and ping["responses"] == []
     assert lines[-1].startswith("3 packets transmitted")
+
+
+# -- More of the walkthrough's cases, from tcpdump's own lines (tcpdump -nn -tt -e on the host end vh-1) ------
+
+
+def tcpdump(text: str) -> list[dict]:
+    """Packet records exactly as the run reads its capture."""
+    return jc.parse(tcpdump_parser, text.strip("\n"), quiet=True)
+
+
+def walk(packets, ping_text=None, ping_addr="192.0.2.200", route=TO_HOST, counters=None, ends=None):
+    pod_end, host_end = ends or (POD_END, HOST_END)
+    return explain_run(
+        ping_addr=ping_addr,
+        pod_end=pod_end,
+        host_end=host_end,
+        route=route,
+        ping=parse_ping(ping_text)[0] if ping_text else None,
+        packets=packets,
+        counters=counters or {},
+        filter_expr="arp or icmp",
+    )
+
+
+# `ip -j route show` entries for routes `ip route get` refuses (IPv6's unreachable routes carry `dev lo`)
+UNREACHABLE6 = {"type": "unreachable", "dst": "2001:db8:5::/48", "dev": "lo", "metric": 1024, "flags": []}
+BLACKHOLE = {"type": "blackhole", "dst": "203.0.113.0/24", "flags": []}
+
+
+def test_route_sentences_for_every_kind_of_answer():
+    assert route_sentence("198.51.100.7", None) == (
+        "198.51.100.7 has no route in the pod: packets to it are not sent at all"
+    )
+    assert route_sentence("2001:db8:5::1", UNREACHABLE6) == (
+        "2001:db8:5::1 is unreachable by the pod's routing table (unreachable)"
+    )
+    assert route_sentence("203.0.113.5", BLACKHOLE) == (
+        "203.0.113.5 is unreachable by the pod's routing table (blackhole)"
+    )
+    assert route_sentence("203.0.113.5", {"dst": "203.0.113.5", "flags": []}) == (
+        "203.0.113.5 is unreachable by the pod's routing table (no device)"
+    )
+    # recorded: `ip -j route get` in a namespace with 192.0.2.100/24 on vpx and a default via 192.0.2.1
+    on_link = {
+        "dst": "192.0.2.101",
+        "dev": "vpx",
+        "prefsrc": "192.0.2.100",
+        "flags": [],
+        "uid": 0,
+        "cache": [],
+    }
+    assert (
+        route_sentence("192.0.2.101", on_link)
+        == "192.0.2.101 leaves by vpx directly (on-link), from 192.0.2.100"
+    )
+    no_src = {"dst": "198.18.0.5", "gateway": "192.0.2.1", "dev": "vpx", "flags": []}
+    assert route_sentence("198.18.0.5", no_src) == "198.18.0.5 leaves by vpx via 192.0.2.1"
+
+
+def test_a_route_that_is_not_the_veth_sends_the_user_to_trace():
+    route = {
+        "dst": "198.51.100.7",
+        "gateway": "198.18.0.1",
+        "dev": "eth0",
+        "prefsrc": "198.18.0.2",
+        "flags": [],
+    }
+    notes = walk([], route=route, ping_addr="198.51.100.7")
+    assert notes == [
+        "198.51.100.7 leaves by eth0 via 198.18.0.1, from 198.18.0.2, not by the veth vp-1: the capture on vh-1"
+        " cannot see these pings; use `vethctl trace` to follow them."
+    ]  # and no "No packet matching ... crossed": the capture was never on the pings' way
+
+
+def test_no_route_at_all_says_nothing_about_the_route():
+    """run reads no route when it has none to read: then only the packets speak."""
+    notes = walk([], route=None)
+    assert notes == []
+
+
+def test_an_empty_capture_on_the_veth_is_said_with_its_filter():
+    notes = walk([])
+    assert notes[1:] == ["No packet matching 'arp or icmp' crossed vh-1."]
+
+
+ANSWERED = """
+1795686818.849990 92:fe:c7:88:62:4e > ff:ff:ff:ff:ff:ff, ethertype ARP (0x0806), length 42: Request who-has 192.0.2.101 tell 192.0.2.100, length 28
+1795686818.850013 0a:58:c0:00:02:65 > 92:fe:c7:88:62:4e, ethertype ARP (0x0806), length 42: Reply 192.0.2.101 is-at 0a:58:c0:00:02:65, length 28
+1795686818.850020 92:fe:c7:88:62:4e > 0a:58:c0:00:02:65, ethertype IPv4 (0x0800), length 98: 192.0.2.100 > 192.0.2.101: ICMP echo request, id 31495, seq 1, length 64
+1795686818.850061 0a:58:c0:00:02:65 > 92:fe:c7:88:62:4e, ethertype IPv4 (0x0800), length 98: 192.0.2.101 > 192.0.2.100: ICMP echo reply, id 31495, seq 1, length 64
+"""
+ONE_PING = """PING 192.0.2.101 (192.0.2.101) 56(84) bytes of data.
+[1795686818.850813] 64 bytes from 192.0.2.101: icmp_seq=1 ttl=64 time=0.082 ms
+
+--- 192.0.2.101 ping statistics ---
+1 packets transmitted, 1 received, 0% packet loss, time 0ms
+rtt min/avg/max/mdev = 0.082/0.082/0.082/0.000 ms
+"""
+
+
+def test_another_address_on_the_link_answers_arp_and_echo_one_each():
+    """Not the host end: no "(the host end ...)"; one of each is singular."""
+    notes = walk(tcpdump(ANSWERED), ping_text=ONE_PING, ping_addr="192.0.2.101", route=ROUTE)
+    assert notes[1:] == [
+        "192.0.2.101 answered ARP: 192.0.2.101 is-at 0a:58:c0:00:02:65.",
+        "1 ICMP echo request from 192.0.2.100 crossed vh-1, and 1 echo reply came back.",
+        "ping: 1 sent, 1 received, 0.0% loss.",
+    ]
+
+
+def test_arp_and_echo_of_other_addresses_are_not_taken_for_ours():
+    """Near misses: the pod's ARP for its gateway, the gateway asking for the pod, and an echo exchange with
+    another address cross vh-1 too; none of them is this ping's."""
+    other = """
+1795686818.849990 92:fe:c7:88:62:4e > ff:ff:ff:ff:ff:ff, ethertype ARP (0x0806), length 42: Request who-has 192.0.2.1 tell 192.0.2.100, length 28
+1795686818.850013 be:f4:7f:44:c0:13 > 92:fe:c7:88:62:4e, ethertype ARP (0x0806), length 42: Reply 192.0.2.1 is-at be:f4:7f:44:c0:13, length 28
+1795686818.850020 92:fe:c7:88:62:4e > be:f4:7f:44:c0:13, ethertype IPv4 (0x0800), length 98: 192.0.2.100 > 192.0.2.7: ICMP echo request, id 31495, seq 1, length 64
+1795686818.850061 be:f4:7f:44:c0:13 > 92:fe:c7:88:62:4e, ethertype IPv4 (0x0800), length 98: 192.0.2.7 > 192.0.2.100: ICMP echo reply, id 31495, seq 1, length 64
+1795686819.850013 be:f4:7f:44:c0:13 > ff:ff:ff:ff:ff:ff, ethertype ARP (0x0806), length 42: Request who-has 192.0.2.100 tell 192.0.2.200, length 28
+"""
+    notes = walk(tcpdump(other), ping_addr="192.0.2.101", route=ROUTE)
+    assert notes[1:] == ["5 other packets matched the filter on vh-1 (not part of these pings)."]
+
+
+def test_an_echo_reply_from_another_address_is_not_a_reply():
+    """The request went out; what came back came from another address (a proxy answering): not our reply,
+    and nothing here says the ARP went unanswered (there was no ARP: the neighbour was cached)."""
+    text = """
+1795686818.850020 92:fe:c7:88:62:4e > 0a:58:c0:00:02:65, ethertype IPv4 (0x0800), length 98: 192.0.2.100 > 192.0.2.101: ICMP echo request, id 31495, seq 1, length 64
+1795686818.850061 0a:58:c0:00:02:65 > 92:fe:c7:88:62:4e, ethertype IPv4 (0x0800), length 98: 192.0.2.102 > 192.0.2.100: ICMP echo reply, id 31495, seq 1, length 64
+"""
+    notes = walk(tcpdump(text), ping_addr="192.0.2.101", route=ROUTE)
+    assert notes[1:] == [
+        "1 ICMP echo request from 192.0.2.100 crossed vh-1, and 0 echo replies came back.",
+        "1 other packet matched the filter on vh-1 (not part of these pings).",
+    ]
+
+
+def test_an_unanswered_arp_while_echoes_still_went_out():
+    """Twice asked and not answered, but echo requests crossed (the neighbour entry was still STALE): the
+    no-MAC sentence would be false, and ping's own error sentence needs errors."""
+    text = """
+1795686818.849990 92:fe:c7:88:62:4e > 0a:58:c0:00:02:65, ethertype IPv4 (0x0800), length 98: 192.0.2.100 > 192.0.2.101: ICMP echo request, id 31495, seq 1, length 64
+1795686823.849990 92:fe:c7:88:62:4e > 0a:58:c0:00:02:65, ethertype ARP (0x0806), length 42: Request who-has 192.0.2.101 tell 192.0.2.100, length 28
+1795686824.849990 92:fe:c7:88:62:4e > ff:ff:ff:ff:ff:ff, ethertype ARP (0x0806), length 42: Request who-has 192.0.2.101 tell 192.0.2.100, length 28
+"""
+    lost = """PING 192.0.2.101 (192.0.2.101) 56(84) bytes of data.
+
+--- 192.0.2.101 ping statistics ---
+1 packets transmitted, 0 received, 100% packet loss, time 0ms
+"""
+    notes = walk(tcpdump(text), ping_text=lost, ping_addr="192.0.2.101", route=ROUTE)
+    assert notes[1:] == [
+        "The pod asked twice who has 192.0.2.101 (ARP request, tell 192.0.2.100) and nobody answered: no"
+        " interface on this link holds 192.0.2.101.",
+        "1 ICMP echo request from 192.0.2.100 crossed vh-1, and 0 echo replies came back.",
+        "ping: 1 sent, 0 received, 100.0% loss.",
+    ]
+
+
+def test_one_error_of_one_kind_and_the_unreachable_neighbour():
+    text = """PING 192.0.2.101 (192.0.2.101) 56(84) bytes of data.
+[1795681483.873459] From 192.0.2.100 icmp_seq=1 Destination Host Unreachable
+
+--- 192.0.2.101 ping statistics ---
+1 packets transmitted, 0 received, +1 errors, 100% packet loss, time 0ms
+"""
+    asked = tcpdump(
+        "1795681480.849990 92:fe:c7:88:62:4e > ff:ff:ff:ff:ff:ff, ethertype ARP (0x0806), length 42: Request"
+        " who-has 192.0.2.101 tell 192.0.2.100, length 28"
+    )
+    notes = walk(asked, ping_text=text, ping_addr="192.0.2.101", route=ROUTE)
+    assert notes[1:] == [
+        "The pod asked once who has 192.0.2.101 (ARP request, tell 192.0.2.100) and nobody answered: no"
+        " interface on this link holds 192.0.2.101.",
+        "Without an ARP reply the pod has no MAC to send to, so no ICMP echo request for 192.0.2.101 ever left"
+        " vp-1.",
+        "ping: 1 sent, 0 received, 1 error (destination host unreachable), 100.0% loss.",
+        "That is the unreachable-neighbour case: the kernel gave up after its ARP tries and answered ping itself"
+        " with Destination Host Unreachable.",
+    ]
+
+
+def test_errors_without_an_unanswered_arp_are_not_the_unreachable_neighbour():
+    """A router's "Destination Net Unreachable" (ARP answered, or no ARP at all): ping's errors are listed by
+    kind, timeouts left out, but it is not the neighbour that is missing."""
+    text = """PING 198.51.100.7 (198.51.100.7) 56(84) bytes of data.
+[1795681483.873459] From 192.0.2.1 icmp_seq=1 Destination Net Unreachable
+[1795681484.873459] no answer yet for icmp_seq=2
+[1795681485.873459] From 192.0.2.1 icmp_seq=3 Destination Net Unreachable
+
+--- 198.51.100.7 ping statistics ---
+3 packets transmitted, 0 received, +2 errors, 100% packet loss, time 2002ms
+"""
+    route = {"dst": "198.51.100.7", "gateway": "192.0.2.200", "dev": "vp-1", "prefsrc": "192.0.2.100"}
+    notes = walk([], ping_text=text, ping_addr="198.51.100.7", route=route)
+    assert notes[1:] == [
+        "ping: 3 sent, 0 received, 2 errors (destination net unreachable), 100.0% loss.",
+        "No packet matching 'arp or icmp' crossed vh-1.",
+    ]
+
+
+def test_a_rejecting_firewall_after_an_answered_arp_is_not_the_unreachable_neighbour():
+    """The host end answered ARP, then its firewall rejected the echo (iptables -j REJECT --reject-with
+    icmp-host-unreachable): ping shows errors and nothing came back, yet the neighbour is there."""
+    text = """
+1795686818.849990 92:fe:c7:88:62:4e > ff:ff:ff:ff:ff:ff, ethertype ARP (0x0806), length 42: Request who-has 192.0.2.200 tell 192.0.2.100, length 28
+1795686818.850013 be:f4:7f:44:c0:13 > 92:fe:c7:88:62:4e, ethertype ARP (0x0806), length 42: Reply 192.0.2.200 is-at be:f4:7f:44:c0:13, length 28
+1795686818.850020 92:fe:c7:88:62:4e > be:f4:7f:44:c0:13, ethertype IPv4 (0x0800), length 98: 192.0.2.100 > 192.0.2.200: ICMP echo request, id 31495, seq 1, length 64
+1795686818.850061 be:f4:7f:44:c0:13 > 92:fe:c7:88:62:4e, ethertype IPv4 (0x0800), length 126: 192.0.2.200 > 192.0.2.100: ICMP host 192.0.2.200 unreachable, length 92
+"""
+    rejected = """PING 192.0.2.200 (192.0.2.200) 56(84) bytes of data.
+[1795686818.850100] From 192.0.2.200 icmp_seq=1 Destination Host Unreachable
+
+--- 192.0.2.200 ping statistics ---
+1 packets transmitted, 0 received, +1 errors, 100% packet loss, time 0ms
+"""
+    notes = walk(tcpdump(text), ping_text=rejected)
+    assert notes[1:] == [
+        "192.0.2.200 answered ARP: 192.0.2.200 is-at be:f4:7f:44:c0:13 (the host end vh-1).",
+        "1 ICMP echo request from 192.0.2.100 crossed vh-1, and 0 echo replies came back.",
+        "ping: 1 sent, 0 received, 1 error (destination host unreachable), 100.0% loss.",
+        "1 other packet matched the filter on vh-1 (not part of these pings).",
+    ]
+
+
+def test_the_kernels_drops_are_said():
+    notes = walk(tcpdump(ANSWERED), ping_addr="192.0.2.101", route=ROUTE, counters={"dropped_by_kernel": 1})
+    assert notes[-1] == "The kernel dropped 1 packet(s) before tcpdump read them: the capture is incomplete."
+    assert not any("dropped" in n for n in walk(tcpdump(ANSWERED), ping_addr="192.0.2.101", route=ROUTE))
+
+
+# IPv6 on the same ends: vp-1 2001:db8::100 (72:e1:74:e7:ee:eb), vh-1 2001:db8::200 (ba:86:ab:2c:ca:30)
+ENDS6 = (POD_END6, HOST_END6)
+
+
+def test_a_neighbour_confirmed_by_a_unicast_solicitation_answered_without_the_echo_reply():
+    """A solicitation to the address itself (the kernel confirming a STALE entry), a near-miss solicitation
+    for the gateway, and the answer without the target link-address option (no -v): its MAC is the frame's.
+    The echo went out and no reply came: nothing "followed"."""
+    text = """
+1796046889.629245 72:e1:74:e7:ee:eb > 33:33:ff:00:00:01, ethertype IPv6 (0x86dd), length 86: 2001:db8::100 > ff02::1:ff00:1: ICMP6, neighbor solicitation, who has 2001:db8::1, length 32
+1796046889.629300 72:e1:74:e7:ee:eb > 0a:58:0a:f4:00:01, ethertype IPv6 (0x86dd), length 86: 2001:db8::100 > 2001:db8::101: ICMP6, neighbor solicitation, who has 2001:db8::101, length 32
+1796046889.629350 0a:58:0a:f4:00:01 > 72:e1:74:e7:ee:eb, ethertype IPv6 (0x86dd), length 78: 2001:db8::101 > 2001:db8::100: ICMP6, neighbor advertisement, tgt is 2001:db8::101, length 24
+1796046889.629400 72:e1:74:e7:ee:eb > 0a:58:0a:f4:00:01, ethertype IPv6 (0x86dd), length 118: 2001:db8::100 > 2001:db8::101: ICMP6, echo request, id 7, seq 1, length 64
+"""
+    notes = walk(tcpdump(text), ping_addr="2001:db8::101", route=route6("2001:db8::101"), ends=ENDS6)
+    assert notes[1:] == [
+        "The pod sent 1 Neighbor Solicitation for 2001:db8::101 (from 2001:db8::100) to 2001:db8::101;"
+        " 2001:db8::101 advertised its MAC: Neighbor Advertisement 2001:db8::101 is-at 0a:58:0a:f4:00:01.",
+        "1 ICMPv6 echo request from 2001:db8::100 crossed vh-1, and 0 echo replies came back.",
+        "1 other packet matched the filter on vh-1 (not part of these pings: 1 neighbor solicitation).",
+    ]
+
+
+def test_an_advertisement_seen_without_its_solicitation_names_the_address():
+    """The capture started after the solicitation (or the advertisement was unsolicited): no "The pod sent",
+    the advertiser is named by its address (with -v, the MAC is the target link-address option's)."""
+    text = (
+        """
+1796050376.994392 e6:6f:a1:b9:37:c4 > 72:e1:74:e7:ee:eb, ethertype IPv6 (0x86dd), length 86: (hlim 255, next-header ICMPv6 (58) payload length: 32) 2001:db8::101 > 2001:db8::100: [icmp6 sum ok] ICMP6, neighbor advertisement, length 32, tgt is 2001:db8::101, Flags [router, solicited, override]
+"""
+        "\t  destination link-address option (2), length 8 (1): e6:6f:a1:b9:37:c4\n"
+    )
+
+    notes = walk(tcpdump(text), ping_addr="2001:db8::101", route=route6("2001:db8::101"), ends=ENDS6)
+    assert notes[1:] == [
+        "2001:db8::101 advertised its MAC: Neighbor Advertisement 2001:db8::101 is-at e6:6f:a1:b9:37:c4."
+    ]
+
+
+def test_ipv6_packets_not_of_these_pings_are_counted_by_kind():
+    """With a wider --filter: mDNS (no ICMPv6 type: counted by its ethertype), a line tcpdump's parser could
+    not read (unknown), an echo to another address."""
+    text = """
+1796046889.629245 72:e1:74:e7:ee:eb > 33:33:00:00:00:fb, ethertype IPv6 (0x86dd), length 70: 2001:db8::100.5353 > ff02::fb.5353: UDP, length 8
+1796046889.629300 72:e1:74:e7:ee:eb > 33:33:00:00:00:fb, ethertype IPv6 (0x86dd), length 70: 2001:db8::100.5353 > ff02::fb.5353: UDP, length 8
+1796046889.629350 vh-1 a line tcpdump's parser cannot read
+1796046889.629400 72:e1:74:e7:ee:eb > 0a:58:0a:f4:00:01, ethertype IPv6 (0x86dd), length 118: 2001:db8::100 > 2001:db8::7: ICMP6, echo request, id 7, seq 1, length 64
+"""
+    notes = walk(tcpdump(text), ping_addr="2001:db8::200", route=route6("2001:db8::200"), ends=ENDS6)
+    assert notes[1:] == [
+        "4 other packets matched the filter on vh-1 (not part of these pings: 2 ipv6, 1 unknown, 1 echo"
+        " request)."
+    ]
+
+
+def test_the_solicited_node_group_is_the_addresses_last_24_bits():
+    assert solicited_node("2001:db8::1:2:abcd:ef01") == "ff02::1:ffcd:ef01"
+    assert solicited_node("fe80::889f:17ff:fe21:3e47") == "ff02::1:ff21:3e47"
