@@ -29,7 +29,7 @@ def decapsulate(packets: list[dict], interface: str) -> list[dict]:
             out.append(p)
             continue
         inner = jc.parse(tcpdump_parser, inner_line.strip(), quiet=True)
-        if not inner:
+        if not inner or inner[0].get("src_mac") is None:  # not a frame: cut short ([|ether]), or unreadable
             out.append(p)
             continue
         rec = inner[0] | {"timestamp": p.get("timestamp")}
