@@ -592,3 +592,35 @@ def test_ipv6_unanswered_solicitations_are_said_before_an_unanswered_arp():
         "No echo request left the pod: it sent 1 Neighbor Solicitation(s) for 2001:db8:18::1 (from"
         " 2001:db8:18::2, to ff02::1:ff00:1) on vethf0a81228 and no Neighbor Advertisement came."
     ]
+
+
+def test_delays_are_measured_over_the_sequences_both_hops_saw():
+    """The veth capture started late and missed seq 1: cni0's delay is over seqs 2 and 3 only, and the veth's
+    own (from the pod) too; a hop that saw none of the previous hop's sequences has no delay."""
+    late = VETH_CAP.replace("1796056981.989956 f6", "#").replace("\n#", "\n# ")
+    late = "\n".join(line for line in late.splitlines() if not line.startswith("#"))
+    hj = correlate(path(caps=(POD_CAP, late, BRIDGE_CAP, UPLINK_CAP)), NODE)
+    assert hj[1].request_seqs == (2, 3) and hj[1].first_seen == 1796056982.191704
+    assert [h.delay_from_previous_us for h in hj] == [None, 11.4, 0.0, 54.1]  # (12, 11) µs, to 0.2 µs; (0, 0)
+    only_seq1 = "\n".join(line for line in POD_CAP.strip().splitlines() if "seq 1," in line)
+    hj = correlate(path(caps=(only_seq1, late, BRIDGE_CAP, UPLINK_CAP)), NODE)
+    assert hj[1].delay_from_previous_us is None and hj[2].delay_from_previous_us == 0.0
+
+
+def test_each_flows_words_in_the_sentences():
+    hj = correlate(path(lost_at=0), NODE)
+    said = {
+        kind: explain(hj, {}, None, DST, None, None, flow_of(kind, "203.0.113.7", 53))[1]
+        for kind in ("udp", "dns", "icmp")
+    }
+    assert said == {
+        "udp": "No datagram to 203.0.113.7 was seen on any hop.",
+        "dns": "No DNS query to 203.0.113.7 was seen on any hop.",
+        "icmp": "No echo request to 203.0.113.7 was seen on any hop.",
+    }
+    (veth,) = correlate([path()[1]], NODE)
+    crossed = [explain((veth,), {}, None, DST, None, None, flow_of(k, "", 1))[1] for k in ("udp", "dns")]
+    assert crossed == [
+        "The datagrams crossed every hop, up to vethf0a81228.",
+        "The DNS queries crossed every hop, up to vethf0a81228.",
+    ]
