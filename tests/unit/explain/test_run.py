@@ -645,3 +645,53 @@ def test_ipv6_packets_not_of_these_pings_are_counted_by_kind():
 def test_the_solicited_node_group_is_the_addresses_last_24_bits():
     assert solicited_node("2001:db8::1:2:abcd:ef01") == "ff02::1:ffcd:ef01"
     assert solicited_node("fe80::889f:17ff:fe21:3e47") == "ff02::1:ff21:3e47"
+
+
+def test_ping_errors_of_several_kinds_beside_a_reply():
+    text = """PING 198.51.100.7 (198.51.100.7) 56(84) bytes of data.
+[1795681483.873459] 64 bytes from 198.51.100.7: icmp_seq=1 ttl=64 time=0.082 ms
+[1795681484.873459] From 192.0.2.1 icmp_seq=2 Time to live exceeded
+[1795681485.873459] From 192.0.2.1 icmp_seq=3 Destination Host Unreachable
+[1795681486.873459] From 192.0.2.1 icmp_seq=4 Packet filtered
+
+--- 198.51.100.7 ping statistics ---
+4 packets transmitted, 1 received, +3 errors, 75% packet loss, time 3003ms
+rtt min/avg/max/mdev = 0.082/0.082/0.082/0.000 ms
+"""
+    route = {"dst": "198.51.100.7", "gateway": "192.0.2.200", "dev": "vp-1", "prefsrc": "192.0.2.100"}
+    notes = walk([], ping_text=text, ping_addr="198.51.100.7", route=route)
+    assert notes[1] == (
+        "ping: 4 sent, 1 received, 3 errors (destination host unreachable, packet filtered, time to live"
+        " exceeded), 75.0% loss."
+    )
+
+
+def test_the_unreachable_neighbour_in_neighbor_discoverys_words():
+    packets = [solicitation(t, "2001:db8::101") for t in (1.0, 2.0, 3.0)]
+    notes = walk(
+        packets,
+        ping_text=UNREACHABLE_PING6,
+        ping_addr="2001:db8::101",
+        route=route6("2001:db8::101"),
+        ends=ENDS6,
+    )
+    assert notes[-1] == (
+        "That is the unreachable-neighbour case in Neighbor Discovery's terms: the kernel gave up after its"
+        ' solicitations and answered ping itself with "Address unreachable".'
+    )
+
+
+def test_the_host_end_advertising_without_a_solicitation_in_the_capture():
+    na = icmp6(
+        1.1,
+        "2001:db8::200",
+        "2001:db8::100",
+        "neighbor advertisement",
+        HOST_MAC,
+        POD_MAC,
+        target_ip="2001:db8::200",
+    )
+    notes = walk([na], ping_addr="2001:db8::200", route=route6("2001:db8::200"), ends=ENDS6)
+    assert notes[1:] == [
+        f"The host end vh-1 advertised its MAC: Neighbor Advertisement 2001:db8::200 is-at {HOST_MAC}."
+    ]
