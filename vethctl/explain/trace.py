@@ -38,12 +38,13 @@ class Hop:
 
 
 def flow_filter(dst: IPAddress, neighbours: set[str]) -> str:
-    """ICMP to and from the destination, ICMP errors about it, and ARP (IPv6: Neighbor Discovery) for the
-    addresses on the path (not every ARP or ND of a busy bridge)."""
+    """ICMP to and from the destination, ICMP errors about it (IPv6: destination unreachable, packet too big,
+    time exceeded), and ARP (IPv6: Neighbor Discovery) for the addresses on the path (not every ARP or ND of a
+    busy bridge)."""
     arp = " or ".join(f"host {a}" for a in sorted(neighbours))
     if dst.version == 6:
         nd = f" or ((ip6[40] == 135 or ip6[40] == 136) and ({arp}))" if arp else ""
-        return f"icmp6 and (host {dst} or ip6[40] == 1 or ip6[40] == 3{nd})"
+        return f"icmp6 and (host {dst} or ip6[40] == 1 or ip6[40] == 2 or ip6[40] == 3{nd})"
     return (
         f"(icmp and host {dst}) or (icmp and (icmp[icmptype] == icmp-unreach or icmp[icmptype] == icmp-timxceed))"
         + (f" or (arp and ({arp}))" if arp else "")

@@ -29,7 +29,7 @@ POD_NS = Netns.named("cni-1")
 def test_ipv6_flow_filter_keeps_nd_of_the_path_only():
     filt = flow_filter(ipaddress.ip_address("2001:db8:203::7"), {POD6, "2001:db8:18::1"})
     assert filt == (
-        "icmp6 and (host 2001:db8:203::7 or ip6[40] == 1 or ip6[40] == 3 or ((ip6[40] == 135 or ip6[40] == 136)"
+        "icmp6 and (host 2001:db8:203::7 or ip6[40] == 1 or ip6[40] == 2 or ip6[40] == 3 or ((ip6[40] == 135 or ip6[40] == 136)"
         " and (host 2001:db8:18::1 or host 2001:db8:18::2)))"
     )
 
@@ -399,7 +399,7 @@ def test_flow_filters_without_neighbours():
         " or (arp and (host 198.18.15.1 or host 198.18.15.2))"
     )
     assert flow_filter(ipaddress.ip_address("2001:db8:203::7"), set()) == (
-        "icmp6 and (host 2001:db8:203::7 or ip6[40] == 1 or ip6[40] == 3)"
+        "icmp6 and (host 2001:db8:203::7 or ip6[40] == 1 or ip6[40] == 2 or ip6[40] == 3)"
     )
 
 
@@ -624,3 +624,17 @@ def test_each_flows_words_in_the_sentences():
         "The datagrams crossed every hop, up to vethf0a81228.",
         "The DNS queries crossed every hop, up to vethf0a81228.",
     ]
+
+
+def test_ipv6_packet_too_big_on_the_way_is_listed():
+    """A router's Packet Too Big (ICMPv6 type 2: the filter lets it through, as IPv4's need-to-frag)."""
+    ptb = (
+        "1796050380.065849 ca:a5:ec:9b:c6:7c > 2a:a0:a5:c4:81:4c, ethertype IPv6 (0x86dd), length 1294:"
+        " 2001:db8:1::254 > 2001:db8:1::1: ICMP6, packet too big, mtu 1280, length 1240"
+    )
+    echo_only = "\n".join(line for line in POD6_CAP.strip().splitlines() if "echo request" in line)
+    hj = correlate(path(caps=(echo_only, echo_only, echo_only, echo_only + "\n" + ptb)), NODE, family=6)
+    assert hj[3].icmp_errors == ({"type": "packet too big", "code": None, "from": "2001:db8:1::254"},)
+    assert explain(hj, {}, "2001:db8:18::2", DST6, None, None)[-2] == (
+        "uplink0: ICMP packet too big from 2001:db8:1::254."
+    )
