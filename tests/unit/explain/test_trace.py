@@ -638,3 +638,33 @@ def test_ipv6_packet_too_big_on_the_way_is_listed():
     assert explain(hj, {}, "2001:db8:18::2", DST6, None, None)[-2] == (
         "uplink0: ICMP packet too big from 2001:db8:1::254."
     )
+
+
+def test_a_dns_answer_without_its_query_is_no_query():
+    """The answer to a query sent before the capture started: a reply, not a request."""
+    answer = [p for p in fixture("dns") if p.get("dns_id") == 59718 and p.get("dns_response")]
+    h = one_hop(answer, flow_of("dns", "198.51.100.1", 53))
+    assert (h.requests, h.replies, h.reply_seqs) == (0, 1, (59718,))
+
+
+def test_the_third_datagram_is_the_third():
+    line = (
+        "1796047066.57537{n} 06:a2:b0:6d:12:09 > ee:06:ca:3e:77:3a, ethertype IPv4 (0x0800), length 48:"
+        " 192.0.2.1.59353 > 198.51.100.1.5555: UDP, length 6"
+    )
+    three = jc.parse(tcpdump_parser, "\n".join(line.format(n=n) for n in range(3)), quiet=True)
+    assert one_hop(three, flow_of("udp", "198.51.100.1", 5555)).request_seqs == (0, 1, 2)
+
+
+def test_a_request_held_a_second_for_arp_shows_in_the_delay():
+    """One echo, held on uplink0 while the node asked for its gateway (the first ARP went unanswered)."""
+
+    def one(cap):
+        return "\n".join(line for line in cap.strip().splitlines() if "request" in line and "seq 1," in line)
+
+    held = (
+        "1796056982.989956 2a:a0:a5:c4:81:4c > ca:a5:ec:9b:c6:7c, ethertype IPv4 (0x0800), length 98:"
+        " 198.51.100.1 > 203.0.113.7: ICMP echo request, id 23978, seq 1, length 64"
+    )
+    hj = correlate(path(caps=(one(POD_CAP), one(VETH_CAP), one(BRIDGE_CAP), held)), NODE)
+    assert [h.delay_from_previous_us for h in hj] == [None, 32.9, 0.0, 1000000.0]
