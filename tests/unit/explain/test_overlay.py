@@ -307,3 +307,38 @@ def test_a_silent_loss_is_blamed_on_the_mtu_only_when_the_packet_does_not_fit_an
     nowhere = tuple(h.but(requests=0) for h in hops)  # nothing sent: not the MTU's doing
     assert overlay_sentences(nowhere, [], {}, MTU, 1422) == []
     assert overlay_sentences(hops, [], {}, {**MTU, "overhead": None}, 1422) == []
+
+
+def test_encapsulations_of_a_whole_capture_each_way():
+    """The ARP before them is no encapsulation; the replies' outer header (the other way) is another one."""
+    back = OUTER.format(n=148).replace(
+        "192.0.2.11.40312 > 192.0.2.12.8472", "192.0.2.12.51812 > 192.0.2.11.8472"
+    )
+    recs = decapsulate(
+        underlay(
+            ARP,
+            "1796048896.531935 " + OUTER.format(n=148),
+            INNER.format(seq=1),
+            "1796048896.532935 " + back,
+            INNER.format(seq=1),
+        ),
+        "eth0",
+    )
+    assert encapsulations([SimpleNamespace(packets=recs)]) == [
+        {
+            "kind": "vxlan",
+            "vni": 1,
+            "outer_src": "192.0.2.11",
+            "outer_dst": "192.0.2.12",
+            "port": 8472,
+            "interface": "eth0",
+        },
+        {
+            "kind": "vxlan",
+            "vni": 1,
+            "outer_src": "192.0.2.12",
+            "outer_dst": "192.0.2.11",
+            "port": 8472,
+            "interface": "eth0",
+        },
+    ]

@@ -466,6 +466,15 @@ def test_tcp_syns_and_their_answers_are_keyed_by_the_syns_sequence():
     assert h.icmp_id is None and h.first_seen == 1796047089.333887
     refused = one_hop(packets, flow_of("tcp", "198.51.100.1", 7090))
     assert refused.request_seqs == refused.reply_seqs == (578290481, 1249880802)
+    # the client's own RST to 7001 (a SYN-ACK that came after it gave up) is not a SYN
+    rst = (
+        "1796047089.334100 16:66:45:53:42:bc > 5e:db:d8:c7:00:18, ethertype IPv4 (0x0800), length 54:"
+        " 192.0.2.1.40754 > 198.51.100.1.7001: Flags [R], seq 418967883, win 0, length 0"
+    )
+    with_rst = one_hop(
+        packets + jc.parse(tcpdump_parser, rst, quiet=True), flow_of("tcp", "198.51.100.1", 7001)
+    )
+    assert with_rst.request_seqs == (418967882, 1803986404)
     again = one_hop(packets, flow_of("tcp", "198.51.100.1", 7081))
     assert (again.requests, again.replies, again.first_seen) == (1, 0, 1796047089.431380)
     # a Service's port 80 sent on to its target port 7001 (DNAT): the same flow under either port
@@ -640,11 +649,23 @@ def test_ipv6_packet_too_big_on_the_way_is_listed():
     )
 
 
-def test_a_dns_answer_without_its_query_is_no_query():
-    """The answer to a query sent before the capture started: a reply, not a request."""
-    answer = [p for p in fixture("dns") if p.get("dns_id") == 59718 and p.get("dns_response")]
-    h = one_hop(answer, flow_of("dns", "198.51.100.1", 53))
-    assert (h.requests, h.replies, h.reply_seqs) == (0, 1, (59718,))
+def test_a_resolver_querying_from_port_53_is_told_apart_by_the_qr_bit():
+    """A forwarding resolver that sends from port 53 (query-source port 53): its query and the answer both go
+    from 53 to 53, so only the answer bit says which is which (each alone: the query unanswered, or the answer
+    to a query sent before the capture started)."""
+    query = (
+        "1796047073.334409 06:a2:b0:6d:12:09 > ee:06:ca:3e:77:3a, ethertype IPv4 (0x0800), length 98:"
+        " 192.0.2.1.53 > 198.51.100.1.53: 59718+ [1au] A? web.lab.example. (56)"
+    )
+    answer = (
+        "1796047073.334531 ee:06:ca:3e:77:3a > 06:a2:b0:6d:12:09, ethertype IPv4 (0x0800), length 102:"
+        " 198.51.100.1.53 > 192.0.2.1.53: 59718* 1/0/1 A 198.51.100.1 (60)"
+    )
+    dns = flow_of("dns", "198.51.100.1", 53)
+    asked = one_hop(jc.parse(tcpdump_parser, query, quiet=True), dns)
+    assert (asked.requests, asked.replies, asked.request_seqs) == (1, 0, (59718,))
+    answered = one_hop(jc.parse(tcpdump_parser, answer, quiet=True), dns)
+    assert (answered.requests, answered.replies, answered.reply_seqs) == (0, 1, (59718,))
 
 
 def test_the_third_datagram_is_the_third():
