@@ -58,8 +58,10 @@ def test_each_encapsulation_is_listed_once():
 def test_a_vtep_without_its_entry_is_named_before_anything_else():
     why = "flannel.1 has no neighbour entry for the remote VTEP 198.18.2.0 (ip neigh show dev flannel.1)"
     facts = {"next_node": {"address": None, "reachable": False, "missing": why}}
-    said = overlay_sentences((), [], facts, {}, None)
-    assert len(said) == 1 and why in said[0] and "--node" not in said[0]
+    assert overlay_sentences((), [], facts, {}, None) == [
+        f"The overlay has no way to the next node: {why}. The CNI's agent (flannel) writes these entries when it"
+        " learns the other nodes: look at it on this node."
+    ]
 
 
 def test_an_unreachable_next_node_asks_for_node():
@@ -234,6 +236,8 @@ def test_losses_between_nodes_are_said_only_where_a_node_changes():
     assert overlay_sentences(crossed, [], {}, {}, None) == []
     same_node = (hop(a, "eth0", "pod", 2), hop(a, "cni0", "bridge", 0))  # a loss on one node: trace's own
     assert overlay_sentences(same_node, [], {}, {}, None) == []
+    routed = (hop(b, "eth0", "underlay", 2), hop(b, "cni0", "bridge", 0))  # no VTEP there: not "decapsulate"
+    assert overlay_sentences(routed, [], {}, {}, None) == []
     vtep_first = (hop(b, "flannel.1", "vtep", 2), hop(b, "eth0", "underlay", 0))
     assert overlay_sentences(vtep_first, [], {}, {}, None) == []
     nothing = (hop(a, "eth0", "pod", 0), hop(b, "eth0", "underlay", 0))
