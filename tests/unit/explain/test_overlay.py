@@ -176,6 +176,9 @@ def test_a_vxlan_packet_whose_inner_frame_cannot_be_read_stays_the_outer_packet(
     outer packet (addresses, ports, the VXLAN header) is what there is to show."""
     cut = underlay("1796048896.532935 " + OUTER.format(n=64), "    [|ether]")
     assert decapsulate(cut, "eth0") == cut
+    then = underlay("1796048897.531935 " + OUTER.format(n=148), INNER.format(seq=2))
+    (outer, inner) = decapsulate(cut + then, "eth0")  # and the next packet is read as ever
+    assert outer == cut[0] and (inner["icmp_seq"], inner["encap"]["vni"]) == (2, 1)
     last = underlay("1796048896.533935 " + OUTER.format(n=148))
     assert decapsulate(last, "eth0") == last
 
