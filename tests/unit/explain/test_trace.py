@@ -689,3 +689,15 @@ def test_a_request_held_a_second_for_arp_shows_in_the_delay():
     )
     hj = correlate(path(caps=(one(POD_CAP), one(VETH_CAP), one(BRIDGE_CAP), held)), NODE)
     assert [h.delay_from_previous_us for h in hj] == [None, 32.9, 0.0, 1000000.0]
+
+
+def test_each_hop_keeps_its_note_and_tcpdumps_counters():
+    hops = path()
+    hops[1].note = "the peer of the pod's eth0"
+    hops[1].counters = {"captured": 6, "received_by_filter": 6, "dropped_by_kernel": 0}
+    hj = correlate(hops, NODE)
+    assert (hj[1].note, hj[1].counters) == (
+        "the peer of the pod's eth0",
+        {"captured": 6, "received_by_filter": 6, "dropped_by_kernel": 0},
+    )
+    assert (hj[0].note, hj[0].counters) == ("", {})
