@@ -701,3 +701,25 @@ def test_each_hop_keeps_its_note_and_tcpdumps_counters():
         {"captured": 6, "received_by_filter": 6, "dropped_by_kernel": 0},
     )
     assert (hj[0].note, hj[0].counters) == ("", {})
+
+
+def test_a_single_unanswered_arp_is_said_once():
+    who_has = (
+        "1796056981.989900 f6:c2:51:4c:01:f5 > ff:ff:ff:ff:ff:ff, ethertype ARP (0x0806), length 42: Request"
+        " who-has 198.18.15.1 tell 198.18.15.2, length 28"
+    )
+    hj = correlate(path(caps=(who_has, who_has, "", "")), NODE)
+    assert explain(hj, {}, "198.18.15.2", DST, None, None)[1] == (
+        "No echo request left the pod: it asked who has 198.18.15.1 (ARP, tell 198.18.15.2) 1 time(s) on eth0 and"
+        " nobody answered."
+    )
+
+
+def test_the_pods_address_is_the_pods_own_when_its_capture_saw_nothing():
+    """The pod's capture lost its packets (dropped by the kernel): the pod's address is the one the scenario
+    knows, and the egress shows it left unchanged."""
+    unchanged = UPLINK_CAP.replace("198.51.100.1 > 203.0.113.7", "198.18.15.2 > 203.0.113.7")
+    hj = correlate(path(caps=("", VETH_CAP, BRIDGE_CAP, unchanged)), NODE)
+    assert hj[0].src_ip is None
+    notes = explain(hj, {}, "198.18.15.2", DST, None, None)
+    assert notes[-1] == "The pod's own address 198.18.15.2 left the node unchanged (no SNAT on this path)."
