@@ -224,6 +224,11 @@ def test_lost_where_the_node_forwards():
         " 203.0.113.7/32 -j REJECT.",
         "ping: 3 sent, 0 received.",
     ]
+    two = explain(hj, {}, "198.18.15.2", DST, None, forwarding_causes("0", ["-P FORWARD DROP"]))
+    assert two[2] == (
+        "On the node, that is where forwarding happens: net.ipv4.ip_forward is 0 on the node: it does not forward"
+        " at all; the FORWARD chain's policy is DROP."
+    )
     nothing = explain(hj, {}, "198.18.15.2", DST, None, [])
     assert nothing[2] == (
         "On the node, that is where forwarding happens: ip_forward is on and no FORWARD rule drops it: look at"
