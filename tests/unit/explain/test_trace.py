@@ -728,3 +728,33 @@ def test_the_pods_address_is_the_pods_own_when_its_capture_saw_nothing():
     assert hj[0].src_ip is None
     notes = explain(hj, {}, "198.18.15.2", DST, None, None)
     assert notes[-1] == "The pod's own address 198.18.15.2 left the node unchanged (no SNAT on this path)."
+
+
+def test_one_reply_back_at_the_pod_is_enough_to_reach_it():
+    one_back = "\n".join(
+        line for line in POD_CAP.strip().splitlines() if "request" in line or "seq 3," in line
+    )
+    hj = correlate(path(caps=(one_back, VETH_CAP, BRIDGE_CAP, UPLINK_CAP)), NODE)
+    assert explain(hj, {}, "198.18.15.2", DST, None, None)[3] == (
+        "Replies came back from 203.0.113.7 and reached the pod (1 of 3)."
+    )
+
+
+def test_replies_are_named_by_who_sent_them_past_a_dnat():
+    """A Service's ClusterIP 198.18.128.10, its endpoint 198.18.15.9 answering: on the hops past the DNAT the
+    replies come from the endpoint."""
+    svc = ipaddress.ip_address("198.18.128.10")
+    before = POD_CAP.replace("203.0.113.7", "198.18.128.10")
+    after = before.replace("198.18.128.10", "198.18.15.9")
+    hj = correlate(path(caps=(before, before, after, after)), NODE)
+    assert explain(hj, {}, "198.18.15.2", svc, None, None, rewrites_known=True)[2] == (
+        "Replies came back from 198.18.15.9 and reached the pod (3 of 3)."
+    )
+
+
+def test_no_snat_on_a_two_hop_path():
+    """A pod whose interface is not a veth (no host veth hop): the pod's eth0, then the node's egress."""
+    unchanged = UPLINK_CAP.replace("198.51.100.1 > 203.0.113.7", "198.18.15.2 > 203.0.113.7")
+    two = [path()[0], path(caps=(POD_CAP, VETH_CAP, BRIDGE_CAP, unchanged))[3]]
+    notes = explain(correlate(two, NODE), {}, "198.18.15.2", DST, None, None)
+    assert notes[-1] == "The pod's own address 198.18.15.2 left the node unchanged (no SNAT on this path)."
