@@ -114,8 +114,12 @@ def _lost_between_nodes(hops: tuple[TraceHop, ...]) -> list[str]:
 
 def _mtu(hops: tuple[TraceHop, ...], mtu: dict, size: int | None) -> list[str]:
     notes = []
+    # IPv4 names it in the code (unreachable, fragmentation needed), ICMPv6 in the type (packet too big)
     frag = [
-        e for h in hops for e in h.icmp_errors if e.get("code") and any(w in e["code"] for w in FRAG_NEEDED)
+        e
+        for h in hops
+        for e in h.icmp_errors
+        if any(w in f"{e.get('type') or ''} {e.get('code') or ''}" for w in FRAG_NEEDED)
     ]
     pod, under, over = mtu.get("pod_mtu"), mtu.get("underlay_mtu"), mtu.get("overhead")
     numbers = ""
@@ -127,10 +131,12 @@ def _mtu(hops: tuple[TraceHop, ...], mtu: dict, size: int | None) -> list[str]:
     if frag:
         e = frag[0]
         notes.append(
-            f"A packet too big for the path came back as ICMP {e['code']} from {e['from']}.{numbers}"
+            f"A packet too big for the path came back as ICMP {e.get('code') or e.get('type')} from"
+            f" {e['from']}.{numbers}"
         )
     elif size is not None and pod and under and over:
-        packet = size + 28  # ICMP header 8 + IPv4 header 20
+        six = any(":" in (h.src_ip or "") for h in hops)
+        packet = size + (48 if six else 28)  # ICMP header 8 + IPv6 header 40 or IPv4 header 20
         if packet + over > under and any(h.requests for h in hops) and not all(h.requests for h in hops):
             notes.append(
                 f"Lost without an ICMP error: a {packet}-byte packet with {over} bytes of encapsulation is"

@@ -349,3 +349,40 @@ def test_encapsulations_of_a_whole_capture_each_way():
             "interface": "eth0",
         },
     ]
+
+
+def packet_too_big(mtu: int) -> dict:
+    """ICMPv6 names it in the type (no code): the error as trace's hops carry it, from tcpdump's line."""
+    (p,) = jc.parse(
+        tcpdump_parser,
+        "1796048896.531990 46:b7:be:b5:46:ec > 46:b7:be:b5:46:eb, ethertype IPv6 (0x86dd), length 1294:"
+        f" 2001:db8:18:1::1 > 2001:db8:18:1::2: ICMP6, packet too big, mtu {mtu}, length 1240",
+        quiet=True,
+    )
+    return {"type": p["icmp_type"], "code": p.get("icmp_code"), "from": p["src_ip"]}
+
+
+def test_an_ipv6_packet_too_big_that_came_back_is_said_with_the_mtu_arithmetic():
+    hops = (with_errors(hop("n", "eth0", "pod", 2), packet_too_big(1350)), hop("n", "flannel.1", "egress", 0))
+    assert overlay_sentences(hops, [], {}, MTU, 1402) == [
+        "A packet too big for the path came back as ICMP packet too big from 2001:db8:18:1::1. The pod's MTU is"
+        " 1450; 50 bytes of encapsulation make a full-size packet 1500 bytes, and the underlay's MTU is 1400: it"
+        " does not fit."
+    ]
+
+
+def test_an_ipv6_silent_loss_counts_the_ipv6_header():
+    """An IPv6 echo of N bytes is N + 8 + 40 on the wire (IPv4's is N + 8 + 20)."""
+    hops = tuple(
+        h.but(src_ip="2001:db8:18:1::2", dst_ip="2001:db8:18:2::2")
+        for h in (
+            hop("n", "eth0", "pod", 2),
+            hop("n", "flannel.1", "egress", 2),
+            hop("n", "eth0", "underlay", 0),
+        )
+    )
+    (said,) = overlay_sentences(hops, [], {}, MTU, 1303)  # 1303 + 48 = 1351, + 50 = 1401 > 1400
+    assert said.startswith(
+        "Lost without an ICMP error: a 1351-byte packet with 50 bytes of encapsulation is 1401"
+    )
+    assert overlay_sentences(hops, [], {}, MTU, 1302) == []  # 1400 bytes: it fits exactly
