@@ -223,6 +223,8 @@ class ReplayHost:
         if rec.get("background"):
             by_itself = "1" if "-c" in rec["argv"] else "0"
             return local[sys.executable]["-c", _TCPDUMP_LIKE, out, err, rc, by_itself]
+        if rec["rc"] is None:  # a daemon (a lab's server): it serves until stopped (end_children at the end)
+            return local["sleep"]["3600"]
         return local["sh"]["-c", _PRINT, "replay", out, err, rc]
 
     def stdin_of(self, argv, text):
@@ -379,6 +381,7 @@ def replay(case_path: str, out_path: str) -> None:
     host = ReplayHost(case, paths, scratch)
     _install(host)
     rc, out, err = _main_call(paths.show(case["args"]))
+    end_children()
     files = {
         name: paths.hide(Path(tmp, name).read_text())
         for name in sorted(os.listdir(tmp))
@@ -401,6 +404,26 @@ def replay(case_path: str, out_path: str) -> None:
             }
         )
     )
+
+
+def end_children() -> None:
+    """Stop every process this replay started and left running (a lab's servers, a capture's stand-in left
+    behind by a command that keeps its capture), each by its pid: nothing outlives a replay."""
+    import signal
+
+    me = os.readlink("/proc/self")  # os.getpid is the recording's here
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        if stat.rpartition(")")[2].split()[1] == me:
+            with contextlib.suppress(OSError):
+                os.kill(int(entry), signal.SIGKILL)
+            with contextlib.suppress(OSError):
+                os.waitpid(int(entry), 0)
 
 
 # -- `make mutation`: a replay runs in a process of its own -------------------------------------------------
