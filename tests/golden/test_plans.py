@@ -45,6 +45,8 @@ def test_same_facts_same_commands_same_output(case_path, tmp_path):
     assert normalise_output(got["stdout"]) == normalise_output(case["stdout"])
     if case["rc"] != 0:
         assert normalise_output(got["stderr"]) == normalise_output(case["stderr"])
+    if "stdins" in case:  # recorded since the stdins are: a CNI configuration, an nft ruleset
+        assert got["stdins"] == case["stdins"], "a command read another stdin"
     assert {k: normalise_output(v) for k, v in got["files"].items()} == {
         k: normalise_output(v) for k, v in case["files"].items()
     }

@@ -5,7 +5,7 @@
 
 A case is pyinfra-style: the `args` given, the `facts` the node answered (every file, process and tool
 look-up vethctl made through its Host, and the output of every command it ran), the `commands` it ran in
-order, and what it printed. Replaying gives vethctl the same facts: a command is answered by a process that
+order, what it printed, and (cases recorded since it was added) the `stdins` its commands read. Replaying gives vethctl the same facts: a command is answered by a process that
 prints the recorded output (a capture by one that behaves like tcpdump: it prints its packets, answers
 SIGUSR1 with its counters, ends on SIGINT), so everything above the Host runs for real.
 
@@ -116,8 +116,9 @@ FACT_METHODS = (
 class RecordingHost:
     """A real host, each of its answers written down."""
 
-    def __init__(self, real, facts: list, ran: list, paths: Paths):
+    def __init__(self, real, facts: list, ran: list, paths: Paths, stdins: list | None = None):
         self._real, self._facts, self._ran, self._paths = real, facts, ran, paths
+        self._stdins = stdins if stdins is not None else []
         self.url, self.remote, self.label = real.url, real.remote, real.label
 
     def command(self, argv, stdin=False):
@@ -125,6 +126,7 @@ class RecordingHost:
         return self._real.command(argv, stdin)
 
     def stdin_of(self, argv, text):
+        self._stdins.append([self._paths.hide(list(argv)), self._paths.hide(text)])
         return self._real.stdin_of(argv, text)
 
     def background_argv(self, argv, writes=None):
@@ -203,6 +205,7 @@ class ReplayHost:
         self.ran: list[list[str]] = []
         self.unexpected: list[str] = []
         self.writes: list[tuple] = []
+        self.stdins: list[list] = []
         self._n = 0
 
     def command(self, argv, stdin=False):
@@ -228,6 +231,7 @@ class ReplayHost:
         return local["sh"]["-c", _PRINT, "replay", out, err, rc]
 
     def stdin_of(self, argv, text):
+        self.stdins.append([self.paths.hide(list(argv)), self.paths.hide(text)])
         return text
 
     def background_argv(self, argv, writes=None):
@@ -335,7 +339,7 @@ def record(case_path: str, argv: list[str], state: str, tmp: str) -> None:
     _setup_env(state)
     _deterministic()
     paths = Paths(state, tmp)
-    facts, commands, ran = [], [], []
+    facts, commands, ran, stdins = [], [], [], []
     from vethctl.execute.hosts.local import LocalHost
 
     def on_result(result):
@@ -350,7 +354,7 @@ def record(case_path: str, argv: list[str], state: str, tmp: str) -> None:
         )
 
     real = LocalHost()
-    _install(RecordingHost(real, facts, ran, paths), on_result)
+    _install(RecordingHost(real, facts, ran, paths, stdins), on_result)
     rc, out, err = _main_call(paths.show(argv))
     files = {}
     for name in sorted(os.listdir(tmp)):
@@ -365,6 +369,7 @@ def record(case_path: str, argv: list[str], state: str, tmp: str) -> None:
         "stdout": paths.hide(out),
         "stderr": paths.hide(err),
         "files": files,
+        "stdins": stdins,  # what each command read on its stdin (a CNI configuration, an nft ruleset)
     }
     Path(case_path).write_text(json.dumps(case, indent=1) + "\n")
 
@@ -400,6 +405,7 @@ def replay(case_path: str, out_path: str) -> None:
                 "ran": host.ran,
                 "unexpected": host.unexpected,
                 "files": files,
+                "stdins": host.stdins,
                 "mutmut_hits": mutmut_hits(),
             }
         )
