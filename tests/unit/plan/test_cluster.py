@@ -3,8 +3,12 @@ and the routed overlay, for several node indexes (a golden case shows the whole 
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 
+from tests.support import recorded
 from vethctl.model import Netns
 from vethctl.plan.cluster import (
     node_name,
@@ -97,3 +101,32 @@ def test_routed_each_peers_pods_via_its_underlay_address():
     ]
     assert {(s.netns, s.phase, s.place) for s in steps} == {(Netns.named("rn-2"), "lab", "node")}
     assert routed_steps("rn", 1, []) == []
+
+
+def test_a_vxlan_cluster_runs_what_a_real_lab_up_ran():
+    rec = recorded.case("lab-up-vxlan-json")
+    lab = json.loads(rec["stdout"])
+    name, nodes = lab["name"], [(i + 1, n["pod_cidr"]) for i, n in enumerate(lab["nodes"])]
+    assert [n["underlay_ip"] for n in lab["nodes"]] == [underlay_ip(i) for i, _ in nodes]
+    assert recorded.ran_in_order(switch_steps(name), rec)
+    for i, cidr in nodes:
+        peers = [(j, c) for j, c in nodes if j != i]
+        # made at 1500 (the MTU assumed), the VTEP 50 bytes smaller, then the underlay shrunk to 1400
+        assert recorded.ran_in_order(
+            underlay_steps(name, i, 1500) + vxlan_steps(name, i, cidr, peers, 1450), rec
+        )
+        assert recorded.ran_in_order(underlay_mtu_steps(name, i, lab["underlay_mtu"]), rec)
+    assert lab["pod_mtu"] == 1450
+
+
+def test_a_routed_cluster_runs_what_a_real_lab_up_ran():
+    rec = recorded.case("lab-up-routed-text")
+    first = rec["stdout"].splitlines()[0]
+    name = first.split()[2].rstrip(":")
+    nodes = [
+        (int(n.rsplit("-", 1)[1]), cidr) for n, _, cidr in re.findall(r"(\S+) \((\S+), pods (\S+)\)", first)
+    ]
+    assert len(nodes) == 3
+    for i, _ in nodes:
+        peers = [(j, c) for j, c in nodes if j != i]
+        assert recorded.ran_in_order(underlay_steps(name, i, 1500) + routed_steps(name, i, peers), rec)

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 
+import pytest
+
+from tests.support import recorded
 from vethctl.model import Netns
 from vethctl.plan.lab import (
     cidr_list,
@@ -184,3 +188,61 @@ def test_a_lab_node_is_a_tagged_namespace_removed_by_its_undo():
     assert (no_dad.netns, no_dad.place) == (NODE, "node")
     assert cidr_list("198.18.0.0/24") == ["198.18.0.0/24"]
     assert cidr_list(("198.18.0.0/24", "2001:db8::/64")) == ["198.18.0.0/24", "2001:db8::/64"]
+
+
+def recorded_node(name: str) -> dict:
+    """A one-node `lab up` recorded from a real lab, as its args and its output give it."""
+    rec = recorded.case(name)
+    args, out = rec["args"], rec["stdout"]
+    if out.startswith("{"):
+        lab = json.loads(out)
+        pods = [(p["netns"], p["ips"]) for p in lab["pods"]]
+        cidrs = lab["pod_cidrs"]
+    else:
+        cidrs = re.search(r"pods ([^)]+)\)", out).group(1).split()
+        pods = [
+            (n, ips.split())
+            for n, ips in re.findall(r"pod netns/(\S+)  eth0 ([0-9a-f.: ]+?)  host veth", out)
+        ]
+    add = next(a for a, _ in rec["stdins"] if "CNI_COMMAND=ADD" in a and "CNI_IFNAME=eth0" in a)
+    return {
+        "rec": rec,
+        "name": args[args.index("--name") + 1],
+        "cni": args[args.index("--cni") + 1] if "--cni" in args else "bridge",
+        "cidrs": cidrs,
+        "pods": pods,
+        "cni_dir": add[-1].rsplit("/", 1)[0],
+        "ipam_dir": json.loads(recorded.stdins(rec, add[-1])[0])["ipam"]["dataDir"],
+    }
+
+
+@pytest.mark.parametrize("case", ["lab-up-dual-ptp-text", "lab-up-v6-json", "lab-up-services-text"])
+def test_a_node_its_pods_and_its_uplink_are_what_a_real_lab_up_ran(case):
+    lab = recorded_node(case)
+    rec, name, node_ns = lab["rec"], lab["name"], Netns.named(lab["name"])
+    assert recorded.ran_in_order(node_steps(name), rec)
+    for netns, ips in lab["pods"]:
+        steps = pod_steps(
+            name,
+            node_ns,
+            lab["cni_dir"],
+            lab["cidrs"],
+            netns.removeprefix("cni-"),
+            lab["cni"],
+            lab["ipam_dir"],
+        )
+        assert recorded.ran_in_order(steps, rec)
+        assert [text for argv, text in rec["stdins"] if netns.removeprefix("cni-") in " ".join(argv)] == [
+            s.stdin for s in steps[2:]
+        ]
+        assert len(ips) == len(lab["cidrs"])
+    assert recorded.ran_in_order(uplink_steps(name, node_ns, lab["cidrs"]), rec)
+
+
+@pytest.mark.parametrize("case", ["lab-up-dual-ptp-text", "lab-up-services-text"])
+def test_the_servers_and_the_policy_are_what_a_real_lab_up_ran(case):
+    lab = recorded_node(case)
+    pod, ips = lab["pods"][-1]  # the servers run in the last pod
+    families = sorted({6 if ":" in a else 4 for a in ips})
+    steps = server_steps(Netns.named(pod), ips) + policy_steps(Netns.named(pod), families)
+    assert recorded.ran_in_order(steps, lab["rec"])

@@ -3,8 +3,11 @@ written for them (iptables and nftables modes), for a Service with endpoints and
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from tests.support import recorded
 from vethctl.errors import BadInput
 from vethctl.model import Netns
 from vethctl.plan.services import (
@@ -196,3 +199,28 @@ def test_service_steps_run_in_the_lab_node_after_the_route_of_the_service_range(
     else:
         assert [s.argv for s in steps[4:]] == iptables_rules(services, mode)
         assert steps[4].purpose == f"kube-proxy's iptables rules ({mode})"
+
+
+def recorded_lab(name: str):
+    """A `lab up --service ...` recorded from a real lab: its commands, and the Services as its args and output
+    give them."""
+    rec = recorded.case(name)
+    args = rec["args"]
+    specs = [args[i + 1] for i, a in enumerate(args) if a == "--service"]
+    mode = args[args.index("--proxy-mode") + 1] if "--proxy-mode" in args else "iptables"
+    pod_cidr = re.search(r"pods (\S+)\)", rec["stdout"]).group(1)
+    server = re.search(r"servers in netns/\S+ \(([0-9.]+)\)", rec["stdout"]).group(1)
+    services = assign([parse_service(s) for s in specs], pod_cidr, server)
+    node = Netns.named(args[args.index("--name") + 1])
+    return rec, service_steps(services, node, mode, str(service_cidr(pod_cidr))), services
+
+
+@pytest.mark.parametrize("case", ["lab-up-services-text", "lab-up-legacy-text", "lab-up-nftables-text"])
+def test_the_rules_are_the_ones_a_real_lab_up_ran(case):
+    rec, steps, services = recorded_lab(case)
+    assert recorded.ran_in_order(steps, rec)
+    if "nftables" in case:
+        assert recorded.stdins(rec, "nft") == [nft_ruleset(services)]
+    for s in services:  # as lab up printed them
+        to = f"{s.endpoint}:{s.target_port}" if s.endpoint else "no endpoints"
+        assert f"service {s.ref} {s.cluster_ip}:{s.port}/{s.protocol} -> {to}" in rec["stdout"]
