@@ -224,3 +224,13 @@ def test_the_rules_are_the_ones_a_real_lab_up_ran(case):
     for s in services:  # as lab up printed them
         to = f"{s.endpoint}:{s.target_port}" if s.endpoint else "no endpoints"
         assert f"service {s.ref} {s.cluster_ip}:{s.port}/{s.protocol} -> {to}" in rec["stdout"]
+
+
+def test_a_service_without_endpoints_does_not_end_the_rules_of_the_services_after_it():
+    empty, web = lab_services("empty:81:none", "web:80")
+    text = nft_ruleset([empty, web])
+    assert 'reject comment "default/empty has no endpoints"' in text
+    assert f"ip daddr {web.cluster_ip} tcp dport 80 counter goto service-" in text
+    assert "dnat to 198.18.1.3:8080" in text
+    rules = [" ".join(r) for r in iptables_rules([empty, web])]
+    assert "has no endpoints" in rules[-7] and f"-j DNAT --to-destination {SERVER}:8080" in rules[-1]
