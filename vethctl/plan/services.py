@@ -78,7 +78,7 @@ def parse_service(text: str) -> Service:
         )
     target: int | None = 8080 if proto == "tcp" else 9000
     if len(parts) == 3:
-        target = None if parts[2] == "none" else _port(parts[2])
+        target = _port(parts[2])  # None for `none` (no endpoints), as for anything that is not a port
         if target is None and parts[2] != "none":
             raise BadInput(
                 f"--service {text!r}: the target port must be 1 to 65535 or none", hint=f"write {SPEC_FORM}"

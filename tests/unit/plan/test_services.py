@@ -79,6 +79,10 @@ def test_a_bad_service_spec_says_what_is_wrong_and_how_to_write_it(spec, message
         parse_service(spec)
     assert message in str(err.value)
     assert hint in err.value.hint
+    assert err.value.hint in (
+        "e.g. --service web:80 or --service empty:80:none",
+        "write NAME:PORT[/udp][:TARGETPORT|:none]",
+    )
 
 
 @pytest.mark.parametrize("spec", ["web:²", "web:80:³", "web:٣"])
