@@ -183,7 +183,7 @@ def test_the_policy_drops_and_rejects_in_the_server_pods_input_chain():
 def test_a_lab_node_is_a_tagged_namespace_removed_by_its_undo():
     add, lo, no_dad = node_steps("lab")
     assert add.argv == ("ip", "netns", "add", "lab") and add.netns is None
-    assert [u.argv for u in add.undo] == [("ip", "netns", "del", "lab")]
+    assert [(u.argv, u.phase) for u in add.undo] == [(("ip", "netns", "del", "lab"), "lab")]
     assert "vethctl-lab:lab" in lo.argv and (lo.netns, lo.place) == (NODE, "node")
     assert (no_dad.netns, no_dad.place) == (NODE, "node")
     assert cidr_list("198.18.0.0/24") == ["198.18.0.0/24"]
