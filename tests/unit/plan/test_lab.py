@@ -92,7 +92,7 @@ def test_a_pod_is_made_by_the_cni_plugin_in_the_lab_node_and_undone_by_its_del()
     add_netns, no_dad, add, lo = steps
     assert add_netns.argv == ("ip", "netns", "add", "cni-c0ffee") and add_netns.netns is None
     assert [u.argv for u in add_netns.undo] == [("ip", "netns", "del", "cni-c0ffee")]
-    assert add_netns.undo[0].quiet_fail
+    assert add_netns.undo[0].quiet_fail and add_netns.undo[0].phase == "lab"
     assert no_dad.netns == Netns.named("cni-c0ffee")
     assert (
         add.argv[-1] == "/opt/cni/bin/bridge"
