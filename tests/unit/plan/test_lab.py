@@ -103,6 +103,9 @@ def test_a_pod_is_made_by_the_cni_plugin_in_the_lab_node_and_undone_by_its_del()
     assert add.stdin == network_conf("lab", "198.18.0.0/24", "bridge", "/ipam", 1400)
     (delete,) = add.undo
     assert "CNI_COMMAND=DEL" in delete.argv and delete.stdin == add.stdin and delete.quiet_fail
+    assert "CNI_IFNAME=eth0" in delete.argv and delete.argv[-1] == "/opt/cni/bin/bridge"
+    (ptp_del,) = pod_steps("lab", NODE, "/opt/cni/bin", "198.18.0.0/24", "c0ffee", "ptp", "/ipam")[2].undo
+    assert ptp_del.stdin == network_conf("lab", "198.18.0.0/24", "ptp", "/ipam")  # the DEL has the ADD's conf
     assert lo.argv[-1] == "/opt/cni/bin/loopback" and "CNI_IFNAME=lo" in lo.argv
     assert lo.stdin == loopback_conf("lab") and (lo.netns, lo.place) == (NODE, "node")
     assert {s.phase for s in steps} == {"lab"}
