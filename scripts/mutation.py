@@ -6,7 +6,7 @@ Prints the score (caught / all mutants) per module and in all, then every mutant
 reason written down for keeping it (docs/mutation.md) or "NO REASON WRITTEN: a test is missing".
 Exit 1 when the score is under the goal or a survivor has no reason.
 
-    scripts/mutation.py          run mutmut (about 10 minutes on 2 cores), then report
+    scripts/mutation.py          run mutmut (about 40 minutes on 2 cores: 7,451 mutants), then report
     scripts/mutation.py --report report on the last run (mutants/ as it was left)
 """
 
