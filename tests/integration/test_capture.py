@@ -10,16 +10,18 @@ import subprocess
 from tests.support.cli import VETHCTL, vethctl
 
 
-def pinger(netns: str, dst: str, count: int = 4) -> subprocess.Popen:
+def pinger(netns: str, dst: str, count: int = 4, ident: int | None = None) -> subprocess.Popen:
+    own = ["-e", str(ident)] if ident is not None else []
     return subprocess.Popen(
-        ["ip", "netns", "exec", netns, "ping", "-n", "-c", str(count), "-i", "0.2", dst],
+        ["ip", "netns", "exec", netns, "ping", "-n", *own, "-c", str(count), "-i", "0.2", dst],
         stdout=subprocess.DEVNULL,
     )
 
 
-# the test's own echoes: a stray ICMP error on the shared pod's eth0 (another test's datagram answered
-# "unreachable" while this one captured) once took the place of the last echo reply
-ECHOES = "icmp[icmptype] == icmp-echo or icmp[icmptype] == icmp-echoreply"
+# the test's own echoes, by their ICMP identifier: on the shared pod's eth0 a stray ICMP unreachable, and
+# once another ping's request, took the place of the last echo reply
+IDENT = 0x5E11
+ECHOES = f"(icmp[icmptype] == icmp-echo or icmp[icmptype] == icmp-echoreply) and icmp[4:2] == {IDENT}"
 
 
 def start_capture(spawn, *args) -> subprocess.Popen:
@@ -34,7 +36,7 @@ def test_capture_an_interface_in_a_pod_with_count(lab, pod, spawn):
     proc = start_capture(
         spawn, "--iface", "eth0", "--netns", pod["netns"], "--filter", ECHOES, "--count", "4", "-o", "json"
     )
-    ping = pinger(pod["netns"], lab["gateway"])
+    ping = pinger(pod["netns"], lab["gateway"], ident=IDENT)
     out, err = proc.communicate(timeout=30)
     ping.wait()
     assert proc.returncode == 0, err
@@ -48,7 +50,7 @@ def test_capture_for_a_duration_keeps_what_it_saw(lab, pod, spawn):
     proc = start_capture(
         spawn, "--iface", "eth0", "--netns", pod["netns"], "--filter", ECHOES, "--duration", "2", "-o", "json"
     )
-    pinger(pod["netns"], lab["gateway"], count=2).wait()  # done well inside the 2 s
+    pinger(pod["netns"], lab["gateway"], count=2, ident=IDENT).wait()  # done well inside the 2 s
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     r = json.loads(out)
