@@ -45,6 +45,12 @@ def nodes_to_look(ex: Executor, requested: Node, explicit: bool, records: list[d
     return namespaces.distinct(ex.host, candidates, lambda node: node.netns)
 
 
+def half_made(stderr: str) -> bool:
+    """`ip -n NAME` on a namespace file not bound yet (another `lab up` making it): iproute2's setns fails
+    with EINVAL ('setting the network namespace "NAME" failed: Invalid argument')."""
+    return "setting the network namespace" in stderr and "Invalid argument" in stderr
+
+
 def tagged(ex: Executor, requested: Node, explicit: bool, records: list[dict]) -> list[TaggedLink]:
     """Every vethctl-tagged host end, from the kernel, with what the session records add."""
     by_session = {r["session"]: r for r in records}
@@ -58,10 +64,13 @@ def tagged(ex: Executor, requested: Node, explicit: bool, records: list[dict]) -
                 if parse_tag(link.get("ifalias")) and (link.get("linkinfo") or {}).get("info_kind") == "veth":
                     ids = netns_names(read_json(on_node, ip.netns_list_json(), None, purpose="netns names"))
                     break
-        except CommandFailed:
-            # a lab node (or a recorded one) taken down between listing it and reading it: nothing of ours
-            # can be in it any more; the node asked for, or one still there, is a real failure
-            if node is requested or (node.netns is not None and ex.host.exists(node.netns.path)):
+        except CommandFailed as exc:
+            # a lab node (or a recorded one) taken down between listing it and reading it, or still being
+            # made (its file there, not yet bound: setns says EINVAL): nothing of ours can be in it; the
+            # node asked for, or one that is there whole, is a real failure
+            if node is requested or (
+                node.netns is not None and ex.host.exists(node.netns.path) and not half_made(exc.stderr)
+            ):
                 raise
             continue
         for link in links:

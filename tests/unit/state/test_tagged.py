@@ -19,7 +19,7 @@ from vethctl.execute.hosts.base import Host
 from vethctl.model import Node
 from vethctl.results.sessions import TaggedLink
 from vethctl.state.labs import record_path
-from vethctl.state.tagged import alive, end_jobs, remove_links, tagged, take_down_all
+from vethctl.state.tagged import alive, end_jobs, half_made, remove_links, tagged, take_down_all
 
 GONE = (1, "", 'Cannot find device "vh-1"\n')
 DENIED = (2, "", "RTNETLINK answers: Operation not permitted\n")
@@ -89,6 +89,36 @@ def test_a_lab_node_removed_meanwhile_is_skipped_not_an_error():
     assert [(e.session, e.node_netns, e.host_if, e.pod_netns) for e in found] == [
         ("0123abcd", "here", "vh-0123abcd", "cni-1")
     ]
+
+
+class MachineMakingANode(Machine):
+    """A third lab node, `making`, whose namespace file another `lab up` has made but not bound yet: iproute2's
+    setns fails with EINVAL on it (seen when two suites shared the machine: gc inside a node exited 1)."""
+
+    def command(self, argv, stdin=False):
+        if argv[:3] == ("ip", "-n", "making"):
+            err = 'setting the network namespace "making" failed: Invalid argument'
+            return local["sh"]["-c", 'printf %s "$1" >&2; exit 255', "sh", err]
+        return super().command(argv, stdin)
+
+    def listdir(self, path):
+        return [*super().listdir(path), "making.json" if path != "/var/run/netns" else "making"]
+
+    def read_text(self, path):
+        if path == record_path("making"):
+            return json.dumps({"name": "making", "node_netns": "making", "pods": []})
+        return super().read_text(path)
+
+
+def test_a_lab_node_still_being_made_is_skipped_not_an_error():
+    found = tagged(Executor(MachineMakingANode(), Node()), Node(), False, [])
+    assert [(e.session, e.node_netns) for e in found] == [("0123abcd", "here")]
+
+
+def test_a_namespace_that_is_whole_and_fails_is_still_an_error():
+    assert half_made('setting the network namespace "x" failed: Invalid argument')
+    assert not half_made('Cannot open network namespace "x": Permission denied')
+    assert not half_made("RTNETLINK answers: Invalid argument")
 
 
 def test_a_run_over_ssh_whose_record_this_gc_cannot_see_is_not_dead():
