@@ -136,6 +136,15 @@ def validate_ifname(name: str, option: str) -> str:
     return name
 
 
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def port_number(text: str) -> int | None:
+    """A TCP/UDP port written in ASCII digits, 1 to 65535; None for anything else (str.isdigit takes '²',
+    which int() refuses: that was a traceback in --service and in a probe's SPEC)."""
+    return int(text) if _DIGITS.fullmatch(text) and 1 <= int(text) <= 65535 else None
+
+
 _SCOPE_ID = re.compile(r"[A-Za-z0-9_.-]+")
 
 

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 
 from vethctl.errors import BadInput
-from vethctl.model import IPAddress
+from vethctl.model import IPAddress, port_number
 
 KINDS = ("icmp", "tcp", "udp", "dns")
 DNS_PORT = 53
@@ -96,9 +96,10 @@ def _address_and_port(text: str, rest: str, *, port_required: bool) -> tuple[IPA
         if port_required:
             raise _bad(text, "it names no port")
         return address, None
-    if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+    port = port_number(port_text)
+    if port is None:
         raise _bad(text, f"port {port_text!r} is out of range (1 to 65535)")
-    return address, int(port_text)
+    return address, port
 
 
 def check_dns_name(text: str, name: str) -> str:

@@ -9,7 +9,15 @@ import pytest
 from vethctl.allocate import EndsRequest, validate_request
 from vethctl.errors import BadInput, TargetNotFound
 from vethctl.execute.hosts.local import LocalHost
-from vethctl.model import choose_subnet, is_public, parse_interface, parse_tag, session_tag, validate_ifname
+from vethctl.model import (
+    choose_subnet,
+    is_public,
+    parse_interface,
+    parse_tag,
+    port_number,
+    session_tag,
+    validate_ifname,
+)
 from vethctl.resolve.files import resolve_netns
 from vethctl.resolve.target import parse_target
 
@@ -496,3 +504,8 @@ def test_where_a_scope_id_starts_and_ends(text, scope):
         assert line.startswith(f"--pod-addr {text!r} is not an address with a prefix: ")
     else:
         assert line.startswith(f"--pod-addr {text!r}: the scope id {scope!r} is not an interface name")
+
+
+def test_a_port_is_ascii_digits_from_1_to_65535():
+    assert [port_number(t) for t in ("1", "80", "65535", "08")] == [1, 80, 65535, 8]
+    assert [port_number(t) for t in ("0", "65536", "²", "", "8 0", "-1", "http", "none")] == [None] * 8

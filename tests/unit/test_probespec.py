@@ -45,6 +45,7 @@ def test_every_form_parses(text, kind, address, port, name):
         ("tcp:192.0.2.1:0", "out of range"),
         ("tcp:192.0.2.1:65536", "out of range"),
         ("udp:192.0.2.1:http", "out of range"),
+        ("tcp:192.0.2.1:²", "out of range"),  # str.isdigit takes it, int() does not: once a traceback
         ("tcp:2001:db8::1:80", "must be written in brackets"),
         ("tcp:[2001:db8::1:80", "is not closed"),
         ("tcp:[2001:db8::1]x80", "unexpected"),

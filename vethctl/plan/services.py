@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 
 from vethctl.errors import BadInput
-from vethctl.model import Netns
+from vethctl.model import Netns, port_number
 from vethctl.plan import Step
 
 NAMESPACE = "default"
@@ -30,7 +30,6 @@ SERVICE_CIDR_BASE = ipaddress.ip_network("198.19.0.0/16")  # one /24 a lab: 198.
 # a veth pair (no dummy module needed) holding the route of the service range, as a node's default route would
 SERVICE_DEV, SERVICE_PEER = "svc0", "svc1"
 _NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
-_DIGITS = re.compile(r"[0-9]+")
 SPEC_FORM = "NAME:PORT[/udp][:TARGETPORT|:none]"
 
 
@@ -71,24 +70,19 @@ def parse_service(text: str) -> Service:
         )
     port_text, _, proto = parts[1].partition("/")
     proto = proto or "tcp"
-    port = _port(port_text)
+    port = port_number(port_text)
     if proto not in ("tcp", "udp") or port is None:
         raise BadInput(
             f"--service {text!r}: the port must be 1 to 65535, /tcp or /udp", hint=f"write {SPEC_FORM}"
         )
     target: int | None = 8080 if proto == "tcp" else 9000
     if len(parts) == 3:
-        target = _port(parts[2])  # None for `none` (no endpoints), as for anything that is not a port
+        target = port_number(parts[2])  # None for `none` (no endpoints), as for anything that is not a port
         if target is None and parts[2] != "none":
             raise BadInput(
                 f"--service {text!r}: the target port must be 1 to 65535 or none", hint=f"write {SPEC_FORM}"
             )
     return Service(parts[0], port, proto, target)
-
-
-def _port(text: str) -> int | None:
-    """A port number written in ASCII digits (str.isdigit takes '²', which int() refuses), 1 to 65535."""
-    return int(text) if _DIGITS.fullmatch(text) and 1 <= int(text) <= 65535 else None
 
 
 def service_cidr(pod_cidr: str) -> ipaddress.IPv4Network:
